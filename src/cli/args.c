@@ -1,0 +1,162 @@
+/* Option parsing and the shared compute options. */
+#include "args.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_help(const char *command, const char *summary, const gr_opt *opts, int n) {
+  printf("usage: gpurec %s [options]\n\n%s\n\noptions:\n", command, summary);
+  for (int i = 0; i < n; i++) {
+    const char *meta = "";
+    switch (opts[i].kind) {
+    case OPT_FLAG: meta = ""; break;
+    case OPT_INT:
+    case OPT_I64:
+    case OPT_U64: meta = " N"; break;
+    case OPT_FLOAT: meta = " X"; break;
+    case OPT_STR: meta = " S"; break;
+    }
+    char left[64];
+    snprintf(left, sizeof left, "%s%s", opts[i].name, meta);
+    printf("  %-26s %s", left, opts[i].help);
+    switch (opts[i].kind) {
+    case OPT_INT: printf(" (default %d)", *(int *)opts[i].dst); break;
+    case OPT_I64: printf(" (default %lld)", (long long)*(int64_t *)opts[i].dst); break;
+    case OPT_U64: printf(" (default %llu)", (unsigned long long)*(uint64_t *)opts[i].dst); break;
+    case OPT_FLOAT: printf(" (default %g)", (double)*(float *)opts[i].dst); break;
+    case OPT_STR:
+      if (*(const char **)opts[i].dst) printf(" (default %s)", *(const char **)opts[i].dst);
+      break;
+    case OPT_FLAG: break;
+    }
+    putchar('\n');
+  }
+  printf("  %-26s %s\n", "--help", "show this help");
+}
+
+static int bad_value(const char *command, const char *name, const char *what, const char *v) {
+  fprintf(stderr, "gpurec %s: %s expects %s, got '%s'\n", command, name, what, v);
+  return GR_EXIT_USAGE;
+}
+
+int gr_args_parse(int argc, char **argv, const char *command, const char *summary,
+                  const gr_opt *opts, int n_opts) {
+  for (int a = 0; a < argc; a++) {
+    const char *arg = argv[a];
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+      print_help(command, summary, opts, n_opts);
+      return GR_EXIT_HELP;
+    }
+    /* --name=value or --name value */
+    const char *eq = strchr(arg, '=');
+    size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+    const gr_opt *o = NULL;
+    for (int i = 0; i < n_opts && !o; i++)
+      if (strlen(opts[i].name) == name_len && strncmp(opts[i].name, arg, name_len) == 0)
+        o = &opts[i];
+    if (!o) {
+      fprintf(stderr, "gpurec %s: unknown %s '%s' (see gpurec %s --help)\n", command,
+              arg[0] == '-' ? "option" : "argument", arg, command);
+      return GR_EXIT_USAGE;
+    }
+    if (o->kind == OPT_FLAG) {
+      if (eq) return bad_value(command, o->name, "no value", eq + 1);
+      *(int *)o->dst = 1;
+      continue;
+    }
+    const char *v = eq ? eq + 1 : NULL;
+    if (!v) {
+      if (a + 1 >= argc) {
+        fprintf(stderr, "gpurec %s: %s needs a value\n", command, o->name);
+        return GR_EXIT_USAGE;
+      }
+      v = argv[++a];
+    }
+    char *end = NULL;
+    errno = 0;
+    switch (o->kind) {
+    case OPT_INT: {
+      long x = strtol(v, &end, 10);
+      if (!*v || *end || errno || x < -2147483647L || x > 2147483647L)
+        return bad_value(command, o->name, "an integer", v);
+      *(int *)o->dst = (int)x;
+      break;
+    }
+    case OPT_I64: {
+      long long x = strtoll(v, &end, 10);
+      if (!*v || *end || errno) return bad_value(command, o->name, "an integer", v);
+      *(int64_t *)o->dst = x;
+      break;
+    }
+    case OPT_U64: {
+      unsigned long long x = strtoull(v, &end, 10);
+      if (!*v || *end || errno || v[0] == '-')
+        return bad_value(command, o->name, "a non-negative integer", v);
+      *(uint64_t *)o->dst = x;
+      break;
+    }
+    case OPT_FLOAT: {
+      float x = strtof(v, &end);
+      if (!*v || *end || errno) return bad_value(command, o->name, "a number", v);
+      *(float *)o->dst = x;
+      break;
+    }
+    case OPT_STR: *(const char **)o->dst = v; break;
+    case OPT_FLAG: break;
+    }
+  }
+  return GR_EXIT_OK;
+}
+
+void gr_common_args_default(gr_common_args *c) {
+  c->device = "auto";
+  c->threads = 0;
+  c->max_device_mem_mb = 0;
+  c->quiet = 0;
+}
+
+int gr_common_args_add(gr_opt *opts, int n, gr_common_args *c) {
+  opts[n++] = (gr_opt){"--device", OPT_STR, &c->device, "auto, cpu or cuda"};
+  opts[n++] = (gr_opt){"--threads", OPT_INT, &c->threads, "CPU threads, 0 = all cores"};
+  opts[n++] = (gr_opt){"--max-device-mem", OPT_I64, &c->max_device_mem_mb,
+                       "MiB of GPU memory gpurec may use, 0 = what is free"};
+  opts[n++] = (gr_opt){"--quiet", OPT_FLAG, &c->quiet, "no progress on stderr"};
+  return n;
+}
+
+gr_context *gr_common_context(const gr_common_args *c, const char *command) {
+  gr_context_options o;
+  gr_context_options_default(&o);
+  if (strcmp(c->device, "auto") == 0) {
+    o.device = GR_DEVICE_AUTO;
+  } else if (strcmp(c->device, "cpu") == 0) {
+    o.device = GR_DEVICE_CPU;
+  } else if (strcmp(c->device, "cuda") == 0 || strcmp(c->device, "gpu") == 0) {
+    o.device = GR_DEVICE_CUDA;
+  } else {
+    fprintf(stderr, "gpurec %s: --device expects auto, cpu or cuda, got '%s'\n", command,
+            c->device);
+    return NULL;
+  }
+  if (c->threads < 0 || c->max_device_mem_mb < 0) {
+    fprintf(stderr, "gpurec %s: --threads and --max-device-mem must be >= 0\n", command);
+    return NULL;
+  }
+  o.n_threads = c->threads;
+  o.max_device_mem = (size_t)c->max_device_mem_mb << 20;
+  o.verbose = !c->quiet;
+  gr_context *ctx = NULL;
+  gr_status st = gr_context_init(&ctx, &o);
+  if (st != GR_OK) {
+    gr_cli_fail(command, st);
+    return NULL;
+  }
+  return ctx;
+}
+
+int gr_cli_fail(const char *command, gr_status st) {
+  fprintf(stderr, "gpurec %s: %s: %s\n", command, gr_status_str(st), gr_last_error());
+  return GR_EXIT_FAIL;
+}

@@ -1,0 +1,370 @@
+/* gpurec als fit | recommend | similar | eval. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "data_args.h"
+#include "common/error.h"
+#include "host/output_file.h"
+#include "ranked_output.h"
+
+/* ---- hyperparameters ------------------------------------------------------ */
+
+typedef struct als_args {
+  gr_als_params p;
+  const char *solver;
+} als_args;
+
+static int als_args_add(gr_opt *o, int n, als_args *a) {
+  gr_als_params_default(&a->p);
+  a->solver = "cg";
+  o[n++] = (gr_opt){"--factors", OPT_INT, &a->p.factors, "latent factors"};
+  o[n++] = (gr_opt){"--regularization", OPT_FLOAT, &a->p.regularization, "L2 regularization"};
+  o[n++] = (gr_opt){"--alpha", OPT_FLOAT, &a->p.alpha, "confidence scale: c = offset + alpha * r"};
+  o[n++] = (gr_opt){"--confidence-offset", OPT_FLOAT, &a->p.confidence_offset,
+                    "0 = the implicit package's confidence, 1 = the paper's 1 + alpha * r"};
+  o[n++] = (gr_opt){"--iterations", OPT_INT, &a->p.iterations, "ALS iterations"};
+  o[n++] = (gr_opt){"--solver", OPT_STR, &a->solver, "cg or cholesky"};
+  o[n++] = (gr_opt){"--cg-steps", OPT_INT, &a->p.cg_steps, "conjugate gradient steps per row"};
+  o[n++] = (gr_opt){"--random-state", OPT_U64, &a->p.random_state, "seed of the initial factors"};
+  o[n++] = (gr_opt){"--calc-loss", OPT_FLAG, &a->p.calc_loss, "report the training loss"};
+  return n;
+}
+
+static int als_args_finish(als_args *a, const char *cmd) {
+  if (strcmp(a->solver, "cg") == 0) {
+    a->p.solver = GR_SOLVER_CG;
+  } else if (strcmp(a->solver, "cholesky") == 0) {
+    a->p.solver = GR_SOLVER_CHOLESKY;
+  } else {
+    fprintf(stderr, "gpurec %s: --solver expects cg or cholesky, got '%s'\n", cmd, a->solver);
+    return GR_EXIT_USAGE;
+  }
+  return GR_EXIT_OK;
+}
+
+/* ---- training with progress ---------------------------------------------- */
+
+typedef struct fit_log {
+  int quiet, total;
+  double seconds[4096];
+  double last_loss;
+  int n;
+} fit_log;
+
+static int on_iteration(int it, double seconds, double loss, void *user) {
+  fit_log *log = user;
+  if (log->n < (int)(sizeof log->seconds / sizeof log->seconds[0])) log->seconds[log->n++] = seconds;
+  log->last_loss = loss;
+  if (!log->quiet) {
+    if (isnan(loss)) {
+      fprintf(stderr, "gpurec: iteration %d/%d  %.3f s\n", it, log->total, seconds);
+    } else {
+      fprintf(stderr, "gpurec: iteration %d/%d  %.3f s  loss %.6g\n", it, log->total, seconds,
+              loss);
+    }
+  }
+  return 0;
+}
+
+static double mean_seconds(const fit_log *log) {
+  double s = 0;
+  for (int i = 0; i < log->n; i++) s += log->seconds[i];
+  return log->n ? s / log->n : 0;
+}
+
+static gr_status fit(gr_context *ctx, const als_args *a, const gr_interactions *data,
+                     const gr_common_args *common, fit_log *log, gr_als_model **model) {
+  memset(log, 0, sizeof *log);
+  log->quiet = common->quiet;
+  log->total = a->p.iterations;
+  log->last_loss = NAN;
+  if (!common->quiet)
+    fprintf(stderr,
+            "gpurec: ALS on %s: %d users, %d items, %lld events; %d factors, %s solver\n",
+            gr_context_backend_name(ctx), gr_interactions_n_users(data),
+            gr_interactions_n_items(data), (long long)gr_interactions_count(data), a->p.factors,
+            a->p.solver == GR_SOLVER_CG ? "cg" : "cholesky");
+  return gr_als_fit(ctx, &a->p, data, on_iteration, log, model);
+}
+
+/* The JSON report of a fit (and optionally an evaluation). */
+static gr_status write_report(const char *path, gr_context *ctx, const gr_common_args *common,
+                              const gr_interactions *train, const gr_als_model *m,
+                              const fit_log *log, const gr_metrics *metrics) {
+  gr_output_file out;
+  GR_TRY(gr_output_open(&out, path));
+  FILE *f = out.f;
+  const gr_als_params *p = gr_als_model_params(m);
+  fprintf(f, "{\n  \"backend\": \"%s\",\n  \"threads\": %d,\n", gr_context_backend_name(ctx),
+          common->threads);
+  fprintf(f, "  \"n_users\": %d,\n  \"n_items\": %d,\n  \"nnz\": %lld,\n",
+          gr_als_model_n_users(m), gr_als_model_n_items(m),
+          (long long)(train ? gr_interactions_count(train) : 0));
+  fprintf(f,
+          "  \"params\": {\"factors\": %d, \"regularization\": %g, \"alpha\": %g, "
+          "\"confidence_offset\": %g, \"iterations\": %d, \"solver\": \"%s\", \"cg_steps\": %d, "
+          "\"random_state\": %llu},\n",
+          p->factors, (double)p->regularization, (double)p->alpha, (double)p->confidence_offset,
+          p->iterations, p->solver == GR_SOLVER_CG ? "cg" : "cholesky", p->cg_steps,
+          (unsigned long long)p->random_state);
+  if (log) {
+    double total = 0;
+    fprintf(f, "  \"iteration_seconds\": [");
+    for (int i = 0; i < log->n; i++) {
+      fprintf(f, "%s%.6f", i ? ", " : "", log->seconds[i]);
+      total += log->seconds[i];
+    }
+    fprintf(f, "],\n  \"fit_seconds\": %.6f,\n  \"seconds_per_iteration\": %.6f,\n", total,
+            mean_seconds(log));
+    if (!isnan(log->last_loss)) fprintf(f, "  \"loss\": %.9g,\n", log->last_loss);
+  }
+  if (metrics) {
+    fprintf(f,
+            "  \"metrics\": {\"k\": %d, \"n_users\": %lld, \"precision\": %.6f, "
+            "\"precision_implicit\": %.6f, \"recall\": %.6f, \"map\": %.6f, \"ndcg\": %.6f, "
+            "\"hit_rate\": %.6f, \"auc\": %.6f, \"auc_users\": %lld},\n",
+            metrics->k, (long long)metrics->n_users, metrics->precision,
+            metrics->precision_implicit, metrics->recall, metrics->map, metrics->ndcg,
+            metrics->hit_rate, isnan(metrics->auc) ? 0.0 : metrics->auc,
+            (long long)metrics->auc_users);
+  }
+  fprintf(f, "  \"version\": \"%d.%d.%d\"\n}\n", GPUREC_VERSION_MAJOR, GPUREC_VERSION_MINOR,
+          GPUREC_VERSION_PATCH);
+  return gr_output_commit(&out);
+}
+
+/* ---- als fit -------------------------------------------------------------- */
+
+static int als_fit_cmd(int argc, char **argv) {
+  const char *cmd = "als fit";
+  const char *input = NULL, *model_path = NULL, *json = NULL;
+  als_args a;
+  gr_common_args common;
+  gr_common_args_default(&common);
+  gr_data_args d;
+  gr_data_args_default(&d);
+  gr_opt opts[40] = {{"--input", OPT_STR, &input, "interactions CSV"},
+                     {"--model", OPT_STR, &model_path, "output model file"},
+                     {"--json", OPT_STR, &json, "also write a JSON report (timings, parameters)"}};
+  int n = als_args_add(opts, 3, &a);
+  n = gr_data_args_add(opts, n, &d);
+  n = gr_common_args_add(opts, n, &common);
+  int rc = gr_args_parse(argc, argv, cmd,
+                         "Trains implicit-feedback ALS (Hu, Koren, Volinsky 2008) with the "
+                         "`implicit` package's\nobjective and parameter names.",
+                         opts, n);
+  if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
+  if ((rc = als_args_finish(&a, cmd)) != GR_EXIT_OK) return rc;
+  if (!model_path) {
+    fprintf(stderr, "gpurec %s: --model FILE is required\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  gr_interactions *data = gr_data_read(&d, input, cmd);
+  if (!data) return GR_EXIT_FAIL;
+  gr_context *ctx = gr_common_context(&common, cmd);
+  gr_als_model *m = NULL;
+  fit_log log;
+  gr_status st = ctx ? fit(ctx, &a, data, &common, &log, &m) : GR_ERR_INVALID_ARG;
+  if (ctx && st == GR_OK) st = gr_als_model_save(m, model_path);
+  if (ctx && st == GR_OK && json) st = write_report(json, ctx, &common, data, m, &log, NULL);
+  if (ctx && st == GR_OK && !common.quiet)
+    fprintf(stderr, "gpurec: %.3f s per iteration; model written to %s\n", mean_seconds(&log),
+            model_path);
+  rc = !ctx ? GR_EXIT_FAIL : st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
+  gr_als_model_free(m);
+  gr_context_free(ctx);
+  gr_interactions_free(data);
+  return rc;
+}
+
+/* ---- als recommend -------------------------------------------------------- */
+
+static int als_recommend_cmd(int argc, char **argv) {
+  const char *cmd = "als recommend";
+  const char *model_path = NULL, *seen_path = NULL, *users = NULL, *users_file = NULL;
+  const char *items_file = NULL, *new_users = NULL, *format = "csv", *out_path = "-";
+  int k = 10, include_seen = 0;
+  gr_common_args common;
+  gr_common_args_default(&common);
+  gr_data_args d;
+  gr_data_args_default(&d);
+  gr_opt opts[40] = {
+      {"--model", OPT_STR, &model_path, "model file from gpurec als fit"},
+      {"--input", OPT_STR, &seen_path, "interactions whose items are excluded (usually the training data)"},
+      {"--users", OPT_STR, &users, "comma-separated user ids (default: every user)"},
+      {"--users-file", OPT_STR, &users_file, "file with one user id per line"},
+      {"--new-users", OPT_STR, &new_users,
+       "CSV of new or changed users' interactions: scored without retraining"},
+      {"--items-file", OPT_STR, &items_file, "only recommend items listed in this file"},
+      {"--k", OPT_INT, &k, "items per user (1..1024)"},
+      {"--include-seen", OPT_FLAG, &include_seen, "do not exclude items the user interacted with"},
+      {"--format", OPT_STR, &format, "csv (user,rank,item,score) or jsonl"},
+      {"--out", OPT_STR, &out_path, "output file (- = stdout)"},
+  };
+  int n = gr_data_args_add(opts, 10, &d);
+  n = gr_common_args_add(opts, n, &common);
+  int rc = gr_args_parse(argc, argv, cmd, "Top-k items per user, seen items excluded.", opts, n);
+  if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
+  gr_ranked_request req = {.command = cmd,
+                           .model_path = model_path,
+                           .format = format,
+                           .out_path = out_path,
+                           .k = k};
+  if (!model_path) {
+    fprintf(stderr, "gpurec %s: --model FILE is required\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  gr_context *ctx = gr_common_context(&common, cmd);
+  if (!ctx) return GR_EXIT_FAIL;
+  rc = gr_run_recommend(ctx, &req, &d, seen_path, users, users_file, items_file, new_users,
+                        include_seen);
+  gr_context_free(ctx);
+  return rc;
+}
+
+/* ---- als similar ---------------------------------------------------------- */
+
+static int als_similar_cmd(int argc, char **argv) {
+  const char *cmd = "als similar";
+  const char *model_path = NULL, *items = NULL, *items_file = NULL, *format = "csv",
+             *out_path = "-";
+  int k = 10, include_self = 0;
+  gr_common_args common;
+  gr_common_args_default(&common);
+  gr_opt opts[16] = {
+      {"--model", OPT_STR, &model_path, "model file from gpurec als fit"},
+      {"--items", OPT_STR, &items, "comma-separated item ids (default: every item)"},
+      {"--items-file", OPT_STR, &items_file, "file with one item id per line"},
+      {"--k", OPT_INT, &k, "similar items per item (1..1024)"},
+      {"--include-self", OPT_FLAG, &include_self, "keep the query item in its own list"},
+      {"--format", OPT_STR, &format, "csv (item,rank,similar_item,score) or jsonl"},
+      {"--out", OPT_STR, &out_path, "output file (- = stdout)"},
+  };
+  int n = gr_common_args_add(opts, 7, &common);
+  int rc = gr_args_parse(argc, argv, cmd, "Top-k most similar items by cosine of item factors.",
+                         opts, n);
+  if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
+  if (!model_path) {
+    fprintf(stderr, "gpurec %s: --model FILE is required\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  gr_ranked_request req = {.command = cmd,
+                           .model_path = model_path,
+                           .format = format,
+                           .out_path = out_path,
+                           .k = k};
+  gr_context *ctx = gr_common_context(&common, cmd);
+  if (!ctx) return GR_EXIT_FAIL;
+  rc = gr_run_similar(ctx, &req, items, items_file, include_self);
+  gr_context_free(ctx);
+  return rc;
+}
+
+/* ---- als eval ------------------------------------------------------------- */
+
+static void print_metrics(const gr_metrics *m) {
+  const int k = m->k;
+  printf("users evaluated   %lld\n", (long long)m->n_users);
+  printf("precision@%-6d  %.4f\n", k, m->precision);
+  printf("p@%d (implicit)%*s %.4f   (hits / min(k, test items), as the implicit package)\n", k,
+         k < 10 ? 3 : 2, "", m->precision_implicit);
+  printf("recall@%-9d  %.4f\n", k, m->recall);
+  printf("map@%-12d  %.4f\n", k, m->map);
+  printf("ndcg@%-11d  %.4f\n", k, m->ndcg);
+  printf("hit_rate@%-7d  %.4f\n", k, m->hit_rate);
+  printf("roc_auc           %.4f   (over %lld users)\n", m->auc, (long long)m->auc_users);
+}
+
+static int als_eval_cmd(int argc, char **argv) {
+  const char *cmd = "als eval";
+  const char *input = NULL, *train_path = NULL, *test_path = NULL, *model_path = NULL,
+             *json = NULL;
+  als_args a;
+  gr_eval_options eo;
+  gr_eval_options_default(&eo);
+  gr_common_args common;
+  gr_common_args_default(&common);
+  gr_data_args d;
+  gr_data_args_default(&d);
+  gr_opt opts[48] = {
+      {"--input", OPT_STR, &input, "all interactions: split, train, evaluate"},
+      {"--train", OPT_STR, &train_path, "training interactions (with --test; instead of --input)"},
+      {"--test", OPT_STR, &test_path, "held-out interactions"},
+      {"--model", OPT_STR, &model_path, "evaluate this model instead of training one"},
+      {"--k", OPT_INT, &eo.k, "cut-off of the ranking metrics"},
+      {"--test-fraction", OPT_FLOAT, &eo.test_fraction, "share of each user's items held out"},
+      {"--by-time", OPT_FLAG, &eo.by_time, "hold out each user's latest items"},
+      {"--seed", OPT_U64, &eo.seed, "seed of the split"},
+      {"--json", OPT_STR, &json, "also write the metrics and timings as JSON"},
+  };
+  int n = als_args_add(opts, 9, &a);
+  n = gr_data_args_add(opts, n, &d);
+  n = gr_common_args_add(opts, n, &common);
+  int rc = gr_args_parse(argc, argv, cmd,
+                         "Evaluates ALS on held-out interactions: precision, recall, MAP, NDCG, "
+                         "hit rate at k,\nand ROC AUC. Either --input (split here) or --train and "
+                         "--test.",
+                         opts, n);
+  if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
+  if ((rc = als_args_finish(&a, cmd)) != GR_EXIT_OK) return rc;
+  if (!input == !(train_path && test_path) || (model_path && input)) {
+    fprintf(stderr, "gpurec %s: give either --input FILE, or --train FILE --test FILE "
+                    "(optionally with --model)\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  gr_interactions *train = NULL, *test = NULL;
+  gr_als_model *m = NULL;
+  gr_context *ctx = NULL;
+  fit_log log;
+  gr_status st = GR_OK;
+  rc = GR_EXIT_FAIL;
+  if (input) {
+    gr_interactions *all = gr_data_read(&d, input, cmd);
+    if (!all) goto done;
+    st = gr_split(all, &eo, &train, &test);
+    gr_interactions_free(all);
+  } else {
+    train = gr_data_read(&d, train_path, cmd);
+    test = train ? gr_data_read(&d, test_path, cmd) : NULL;
+    if (!test) goto done;
+  }
+  if (st == GR_OK && !(ctx = gr_common_context(&common, cmd))) goto done;
+  if (st == GR_OK) st = model_path ? gr_als_model_load(&m, model_path)
+                                   : fit(ctx, &a, train, &common, &log, &m);
+  gr_metrics metrics;
+  if (st == GR_OK) st = gr_als_evaluate(ctx, m, train, test, eo.k, &metrics);
+  if (st == GR_OK) print_metrics(&metrics);
+  if (st == GR_OK && json)
+    st = write_report(json, ctx, &common, train, m, model_path ? NULL : &log, &metrics);
+  rc = st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
+done:
+  gr_als_model_free(m);
+  gr_context_free(ctx);
+  gr_interactions_free(train);
+  gr_interactions_free(test);
+  return rc;
+}
+
+int gr_cmd_als(int argc, char **argv) {
+  if (argc >= 1) {
+    if (strcmp(argv[0], "fit") == 0) return als_fit_cmd(argc - 1, argv + 1);
+    if (strcmp(argv[0], "recommend") == 0) return als_recommend_cmd(argc - 1, argv + 1);
+    if (strcmp(argv[0], "similar") == 0) return als_similar_cmd(argc - 1, argv + 1);
+    if (strcmp(argv[0], "eval") == 0) return als_eval_cmd(argc - 1, argv + 1);
+    if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+      printf("usage: gpurec als fit|recommend|similar|eval [options]\n\n"
+             "  fit        train a model from interactions\n"
+             "  recommend  top-k items per user (seen items excluded)\n"
+             "  similar    top-k similar items\n"
+             "  eval       holdout evaluation: precision, recall, MAP, NDCG, hit rate, AUC\n\n"
+             "Each has --help.\n");
+      return GR_EXIT_OK;
+    }
+  }
+  fprintf(stderr, "gpurec als: expected fit, recommend, similar or eval (see gpurec als --help)\n");
+  return GR_EXIT_USAGE;
+}

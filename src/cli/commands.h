@@ -1,0 +1,10 @@
+/* The CLI's commands; each takes the arguments after its own name. */
+#ifndef GR_CLI_COMMANDS_H
+#define GR_CLI_COMMANDS_H
+
+int gr_cmd_gen(int argc, char **argv);
+int gr_cmd_split(int argc, char **argv);
+int gr_cmd_als(int argc, char **argv);
+int gr_cmd_demo(int argc, char **argv);
+
+#endif

@@ -1,0 +1,75 @@
+/* Interactions CSV options and output helpers. */
+#include "data_args.h"
+
+#include <string.h>
+
+void gr_data_args_default(gr_data_args *d) {
+  memset(d, 0, sizeof *d);
+}
+
+int gr_data_args_add(gr_opt *opts, int n, gr_data_args *d) {
+  opts[n++] = (gr_opt){"--delimiter", OPT_STR, &d->delimiter,
+                       "field delimiter: ',', ';' or 'tab' (default: detected)"};
+  opts[n++] = (gr_opt){"--no-header", OPT_FLAG, &d->no_header,
+                       "the file has no header row (columns: user,item[,weight[,timestamp]])"};
+  opts[n++] = (gr_opt){"--user-col", OPT_STR, &d->user_col, "header name of the user id column"};
+  opts[n++] = (gr_opt){"--item-col", OPT_STR, &d->item_col, "header name of the item id column"};
+  opts[n++] = (gr_opt){"--weight-col", OPT_STR, &d->weight_col, "header name of the weight column"};
+  opts[n++] = (gr_opt){"--event-col", OPT_STR, &d->event_col,
+                       "header name of the event type column"};
+  opts[n++] = (gr_opt){"--timestamp-col", OPT_STR, &d->timestamp_col,
+                       "header name of the timestamp column"};
+  opts[n++] = (gr_opt){"--event-weights", OPT_STR, &d->event_weights,
+                       "weight of each event type (default " GR_DEFAULT_EVENT_WEIGHTS ")"};
+  return n;
+}
+
+gr_interactions *gr_data_read(const gr_data_args *d, const char *path, const char *command) {
+  if (!path) {
+    fprintf(stderr, "gpurec %s: an input file is required (--input FILE)\n", command);
+    return NULL;
+  }
+  gr_csv_options o;
+  gr_csv_options_default(&o);
+  if (d->delimiter) {
+    if (strcmp(d->delimiter, "tab") == 0 || strcmp(d->delimiter, "\\t") == 0) {
+      o.delimiter = '\t';
+    } else if (strlen(d->delimiter) == 1 && strchr(",;\t|", d->delimiter[0])) {
+      o.delimiter = d->delimiter[0];
+    } else {
+      fprintf(stderr, "gpurec %s: --delimiter expects ',', ';', '|' or 'tab', got '%s'\n",
+              command, d->delimiter);
+      return NULL;
+    }
+  }
+  o.has_header = d->no_header ? 0 : -1;
+  o.user_col = d->user_col;
+  o.item_col = d->item_col;
+  o.weight_col = d->weight_col;
+  o.event_col = d->event_col;
+  o.timestamp_col = d->timestamp_col;
+  o.event_weights = d->event_weights;
+  o.default_event_weights = GR_DEFAULT_EVENT_WEIGHTS;
+  gr_interactions *x = NULL;
+  gr_status st = gr_interactions_read_csv(&x, path, &o);
+  if (st != GR_OK) {
+    gr_cli_fail(command, st);
+    return NULL;
+  }
+  return x;
+}
+
+void gr_json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') {
+      fputc('\\', f);
+      fputc(*p, f);
+    } else if (*p < 0x20) {
+      fprintf(f, "\\u%04x", *p);
+    } else {
+      fputc(*p, f);
+    }
+  }
+  fputc('"', f);
+}

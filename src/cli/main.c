@@ -1,0 +1,46 @@
+/* gpurec: the command-line entry point. */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "gpurec %d.%d.%d: GPU-accelerated training and scoring for recommender systems\n\n"
+          "usage: gpurec <command> [options]\n\n"
+          "commands:\n"
+          "  demo                 generate data, train, evaluate and recommend (a quick tour)\n"
+          "  gen interactions     synthetic implicit-feedback events with planted structure\n"
+          "  split                per-user holdout split into train and test CSV files\n"
+          "  als fit              train implicit-feedback ALS\n"
+          "  als recommend        top-k items per user, seen items excluded\n"
+          "  als similar          top-k similar items\n"
+          "  als eval             precision, recall, MAP, NDCG, hit rate at k, ROC AUC\n\n"
+          "Every command has --help. Compute commands take --device auto|cpu|cuda and "
+          "--threads N.\n",
+          GPUREC_VERSION_MAJOR, GPUREC_VERSION_MINOR, GPUREC_VERSION_PATCH);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return GR_EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    usage(stdout);
+    return GR_EXIT_OK;
+  }
+  if (strcmp(cmd, "--version") == 0) {
+    printf("gpurec %d.%d.%d\n", GPUREC_VERSION_MAJOR, GPUREC_VERSION_MINOR, GPUREC_VERSION_PATCH);
+    return GR_EXIT_OK;
+  }
+  if (strcmp(cmd, "gen") == 0) return gr_cmd_gen(argc - 2, argv + 2);
+  if (strcmp(cmd, "split") == 0) return gr_cmd_split(argc - 2, argv + 2);
+  if (strcmp(cmd, "als") == 0) return gr_cmd_als(argc - 2, argv + 2);
+  if (strcmp(cmd, "demo") == 0) return gr_cmd_demo(argc - 2, argv + 2);
+  fprintf(stderr, "gpurec: unknown command '%s'\n\n", cmd);
+  usage(stderr);
+  return GR_EXIT_USAGE;
+}

@@ -1,0 +1,252 @@
+/* Resolves id lists against a model, runs the ranking and writes it. */
+#include "ranked_output.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "host/output_file.h"
+
+typedef int32_t (*find_fn)(const gr_als_model *, const char *);
+typedef const char *(*name_fn)(const gr_als_model *, int32_t);
+
+/* Collects ids from "a,b,c" and/or a file of one id per line into indices.
+ * Unknown ids are an error naming the id (and line). */
+static gr_status collect_ids(const gr_als_model *m, find_fn find, const char *list,
+                             const char *file, const char *what, int32_t **out, int32_t *n_out) {
+  size_t cap = 64, n = 0;
+  int32_t *ids = malloc(cap * sizeof *ids);
+  if (!ids) return gr_fail(GR_ERR_NOMEM, "cannot allocate an id list");
+  gr_status st = GR_OK;
+  char *buf = NULL;
+  FILE *f = NULL;
+  if (list) buf = strdup(list);
+  for (int pass = 0; pass < 2 && st == GR_OK; pass++) {
+    if (pass == 0 && !buf) continue;
+    if (pass == 1 && !file) continue;
+    if (pass == 1 && !(f = fopen(file, "r"))) {
+      st = gr_fail(GR_ERR_IO, "cannot open %s: %s", file, strerror(errno));
+      break;
+    }
+    char line[4096];
+    char *save = NULL, *tok = pass == 0 ? strtok_r(buf, ",", &save) : NULL;
+    long line_no = 0;
+    for (;;) {
+      if (pass == 1) {
+        if (!fgets(line, sizeof line, f)) break;
+        line_no++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0]) continue;
+        tok = line;
+      } else if (!tok) {
+        break;
+      }
+      const int32_t idx = find(m, tok);
+      if (idx < 0) {
+        st = pass == 1 ? gr_fail(GR_ERR_INVALID_ARG, "%s:%ld:1: unknown %s id '%s'", file, line_no,
+                                 what, tok)
+                       : gr_fail(GR_ERR_INVALID_ARG, "unknown %s id '%s'", what, tok);
+        break;
+      }
+      if (n == cap) {
+        int32_t *g = realloc(ids, (cap *= 2) * sizeof *ids);
+        if (!g) {
+          st = gr_fail(GR_ERR_NOMEM, "cannot grow an id list");
+          break;
+        }
+        ids = g;
+      }
+      ids[n++] = idx;
+      if (pass == 0) tok = strtok_r(NULL, ",", &save);
+    }
+  }
+  if (f) fclose(f);
+  free(buf);
+  if (st != GR_OK) {
+    free(ids);
+    return st;
+  }
+  *out = ids;
+  *n_out = (int32_t)n;
+  return GR_OK;
+}
+
+static gr_status write_ranked(const gr_ranked_request *req, const char *const *query_names,
+                              int32_t n, const int32_t *idx, const float *score,
+                              const gr_als_model *m, const char *query_col,
+                              const char *result_col) {
+  const int csv = strcmp(req->format, "csv") == 0;
+  gr_output_file out;
+  GR_TRY(gr_output_open(&out, req->out_path));
+  FILE *f = out.f;
+  if (csv) fprintf(f, "%s,rank,%s,score\n", query_col, result_col);
+  for (int32_t q = 0; q < n; q++) {
+    if (!csv) {
+      fprintf(f, "{\"%s\": ", query_col);
+      gr_json_string(f, query_names[q]);
+      fprintf(f, ", \"%ss\": [", result_col);
+    }
+    int written = 0;
+    for (int r = 0; r < req->k; r++) {
+      const int32_t i = idx[(size_t)q * req->k + r];
+      if (i < 0) continue;
+      const double s = score[(size_t)q * req->k + r];
+      if (csv) {
+        gr_write_csv_field(f, query_names[q]);
+        fprintf(f, ",%d,", r + 1);
+        gr_write_csv_field(f, gr_als_model_item_id(m, i));
+        fprintf(f, ",%.6g\n", s);
+      } else {
+        fprintf(f, "%s{\"%s\": ", written ? ", " : "", result_col);
+        gr_json_string(f, gr_als_model_item_id(m, i));
+        fprintf(f, ", \"score\": %.6g}", s);
+      }
+      written++;
+    }
+    if (!csv) fprintf(f, "]}\n");
+  }
+  return gr_output_commit(&out);
+}
+
+static gr_status check_request(const gr_ranked_request *req) {
+  if (strcmp(req->format, "csv") != 0 && strcmp(req->format, "jsonl") != 0)
+    return gr_fail(GR_ERR_INVALID_ARG, "--format expects csv or jsonl, got '%s'", req->format);
+  if (req->k < 1 || req->k > 1024) return gr_fail(GR_ERR_INVALID_ARG, "--k must be in 1..1024");
+  return GR_OK;
+}
+
+/* Scores the users of `path` without retraining (see gr_als_recommend_new_users). */
+static gr_status recommend_new_users(gr_context *ctx, const gr_ranked_request *req,
+                                     const gr_data_args *d, const gr_als_model *m,
+                                     const char *path, const uint8_t *allowed, int include_seen) {
+  gr_interactions *x = gr_data_read(d, path, req->command);
+  if (!x) return GR_ERR_PARSE;
+  const int32_t n_users = gr_interactions_n_users(x);
+  int32_t *idx = malloc(sizeof(int32_t) * ((size_t)n_users * req->k + 1));
+  float *score = malloc(sizeof(float) * ((size_t)n_users * req->k + 1));
+  const char **names = malloc(sizeof(char *) * ((size_t)n_users + 1));
+  gr_status st = GR_OK;
+  if (!idx || !score || !names) st = gr_fail(GR_ERR_NOMEM, "cannot allocate new-user results");
+  gr_recommend_options o;
+  gr_recommend_options_default(&o);
+  o.k = req->k;
+  o.exclude_seen = !include_seen;
+  o.item_allowed = allowed;
+  if (st == GR_OK) st = gr_als_recommend_new_users(ctx, m, x, &o, idx, score);
+  for (int32_t u = 0; st == GR_OK && u < n_users; u++) names[u] = gr_interactions_user_id(x, u);
+  if (st == GR_OK) st = write_ranked(req, names, n_users, idx, score, m, "user", "item");
+  free(idx);
+  free(score);
+  free(names);
+  gr_interactions_free(x);
+  return st;
+}
+
+/* An (n_items) mask of the items listed in `file`. */
+static gr_status allowed_mask(const gr_als_model *m, const char *file, uint8_t **out) {
+  int32_t *ids, n;
+  GR_TRY(collect_ids(m, gr_als_model_find_item, NULL, file, "item", &ids, &n));
+  uint8_t *mask = calloc((size_t)gr_als_model_n_items(m) + 1, 1);
+  if (!mask) {
+    free(ids);
+    return gr_fail(GR_ERR_NOMEM, "cannot allocate the item filter");
+  }
+  for (int32_t i = 0; i < n; i++) mask[ids[i]] = 1;
+  free(ids);
+  *out = mask;
+  return GR_OK;
+}
+
+int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_data_args *d,
+                     const char *seen_path, const char *users, const char *users_file,
+                     const char *items_file, const char *new_users, int include_seen) {
+  gr_als_model *m = NULL;
+  gr_interactions *seen = NULL;
+  uint8_t *allowed = NULL;
+  int32_t *ids = NULL, n = 0;
+  int32_t *idx = NULL;
+  float *score = NULL;
+  const char **names = NULL;
+  gr_status st = check_request(req);
+  if (st == GR_OK) st = gr_als_model_load(&m, req->model_path);
+  if (st == GR_OK && items_file) st = allowed_mask(m, items_file, &allowed);
+  if (st == GR_OK && new_users) {
+    st = recommend_new_users(ctx, req, d, m, new_users, allowed, include_seen);
+    goto done;
+  }
+  if (st == GR_OK && seen_path && !include_seen) {
+    seen = gr_data_read(d, seen_path, req->command);
+    if (!seen) {
+      gr_als_model_free(m);
+      free(allowed);
+      return 1;
+    }
+  }
+  if (st == GR_OK && (users || users_file)) {
+    st = collect_ids(m, gr_als_model_find_user, users, users_file, "user", &ids, &n);
+  } else if (st == GR_OK) {
+    n = gr_als_model_n_users(m);
+    ids = malloc(sizeof(int32_t) * ((size_t)n + 1));
+    if (!ids) st = gr_fail(GR_ERR_NOMEM, "cannot allocate the user list");
+    for (int32_t u = 0; st == GR_OK && u < n; u++) ids[u] = u;
+  }
+  if (st == GR_OK) {
+    idx = malloc(sizeof(int32_t) * ((size_t)n * req->k + 1));
+    score = malloc(sizeof(float) * ((size_t)n * req->k + 1));
+    names = malloc(sizeof(char *) * ((size_t)n + 1));
+    if (!idx || !score || !names) st = gr_fail(GR_ERR_NOMEM, "cannot allocate results");
+  }
+  if (st == GR_OK) {
+    gr_recommend_options o;
+    gr_recommend_options_default(&o);
+    o.k = req->k;
+    o.exclude_seen = !include_seen;
+    o.item_allowed = allowed;
+    st = gr_als_recommend(ctx, m, ids, n, seen, &o, idx, score);
+  }
+  for (int32_t q = 0; st == GR_OK && q < n; q++) names[q] = gr_als_model_user_id(m, ids[q]);
+  if (st == GR_OK) st = write_ranked(req, names, n, idx, score, m, "user", "item");
+done:
+  free(ids);
+  free(idx);
+  free(score);
+  free(names);
+  free(allowed);
+  gr_interactions_free(seen);
+  gr_als_model_free(m);
+  return st == GR_OK ? 0 : gr_cli_fail(req->command, st);
+}
+
+int gr_run_similar(gr_context *ctx, const gr_ranked_request *req, const char *items,
+                   const char *items_file, int include_self) {
+  gr_als_model *m = NULL;
+  int32_t *ids = NULL, n = 0, *idx = NULL;
+  float *score = NULL;
+  const char **names = NULL;
+  gr_status st = check_request(req);
+  if (st == GR_OK) st = gr_als_model_load(&m, req->model_path);
+  if (st == GR_OK && (items || items_file)) {
+    st = collect_ids(m, gr_als_model_find_item, items, items_file, "item", &ids, &n);
+  } else if (st == GR_OK) {
+    n = gr_als_model_n_items(m);
+    ids = malloc(sizeof(int32_t) * ((size_t)n + 1));
+    if (!ids) st = gr_fail(GR_ERR_NOMEM, "cannot allocate the item list");
+    for (int32_t i = 0; st == GR_OK && i < n; i++) ids[i] = i;
+  }
+  if (st == GR_OK) {
+    idx = malloc(sizeof(int32_t) * ((size_t)n * req->k + 1));
+    score = malloc(sizeof(float) * ((size_t)n * req->k + 1));
+    names = malloc(sizeof(char *) * ((size_t)n + 1));
+    if (!idx || !score || !names) st = gr_fail(GR_ERR_NOMEM, "cannot allocate results");
+  }
+  if (st == GR_OK) st = gr_als_similar(ctx, m, ids, n, req->k, include_self, idx, score);
+  for (int32_t q = 0; st == GR_OK && q < n; q++) names[q] = gr_als_model_item_id(m, ids[q]);
+  if (st == GR_OK) st = write_ranked(req, names, n, idx, score, m, "item", "similar_item");
+  free(ids);
+  free(idx);
+  free(score);
+  free(names);
+  gr_als_model_free(m);
+  return st == GR_OK ? 0 : gr_cli_fail(req->command, st);
+}

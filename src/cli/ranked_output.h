@@ -1,0 +1,22 @@
+/* The ranked-output commands (recommend, similar): id lists in, CSV or
+ * JSON lines out, written atomically. */
+#ifndef GR_CLI_RANKED_OUTPUT_H
+#define GR_CLI_RANKED_OUTPUT_H
+
+#include "data_args.h"
+
+typedef struct gr_ranked_request {
+  const char *command;
+  const char *model_path;
+  const char *format; /* csv or jsonl */
+  const char *out_path;
+  int k;
+} gr_ranked_request;
+
+int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_data_args *d,
+                     const char *seen_path, const char *users, const char *users_file,
+                     const char *items_file, const char *new_users, int include_seen);
+int gr_run_similar(gr_context *ctx, const gr_ranked_request *req, const char *items,
+                   const char *items_file, int include_self);
+
+#endif

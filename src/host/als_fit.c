@@ -1,0 +1,177 @@
+/* ALS training, backend-agnostic: the interaction matrix is staged once in
+ * both orientations (users x items and items x users), the factors stay in
+ * backend memory across iterations, and only per-row squared norms come
+ * back each iteration, to catch NaN/inf early and name the row. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/error.h"
+#include "../common/rng.h"
+#include "als_model.h"
+#include "context.h"
+#include "csr.h"
+#include "interactions.h"
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct fit_state {
+  gr_backend *be;
+  int k;
+  float *X, *Y, *G;    /* backend memory: (n_users, k), (n_items, k), (k, k) */
+  float *norms_dev;    /* backend memory: (max(n_users, n_items)) */
+  float *norms_host;   /* host: (max(n_users, n_items)) */
+  gr_staged_csr cui, ciu;
+} fit_state;
+
+/* Fails with the first row whose factors are not finite. */
+static gr_status check_finite(fit_state *s, const float *F, int64_t n, const char *what,
+                              int iteration) {
+  gr_backend *be = s->be;
+  GR_TRY(be->ops->row_sq_norms(be, s->norms_dev, F, n, s->k));
+  const float *norms = s->norms_dev;
+  if (!be->host_memory) {
+    GR_TRY(be->ops->download(be, s->norms_host, s->norms_dev, sizeof(float) * (size_t)n));
+    norms = s->norms_host;
+  }
+  for (int64_t r = 0; r < n; r++) {
+    if (!isfinite(norms[r]))
+      return gr_fail(GR_ERR_NUMERIC,
+                     "iteration %d: the factors of %s row %lld are not finite (NaN or inf); "
+                     "lower --alpha, raise --regularization, or check the weights",
+                     iteration, what, (long long)r);
+  }
+  return GR_OK;
+}
+
+static gr_status solve_side(fit_state *s, const gr_als_params *p, float *target,
+                            const gr_csr_view *m, const float *fixed, int64_t n_fixed) {
+  gr_backend *be = s->be;
+  GR_TRY(be->ops->gram(be, s->G, fixed, n_fixed, s->k, p->regularization));
+  if (p->solver == GR_SOLVER_CHOLESKY)
+    return be->ops->als_solve_cholesky(be, target, m, fixed, s->G, s->k);
+  return be->ops->als_solve_cg(be, target, m, fixed, s->G, s->k, p->cg_steps);
+}
+
+/* The `implicit` package's normalized loss. */
+static gr_status training_loss(fit_state *s, const gr_als_params *p, int64_t n_users,
+                               int64_t n_items, double *loss) {
+  gr_backend *be = s->be;
+  double terms[3];
+  GR_TRY(be->ops->gram(be, s->G, s->Y, n_items, s->k, 0.0f));
+  GR_TRY(be->ops->als_loss_terms(be, terms, &s->cui.view, s->X, s->Y, s->G, s->k));
+  GR_TRY(be->ops->row_sq_norms(be, s->norms_dev, s->Y, n_items, s->k));
+  const float *norms = s->norms_dev;
+  if (!be->host_memory) {
+    GR_TRY(be->ops->download(be, s->norms_host, s->norms_dev, sizeof(float) * (size_t)n_items));
+    norms = s->norms_host;
+  }
+  double item_norm = 0.0;
+  for (int64_t i = 0; i < n_items; i++) item_norm += norms[i];
+  const double denom = terms[1] + (double)n_users * (double)n_items - (double)s->cui.view.nnz;
+  *loss = (terms[0] + p->regularization * (terms[2] + item_norm)) / (denom > 0 ? denom : 1.0);
+  return GR_OK;
+}
+
+static void fit_state_release(fit_state *s, gr_als_model *m) {
+  gr_backend *be = s->be;
+  gr_unstage_csr(be, &s->cui);
+  gr_unstage_csr(be, &s->ciu);
+  gr_unstage(be, s->X, m ? m->user_factors : NULL);
+  gr_unstage(be, s->Y, m ? m->item_factors : NULL);
+  if (s->G) be->ops->mem_free(be, s->G);
+  if (s->norms_dev) be->ops->mem_free(be, s->norms_dev);
+  free(s->norms_host);
+}
+
+gr_status gr_als_fit(gr_context *ctx, const gr_als_params *params, const gr_interactions *data,
+                     gr_als_progress_fn progress, void *progress_user, gr_als_model **out) {
+  gr_als_params p;
+  if (params) {
+    p = *params;
+  } else {
+    gr_als_params_default(&p);
+  }
+  GR_TRY(gr_als_params_validate(&p));
+  if (!data || data->n == 0) return gr_fail(GR_ERR_INVALID_ARG, "no interactions to train on");
+  const int32_t n_users = data->users.count, n_items = data->items.count;
+  const int k = p.factors;
+
+  gr_als_model *m = NULL;
+  gr_csr cui = {0}, ciu = {0};
+  fit_state s = {0};
+  s.be = ctx->be;
+  s.k = k;
+  gr_status st;
+  GR_CHECK_GOTO(st, gr_als_model_alloc(&m, &p, n_users, n_items), done);
+  GR_CHECK_GOTO(st, gr_id_map_copy(&m->users, &data->users), done);
+  GR_CHECK_GOTO(st, gr_id_map_copy(&m->items, &data->items), done);
+
+  /* confidences c = offset + alpha * r, duplicates summed first */
+  GR_CHECK_GOTO(st, gr_csr_from_coo(&cui, n_users, n_items, data->user, data->item, data->weight,
+                                    data->n), done);
+  gr_csr_affine(&cui, p.confidence_offset, p.alpha);
+  GR_CHECK_GOTO(st, gr_csr_transpose(&ciu, &cui), done);
+
+  /* initial factors: uniform [0, 0.01), users then items, from one seed */
+  gr_rng rng;
+  gr_rng_seed(&rng, p.random_state);
+  for (size_t i = 0; i < (size_t)n_users * k; i++)
+    m->user_factors[i] = (float)(gr_rng_uniform(&rng) * 0.01);
+  for (size_t i = 0; i < (size_t)n_items * k; i++)
+    m->item_factors[i] = (float)(gr_rng_uniform(&rng) * 0.01);
+
+  gr_backend *be = ctx->be;
+  const int64_t n_max = n_users > n_items ? n_users : n_items;
+  gr_csr_view vui = gr_csr_view_of(&cui), viu = gr_csr_view_of(&ciu);
+  GR_CHECK_GOTO(st, gr_stage_csr(be, &s.cui, &vui), done);
+  GR_CHECK_GOTO(st, gr_stage_csr(be, &s.ciu, &viu), done);
+  GR_CHECK_GOTO(st, gr_stage(be, (void **)&s.X, m->user_factors,
+                             sizeof(float) * (size_t)n_users * k), done);
+  GR_CHECK_GOTO(st, gr_stage(be, (void **)&s.Y, m->item_factors,
+                             sizeof(float) * (size_t)n_items * k), done);
+  GR_CHECK_GOTO(st, be->ops->mem_alloc(be, (void **)&s.G, sizeof(float) * (size_t)k * k), done);
+  GR_CHECK_GOTO(st, be->ops->mem_alloc(be, (void **)&s.norms_dev, sizeof(float) * (size_t)n_max),
+                done);
+  s.norms_host = malloc(sizeof(float) * (size_t)n_max);
+  if (!s.norms_host) {
+    st = gr_fail(GR_ERR_NOMEM, "cannot allocate norm buffer");
+    goto done;
+  }
+
+  for (int it = 1; it <= p.iterations; it++) {
+    const double t0 = now_seconds();
+    GR_CHECK_GOTO(st, solve_side(&s, &p, s.X, &s.cui.view, s.Y, n_items), done);
+    GR_CHECK_GOTO(st, solve_side(&s, &p, s.Y, &s.ciu.view, s.X, n_users), done);
+    GR_CHECK_GOTO(st, be->ops->sync(be), done);
+    const double seconds = now_seconds() - t0;
+    GR_CHECK_GOTO(st, check_finite(&s, s.X, n_users, "user", it), done);
+    GR_CHECK_GOTO(st, check_finite(&s, s.Y, n_items, "item", it), done);
+    double loss = NAN;
+    if (p.calc_loss) GR_CHECK_GOTO(st, training_loss(&s, &p, n_users, n_items, &loss), done);
+    if (progress && progress(it, seconds, loss, progress_user)) break;
+  }
+  if (!be->host_memory) {
+    GR_CHECK_GOTO(st, be->ops->download(be, m->user_factors, s.X,
+                                        sizeof(float) * (size_t)n_users * k), done);
+    GR_CHECK_GOTO(st, be->ops->download(be, m->item_factors, s.Y,
+                                        sizeof(float) * (size_t)n_items * k), done);
+  }
+  GR_CHECK_GOTO(st, gr_als_model_update_gram(m), done);
+
+done:
+  fit_state_release(&s, m);
+  gr_csr_free(&cui);
+  gr_csr_free(&ciu);
+  if (st != GR_OK) {
+    gr_als_model_free(m);
+    return st;
+  }
+  *out = m;
+  return GR_OK;
+}

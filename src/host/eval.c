@@ -1,0 +1,246 @@
+/* Holdout split and evaluation of a trained model. The split works on
+ * distinct (user, item) pairs, so that a pair never lands in both sets;
+ * each user's share is drawn from a stream seeded by (seed, user), which
+ * makes the split independent of row order and thread count. */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/error.h"
+#include "../common/rng.h"
+#include "als_model.h"
+#include "context.h"
+#include "csr.h"
+#include "interactions.h"
+#include "metrics.h"
+#include "ranking.h"
+
+#define GR_EVAL_BATCH 4096
+#define GR_AUC_BUDGET 4e8 /* user x item scores computed for the AUC */
+
+void gr_eval_options_default(gr_eval_options *o) {
+  memset(o, 0, sizeof *o);
+  o->k = 10;
+  o->test_fraction = 0.2f;
+  o->seed = 42;
+}
+
+/* One user's distinct pairs: item, summed weight, latest timestamp. */
+typedef struct pair {
+  int32_t item;
+  float weight;
+  int64_t time;
+} pair;
+
+static int cmp_pair_item(const void *a, const void *b) {
+  const pair *x = a, *y = b;
+  return (x->item > y->item) - (x->item < y->item);
+}
+
+static int cmp_pair_time(const void *a, const void *b) {
+  const pair *x = a, *y = b;
+  if (x->time != y->time) return (x->time > y->time) - (x->time < y->time);
+  return (x->item > y->item) - (x->item < y->item);
+}
+
+gr_status gr_split(const gr_interactions *all, const gr_eval_options *opts,
+                   gr_interactions **train_out, gr_interactions **test_out) {
+  gr_eval_options defaults;
+  if (!opts) {
+    gr_eval_options_default(&defaults);
+    opts = &defaults;
+  }
+  if (!(opts->test_fraction > 0 && opts->test_fraction < 1))
+    return gr_fail(GR_ERR_INVALID_ARG, "--test-fraction must be in (0, 1)");
+  if (opts->by_time && !all->timestamp)
+    return gr_fail(GR_ERR_INVALID_ARG, "a split by time needs a timestamp column");
+  const int32_t n_users = all->users.count;
+  int64_t *start = calloc((size_t)n_users + 1, sizeof *start);
+  pair *pairs = malloc(sizeof(pair) * (size_t)(all->n ? all->n : 1));
+  gr_interactions *train = NULL, *test = NULL;
+  gr_status st = (start && pairs) ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate the split");
+  if (st == GR_OK) st = gr_interactions_create_like(&train, all);
+  if (st == GR_OK) st = gr_interactions_create_like(&test, all);
+  if (st != GR_OK) goto done;
+  /* group events by user (counting sort), keeping input order */
+  for (int64_t e = 0; e < all->n; e++) start[all->user[e] + 1]++;
+  for (int32_t u = 0; u < n_users; u++) start[u + 1] += start[u];
+  {
+    int64_t *fill = malloc(sizeof(int64_t) * (size_t)(n_users ? n_users : 1));
+    if (!fill) {
+      st = gr_fail(GR_ERR_NOMEM, "cannot allocate the split");
+      goto done;
+    }
+    memcpy(fill, start, sizeof(int64_t) * (size_t)n_users);
+    for (int64_t e = 0; e < all->n; e++) {
+      const int64_t at = fill[all->user[e]]++;
+      pairs[at] = (pair){all->item[e], all->weight[e], all->timestamp ? all->timestamp[e] : 0};
+    }
+    free(fill);
+  }
+  for (int32_t u = 0; u < n_users && st == GR_OK; u++) {
+    pair *p = pairs + start[u];
+    int64_t n = start[u + 1] - start[u];
+    /* merge duplicates: sum weights, keep the latest time */
+    qsort(p, (size_t)n, sizeof *p, cmp_pair_item);
+    int64_t w = 0;
+    for (int64_t i = 0; i < n; i++) {
+      if (w > 0 && p[w - 1].item == p[i].item) {
+        p[w - 1].weight += p[i].weight;
+        if (p[i].time > p[w - 1].time) p[w - 1].time = p[i].time;
+      } else {
+        p[w++] = p[i];
+      }
+    }
+    n = w;
+    int64_t n_test = 0;
+    if (n >= 2) {
+      n_test = (int64_t)llround(opts->test_fraction * (double)n);
+      if (n_test < 1) n_test = 1;
+      if (n_test > n - 1) n_test = n - 1;
+      if (opts->by_time) {
+        qsort(p, (size_t)n, sizeof *p, cmp_pair_time); /* latest last */
+      } else {
+        gr_rng rng;
+        gr_rng_seed_stream(&rng, opts->seed, (uint64_t)u);
+        for (int64_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
+          int64_t j = (int64_t)gr_rng_below(&rng, (uint64_t)i + 1);
+          pair t = p[i];
+          p[i] = p[j];
+          p[j] = t;
+        }
+      }
+    }
+    for (int64_t i = 0; i < n && st == GR_OK; i++)
+      st = gr_interactions_push(i >= n - n_test ? test : train, u, p[i].item, p[i].weight,
+                                p[i].time);
+  }
+done:
+  free(start);
+  free(pairs);
+  if (st != GR_OK) {
+    gr_interactions_free(train);
+    gr_interactions_free(test);
+    return st;
+  }
+  *train_out = train;
+  *test_out = test;
+  return GR_OK;
+}
+
+/* Removes from `test` the entries present in `train` (same shape). */
+static void drop_seen(gr_csr *test, const gr_csr *train) {
+  int64_t w = 0;
+  for (int64_t r = 0; r < test->n_rows; r++) {
+    const int64_t begin = test->indptr[r], end = test->indptr[r + 1];
+    int64_t t = train->indptr[r];
+    test->indptr[r] = w;
+    for (int64_t e = begin; e < end; e++) {
+      while (t < train->indptr[r + 1] && train->indices[t] < test->indices[e]) t++;
+      if (t < train->indptr[r + 1] && train->indices[t] == test->indices[e]) continue;
+      test->indices[w] = test->indices[e];
+      test->data[w++] = test->data[e];
+    }
+  }
+  test->indptr[test->n_rows] = w;
+  test->nnz = w;
+}
+
+/* Exact per-user ROC AUC for an even sample of the evaluated users. */
+static gr_status add_auc(const gr_als_model *m, const gr_csr *train, const gr_csr *test,
+                         const int32_t *users, int64_t n_eval, int n_threads,
+                         gr_metric_sums *sums) {
+  const int k = m->params.factors;
+  const int64_t n_items = m->n_items;
+  int64_t n_auc = (int64_t)(GR_AUC_BUDGET / (double)(n_items ? n_items : 1));
+  if (n_auc < 1) n_auc = 1;
+  if (n_auc > n_eval) n_auc = n_eval;
+  const int64_t batch = 256;
+  float *scores = malloc(sizeof(float) * (size_t)batch * (size_t)n_items);
+  float *q = malloc(sizeof(float) * (size_t)batch * k);
+  double *auc = malloc(sizeof(double) * (size_t)batch);
+  if (!scores || !q || !auc) {
+    free(scores);
+    free(q);
+    free(auc);
+    return gr_fail(GR_ERR_NOMEM, "cannot allocate AUC scores");
+  }
+  for (int64_t b0 = 0; b0 < n_auc; b0 += batch) {
+    const int64_t nb = n_auc - b0 < batch ? n_auc - b0 : batch;
+    for (int64_t j = 0; j < nb; j++) {
+      const int32_t u = users[(b0 + j) * n_eval / n_auc]; /* evenly spaced */
+      memcpy(q + (size_t)j * k, m->user_factors + (size_t)u * k, sizeof(float) * (size_t)k);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)n_items, k, 1.0f, q, k,
+                m->item_factors, k, 0.0f, scores, (int)n_items);
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+    for (int64_t j = 0; j < nb; j++) {
+      const int32_t u = users[(b0 + j) * n_eval / n_auc];
+      auc[j] = gr_user_auc(scores + (size_t)j * n_items, n_items,
+                           train->indices + train->indptr[u], train->indptr[u + 1] - train->indptr[u],
+                           test->indices + test->indptr[u], test->indptr[u + 1] - test->indptr[u]);
+    }
+    for (int64_t j = 0; j < nb; j++) {
+      if (isnan(auc[j])) continue;
+      sums->auc += auc[j];
+      sums->n_auc_users++;
+    }
+  }
+  free(scores);
+  free(q);
+  free(auc);
+  return GR_OK;
+}
+
+gr_status gr_als_evaluate(gr_context *ctx, const gr_als_model *m, const gr_interactions *train,
+                          const gr_interactions *test, int k, gr_metrics *out) {
+  if (k < 1 || k > GR_TOPK_MAX)
+    return gr_fail(GR_ERR_INVALID_ARG, "--k must be in 1..%d", GR_TOPK_MAX);
+  gr_csr tr = {0}, te = {0};
+  int32_t *users = NULL, *ranked = NULL;
+  float *scores = NULL;
+  gr_metric_sums sums = {0};
+  gr_status st;
+  GR_CHECK_GOTO(st, gr_seen_matrix(m, train, &tr), done);
+  {
+    int32_t *u, *it;
+    GR_CHECK_GOTO(st, gr_als_model_index(m, test, &u, &it, NULL), done);
+    st = gr_csr_from_coo(&te, m->n_users, m->n_items, u, it, test->weight, test->n);
+    free(u);
+    free(it);
+    if (st != GR_OK) goto done;
+  }
+  drop_seen(&te, &tr);
+  users = malloc(sizeof(int32_t) * (size_t)(m->n_users ? m->n_users : 1));
+  ranked = malloc(sizeof(int32_t) * (size_t)GR_EVAL_BATCH * k);
+  scores = malloc(sizeof(float) * (size_t)GR_EVAL_BATCH * k);
+  if (!users || !ranked || !scores) {
+    st = gr_fail(GR_ERR_NOMEM, "cannot allocate evaluation buffers");
+    goto done;
+  }
+  int64_t n_eval = 0;
+  for (int32_t u = 0; u < m->n_users; u++)
+    if (te.indptr[u + 1] > te.indptr[u]) users[n_eval++] = u;
+  for (int64_t b0 = 0; b0 < n_eval; b0 += GR_EVAL_BATCH) {
+    const int64_t nb = n_eval - b0 < GR_EVAL_BATCH ? n_eval - b0 : GR_EVAL_BATCH;
+    GR_CHECK_GOTO(st, gr_rank_items(ctx, m->user_factors, m->n_users, users + b0, nb,
+                                    m->item_factors, m->n_items, m->params.factors, &tr, NULL, k,
+                                    ranked, scores), done);
+    for (int64_t j = 0; j < nb; j++) {
+      const int32_t u = users[b0 + j];
+      gr_metrics_add_user(&sums, ranked + (size_t)j * k, k, te.indices + te.indptr[u],
+                          te.indptr[u + 1] - te.indptr[u]);
+    }
+  }
+  if (n_eval > 0)
+    GR_CHECK_GOTO(st, add_auc(m, &tr, &te, users, n_eval, ctx->be->n_threads, &sums), done);
+  gr_metrics_finish(&sums, k, out);
+done:
+  gr_csr_free(&tr);
+  gr_csr_free(&te);
+  free(users);
+  free(ranked);
+  free(scores);
+  return st;
+}

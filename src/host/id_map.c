@@ -1,0 +1,136 @@
+/* Open addressing with linear probing over a power-of-two table kept at most
+ * half full; hashes are stored so that probes compare strings only on a
+ * full 64-bit hash match. Ids live in one growing character arena. */
+#include "id_map.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/error.h"
+
+#define GR_ID_MAX 2147483646
+
+uint64_t gr_hash_bytes(const char *p, size_t len) {
+  uint64_t h = 0x243f6a8885a308d3ULL ^ (len * 0x9e3779b97f4a7c15ULL);
+  while (len >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+    p += 8;
+    len -= 8;
+  }
+  uint64_t tail = 0;
+  memcpy(&tail, p, len);
+  h = (h ^ tail ^ (len << 56)) * 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 29;
+  h *= 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 32);
+}
+
+void gr_id_map_init(gr_id_map *m) { memset(m, 0, sizeof *m); }
+
+void gr_id_map_free(gr_id_map *m) {
+  if (!m) return;
+  free(m->chars);
+  free(m->offsets);
+  free(m->slots);
+  free(m->slot_hash);
+  memset(m, 0, sizeof *m);
+}
+
+static gr_status rehash(gr_id_map *m, size_t n_slots) {
+  int32_t *slots = calloc(n_slots, sizeof *slots);
+  uint64_t *hashes = malloc(n_slots * sizeof *hashes);
+  if (!slots || !hashes) {
+    free(slots);
+    free(hashes);
+    return gr_fail(GR_ERR_NOMEM, "cannot grow the id table to %zu slots", n_slots);
+  }
+  for (size_t s = 0; s < m->n_slots; s++) {
+    if (!m->slots[s]) continue;
+    size_t j = m->slot_hash[s] & (n_slots - 1);
+    while (slots[j]) j = (j + 1) & (n_slots - 1);
+    slots[j] = m->slots[s];
+    hashes[j] = m->slot_hash[s];
+  }
+  free(m->slots);
+  free(m->slot_hash);
+  m->slots = slots;
+  m->slot_hash = hashes;
+  m->n_slots = n_slots;
+  return GR_OK;
+}
+
+static int32_t probe(const gr_id_map *m, const char *id, size_t len, uint64_t h, size_t *slot) {
+  size_t j = h & (m->n_slots - 1);
+  while (m->slots[j]) {
+    if (m->slot_hash[j] == h) {
+      const int32_t i = m->slots[j] - 1;
+      const char *s = m->chars + m->offsets[i];
+      if (strncmp(s, id, len) == 0 && s[len] == '\0') return i;
+    }
+    j = (j + 1) & (m->n_slots - 1);
+  }
+  *slot = j;
+  return -1;
+}
+
+int32_t gr_id_map_find(const gr_id_map *m, const char *id, size_t len) {
+  if (!m->n_slots) return -1;
+  size_t slot = 0;
+  return probe(m, id, len, gr_hash_bytes(id, len), &slot);
+}
+
+gr_status gr_id_map_intern(gr_id_map *m, const char *id, size_t len, int32_t *out_index) {
+  if (memchr(id, '\0', len))
+    return gr_fail(GR_ERR_PARSE, "an id contains a NUL byte");
+  if ((size_t)(m->count + 1) * 2 > m->n_slots) {
+    GR_TRY(rehash(m, m->n_slots ? m->n_slots * 2 : 1024));
+  }
+  const uint64_t h = gr_hash_bytes(id, len);
+  size_t slot = 0;
+  int32_t found = probe(m, id, len, h, &slot);
+  if (found >= 0) {
+    *out_index = found;
+    return GR_OK;
+  }
+  if (m->count >= GR_ID_MAX) return gr_fail(GR_ERR_INVALID_ARG, "more than %d distinct ids", GR_ID_MAX);
+  if (m->chars_len + len + 1 > m->chars_cap) {
+    size_t cap = m->chars_cap ? m->chars_cap * 2 : 1 << 16;
+    while (cap < m->chars_len + len + 1) cap *= 2;
+    char *c = realloc(m->chars, cap);
+    if (!c) return gr_fail(GR_ERR_NOMEM, "cannot grow the id arena to %zu bytes", cap);
+    m->chars = c;
+    m->chars_cap = cap;
+  }
+  if (m->count == m->offsets_cap) {
+    int32_t cap = m->offsets_cap ? (m->offsets_cap > GR_ID_MAX / 2 ? GR_ID_MAX : m->offsets_cap * 2) : 1024;
+    int64_t *o = realloc(m->offsets, (size_t)cap * sizeof *o);
+    if (!o) return gr_fail(GR_ERR_NOMEM, "cannot grow the id index to %d entries", cap);
+    m->offsets = o;
+    m->offsets_cap = cap;
+  }
+  memcpy(m->chars + m->chars_len, id, len);
+  m->chars[m->chars_len + len] = '\0';
+  m->offsets[m->count] = (int64_t)m->chars_len;
+  m->chars_len += len + 1;
+  m->slots[slot] = m->count + 1;
+  m->slot_hash[slot] = h;
+  *out_index = m->count++;
+  return GR_OK;
+}
+
+gr_status gr_id_map_copy(gr_id_map *dst, const gr_id_map *src) {
+  gr_id_map_init(dst);
+  for (int32_t i = 0; i < src->count; i++) {
+    const char *s = gr_id_map_get(src, i);
+    int32_t idx;
+    gr_status st = gr_id_map_intern(dst, s, strlen(s), &idx);
+    if (st != GR_OK) {
+      gr_id_map_free(dst);
+      return st;
+    }
+  }
+  return GR_OK;
+}

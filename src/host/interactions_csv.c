@@ -1,0 +1,248 @@
+/* Reading interactions from CSV: column resolution (by header name or
+ * position), event-type weights, weights and timestamps validated with
+ * file:line:column messages. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/error.h"
+#include "csv.h"
+#include "interactions.h"
+#include "timestamp.h"
+
+#define GR_MAX_EVENT_TYPES 64
+#define GR_MAX_WEIGHT 1e9
+
+void gr_csv_options_default(gr_csv_options *o) {
+  memset(o, 0, sizeof *o);
+  o->has_header = -1;
+}
+
+typedef struct event_table {
+  int n;
+  char names[GR_MAX_EVENT_TYPES][64];
+  double weights[GR_MAX_EVENT_TYPES];
+} event_table;
+
+static gr_status parse_event_weights(event_table *t, const char *spec) {
+  t->n = 0;
+  const char *p = spec;
+  while (*p) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    const char *eq = memchr(p, '=', len);
+    if (!eq || eq == p)
+      return gr_fail(GR_ERR_INVALID_ARG,
+                     "--event-weights: expected name=weight, found '%.*s' (e.g. "
+                     "view=1,cart=4,purchase=10)",
+                     (int)len, p);
+    size_t name_len = (size_t)(eq - p);
+    double w;
+    if (name_len >= sizeof t->names[0])
+      return gr_fail(GR_ERR_INVALID_ARG, "--event-weights: event name too long");
+    if (!gr_parse_double(eq + 1, len - name_len - 1, &w) || !isfinite(w) || w <= 0 ||
+        w > GR_MAX_WEIGHT)
+      return gr_fail(GR_ERR_INVALID_ARG,
+                     "--event-weights: weight of '%.*s' must be a number in (0, 1e9]",
+                     (int)name_len, p);
+    if (t->n == GR_MAX_EVENT_TYPES)
+      return gr_fail(GR_ERR_INVALID_ARG, "--event-weights: more than %d event types",
+                     GR_MAX_EVENT_TYPES);
+    memcpy(t->names[t->n], p, name_len);
+    t->names[t->n][name_len] = '\0';
+    t->weights[t->n++] = w;
+    p += len + (comma != NULL);
+  }
+  if (t->n == 0) return gr_fail(GR_ERR_INVALID_ARG, "--event-weights is empty");
+  return GR_OK;
+}
+
+/* Column positions, -1 = absent. */
+typedef struct columns {
+  int user, item, weight, event, timestamp;
+  int n_expected;
+} columns;
+
+static int find_named(const gr_csv *c, const char *explicit_name, const char *const *aliases) {
+  for (int f = 0; f < c->n_fields; f++) {
+    if (explicit_name) {
+      if (gr_field_equals(&c->fields[f], explicit_name)) return f;
+      continue;
+    }
+    for (const char *const *a = aliases; *a; a++)
+      if (gr_field_equals(&c->fields[f], *a)) return f;
+  }
+  return -1;
+}
+
+static const char *const k_user_names[] = {"user", "user_id", "userid", NULL};
+static const char *const k_item_names[] = {"item", "item_id", "itemid", NULL};
+static const char *const k_weight_names[] = {"weight", "rating", "count", "value", NULL};
+static const char *const k_event_names[] = {"event", "event_type", NULL};
+static const char *const k_time_names[] = {"timestamp", "time", "ts", NULL};
+
+static int looks_like_header(const gr_csv *c, const gr_csv_options *o) {
+  const char *const *lists[] = {k_user_names, k_item_names, k_weight_names, k_event_names,
+                                k_time_names};
+  const char *named[] = {o->user_col, o->item_col, o->weight_col, o->event_col, o->timestamp_col};
+  for (int l = 0; l < 5; l++) {
+    const char *const one[] = {named[l], NULL};
+    if (find_named(c, NULL, named[l] ? one : lists[l]) >= 0) return 1;
+  }
+  return 0;
+}
+
+static gr_status resolve_header(const gr_csv *c, const gr_csv_options *o, columns *cols) {
+  cols->user = find_named(c, o->user_col, k_user_names);
+  cols->item = find_named(c, o->item_col, k_item_names);
+  cols->weight = find_named(c, o->weight_col, k_weight_names);
+  cols->event = find_named(c, o->event_col, k_event_names);
+  cols->timestamp = find_named(c, o->timestamp_col, k_time_names);
+  const struct {
+    int pos;
+    const char *given, *what, *flag;
+  } need[] = {{cols->user, o->user_col, "user", "--user-col"},
+              {cols->item, o->item_col, "item", "--item-col"},
+              {o->weight_col ? cols->weight : 0, o->weight_col, "weight", "--weight-col"},
+              {o->event_col ? cols->event : 0, o->event_col, "event", "--event-col"},
+              {o->timestamp_col ? cols->timestamp : 0, o->timestamp_col, "timestamp",
+               "--timestamp-col"}};
+  for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+    if (need[i].pos >= 0) continue;
+    char names[512] = "";
+    for (int f = 0; f < c->n_fields && strlen(names) < 400; f++)
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s'%.*s'", f ? ", " : "",
+               (int)(c->fields[f].len > 40 ? 40 : c->fields[f].len), c->fields[f].p);
+    return gr_csv_error(c, 1, "no %s column '%s' in the header (columns: %s); name it with %s",
+                        need[i].what, need[i].given ? need[i].given : need[i].what, names,
+                        need[i].flag);
+  }
+  cols->n_expected = c->n_fields;
+  return GR_OK;
+}
+
+static gr_status read_row(gr_csv *c, gr_interactions *x, const columns *cols,
+                          const event_table *events, int64_t *skipped_zero) {
+  if (c->n_fields != cols->n_expected)
+    return gr_csv_error(c, c->fields[c->n_fields - 1].col, "expected %d fields, found %d",
+                        cols->n_expected, c->n_fields);
+  const gr_field *fu = &c->fields[cols->user], *fi = &c->fields[cols->item];
+  if (fu->len == 0) return gr_csv_error(c, fu->col, "expected a user id, found an empty field");
+  if (fi->len == 0) return gr_csv_error(c, fi->col, "expected an item id, found an empty field");
+  double w = 1.0;
+  if (cols->weight >= 0) {
+    const gr_field *fw = &c->fields[cols->weight];
+    if (!gr_parse_double(fw->p, fw->len, &w))
+      return gr_csv_error(c, fw->col, "expected a number (weight), found '%.*s'",
+                          (int)(fw->len > 40 ? 40 : fw->len), fw->p);
+    if (!isfinite(w)) return gr_csv_error(c, fw->col, "weight is not finite");
+    if (w < 0) return gr_csv_error(c, fw->col, "weight is negative (%g); weights must be >= 0", w);
+    if (w > GR_MAX_WEIGHT)
+      return gr_csv_error(c, fw->col, "weight %g is too large (at most 1e9)", w);
+  }
+  if (cols->event >= 0 && events) {
+    const gr_field *fe = &c->fields[cols->event];
+    int found = -1;
+    for (int e = 0; e < events->n && found < 0; e++)
+      if (gr_field_equals(fe, events->names[e])) found = e;
+    if (found < 0)
+      return gr_csv_error(c, fe->col, "event '%.*s' has no weight in --event-weights",
+                          (int)(fe->len > 40 ? 40 : fe->len), fe->p);
+    w *= events->weights[found];
+  }
+  int64_t ts = 0;
+  if (cols->timestamp >= 0) {
+    const gr_field *ft = &c->fields[cols->timestamp];
+    if (!gr_parse_timestamp(ft->p, ft->len, &ts))
+      return gr_csv_error(c, ft->col,
+                          "expected a timestamp (seconds since 1970 or YYYY-MM-DD[ HH:MM:SS]), "
+                          "found '%.*s'",
+                          (int)(ft->len > 40 ? 40 : ft->len), ft->p);
+  }
+  if (w == 0) {
+    (*skipped_zero)++;
+    return GR_OK;
+  }
+  int32_t u, i;
+  gr_status st = gr_id_map_intern(&x->users, fu->p, fu->len, &u);
+  if (st == GR_OK) st = gr_id_map_intern(&x->items, fi->p, fi->len, &i);
+  if (st != GR_OK) return gr_csv_error(c, fu->col, "%s", gr_last_error());
+  return gr_interactions_push(x, u, i, (float)w, ts);
+}
+
+gr_status gr_interactions_read_csv(gr_interactions **out, const char *path,
+                                   const gr_csv_options *opts) {
+  gr_csv_options defaults;
+  if (!opts) {
+    gr_csv_options_default(&defaults);
+    opts = &defaults;
+  }
+  event_table events;
+  if (opts->event_weights) GR_TRY(parse_event_weights(&events, opts->event_weights));
+  const event_table *ev = opts->event_weights ? &events : NULL;
+
+  gr_csv c;
+  GR_TRY(gr_csv_open(&c, path, opts->delimiter));
+  gr_interactions *x = NULL;
+  gr_status st;
+  int done = 0;
+  int64_t skipped_zero = 0;
+  GR_CHECK_GOTO(st, gr_csv_next(&c, &done), fail);
+  if (done) {
+    st = gr_fail(GR_ERR_PARSE, "%s: the file is empty (expected user,item[,weight] rows)", path);
+    goto fail;
+  }
+  columns cols = {0, 1, -1, -1, -1, 0};
+  const int header = opts->has_header >= 0 ? opts->has_header : looks_like_header(&c, opts);
+  if (header) {
+    GR_CHECK_GOTO(st, resolve_header(&c, opts, &cols), fail);
+  } else {
+    if (opts->user_col || opts->item_col || opts->weight_col || opts->event_col ||
+        opts->timestamp_col) {
+      st = gr_csv_error(&c, 1, "column names were given but the file has no header row");
+      goto fail;
+    }
+    cols.n_expected = c.n_fields;
+    if (c.n_fields >= 3) cols.weight = 2;
+    if (c.n_fields >= 4) cols.timestamp = 3;
+  }
+  if (cols.n_expected < 2) {
+    st = gr_csv_error(&c, 1, "expected at least two columns (user, item), found %d",
+                      cols.n_expected);
+    goto fail;
+  }
+  if (opts->event_weights && cols.event < 0) {
+    st = gr_csv_error(&c, 1, "--event-weights was given but there is no event column");
+    goto fail;
+  }
+  if (!ev && cols.event >= 0) {
+    if (!opts->default_event_weights) {
+      st = gr_csv_error(&c, 1, "the file has an event column; give the weight of each event "
+                               "type with --event-weights (e.g. view=1,cart=4,purchase=10)");
+      goto fail;
+    }
+    GR_CHECK_GOTO(st, parse_event_weights(&events, opts->default_event_weights), fail);
+    ev = &events;
+  }
+  GR_CHECK_GOTO(st, gr_interactions_create(&x, cols.timestamp >= 0), fail);
+  /* a rough size hint avoids repeated growth on big files */
+  GR_CHECK_GOTO(st, gr_interactions_reserve(x, (int64_t)(c.len / 24) + 16), fail);
+  if (!header) GR_CHECK_GOTO(st, read_row(&c, x, &cols, ev, &skipped_zero), fail);
+  for (;;) {
+    GR_CHECK_GOTO(st, gr_csv_next(&c, &done), fail);
+    if (done) break;
+    GR_CHECK_GOTO(st, read_row(&c, x, &cols, ev, &skipped_zero), fail);
+  }
+  if (x->n == 0) {
+    st = gr_fail(GR_ERR_PARSE, "%s: no interactions (header only, or every weight is 0)", path);
+    goto fail;
+  }
+  gr_csv_close(&c);
+  *out = x;
+  return GR_OK;
+fail:
+  gr_csv_close(&c);
+  gr_interactions_free(x);
+  return st;
+}

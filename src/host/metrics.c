@@ -1,0 +1,103 @@
+/* Metric arithmetic (see docs/metrics.md for each definition). */
+#include "metrics.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int contains(const int32_t *sorted, int64_t n, int32_t v) {
+  int64_t lo = 0, hi = n;
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    if (sorted[mid] < v) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo < n && sorted[lo] == v;
+}
+
+void gr_metrics_add_user(gr_metric_sums *s, const int32_t *ranked, int k, const int32_t *test,
+                         int64_t n_test) {
+  const double cap = (double)(n_test < k ? n_test : k);
+  double hits = 0, ap = 0, dcg = 0, idcg = 0;
+  for (int r = 0; r < k; r++) {
+    if (r < cap) idcg += 1.0 / log2(r + 2.0);
+    if (ranked[r] < 0 || !contains(test, n_test, ranked[r])) continue;
+    hits += 1;
+    ap += hits / (r + 1.0);
+    dcg += 1.0 / log2(r + 2.0);
+  }
+  s->precision += hits / k;
+  s->hits += hits;
+  s->hit_div += cap;
+  s->recall += hits / (double)n_test;
+  s->ap += ap / cap;
+  s->ndcg += dcg / idcg;
+  s->hit_rate += hits > 0;
+  s->n_users++;
+}
+
+static int cmp_float(const void *a, const void *b) {
+  const float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+double gr_user_auc(const float *scores, int64_t n_items, const int32_t *excl, int64_t n_excl,
+                   const int32_t *test, int64_t n_test) {
+  float *pos = malloc(sizeof(float) * (size_t)(n_test ? n_test : 1));
+  if (!pos) return NAN;
+  int64_t n_pos = 0;
+  for (int64_t t = 0; t < n_test; t++)
+    if (!contains(excl, n_excl, test[t])) pos[n_pos++] = scores[test[t]];
+  qsort(pos, (size_t)n_pos, sizeof(float), cmp_float);
+  /* for each negative: positives above it win, equal ones count one half */
+  double wins = 0;
+  int64_t n_neg = 0, e = 0, t = 0;
+  for (int64_t i = 0; i < n_items; i++) {
+    while (e < n_excl && excl[e] < i) e++;
+    while (t < n_test && test[t] < i) t++;
+    if ((e < n_excl && excl[e] == i) || (t < n_test && test[t] == i)) continue;
+    const float v = scores[i];
+    int64_t lo = 0, hi = n_pos; /* first positive > v */
+    while (lo < hi) {
+      int64_t mid = lo + (hi - lo) / 2;
+      if (pos[mid] <= v) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    int64_t lo_eq = 0, hi_eq = n_pos; /* first positive >= v */
+    while (lo_eq < hi_eq) {
+      int64_t mid = lo_eq + (hi_eq - lo_eq) / 2;
+      if (pos[mid] < v) {
+        lo_eq = mid + 1;
+      } else {
+        hi_eq = mid;
+      }
+    }
+    wins += (double)(n_pos - lo) + 0.5 * (double)(lo - lo_eq);
+    n_neg++;
+  }
+  free(pos);
+  if (n_pos == 0 || n_neg == 0) return NAN;
+  return wins / ((double)n_pos * (double)n_neg);
+}
+
+void gr_metrics_finish(const gr_metric_sums *s, int k, gr_metrics *out) {
+  memset(out, 0, sizeof *out);
+  out->k = k;
+  out->n_users = s->n_users;
+  out->auc_users = s->n_auc_users;
+  if (s->n_users == 0) return;
+  const double n = (double)s->n_users;
+  out->precision = s->precision / n;
+  out->precision_implicit = s->hit_div > 0 ? s->hits / s->hit_div : 0;
+  out->recall = s->recall / n;
+  out->map = s->ap / n;
+  out->ndcg = s->ndcg / n;
+  out->hit_rate = s->hit_rate / n;
+  out->auc = s->n_auc_users ? s->auc / (double)s->n_auc_users : NAN;
+}

@@ -1,0 +1,104 @@
+/* The compute backend interface: a table of operations that the host driver
+ * calls without knowing where they run. Each backend (cpu/, cuda/) fills one
+ * table; each operation exists twice with the same name and argument order
+ * (outputs, inputs, sizes), and tests/test_parity.c runs every one on both.
+ *
+ * Memory: every pointer an operation takes lives in the backend's memory
+ * space (device memory for CUDA), obtained with mem_alloc and filled with
+ * upload. When `host_memory` is set, host pointers may be passed directly. */
+#ifndef GR_KERNELS_BACKEND_H
+#define GR_KERNELS_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpurec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A compressed sparse row matrix: row r holds indices[indptr[r]..indptr[r+1])
+ * with values (confidences) in `data`. Column indices are sorted per row. */
+typedef struct gr_csr_view {
+  int64_t n_rows;
+  int64_t n_cols;
+  int64_t nnz;
+  const int64_t *indptr; /* (n_rows + 1) */
+  const int32_t *indices; /* (nnz) */
+  const float *data;      /* (nnz), may be NULL for a pattern-only matrix */
+} gr_csr_view;
+
+typedef struct gr_backend gr_backend;
+
+typedef struct gr_backend_ops {
+  const char *name;
+  void (*destroy)(gr_backend *be);
+
+  /* -- memory --------------------------------------------------------- */
+  gr_status (*mem_alloc)(gr_backend *be, void **ptr, size_t bytes);
+  void (*mem_free)(gr_backend *be, void *ptr);
+  gr_status (*upload)(gr_backend *be, void *dst, const void *src, size_t bytes);
+  gr_status (*download)(gr_backend *be, void *dst, const void *src, size_t bytes);
+  gr_status (*sync)(gr_backend *be);
+
+  /* -- ALS ------------------------------------------------------------- */
+  /* G = Y^T Y + reg * I.  G (k, k) row-major; Y (n, k). */
+  gr_status (*gram)(gr_backend *be, float *G, const float *Y, int64_t n, int k, float reg);
+
+  /* For every row u of m: X[u] = argmin of the implicit-ALS objective with
+   * Y fixed, approximately by `cg_steps` conjugate-gradient steps that start
+   * from the current X[u]. G = Y^T Y + reg * I. Empty rows get X[u] = 0.
+   * Never forms the per-row k x k matrix. */
+  gr_status (*als_solve_cg)(gr_backend *be, float *X, const gr_csr_view *m, const float *Y,
+                            const float *G, int k, int cg_steps);
+
+  /* Same, solved exactly: A_u = G + sum_i (c_ui - 1) y_i y_i^T,
+   * b_u = sum_i c_ui y_i, X[u] = A_u^{-1} b_u by Cholesky. A failed
+   * factorization returns GR_ERR_NUMERIC naming the row. */
+  gr_status (*als_solve_cholesky)(gr_backend *be, float *X, const gr_csr_view *m,
+                                  const float *Y, const float *G, int k);
+
+  /* The `implicit` package's training loss terms, summed over rows of m:
+   * out[0] = sum_u (x_u^T G x_u + sum_i ((c-1)(x_u.y_i)^2 - 2 c x_u.y_i + c)),
+   * out[1] = sum of confidences, out[2] = sum_u |x_u|^2.
+   * Here G = Y^T Y without regularization. out is host memory. */
+  gr_status (*als_loss_terms)(gr_backend *be, double out[3], const gr_csr_view *m,
+                              const float *X, const float *Y, const float *G, int k);
+
+  /* Sum of squares of each row: out[r] = |Y[r]|^2, out (n). */
+  gr_status (*row_sq_norms)(gr_backend *be, float *out, const float *Y, int64_t n, int k);
+
+  /* -- ranking ----------------------------------------------------------- */
+  /* For each query q < n_queries with row r = rows ? rows[q] : q:
+   * the `topk` items i of Y with the highest Q[r] . Y[i], ordered by score
+   * descending and index ascending among ties, skipping the items in row r
+   * of `exclude` (may be NULL) and items with allowed[i] == 0 (allowed may be
+   * NULL). Missing slots get index -1 and score -INFINITY.
+   * out_idx, out_score: (n_queries, topk). topk <= GR_TOPK_MAX. */
+  gr_status (*topk_dot)(gr_backend *be, int32_t *out_idx, float *out_score, const float *Q,
+                        const int32_t *rows, int64_t n_queries, const float *Y, int64_t n_items,
+                        int k, const gr_csr_view *exclude, const uint8_t *allowed, int topk);
+} gr_backend_ops;
+
+#define GR_TOPK_MAX 1024
+
+struct gr_backend {
+  const gr_backend_ops *ops;
+  void *impl;          /* the backend's own state */
+  int n_threads;       /* CPU threads */
+  int host_memory;     /* 1: backend memory is host memory */
+  size_t mem_limit;    /* bytes this backend may allocate; 0 = no limit */
+  int verbose;
+};
+
+/* Constructors. The CUDA one returns GR_ERR_NO_DEVICE (with a message saying
+ * why) when the build has no CUDA backend or no GPU is usable. */
+gr_status gr_backend_cpu_create(gr_backend **out, int n_threads);
+gr_status gr_backend_cuda_create(gr_backend **out, int device_index, size_t max_device_mem,
+                                 int verbose);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GR_KERNELS_BACKEND_H */

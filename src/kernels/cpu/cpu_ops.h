@@ -1,0 +1,28 @@
+/* The CPU twins of the backend operations (see backend.h for contracts). */
+#ifndef GR_KERNELS_CPU_OPS_H
+#define GR_KERNELS_CPU_OPS_H
+
+#include "../backend.h"
+
+int gr_cpu_default_threads(void);
+
+gr_status gr_cpu_gram(gr_backend *be, float *G, const float *Y, int64_t n, int k, float reg);
+gr_status gr_cpu_als_solve_cg(gr_backend *be, float *X, const gr_csr_view *m, const float *Y,
+                              const float *G, int k, int cg_steps);
+gr_status gr_cpu_als_solve_cholesky(gr_backend *be, float *X, const gr_csr_view *m,
+                                    const float *Y, const float *G, int k);
+gr_status gr_cpu_als_loss_terms(gr_backend *be, double out[3], const gr_csr_view *m,
+                                const float *X, const float *Y, const float *G, int k);
+gr_status gr_cpu_row_sq_norms(gr_backend *be, float *out, const float *Y, int64_t n, int k);
+gr_status gr_cpu_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, const float *Q,
+                          const int32_t *rows, int64_t n_queries, const float *Y,
+                          int64_t n_items, int k, const gr_csr_view *exclude,
+                          const uint8_t *allowed, int topk);
+
+/* Selects the best `topk` of scores[0..n) (see backend.h for the order),
+ * skipping the sorted indices excl[0..n_excl) and items with allowed[i] == 0.
+ * Exposed for the host (ranking a single user) and the tests. */
+void gr_cpu_select_topk(int32_t *out_idx, float *out_score, const float *scores, int64_t n,
+                        const int32_t *excl, int64_t n_excl, const uint8_t *allowed, int topk);
+
+#endif
