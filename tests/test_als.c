@@ -1,0 +1,239 @@
+/* ALS on the CPU backend: recovery of planted structure, exactness of the
+ * Cholesky solve, CG converging to it, monotone loss, reproducibility, and
+ * new-user fold-in. */
+#include <string.h>
+
+#include "check.h"
+#include "host/als_model.h"
+#include "kernels/cpu/cpu_ops.h"
+#include "planted.h"
+
+static gr_context *cpu_context(int threads) {
+  gr_context_options o;
+  gr_context_options_default(&o);
+  o.device = GR_DEVICE_CPU;
+  o.n_threads = threads;
+  o.verbose = 0;
+  gr_context *ctx = NULL;
+  CHECK_OK(gr_context_init(&ctx, &o));
+  return ctx;
+}
+
+/* With one liked topic per user, a user's top-10 unseen items should all
+ * come from that topic: chance alone gives 1 / n_topics = 12.5%. We ask
+ * for at least 95% of all recommendations. */
+static void test_recovers_planted_topics(void) {
+  planted p;
+  CHECK(planted_build(&p, 400, 400, 8, 7));
+  gr_context *ctx = cpu_context(0);
+  gr_als_params prm;
+  gr_als_params_default(&prm);
+  prm.factors = 16;
+  prm.iterations = 10;
+  prm.regularization = 0.1f;
+  gr_als_model *m = NULL;
+  CHECK_OK(gr_als_fit(ctx, &prm, p.x, NULL, NULL, &m));
+  if (!m) return;
+  int32_t users[400];
+  for (int u = 0; u < 400; u++) users[u] = u;
+  int32_t *items = malloc(sizeof(int32_t) * 400 * 10);
+  float *scores = malloc(sizeof(float) * 400 * 10);
+  CHECK_OK(gr_als_recommend(ctx, m, users, 400, p.x, NULL, items, scores));
+  int in_topic = 0, total = 0;
+  for (int u = 0; u < 400; u++)
+    for (int r = 0; r < 10; r++) {
+      const int32_t i = items[u * 10 + r];
+      if (i < 0) continue;
+      const int item_number = atoi(gr_als_model_item_id(m, i) + 1);
+      in_topic += planted_item_topic(&p, item_number) == planted_user_topic(&p, u);
+      total++;
+    }
+  CHECK_MSG(total == 4000, "only %d recommendations", total);
+  CHECK_MSG(in_topic >= 0.95 * total, "%d of %d recommendations in the planted topic", in_topic,
+            total);
+  free(items);
+  free(scores);
+  gr_als_model_free(m);
+  gr_context_free(ctx);
+  gr_interactions_free(p.x);
+}
+
+/* One user half-step on a random problem: the Cholesky solution satisfies
+ * (Y^T C_u Y + reg I) x = Y^T C_u p_u, checked in double; CG with k steps
+ * reaches the same x (exact arithmetic would need exactly k steps). */
+static void test_solvers_agree(void) {
+  const int k = 8, n_items = 60, n_rows = 20;
+  gr_rng rng;
+  gr_rng_seed(&rng, 3);
+  float Y[60 * 8], G[64], Xc[20 * 8], Xg[20 * 8];
+  for (int i = 0; i < n_items * k; i++) Y[i] = (float)gr_rng_normal(&rng) * 0.3f;
+  int64_t indptr[21];
+  int32_t indices[20 * 60];
+  float data[20 * 60];
+  int64_t nnz = 0;
+  for (int u = 0; u < n_rows; u++) {
+    indptr[u] = nnz;
+    for (int i = 0; i < n_items; i++)
+      if (u != 4 && gr_rng_below(&rng, 3) == 0) { /* row 4 stays empty */
+        indices[nnz] = i;
+        data[nnz++] = 1.0f + (float)gr_rng_below(&rng, 20);
+      }
+  }
+  indptr[n_rows] = nnz;
+  gr_csr_view m = {n_rows, n_items, nnz, indptr, indices, data};
+  gr_backend *be;
+  CHECK_OK(gr_backend_cpu_create(&be, 2));
+  const float reg = 0.1f;
+  CHECK_OK(be->ops->gram(be, G, Y, n_items, k, reg));
+  memset(Xc, 0, sizeof Xc);
+  memset(Xg, 0, sizeof Xg);
+  CHECK_OK(be->ops->als_solve_cholesky(be, Xc, &m, Y, G, k));
+  CHECK_OK(be->ops->als_solve_cg(be, Xg, &m, Y, G, k, 3 * k));
+  double worst_residual = 0, worst_diff = 0;
+  for (int u = 0; u < n_rows; u++) {
+    double A[64] = {0}, b[8] = {0};
+    for (int i = 0; i < n_items; i++)
+      for (int a = 0; a < k; a++)
+        for (int c = 0; c < k; c++) A[a * k + c] += (double)Y[i * k + a] * Y[i * k + c];
+    for (int a = 0; a < k; a++) A[a * k + a] += reg;
+    for (int64_t e = indptr[u]; e < indptr[u + 1]; e++) {
+      const float *y = Y + indices[e] * k;
+      for (int a = 0; a < k; a++) {
+        b[a] += data[e] * y[a];
+        for (int c = 0; c < k; c++) A[a * k + c] += (data[e] - 1.0) * y[a] * y[c];
+      }
+    }
+    double bn = 0, rn = 0;
+    for (int a = 0; a < k; a++) {
+      double ax = 0;
+      for (int c = 0; c < k; c++) ax += A[a * k + c] * Xc[u * k + c];
+      rn += (ax - b[a]) * (ax - b[a]);
+      bn += b[a] * b[a];
+      const double d = fabs((double)Xc[u * k + a] - Xg[u * k + a]);
+      if (d > worst_diff) worst_diff = d;
+    }
+    if (bn > 0 && sqrt(rn / bn) > worst_residual) worst_residual = sqrt(rn / bn);
+  }
+  CHECK_MSG(worst_residual < 1e-4, "relative residual %g", worst_residual);
+  CHECK_MSG(worst_diff < 1e-3, "CG differs from Cholesky by %g", worst_diff);
+  int empty_zero = 1;
+  for (int a = 0; a < k; a++) empty_zero &= Xc[4 * k + a] == 0 && Xg[4 * k + a] == 0;
+  CHECK(empty_zero);
+  be->ops->destroy(be);
+}
+
+typedef struct losses {
+  double v[64];
+  int n;
+} losses;
+
+static int record_loss(int it, double seconds, double loss, void *user) {
+  (void)it;
+  (void)seconds;
+  losses *l = user;
+  l->v[l->n++] = loss;
+  return 0;
+}
+
+/* Exact ALS never increases the objective; the loss reported is it
+ * (normalized), so it must be non-increasing up to float rounding. */
+static void test_loss_decreases_and_reproducible(void) {
+  planted p;
+  CHECK(planted_build(&p, 150, 120, 5, 11));
+  gr_als_params prm;
+  gr_als_params_default(&prm);
+  prm.factors = 10;
+  prm.iterations = 8;
+  prm.solver = GR_SOLVER_CHOLESKY;
+  prm.calc_loss = 1;
+  gr_context *c1 = cpu_context(1), *c2 = cpu_context(2);
+  gr_als_model *m1 = NULL, *m2 = NULL;
+  losses l = {{0}, 0};
+  CHECK_OK(gr_als_fit(c1, &prm, p.x, record_loss, &l, &m1));
+  CHECK(l.n == 8);
+  for (int i = 1; i < l.n; i++)
+    CHECK_MSG(l.v[i] <= l.v[i - 1] * (1 + 1e-5), "loss rose at %d: %g -> %g", i, l.v[i - 1],
+              l.v[i]);
+  CHECK(l.v[l.n - 1] < l.v[0]);
+  CHECK_OK(gr_als_fit(c2, &prm, p.x, NULL, NULL, &m2));
+  if (m1 && m2) {
+    CHECK(memcmp(m1->user_factors, m2->user_factors, sizeof(float) * 150 * 10) == 0);
+    CHECK(memcmp(m1->item_factors, m2->item_factors, sizeof(float) * 120 * 10) == 0);
+  }
+  gr_als_model_free(m2);
+  prm.random_state = 1234;
+  CHECK_OK(gr_als_fit(c2, &prm, p.x, NULL, NULL, &m2));
+  if (m1 && m2) CHECK(memcmp(m1->user_factors, m2->user_factors, sizeof(float) * 150 * 10) != 0);
+
+  /* fold-in: a user's factors from their items solve their normal equations
+   * against the final item factors; ranking them equals recommending them */
+  if (m1) {
+    const int32_t items[3] = {0, 5, 10};
+    const float w[3] = {1, 2, 3};
+    float x[10];
+    CHECK_OK(gr_als_user_factors(m1, items, w, 3, x));
+    double A[100], b[10] = {0}, rn = 0, bn = 0;
+    for (int a = 0; a < 100; a++) A[a] = m1->yty_reg[a];
+    for (int e = 0; e < 3; e++) {
+      const float *y = m1->item_factors + items[e] * 10;
+      for (int a = 0; a < 10; a++) {
+        b[a] += w[e] * y[a];
+        for (int c = 0; c < 10; c++) A[a * 10 + c] += (w[e] - 1.0) * y[a] * y[c];
+      }
+    }
+    for (int a = 0; a < 10; a++) {
+      double ax = 0;
+      for (int c = 0; c < 10; c++) ax += A[a * 10 + c] * x[c];
+      rn += (ax - b[a]) * (ax - b[a]);
+      bn += b[a] * b[a];
+    }
+    CHECK_MSG(sqrt(rn / bn) < 1e-4, "fold-in residual %g", sqrt(rn / bn));
+    const int32_t bad_item = 999;
+    CHECK(gr_als_user_factors(m1, &bad_item, w, 1, x) == GR_ERR_INVALID_ARG);
+  }
+  gr_als_model_free(m1);
+  gr_als_model_free(m2);
+  gr_context_free(c1);
+  gr_context_free(c2);
+  gr_interactions_free(p.x);
+}
+
+static void test_bad_params(void) {
+  planted p;
+  CHECK(planted_build(&p, 20, 20, 2, 1));
+  gr_context *ctx = cpu_context(1);
+  gr_als_params prm;
+  gr_als_params_default(&prm);
+  gr_als_model *m = NULL;
+  prm.factors = 0;
+  CHECK(gr_als_fit(ctx, &prm, p.x, NULL, NULL, &m) == GR_ERR_INVALID_ARG);
+  prm.factors = 4;
+  prm.regularization = NAN;
+  CHECK(gr_als_fit(ctx, &prm, p.x, NULL, NULL, &m) == GR_ERR_INVALID_ARG);
+  prm.regularization = 0.1f;
+  prm.alpha = -1;
+  CHECK(gr_als_fit(ctx, &prm, p.x, NULL, NULL, &m) == GR_ERR_INVALID_ARG);
+  CHECK(m == NULL);
+  /* the CUDA backend, asked for explicitly without a GPU, is a clear error */
+  gr_context_options o;
+  gr_context_options_default(&o);
+  o.device = GR_DEVICE_CUDA;
+  o.verbose = 0;
+  gr_context *gpu = NULL;
+  gr_status st = gr_context_init(&gpu, &o);
+  if (st != GR_OK) {
+    CHECK(st == GR_ERR_NO_DEVICE);
+    CHECK(strlen(gr_last_error()) > 0);
+  }
+  gr_context_free(gpu);
+  gr_context_free(ctx);
+  gr_interactions_free(p.x);
+}
+
+int main(void) {
+  test_recovers_planted_topics();
+  test_solvers_agree();
+  test_loss_decreases_and_reproducible();
+  test_bad_params();
+  return gr_test_finish();
+}

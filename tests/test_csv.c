@@ -1,0 +1,128 @@
+/* The interactions CSV reader on good and bad input. */
+#include <string.h>
+
+#include "check.h"
+#include "test_util.h"
+
+static gr_interactions *read_ok(const char *text, const gr_csv_options *o) {
+  gr_interactions *x = NULL;
+  CHECK_OK(gr_interactions_read_csv(&x, write_temp_str(text), o));
+  return x;
+}
+
+/* Reads text expecting a parse error whose message holds `where` (":line:col:")
+ * and `what`. */
+static void read_bad(const char *text, const gr_csv_options *o, const char *where,
+                     const char *what) {
+  gr_interactions *x = NULL;
+  const char *path = write_temp_str(text);
+  gr_status st = gr_interactions_read_csv(&x, path, o);
+  CHECK_MSG(st == GR_ERR_PARSE, "expected a parse error for %s", where);
+  CHECK(x == NULL);
+  const char *msg = gr_last_error();
+  CHECK_MSG(contains_text(msg, path) && contains_text(msg, where) && contains_text(msg, what),
+            "message '%s' lacks '%s' / '%s'", msg, where, what);
+  gr_interactions_free(x);
+}
+
+static void test_basic(void) {
+  gr_interactions *x = read_ok("user,item,weight\na,x,1\nb,y,2.5\na,y,3\na,x,1\n", NULL);
+  if (!x) return;
+  CHECK(gr_interactions_count(x) == 4);
+  CHECK(gr_interactions_n_users(x) == 2);
+  CHECK(gr_interactions_n_items(x) == 2);
+  CHECK(strcmp(gr_interactions_user_id(x, 1), "b") == 0);
+  CHECK(strcmp(gr_interactions_item_id(x, 1), "y") == 0);
+  gr_interactions_free(x);
+}
+
+static void test_dialects(void) {
+  /* semicolons, CRLF, a BOM, quoted ids with delimiters and quotes inside */
+  gr_interactions *x =
+      read_ok("\xEF\xBB\xBFuser;item;weight\r\n\"a;1\";\"say \"\"hi\"\"\";2\r\nb;z;1\r\n", NULL);
+  if (x) {
+    CHECK(gr_interactions_count(x) == 2);
+    CHECK(strcmp(gr_interactions_user_id(x, 0), "a;1") == 0);
+    CHECK(strcmp(gr_interactions_item_id(x, 0), "say \"hi\"") == 0);
+    gr_interactions_free(x);
+  }
+  /* tabs, no header: columns are user, item, weight */
+  x = read_ok("1\t10\t2\n2\t10\t1\n\n3\t11\t4\n", NULL);
+  if (x) {
+    CHECK(gr_interactions_count(x) == 3);
+    CHECK(gr_interactions_n_items(x) == 2);
+    gr_interactions_free(x);
+  }
+  /* named columns in another order, an extra index column, last line without newline */
+  gr_csv_options o;
+  gr_csv_options_default(&o);
+  o.user_col = "cookie";
+  o.item_col = "page";
+  o.weight_col = "n";
+  x = read_ok(",n,page,cookie\n0,3,p1,c1\n1,1,p2,c1", &o);
+  if (x) {
+    CHECK(gr_interactions_count(x) == 2);
+    CHECK(strcmp(gr_interactions_user_id(x, 0), "c1") == 0);
+    CHECK(strcmp(gr_interactions_item_id(x, 1), "p2") == 0);
+    gr_interactions_free(x);
+  }
+}
+
+static void test_events(void) {
+  gr_csv_options o;
+  gr_csv_options_default(&o);
+  o.event_weights = "view=1,cart=4,purchase=10";
+  gr_interactions *x = read_ok("user,item,event,timestamp\na,x,view,1700000000\n"
+                               "a,y,purchase,2023-11-14\nb,x,cart,2023-11-14 10:00:00\n",
+                               &o);
+  if (x) {
+    CHECK(gr_interactions_count(x) == 3);
+    gr_interactions_free(x);
+  }
+  read_bad("user,item,event\na,x,view\na,y,wishlist\n", &o, ":3:5:", "wishlist");
+  /* an event column without weights is an error asking for them */
+  read_bad("user,item,event\na,x,view\n", NULL, ":1:1:", "--event-weights");
+  /* weights for a file without an event column */
+  read_bad("user,item\na,x\n", &o, ":1:1:", "no event column");
+}
+
+static void test_bad_input(void) {
+  read_bad("", NULL, "", "empty");
+  read_bad("user,item,weight\n", NULL, "", "no interactions");
+  read_bad("user,item,weight\na,x,1\nb,y\n", NULL, ":3:3:", "expected 3 fields, found 2");
+  read_bad("user,item,weight\na,x,1\nb,\"y,2\n", NULL, ":3:3:", "unterminated quoted field");
+  read_bad("user,item,weight\na,x,abc\n", NULL, ":2:5:", "expected a number");
+  read_bad("user,item,weight\na,x,-1\n", NULL, ":2:5:", "negative");
+  read_bad("user,item,weight\na,x,nan\n", NULL, ":2:5:", "not finite");
+  read_bad("user,item,weight\na,x,inf\n", NULL, ":2:5:", "not finite");
+  read_bad("user,item,weight\na,x,1e20\n", NULL, ":2:5:", "too large");
+  read_bad("user,item,weight\n,x,1\n", NULL, ":2:1:", "expected a user id");
+  read_bad("user,item,weight\na,x\"y,1\n", NULL, ":2:4:", "unexpected quote");
+  const char nul[] = "user,item\na,x\0y\n";
+  gr_interactions *x = NULL;
+  const char *path = write_temp(nul, sizeof nul - 1);
+  CHECK(gr_interactions_read_csv(&x, path, NULL) == GR_ERR_PARSE);
+  CHECK(contains_text(gr_last_error(), "NUL"));
+  gr_csv_options o;
+  gr_csv_options_default(&o);
+  o.user_col = "visitor";
+  read_bad("user,item\na,x\n", &o, ":1:1:", "--user-col");
+  CHECK(gr_interactions_read_csv(&x, "/nonexistent/file.csv", NULL) == GR_ERR_IO);
+}
+
+static void test_zero_weights_skipped(void) {
+  gr_interactions *x = read_ok("user,item,weight\na,x,0\nb,y,2\n", NULL);
+  if (!x) return;
+  CHECK(gr_interactions_count(x) == 1);
+  CHECK(gr_interactions_n_users(x) == 1);
+  gr_interactions_free(x);
+}
+
+int main(void) {
+  test_basic();
+  test_dialects();
+  test_events();
+  test_bad_input();
+  test_zero_weights_skipped();
+  return gr_test_finish();
+}
