@@ -163,18 +163,22 @@ static int als_fit_cmd(int argc, char **argv) {
     fprintf(stderr, "gpurec %s: --model FILE is required\n", cmd);
     return GR_EXIT_USAGE;
   }
-  gr_interactions *data = gr_data_read(&d, input, cmd);
-  if (!data) return GR_EXIT_FAIL;
   gr_context *ctx = gr_common_context(&common, cmd);
+  if (!ctx) return GR_EXIT_FAIL;
+  gr_interactions *data = gr_data_read(&d, input, cmd);
+  if (!data) {
+    gr_context_free(ctx);
+    return GR_EXIT_FAIL;
+  }
   gr_als_model *m = NULL;
   fit_log log;
-  gr_status st = ctx ? fit(ctx, &a, data, &common, &log, &m) : GR_ERR_INVALID_ARG;
-  if (ctx && st == GR_OK) st = gr_als_model_save(m, model_path);
-  if (ctx && st == GR_OK && json) st = write_report(json, ctx, &common, data, m, &log, NULL);
-  if (ctx && st == GR_OK && !common.quiet)
+  gr_status st = fit(ctx, &a, data, &common, &log, &m);
+  if (st == GR_OK) st = gr_als_model_save(m, model_path);
+  if (st == GR_OK && json) st = write_report(json, ctx, &common, data, m, &log, NULL);
+  if (st == GR_OK && !common.quiet)
     fprintf(stderr, "gpurec: %.3f s per iteration; model written to %s\n", mean_seconds(&log),
             model_path);
-  rc = !ctx ? GR_EXIT_FAIL : st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
+  rc = st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
   gr_als_model_free(m);
   gr_context_free(ctx);
   gr_interactions_free(data);
@@ -322,6 +326,7 @@ static int als_eval_cmd(int argc, char **argv) {
   fit_log log;
   gr_status st = GR_OK;
   rc = GR_EXIT_FAIL;
+  if (!(ctx = gr_common_context(&common, cmd))) goto done;
   if (input) {
     gr_interactions *all = gr_data_read(&d, input, cmd);
     if (!all) goto done;
@@ -332,7 +337,6 @@ static int als_eval_cmd(int argc, char **argv) {
     test = train ? gr_data_read(&d, test_path, cmd) : NULL;
     if (!test) goto done;
   }
-  if (st == GR_OK && !(ctx = gr_common_context(&common, cmd))) goto done;
   if (st == GR_OK) st = model_path ? gr_als_model_load(&m, model_path)
                                    : fit(ctx, &a, train, &common, &log, &m);
   gr_metrics metrics;

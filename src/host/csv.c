@@ -114,8 +114,12 @@ gr_status gr_csv_next(gr_csv *c, int *done) {
       if (i < n && buf[i] == '"') {
         /* quoted: unescape "" in place; the field may span lines */
         size_t w = i + 1, r = i + 1;
+        const int64_t quote_line = c->line;
         for (;;) {
-          if (r >= n) return gr_csv_error(c, col, "unterminated quoted field");
+          if (r >= n) {
+            c->line = quote_line; /* report where the quote opened */
+            return gr_csv_error(c, col, "unterminated quoted field");
+          }
           if (buf[r] == '"') {
             if (r + 1 < n && buf[r + 1] == '"') {
               buf[w++] = '"';
