@@ -13,6 +13,7 @@ static void usage(FILE *f) {
           "  demo                 generate data, train, evaluate and recommend (a quick tour)\n"
           "  gen interactions     synthetic implicit-feedback events with planted structure\n"
           "  split                per-user holdout split into train and test CSV files\n"
+          "  stats                describe an interactions file (and how fast it reads)\n"
           "  als fit              train implicit-feedback ALS\n"
           "  als recommend        top-k items per user, seen items excluded\n"
           "  als similar          top-k similar items\n"
@@ -40,6 +41,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "split") == 0) return gr_cmd_split(argc - 2, argv + 2);
   if (strcmp(cmd, "als") == 0) return gr_cmd_als(argc - 2, argv + 2);
   if (strcmp(cmd, "demo") == 0) return gr_cmd_demo(argc - 2, argv + 2);
+  if (strcmp(cmd, "stats") == 0) return gr_cmd_stats(argc - 2, argv + 2);
   fprintf(stderr, "gpurec: unknown command '%s'\n\n", cmd);
   usage(stderr);
   return GR_EXIT_USAGE;

@@ -35,41 +35,41 @@ void gr_id_map_free(gr_id_map *m) {
   free(m->chars);
   free(m->offsets);
   free(m->slots);
-  free(m->slot_hash);
   memset(m, 0, sizeof *m);
 }
 
+static uint64_t prefix_of(const char *id, size_t len) {
+  uint64_t w = 0;
+  memcpy(&w, id, len < 8 ? len : 8);
+  return w;
+}
+
 static gr_status rehash(gr_id_map *m, size_t n_slots) {
-  int32_t *slots = calloc(n_slots, sizeof *slots);
-  uint64_t *hashes = malloc(n_slots * sizeof *hashes);
-  if (!slots || !hashes) {
-    free(slots);
-    free(hashes);
-    return gr_fail(GR_ERR_NOMEM, "cannot grow the id table to %zu slots", n_slots);
-  }
+  gr_id_slot *slots = malloc(n_slots * sizeof *slots);
+  if (!slots) return gr_fail(GR_ERR_NOMEM, "cannot grow the id table to %zu slots", n_slots);
+  for (size_t j = 0; j < n_slots; j++) slots[j].index = -1;
   for (size_t s = 0; s < m->n_slots; s++) {
-    if (!m->slots[s]) continue;
-    size_t j = m->slot_hash[s] & (n_slots - 1);
-    while (slots[j]) j = (j + 1) & (n_slots - 1);
+    if (m->slots[s].index < 0) continue;
+    size_t j = m->slots[s].hash & (n_slots - 1);
+    while (slots[j].index >= 0) j = (j + 1) & (n_slots - 1);
     slots[j] = m->slots[s];
-    hashes[j] = m->slot_hash[s];
   }
   free(m->slots);
-  free(m->slot_hash);
   m->slots = slots;
-  m->slot_hash = hashes;
   m->n_slots = n_slots;
   return GR_OK;
 }
 
+/* @return the index of the id, or -1 with *slot at the empty slot to fill. */
 static int32_t probe(const gr_id_map *m, const char *id, size_t len, uint64_t h, size_t *slot) {
+  const uint64_t prefix = prefix_of(id, len);
   size_t j = h & (m->n_slots - 1);
-  while (m->slots[j]) {
-    if (m->slot_hash[j] == h) {
-      const int32_t i = m->slots[j] - 1;
-      const char *s = m->chars + m->offsets[i];
-      if (strncmp(s, id, len) == 0 && s[len] == '\0') return i;
-    }
+  for (;;) {
+    const gr_id_slot *s = &m->slots[j];
+    if (s->index < 0) break;
+    if (s->hash == h && s->len == len && s->prefix == prefix &&
+        (len <= 8 || memcmp(m->chars + m->offsets[s->index] + 8, id + 8, len - 8) == 0))
+      return s->index;
     j = (j + 1) & (m->n_slots - 1);
   }
   *slot = j;
@@ -83,18 +83,22 @@ int32_t gr_id_map_find(const gr_id_map *m, const char *id, size_t len) {
 }
 
 gr_status gr_id_map_intern(gr_id_map *m, const char *id, size_t len, int32_t *out_index) {
-  if (memchr(id, '\0', len))
-    return gr_fail(GR_ERR_PARSE, "an id contains a NUL byte");
+  return gr_id_map_intern_hashed(m, id, len, gr_hash_bytes(id, len), out_index);
+}
+
+gr_status gr_id_map_intern_hashed(gr_id_map *m, const char *id, size_t len, uint64_t h,
+                                  int32_t *out_index) {
   if ((size_t)(m->count + 1) * 2 > m->n_slots) {
     GR_TRY(rehash(m, m->n_slots ? m->n_slots * 2 : 1024));
   }
-  const uint64_t h = gr_hash_bytes(id, len);
   size_t slot = 0;
   int32_t found = probe(m, id, len, h, &slot);
   if (found >= 0) {
     *out_index = found;
     return GR_OK;
   }
+  if (memchr(id, '\0', len)) return gr_fail(GR_ERR_PARSE, "an id contains a NUL byte");
+  if (len > UINT32_MAX) return gr_fail(GR_ERR_PARSE, "an id is longer than 4 GiB");
   if (m->count >= GR_ID_MAX) return gr_fail(GR_ERR_INVALID_ARG, "more than %d distinct ids", GR_ID_MAX);
   if (m->chars_len + len + 1 > m->chars_cap) {
     size_t cap = m->chars_cap ? m->chars_cap * 2 : 1 << 16;
@@ -115,8 +119,7 @@ gr_status gr_id_map_intern(gr_id_map *m, const char *id, size_t len, int32_t *ou
   m->chars[m->chars_len + len] = '\0';
   m->offsets[m->count] = (int64_t)m->chars_len;
   m->chars_len += len + 1;
-  m->slots[slot] = m->count + 1;
-  m->slot_hash[slot] = h;
+  m->slots[slot] = (gr_id_slot){h, prefix_of(id, len), m->count, (uint32_t)len};
   *out_index = m->count++;
   return GR_OK;
 }

@@ -15,16 +15,31 @@ typedef struct gr_id_map {
   int64_t *offsets;   /* (count) start of id i in chars */
   int32_t count;
   int32_t offsets_cap;
-  int32_t *slots;     /* open-addressing table of index+1, 0 = empty */
-  uint64_t *slot_hash;
-  size_t n_slots;     /* power of two */
+  struct gr_id_slot *slots; /* open-addressing table */
+  size_t n_slots;           /* power of two */
 } gr_id_map;
+
+/* One table slot: the hash, the id's first 8 bytes and its length, so that
+ * most probes and every short id resolve without touching the arena. */
+typedef struct gr_id_slot {
+  uint64_t hash;
+  uint64_t prefix;
+  int32_t index; /* -1 = empty */
+  uint32_t len;
+} gr_id_slot;
 
 void gr_id_map_init(gr_id_map *m);
 void gr_id_map_free(gr_id_map *m);
 
 /* Finds or inserts id[0..len); *out_index receives its dense index. */
 gr_status gr_id_map_intern(gr_id_map *m, const char *id, size_t len, int32_t *out_index);
+/* The same with the hash precomputed by gr_hash_bytes. */
+gr_status gr_id_map_intern_hashed(gr_id_map *m, const char *id, size_t len, uint64_t hash,
+                                  int32_t *out_index);
+/* Hints the cache about the slot a hash will probe first (bulk loading). */
+static inline void gr_id_map_prefetch(const gr_id_map *m, uint64_t hash) {
+  if (m->n_slots) __builtin_prefetch(&m->slots[hash & (m->n_slots - 1)]);
+}
 /* @return the index of id[0..len) or -1. */
 int32_t gr_id_map_find(const gr_id_map *m, const char *id, size_t len);
 static inline const char *gr_id_map_get(const gr_id_map *m, int32_t i) {
