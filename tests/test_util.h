@@ -7,12 +7,23 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Writes text to a fresh temporary file; returns its path (static buffer
- * rotation: up to 8 live paths). */
+/* Every temporary file a test makes, removed at exit. */
+#define GR_TEST_MAX_TEMPS 256
+static char gr_test_temps[GR_TEST_MAX_TEMPS][64];
+static int gr_test_n_temps = 0;
+
+static void gr_test_remove_temps(void) {
+  for (int i = 0; i < gr_test_n_temps; i++) unlink(gr_test_temps[i]);
+}
+
+/* Writes text to a fresh temporary file; returns its path. */
 static inline const char *write_temp(const char *text, size_t len) {
-  static char paths[8][64];
-  static int next = 0;
-  char *p = paths[next++ % 8];
+  if (gr_test_n_temps == GR_TEST_MAX_TEMPS) {
+    fprintf(stderr, "too many temporary files\n");
+    exit(2);
+  }
+  if (gr_test_n_temps == 0) atexit(gr_test_remove_temps);
+  char *p = gr_test_temps[gr_test_n_temps++];
   snprintf(p, 64, "/tmp/gpurec_test_XXXXXX");
   int fd = mkstemp(p);
   if (fd < 0) {
