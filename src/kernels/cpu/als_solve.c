@@ -73,6 +73,11 @@ gr_status gr_cpu_als_solve_cg(gr_backend *be, float *X, const gr_csr_view *m, co
       matvec_k(r, G, x, k);
       for (int j = 0; j < k; j++) r[j] = -r[j];
       for (int64_t e = begin; e < end; e++) {
+        /* the first pass over the row's items misses the cache: fetch ahead */
+        if (e + 4 < end) {
+          const float *next = Y + (size_t)m->indices[e + 4] * k;
+          for (int j = 0; j < k; j += 16) __builtin_prefetch(next + j);
+        }
         const float *y = Y + (size_t)m->indices[e] * k;
         const float c = m->data[e];
         axpy_k(r, c - gr_conf_extra(c) * dot_k(y, x, k), y, k);
