@@ -52,10 +52,10 @@ typedef enum gr_device {
 
 typedef struct gr_context_options {
   gr_device device;
-  int n_threads;              /* CPU threads; 0 = all cores */
-  int cuda_device_index;      /* which GPU, default 0 */
-  size_t max_device_mem;      /* bytes of device memory gpurec may use; 0 = free memory */
-  int verbose;                /* 1: progress and notices on stderr */
+  int n_threads;         /* CPU threads; 0 = all cores */
+  int cuda_device_index; /* which GPU, default 0 */
+  size_t max_device_mem; /* bytes of device memory gpurec may use; 0 = free memory */
+  int verbose;           /* 1: progress and notices on stderr */
 } gr_context_options;
 
 typedef struct gr_context gr_context;
@@ -116,9 +116,9 @@ const char *gr_interactions_item_id(const gr_interactions *x, int32_t i);
 typedef enum gr_als_solver { GR_SOLVER_CG = 0, GR_SOLVER_CHOLESKY = 1 } gr_als_solver;
 
 typedef struct gr_als_params {
-  int factors;           /* default 64 */
-  float regularization;  /* L2 weight, default 0.01 */
-  float alpha;           /* confidence scale, default 1.0 */
+  int factors;          /* default 64 */
+  float regularization; /* L2 weight, default 0.01 */
+  float alpha;          /* confidence scale, default 1.0 */
   /* confidence of an observed pair is offset + alpha * r; 0 matches the
    * `implicit` package, 1 matches the paper's 1 + alpha * r. Default 0. */
   float confidence_offset;
@@ -179,8 +179,7 @@ void gr_recommend_options_default(gr_recommend_options *o);
  * excludes nothing). Output arrays hold n_users * k entries. */
 gr_status gr_als_recommend(gr_context *ctx, const gr_als_model *m, const int32_t *users,
                            int32_t n_users, const gr_interactions *seen,
-                           const gr_recommend_options *opts, int32_t *out_items,
-                           float *out_scores);
+                           const gr_recommend_options *opts, int32_t *out_items, float *out_scores);
 
 /** Top-k items most similar (cosine of item factors) to each query item; the
  * query item itself is excluded unless include_self. */
@@ -230,8 +229,8 @@ typedef struct gr_metrics {
 
 /** Splits `all` per user into train and test sets (users with fewer than two
  * interactions stay entirely in train). Both share the id maps of `all`. */
-gr_status gr_split(const gr_interactions *all, const gr_eval_options *opts,
-                   gr_interactions **train, gr_interactions **test);
+gr_status gr_split(const gr_interactions *all, const gr_eval_options *opts, gr_interactions **train,
+                   gr_interactions **test);
 
 /** Scores every user with test items: ranks all items not in `train`. */
 gr_status gr_als_evaluate(gr_context *ctx, const gr_als_model *m, const gr_interactions *train,

@@ -35,7 +35,8 @@ static void test_recovers_planted_topics(void) {
   CHECK_OK(gr_als_fit(ctx, &prm, p.x, NULL, NULL, &m));
   if (!m) return;
   int32_t users[400];
-  for (int u = 0; u < 400; u++) users[u] = u;
+  for (int u = 0; u < 400; u++)
+    users[u] = u;
   int32_t *items = malloc(sizeof(int32_t) * 400 * 10);
   float *scores = malloc(sizeof(float) * 400 * 10);
   CHECK_OK(gr_als_recommend(ctx, m, users, 400, p.x, NULL, items, scores));
@@ -66,7 +67,8 @@ static void test_solvers_agree(void) {
   gr_rng rng;
   gr_rng_seed(&rng, 3);
   float Y[60 * 8], G[64], Xc[20 * 8], Xg[20 * 8];
-  for (int i = 0; i < n_items * k; i++) Y[i] = (float)gr_rng_normal(&rng) * 0.3f;
+  for (int i = 0; i < n_items * k; i++)
+    Y[i] = (float)gr_rng_normal(&rng) * 0.3f;
   int64_t indptr[21];
   int32_t indices[20 * 60];
   float data[20 * 60];
@@ -94,19 +96,23 @@ static void test_solvers_agree(void) {
     double A[64] = {0}, b[8] = {0};
     for (int i = 0; i < n_items; i++)
       for (int a = 0; a < k; a++)
-        for (int c = 0; c < k; c++) A[a * k + c] += (double)Y[i * k + a] * Y[i * k + c];
-    for (int a = 0; a < k; a++) A[a * k + a] += reg;
+        for (int c = 0; c < k; c++)
+          A[a * k + c] += (double)Y[i * k + a] * Y[i * k + c];
+    for (int a = 0; a < k; a++)
+      A[a * k + a] += reg;
     for (int64_t e = indptr[u]; e < indptr[u + 1]; e++) {
       const float *y = Y + indices[e] * k;
       for (int a = 0; a < k; a++) {
         b[a] += data[e] * y[a];
-        for (int c = 0; c < k; c++) A[a * k + c] += (data[e] - 1.0) * y[a] * y[c];
+        for (int c = 0; c < k; c++)
+          A[a * k + c] += (data[e] - 1.0) * y[a] * y[c];
       }
     }
     double bn = 0, rn = 0;
     for (int a = 0; a < k; a++) {
       double ax = 0;
-      for (int c = 0; c < k; c++) ax += A[a * k + c] * Xc[u * k + c];
+      for (int c = 0; c < k; c++)
+        ax += A[a * k + c] * Xc[u * k + c];
       rn += (ax - b[a]) * (ax - b[a]);
       bn += b[a] * b[a];
       const double d = fabs((double)Xc[u * k + a] - Xg[u * k + a]);
@@ -117,7 +123,8 @@ static void test_solvers_agree(void) {
   CHECK_MSG(worst_residual < 1e-4, "relative residual %g", worst_residual);
   CHECK_MSG(worst_diff < 1e-3, "CG differs from Cholesky by %g", worst_diff);
   int empty_zero = 1;
-  for (int a = 0; a < k; a++) empty_zero &= Xc[4 * k + a] == 0 && Xg[4 * k + a] == 0;
+  for (int a = 0; a < k; a++)
+    empty_zero &= Xc[4 * k + a] == 0 && Xg[4 * k + a] == 0;
   CHECK(empty_zero);
   be->ops->destroy(be);
 }
@@ -173,17 +180,20 @@ static void test_loss_decreases_and_reproducible(void) {
     float x[10];
     CHECK_OK(gr_als_user_factors(m1, items, w, 3, x));
     double A[100], b[10] = {0}, rn = 0, bn = 0;
-    for (int a = 0; a < 100; a++) A[a] = m1->yty_reg[a];
+    for (int a = 0; a < 100; a++)
+      A[a] = m1->yty_reg[a];
     for (int e = 0; e < 3; e++) {
       const float *y = m1->item_factors + items[e] * 10;
       for (int a = 0; a < 10; a++) {
         b[a] += w[e] * y[a];
-        for (int c = 0; c < 10; c++) A[a * 10 + c] += (w[e] - 1.0) * y[a] * y[c];
+        for (int c = 0; c < 10; c++)
+          A[a * 10 + c] += (w[e] - 1.0) * y[a] * y[c];
       }
     }
     for (int a = 0; a < 10; a++) {
       double ax = 0;
-      for (int c = 0; c < 10; c++) ax += A[a * 10 + c] * x[c];
+      for (int c = 0; c < 10; c++)
+        ax += A[a * 10 + c] * x[c];
       rn += (ax - b[a]) * (ax - b[a]);
       bn += b[a] * b[a];
     }

@@ -23,7 +23,8 @@ static void test_random(uint64_t seed, int rows, int cols, int n) {
   CHECK_OK(gr_csr_from_coo(&m, rows, cols, r, c, v, n));
   CHECK_OK(gr_csr_transpose(&t, &m));
   int64_t nz = 0;
-  for (size_t i = 0; i < (size_t)rows * cols; i++) nz += dense[i] != 0;
+  for (size_t i = 0; i < (size_t)rows * cols; i++)
+    nz += dense[i] != 0;
   CHECK(m.nnz == nz);
   CHECK(t.nnz == nz);
   int sorted = 1, match = 1;

@@ -24,13 +24,14 @@ static void test_split_properties(void) {
   CHECK_OK(gr_csr_from_coo(&all, 200, 100, p.x->user, p.x->item, p.x->weight, p.x->n));
   CHECK_OK(gr_csr_from_coo(&a, 200, 100, tr->user, tr->item, tr->weight, tr->n));
   CHECK_OK(gr_csr_from_coo(&b, 200, 100, te->user, te->item, te->weight, te->n));
-  CHECK(a.nnz + b.nnz == all.nnz);   /* complete, no pair twice */
+  CHECK(a.nnz + b.nnz == all.nnz); /* complete, no pair twice */
   CHECK(a.nnz == tr->n && b.nnz == te->n);
   int disjoint = 1, proportional = 1;
   for (int u = 0; u < 200; u++) {
     const int64_t na = a.indptr[u + 1] - a.indptr[u], nb = b.indptr[u + 1] - b.indptr[u];
     const int64_t n = na + nb;
-    if (n >= 2 && (nb < 1 || na < 1 || llabs(nb - (int64_t)llround(0.25 * n)) > 1)) proportional = 0;
+    if (n >= 2 && (nb < 1 || na < 1 || llabs(nb - (int64_t)llround(0.25 * n)) > 1))
+      proportional = 0;
     for (int64_t e = b.indptr[u]; e < b.indptr[u + 1]; e++)
       for (int64_t f = a.indptr[u]; f < a.indptr[u + 1]; f++)
         if (a.indices[f] == b.indices[e]) disjoint = 0;
@@ -61,7 +62,8 @@ static void test_split_by_time(void) {
   gr_interactions *x = NULL;
   CHECK_OK(gr_interactions_read_csv(
       &x,
-      write_temp_str("user,item,weight,timestamp\na,1,1,50\na,2,1,10\na,3,1,40\na,4,1,20\nb,1,1,5\n"),
+      write_temp_str(
+          "user,item,weight,timestamp\na,1,1,50\na,2,1,10\na,3,1,40\na,4,1,20\nb,1,1,5\n"),
       NULL));
   if (!x) return;
   gr_eval_options o;

@@ -66,8 +66,10 @@ static void check_topk_dot(void) {
   gr_rng rng;
   gr_rng_seed(&rng, 99);
   float Q[6 * 5], Y[40 * 5];
-  for (int i = 0; i < n_users * k; i++) Q[i] = (float)gr_rng_normal(&rng);
-  for (int i = 0; i < n_items * k; i++) Y[i] = (float)gr_rng_normal(&rng);
+  for (int i = 0; i < n_users * k; i++)
+    Q[i] = (float)gr_rng_normal(&rng);
+  for (int i = 0; i < n_items * k; i++)
+    Y[i] = (float)gr_rng_normal(&rng);
   int64_t indptr[7] = {0, 2, 2, 3, 3, 3, 5};
   int32_t indices[5] = {1, 7, 0, 3, 39};
   gr_csr_view ex = {n_users, n_items, 5, indptr, indices, NULL};
@@ -80,7 +82,8 @@ static void check_topk_dot(void) {
     float s[40];
     for (int i = 0; i < n_items; i++) {
       double d = 0;
-      for (int j = 0; j < k; j++) d += (double)Q[r * k + j] * Y[i * k + j];
+      for (int j = 0; j < k; j++)
+        d += (double)Q[r * k + j] * Y[i * k + j];
       s[i] = (float)d;
     }
     int32_t ridx[8];
@@ -89,7 +92,8 @@ static void check_topk_dot(void) {
                        topk);
     for (int t = 0; t < topk; t++) {
       CHECK_NEAR(sc[q * topk + t], rsc[t], 1e-4);
-      for (int64_t e = indptr[r]; e < indptr[r + 1]; e++) CHECK(idx[q * topk + t] != indices[e]);
+      for (int64_t e = indptr[r]; e < indptr[r + 1]; e++)
+        CHECK(idx[q * topk + t] != indices[e]);
     }
   }
   CHECK(be->ops->topk_dot(be, idx, sc, Q, rows, 3, Y, n_items, k, &ex, NULL, 0) ==
@@ -105,9 +109,9 @@ int main(void) {
     const int topk = 1 + (int)gr_rng_below(&rng, 64);
     check_select(seed, n, topk, (int)(seed % 2), (int)(seed % 3 == 0));
   }
-  check_select(100, 50, 1, 1, 1);    /* k = 1 */
-  check_select(101, 50, 50, 0, 0);   /* k = n */
-  check_select(102, 50, 80, 1, 0);   /* k > n */
+  check_select(100, 50, 1, 1, 1);      /* k = 1 */
+  check_select(101, 50, 50, 0, 0);     /* k = n */
+  check_select(102, 50, 80, 1, 0);     /* k > n */
   check_select(103, 3000, 1024, 1, 1); /* the largest k */
   check_select(104, 1, 3, 1, 1);
   check_topk_dot();

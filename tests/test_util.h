@@ -13,7 +13,8 @@ static char gr_test_temps[GR_TEST_MAX_TEMPS][64];
 static int gr_test_n_temps = 0;
 
 static void gr_test_remove_temps(void) {
-  for (int i = 0; i < gr_test_n_temps; i++) unlink(gr_test_temps[i]);
+  for (int i = 0; i < gr_test_n_temps; i++)
+    unlink(gr_test_temps[i]);
 }
 
 /* Writes text to a fresh temporary file; returns its path. */
@@ -38,7 +39,9 @@ static inline const char *write_temp(const char *text, size_t len) {
   return p;
 }
 
-static inline const char *write_temp_str(const char *text) { return write_temp(text, strlen(text)); }
+static inline const char *write_temp_str(const char *text) {
+  return write_temp(text, strlen(text));
+}
 
 static inline int contains_text(const char *haystack, const char *needle) {
   return strstr(haystack, needle) != NULL;

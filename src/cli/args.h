@@ -12,7 +12,7 @@ typedef enum gr_opt_kind { OPT_FLAG, OPT_INT, OPT_I64, OPT_U64, OPT_FLOAT, OPT_S
 typedef struct gr_opt {
   const char *name; /* "--factors" */
   gr_opt_kind kind;
-  void *dst;        /* int*, int64_t*, uint64_t*, float*, const char** */
+  void *dst; /* int*, int64_t*, uint64_t*, float*, const char** */
   const char *help;
 } gr_opt;
 

@@ -6,8 +6,8 @@
 
 #include "args.h"
 #include "commands.h"
-#include "data_args.h"
 #include "common/error.h"
+#include "data_args.h"
 #include "host/output_file.h"
 #include "ranked_output.h"
 
@@ -57,7 +57,8 @@ typedef struct fit_log {
 
 static int on_iteration(int it, double seconds, double loss, void *user) {
   fit_log *log = user;
-  if (log->n < (int)(sizeof log->seconds / sizeof log->seconds[0])) log->seconds[log->n++] = seconds;
+  if (log->n < (int)(sizeof log->seconds / sizeof log->seconds[0]))
+    log->seconds[log->n++] = seconds;
   log->last_loss = loss;
   if (!log->quiet) {
     if (isnan(loss)) {
@@ -72,7 +73,8 @@ static int on_iteration(int it, double seconds, double loss, void *user) {
 
 static double mean_seconds(const fit_log *log) {
   double s = 0;
-  for (int i = 0; i < log->n; i++) s += log->seconds[i];
+  for (int i = 0; i < log->n; i++)
+    s += log->seconds[i];
   return log->n ? s / log->n : 0;
 }
 
@@ -83,8 +85,7 @@ static gr_status fit(gr_context *ctx, const als_args *a, const gr_interactions *
   log->total = a->p.iterations;
   log->last_loss = NAN;
   if (!common->quiet)
-    fprintf(stderr,
-            "gpurec: ALS on %s: %d users, %d items, %lld events; %d factors, %s solver\n",
+    fprintf(stderr, "gpurec: ALS on %s: %d users, %d items, %lld events; %d factors, %s solver\n",
             gr_context_backend_name(ctx), gr_interactions_n_users(data),
             gr_interactions_n_items(data), (long long)gr_interactions_count(data), a->p.factors,
             a->p.solver == GR_SOLVER_CG ? "cg" : "cholesky");
@@ -101,9 +102,8 @@ static gr_status write_report(const char *path, gr_context *ctx, const gr_common
   const gr_als_params *p = gr_als_model_params(m);
   fprintf(f, "{\n  \"backend\": \"%s\",\n  \"threads\": %d,\n", gr_context_backend_name(ctx),
           common->threads);
-  fprintf(f, "  \"n_users\": %d,\n  \"n_items\": %d,\n  \"nnz\": %lld,\n",
-          gr_als_model_n_users(m), gr_als_model_n_items(m),
-          (long long)(train ? gr_interactions_count(train) : 0));
+  fprintf(f, "  \"n_users\": %d,\n  \"n_items\": %d,\n  \"nnz\": %lld,\n", gr_als_model_n_users(m),
+          gr_als_model_n_items(m), (long long)(train ? gr_interactions_count(train) : 0));
   fprintf(f,
           "  \"params\": {\"factors\": %d, \"regularization\": %g, \"alpha\": %g, "
           "\"confidence_offset\": %g, \"iterations\": %d, \"solver\": \"%s\", \"cg_steps\": %d, "
@@ -198,7 +198,8 @@ static int als_recommend_cmd(int argc, char **argv) {
   gr_data_args_default(&d);
   gr_opt opts[40] = {
       {"--model", OPT_STR, &model_path, "model file from gpurec als fit"},
-      {"--input", OPT_STR, &seen_path, "interactions whose items are excluded (usually the training data)"},
+      {"--input", OPT_STR, &seen_path,
+       "interactions whose items are excluded (usually the training data)"},
       {"--users", OPT_STR, &users, "comma-separated user ids (default: every user)"},
       {"--users-file", OPT_STR, &users_file, "file with one user id per line"},
       {"--new-users", OPT_STR, &new_users,
@@ -213,11 +214,8 @@ static int als_recommend_cmd(int argc, char **argv) {
   n = gr_common_args_add(opts, n, &common);
   int rc = gr_args_parse(argc, argv, cmd, "Top-k items per user, seen items excluded.", opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
-  gr_ranked_request req = {.command = cmd,
-                           .model_path = model_path,
-                           .format = format,
-                           .out_path = out_path,
-                           .k = k};
+  gr_ranked_request req = {
+      .command = cmd, .model_path = model_path, .format = format, .out_path = out_path, .k = k};
   if (!model_path) {
     fprintf(stderr, "gpurec %s: --model FILE is required\n", cmd);
     return GR_EXIT_USAGE;
@@ -256,11 +254,8 @@ static int als_similar_cmd(int argc, char **argv) {
     fprintf(stderr, "gpurec %s: --model FILE is required\n", cmd);
     return GR_EXIT_USAGE;
   }
-  gr_ranked_request req = {.command = cmd,
-                           .model_path = model_path,
-                           .format = format,
-                           .out_path = out_path,
-                           .k = k};
+  gr_ranked_request req = {
+      .command = cmd, .model_path = model_path, .format = format, .out_path = out_path, .k = k};
   gr_context *ctx = gr_common_context(&common, cmd);
   if (!ctx) return GR_EXIT_FAIL;
   rc = gr_run_similar(ctx, &req, items, items_file, include_self);
@@ -285,8 +280,7 @@ static void print_metrics(const gr_metrics *m) {
 
 static int als_eval_cmd(int argc, char **argv) {
   const char *cmd = "als eval";
-  const char *input = NULL, *train_path = NULL, *test_path = NULL, *model_path = NULL,
-             *json = NULL;
+  const char *input = NULL, *train_path = NULL, *test_path = NULL, *model_path = NULL, *json = NULL;
   als_args a;
   gr_eval_options eo;
   gr_eval_options_default(&eo);
@@ -316,8 +310,10 @@ static int als_eval_cmd(int argc, char **argv) {
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
   if ((rc = als_args_finish(&a, cmd)) != GR_EXIT_OK) return rc;
   if (!input == !(train_path && test_path) || (model_path && input)) {
-    fprintf(stderr, "gpurec %s: give either --input FILE, or --train FILE --test FILE "
-                    "(optionally with --model)\n", cmd);
+    fprintf(stderr,
+            "gpurec %s: give either --input FILE, or --train FILE --test FILE "
+            "(optionally with --model)\n",
+            cmd);
     return GR_EXIT_USAGE;
   }
   gr_interactions *train = NULL, *test = NULL;
@@ -337,8 +333,8 @@ static int als_eval_cmd(int argc, char **argv) {
     test = train ? gr_data_read(&d, test_path, cmd) : NULL;
     if (!test) goto done;
   }
-  if (st == GR_OK) st = model_path ? gr_als_model_load(&m, model_path)
-                                   : fit(ctx, &a, train, &common, &log, &m);
+  if (st == GR_OK)
+    st = model_path ? gr_als_model_load(&m, model_path) : fit(ctx, &a, train, &common, &log, &m);
   gr_metrics metrics;
   if (st == GR_OK) st = gr_als_evaluate(ctx, m, train, test, eo.k, &metrics);
   if (st == GR_OK) print_metrics(&metrics);

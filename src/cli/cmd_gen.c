@@ -15,7 +15,8 @@ static int gen_interactions(int argc, char **argv) {
   int64_t events = 0;
   float noise = (float)p.noise, popularity = (float)p.popularity_exponent;
   gr_opt opts[] = {
-      {"--scale", OPT_STR, &scale, "tiny, small, medium or lastfm (360k users, 290k items, 17.5M events)"},
+      {"--scale", OPT_STR, &scale,
+       "tiny, small, medium or lastfm (360k users, 290k items, 17.5M events)"},
       {"--users", OPT_INT, &users, "number of users (overrides the scale)"},
       {"--items", OPT_INT, &items, "number of items (overrides the scale)"},
       {"--events", OPT_I64, &events, "number of events (overrides the scale)"},
@@ -52,7 +53,8 @@ static int gen_interactions(int argc, char **argv) {
 }
 
 int gr_cmd_gen(int argc, char **argv) {
-  if (argc >= 1 && strcmp(argv[0], "interactions") == 0) return gen_interactions(argc - 1, argv + 1);
+  if (argc >= 1 && strcmp(argv[0], "interactions") == 0)
+    return gen_interactions(argc - 1, argv + 1);
   if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
     printf("usage: gpurec gen interactions [options]\n\nGenerates synthetic datasets. See "
            "gpurec gen interactions --help.\n");

@@ -18,7 +18,8 @@ int gr_cmd_split(int argc, char **argv) {
       {"--train", OPT_STR, &train_path, "output: training interactions CSV"},
       {"--test", OPT_STR, &test_path, "output: held-out interactions CSV"},
       {"--test-fraction", OPT_FLOAT, &eo.test_fraction, "share of each user's items held out"},
-      {"--by-time", OPT_FLAG, &eo.by_time, "hold out each user's latest items instead of random ones"},
+      {"--by-time", OPT_FLAG, &eo.by_time,
+       "hold out each user's latest items instead of random ones"},
       {"--seed", OPT_U64, &eo.seed, "random seed of the split"},
   };
   int n = gr_data_args_add(opts, 6, &d);

@@ -3,9 +3,7 @@
 
 #include <string.h>
 
-void gr_data_args_default(gr_data_args *d) {
-  memset(d, 0, sizeof *d);
-}
+void gr_data_args_default(gr_data_args *d) { memset(d, 0, sizeof *d); }
 
 int gr_data_args_add(gr_opt *opts, int n, gr_data_args *d) {
   opts[n++] = (gr_opt){"--delimiter", OPT_STR, &d->delimiter,
@@ -15,8 +13,8 @@ int gr_data_args_add(gr_opt *opts, int n, gr_data_args *d) {
   opts[n++] = (gr_opt){"--user-col", OPT_STR, &d->user_col, "header name of the user id column"};
   opts[n++] = (gr_opt){"--item-col", OPT_STR, &d->item_col, "header name of the item id column"};
   opts[n++] = (gr_opt){"--weight-col", OPT_STR, &d->weight_col, "header name of the weight column"};
-  opts[n++] = (gr_opt){"--event-col", OPT_STR, &d->event_col,
-                       "header name of the event type column"};
+  opts[n++] =
+      (gr_opt){"--event-col", OPT_STR, &d->event_col, "header name of the event type column"};
   opts[n++] = (gr_opt){"--timestamp-col", OPT_STR, &d->timestamp_col,
                        "header name of the timestamp column"};
   opts[n++] = (gr_opt){"--event-weights", OPT_STR, &d->event_weights,
@@ -37,8 +35,8 @@ gr_interactions *gr_data_read(const gr_data_args *d, const char *path, const cha
     } else if (strlen(d->delimiter) == 1 && strchr(",;\t|", d->delimiter[0])) {
       o.delimiter = d->delimiter[0];
     } else {
-      fprintf(stderr, "gpurec %s: --delimiter expects ',', ';', '|' or 'tab', got '%s'\n",
-              command, d->delimiter);
+      fprintf(stderr, "gpurec %s: --delimiter expects ',', ';', '|' or 'tab', got '%s'\n", command,
+              d->delimiter);
       return NULL;
     }
   }

@@ -118,8 +118,8 @@ static gr_status check_request(const gr_ranked_request *req) {
 
 /* Scores the users of `path` without retraining (see gr_als_recommend_new_users). */
 static gr_status recommend_new_users(gr_context *ctx, const gr_ranked_request *req,
-                                     const gr_data_args *d, const gr_als_model *m,
-                                     const char *path, const uint8_t *allowed, int include_seen) {
+                                     const gr_data_args *d, const gr_als_model *m, const char *path,
+                                     const uint8_t *allowed, int include_seen) {
   gr_interactions *x = gr_data_read(d, path, req->command);
   if (!x) return GR_ERR_PARSE;
   const int32_t n_users = gr_interactions_n_users(x);
@@ -134,7 +134,8 @@ static gr_status recommend_new_users(gr_context *ctx, const gr_ranked_request *r
   o.exclude_seen = !include_seen;
   o.item_allowed = allowed;
   if (st == GR_OK) st = gr_als_recommend_new_users(ctx, m, x, &o, idx, score);
-  for (int32_t u = 0; st == GR_OK && u < n_users; u++) names[u] = gr_interactions_user_id(x, u);
+  for (int32_t u = 0; st == GR_OK && u < n_users; u++)
+    names[u] = gr_interactions_user_id(x, u);
   if (st == GR_OK) st = write_ranked(req, names, n_users, idx, score, m, "user", "item");
   free(idx);
   free(score);
@@ -152,7 +153,8 @@ static gr_status allowed_mask(const gr_als_model *m, const char *file, uint8_t *
     free(ids);
     return gr_fail(GR_ERR_NOMEM, "cannot allocate the item filter");
   }
-  for (int32_t i = 0; i < n; i++) mask[ids[i]] = 1;
+  for (int32_t i = 0; i < n; i++)
+    mask[ids[i]] = 1;
   free(ids);
   *out = mask;
   return GR_OK;
@@ -189,7 +191,8 @@ int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_dat
     n = gr_als_model_n_users(m);
     ids = malloc(sizeof(int32_t) * ((size_t)n + 1));
     if (!ids) st = gr_fail(GR_ERR_NOMEM, "cannot allocate the user list");
-    for (int32_t u = 0; st == GR_OK && u < n; u++) ids[u] = u;
+    for (int32_t u = 0; st == GR_OK && u < n; u++)
+      ids[u] = u;
   }
   if (st == GR_OK) {
     idx = malloc(sizeof(int32_t) * ((size_t)n * req->k + 1));
@@ -205,7 +208,8 @@ int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_dat
     o.item_allowed = allowed;
     st = gr_als_recommend(ctx, m, ids, n, seen, &o, idx, score);
   }
-  for (int32_t q = 0; st == GR_OK && q < n; q++) names[q] = gr_als_model_user_id(m, ids[q]);
+  for (int32_t q = 0; st == GR_OK && q < n; q++)
+    names[q] = gr_als_model_user_id(m, ids[q]);
   if (st == GR_OK) st = write_ranked(req, names, n, idx, score, m, "user", "item");
 done:
   free(ids);
@@ -232,7 +236,8 @@ int gr_run_similar(gr_context *ctx, const gr_ranked_request *req, const char *it
     n = gr_als_model_n_items(m);
     ids = malloc(sizeof(int32_t) * ((size_t)n + 1));
     if (!ids) st = gr_fail(GR_ERR_NOMEM, "cannot allocate the item list");
-    for (int32_t i = 0; st == GR_OK && i < n; i++) ids[i] = i;
+    for (int32_t i = 0; st == GR_OK && i < n; i++)
+      ids[i] = i;
   }
   if (st == GR_OK) {
     idx = malloc(sizeof(int32_t) * ((size_t)n * req->k + 1));
@@ -241,7 +246,8 @@ int gr_run_similar(gr_context *ctx, const gr_ranked_request *req, const char *it
     if (!idx || !score || !names) st = gr_fail(GR_ERR_NOMEM, "cannot allocate results");
   }
   if (st == GR_OK) st = gr_als_similar(ctx, m, ids, n, req->k, include_self, idx, score);
-  for (int32_t q = 0; st == GR_OK && q < n; q++) names[q] = gr_als_model_item_id(m, ids[q]);
+  for (int32_t q = 0; st == GR_OK && q < n; q++)
+    names[q] = gr_als_model_item_id(m, ids[q]);
   if (st == GR_OK) st = write_ranked(req, names, n, idx, score, m, "item", "similar_item");
   free(ids);
   free(idx);

@@ -19,7 +19,8 @@ static inline uint64_t gr_splitmix64(uint64_t *x) {
 }
 
 static inline void gr_rng_seed(gr_rng *r, uint64_t seed) {
-  for (int i = 0; i < 4; i++) r->s[i] = gr_splitmix64(&seed);
+  for (int i = 0; i < 4; i++)
+    r->s[i] = gr_splitmix64(&seed);
 }
 
 static inline uint64_t gr_rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

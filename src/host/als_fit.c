@@ -23,9 +23,9 @@ static double now_seconds(void) {
 typedef struct fit_state {
   gr_backend *be;
   int k;
-  float *X, *Y, *G;    /* backend memory: (n_users, k), (n_items, k), (k, k) */
-  float *norms_dev;    /* backend memory: (max(n_users, n_items)) */
-  float *norms_host;   /* host: (max(n_users, n_items)) */
+  float *X, *Y, *G;  /* backend memory: (n_users, k), (n_items, k), (k, k) */
+  float *norms_dev;  /* backend memory: (max(n_users, n_items)) */
+  float *norms_host; /* host: (max(n_users, n_items)) */
   gr_staged_csr cui, ciu;
 } fit_state;
 
@@ -72,7 +72,8 @@ static gr_status training_loss(fit_state *s, const gr_als_params *p, int64_t n_u
     norms = s->norms_host;
   }
   double item_norm = 0.0;
-  for (int64_t i = 0; i < n_items; i++) item_norm += norms[i];
+  for (int64_t i = 0; i < n_items; i++)
+    item_norm += norms[i];
   const double denom = terms[1] + (double)n_users * (double)n_items - (double)s->cui.view.nnz;
   *loss = (terms[0] + p->regularization * (terms[2] + item_norm)) / (denom > 0 ? denom : 1.0);
   return GR_OK;
@@ -113,8 +114,9 @@ gr_status gr_als_fit(gr_context *ctx, const gr_als_params *params, const gr_inte
   GR_CHECK_GOTO(st, gr_id_map_copy(&m->items, &data->items), done);
 
   /* confidences c = offset + alpha * r, duplicates summed first */
-  GR_CHECK_GOTO(st, gr_csr_from_coo(&cui, n_users, n_items, data->user, data->item, data->weight,
-                                    data->n), done);
+  GR_CHECK_GOTO(
+      st, gr_csr_from_coo(&cui, n_users, n_items, data->user, data->item, data->weight, data->n),
+      done);
   gr_csr_affine(&cui, p.confidence_offset, p.alpha);
   GR_CHECK_GOTO(st, gr_csr_transpose(&ciu, &cui), done);
 
@@ -131,10 +133,10 @@ gr_status gr_als_fit(gr_context *ctx, const gr_als_params *params, const gr_inte
   gr_csr_view vui = gr_csr_view_of(&cui), viu = gr_csr_view_of(&ciu);
   GR_CHECK_GOTO(st, gr_stage_csr(be, &s.cui, &vui), done);
   GR_CHECK_GOTO(st, gr_stage_csr(be, &s.ciu, &viu), done);
-  GR_CHECK_GOTO(st, gr_stage(be, (void **)&s.X, m->user_factors,
-                             sizeof(float) * (size_t)n_users * k), done);
-  GR_CHECK_GOTO(st, gr_stage(be, (void **)&s.Y, m->item_factors,
-                             sizeof(float) * (size_t)n_items * k), done);
+  GR_CHECK_GOTO(
+      st, gr_stage(be, (void **)&s.X, m->user_factors, sizeof(float) * (size_t)n_users * k), done);
+  GR_CHECK_GOTO(
+      st, gr_stage(be, (void **)&s.Y, m->item_factors, sizeof(float) * (size_t)n_items * k), done);
   GR_CHECK_GOTO(st, be->ops->mem_alloc(be, (void **)&s.G, sizeof(float) * (size_t)k * k), done);
   GR_CHECK_GOTO(st, be->ops->mem_alloc(be, (void **)&s.norms_dev, sizeof(float) * (size_t)n_max),
                 done);
@@ -157,10 +159,10 @@ gr_status gr_als_fit(gr_context *ctx, const gr_als_params *params, const gr_inte
     if (progress && progress(it, seconds, loss, progress_user)) break;
   }
   if (!be->host_memory) {
-    GR_CHECK_GOTO(st, be->ops->download(be, m->user_factors, s.X,
-                                        sizeof(float) * (size_t)n_users * k), done);
-    GR_CHECK_GOTO(st, be->ops->download(be, m->item_factors, s.Y,
-                                        sizeof(float) * (size_t)n_items * k), done);
+    GR_CHECK_GOTO(
+        st, be->ops->download(be, m->user_factors, s.X, sizeof(float) * (size_t)n_users * k), done);
+    GR_CHECK_GOTO(
+        st, be->ops->download(be, m->item_factors, s.Y, sizeof(float) * (size_t)n_items * k), done);
   }
   GR_CHECK_GOTO(st, gr_als_model_update_gram(m), done);
 

@@ -35,7 +35,8 @@ static gr_status csr_alloc(gr_csr *m, int64_t n_rows, int64_t n_cols, int64_t nn
 gr_status gr_csr_from_coo(gr_csr *out, int64_t n_rows, int64_t n_cols, const int32_t *rows,
                           const int32_t *cols, const float *vals, int64_t n) {
   int64_t valid = 0;
-  for (int64_t e = 0; e < n; e++) valid += rows[e] >= 0 && cols[e] >= 0;
+  for (int64_t e = 0; e < n; e++)
+    valid += rows[e] >= 0 && cols[e] >= 0;
   int64_t *col_start = calloc((size_t)n_cols + 1, sizeof *col_start);
   int64_t *by_col = malloc((size_t)(valid ? valid : 1) * sizeof *by_col);
   gr_csr tmp;
@@ -49,13 +50,15 @@ gr_status gr_csr_from_coo(gr_csr *out, int64_t n_rows, int64_t n_cols, const int
   /* 1: order entries by column */
   for (int64_t e = 0; e < n; e++)
     if (rows[e] >= 0 && cols[e] >= 0) col_start[cols[e] + 1]++;
-  for (int64_t c = 0; c < n_cols; c++) col_start[c + 1] += col_start[c];
+  for (int64_t c = 0; c < n_cols; c++)
+    col_start[c + 1] += col_start[c];
   for (int64_t e = 0; e < n; e++)
     if (rows[e] >= 0 && cols[e] >= 0) by_col[col_start[cols[e]]++] = e;
   /* 2: stable by row */
   for (int64_t e = 0; e < n; e++)
     if (rows[e] >= 0 && cols[e] >= 0) tmp.indptr[rows[e] + 1]++;
-  for (int64_t r = 0; r < n_rows; r++) tmp.indptr[r + 1] += tmp.indptr[r];
+  for (int64_t r = 0; r < n_rows; r++)
+    tmp.indptr[r + 1] += tmp.indptr[r];
   free(col_start);
   int64_t *fill = malloc((size_t)(n_rows ? n_rows : 1) * sizeof *fill); /* row cursors */
   if (!fill) {
@@ -94,8 +97,10 @@ gr_status gr_csr_from_coo(gr_csr *out, int64_t n_rows, int64_t n_cols, const int
 
 gr_status gr_csr_transpose(gr_csr *out, const gr_csr *in) {
   GR_TRY(csr_alloc(out, in->n_cols, in->n_rows, in->nnz));
-  for (int64_t e = 0; e < in->nnz; e++) out->indptr[in->indices[e] + 1]++;
-  for (int64_t c = 0; c < in->n_cols; c++) out->indptr[c + 1] += out->indptr[c];
+  for (int64_t e = 0; e < in->nnz; e++)
+    out->indptr[in->indices[e] + 1]++;
+  for (int64_t c = 0; c < in->n_cols; c++)
+    out->indptr[c + 1] += out->indptr[c];
   int64_t *fill = malloc((size_t)(in->n_cols ? in->n_cols : 1) * sizeof *fill);
   if (!fill) {
     gr_csr_free(out);
@@ -114,5 +119,6 @@ gr_status gr_csr_transpose(gr_csr *out, const gr_csr *in) {
 }
 
 void gr_csr_affine(gr_csr *m, float offset, float scale) {
-  for (int64_t e = 0; e < m->nnz; e++) m->data[e] = offset + scale * m->data[e];
+  for (int64_t e = 0; e < m->nnz; e++)
+    m->data[e] = offset + scale * m->data[e];
 }

@@ -30,7 +30,8 @@ static char detect_delimiter(const char *buf, size_t len) {
   for (size_t i = 0; i < len && (quoted || buf[i] != '\n'); i++) {
     if (buf[i] == '"') quoted = !quoted;
     if (quoted) continue;
-    for (int d = 0; d < 3; d++) counts[d] += buf[i] == cands[d];
+    for (int d = 0; d < 3; d++)
+      counts[d] += buf[i] == cands[d];
   }
   int best = 0;
   for (int d = 1; d < 3; d++)
@@ -149,8 +150,9 @@ gr_status gr_csv_next(gr_csv *c, int *done) {
       /* unquoted: scan to the delimiter or the end of line */
       size_t j = i;
       while (j < n && buf[j] != delim && buf[j] != '\n') {
-        if (buf[j] == '"') return gr_csv_error(c, (int64_t)(j - line_start) + 1,
-                                               "unexpected quote inside an unquoted field");
+        if (buf[j] == '"')
+          return gr_csv_error(c, (int64_t)(j - line_start) + 1,
+                              "unexpected quote inside an unquoted field");
         if (buf[j] == '\0') return gr_csv_error(c, (int64_t)(j - line_start) + 1, "NUL byte");
         j++;
       }
@@ -195,7 +197,7 @@ int gr_parse_double(const char *p, size_t len, double *out) {
     }
   }
   if (i == len && (i > (size_t)(p[0] == '-' || p[0] == '+') + (size_t)seen_dot)) {
-    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
                                    1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
     if (frac_digits <= 18) {
       double v = (double)mant / pow10[frac_digits];

@@ -64,8 +64,10 @@ gr_status gr_split(const gr_interactions *all, const gr_eval_options *opts,
   if (st == GR_OK) st = gr_interactions_create_like(&test, all);
   if (st != GR_OK) goto done;
   /* group events by user (counting sort), keeping input order */
-  for (int64_t e = 0; e < all->n; e++) start[all->user[e] + 1]++;
-  for (int32_t u = 0; u < n_users; u++) start[u + 1] += start[u];
+  for (int64_t e = 0; e < all->n; e++)
+    start[all->user[e] + 1]++;
+  for (int32_t u = 0; u < n_users; u++)
+    start[u + 1] += start[u];
   {
     int64_t *fill = malloc(sizeof(int64_t) * (size_t)(n_users ? n_users : 1));
     if (!fill) {
@@ -137,7 +139,8 @@ static void drop_seen(gr_csr *test, const gr_csr *train) {
     int64_t t = train->indptr[r];
     test->indptr[r] = w;
     for (int64_t e = begin; e < end; e++) {
-      while (t < train->indptr[r + 1] && train->indices[t] < test->indices[e]) t++;
+      while (t < train->indptr[r + 1] && train->indices[t] < test->indices[e])
+        t++;
       if (t < train->indptr[r + 1] && train->indices[t] == test->indices[e]) continue;
       test->indices[w] = test->indices[e];
       test->data[w++] = test->data[e];
@@ -177,9 +180,9 @@ static gr_status add_auc(const gr_als_model *m, const gr_csr *train, const gr_cs
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
     for (int64_t j = 0; j < nb; j++) {
       const int32_t u = users[(b0 + j) * n_eval / n_auc];
-      auc[j] = gr_user_auc(scores + (size_t)j * n_items, n_items,
-                           train->indices + train->indptr[u], train->indptr[u + 1] - train->indptr[u],
-                           test->indices + test->indptr[u], test->indptr[u + 1] - test->indptr[u]);
+      auc[j] = gr_user_auc(scores + (size_t)j * n_items, n_items, train->indices + train->indptr[u],
+                           train->indptr[u + 1] - train->indptr[u], test->indices + test->indptr[u],
+                           test->indptr[u + 1] - test->indptr[u]);
     }
     for (int64_t j = 0; j < nb; j++) {
       if (isnan(auc[j])) continue;
@@ -224,9 +227,10 @@ gr_status gr_als_evaluate(gr_context *ctx, const gr_als_model *m, const gr_inter
     if (te.indptr[u + 1] > te.indptr[u]) users[n_eval++] = u;
   for (int64_t b0 = 0; b0 < n_eval; b0 += GR_EVAL_BATCH) {
     const int64_t nb = n_eval - b0 < GR_EVAL_BATCH ? n_eval - b0 : GR_EVAL_BATCH;
-    GR_CHECK_GOTO(st, gr_rank_items(ctx, m->user_factors, m->n_users, users + b0, nb,
-                                    m->item_factors, m->n_items, m->params.factors, &tr, NULL, k,
-                                    ranked, scores), done);
+    GR_CHECK_GOTO(st,
+                  gr_rank_items(ctx, m->user_factors, m->n_users, users + b0, nb, m->item_factors,
+                                m->n_items, m->params.factors, &tr, NULL, k, ranked, scores),
+                  done);
     for (int64_t j = 0; j < nb; j++) {
       const int32_t u = users[b0 + j];
       gr_metrics_add_user(&sums, ranked + (size_t)j * k, k, te.indices + te.indptr[u],

@@ -69,11 +69,11 @@ static int64_t sample_cdf(const double *cdf, int64_t n, double u) {
 
 typedef struct world {
   int32_t n_topics;
-  int32_t *fav;          /* (n_users, GR_GEN_FAVOURITES) favourite topics */
-  double *user_cdf;      /* (n_users) activity */
-  int32_t *topic_items;  /* items grouped by topic */
-  int64_t *topic_start;  /* (n_topics + 1) */
-  double *item_cdf;      /* per topic, cumulative popularity of its items */
+  int32_t *fav;         /* (n_users, GR_GEN_FAVOURITES) favourite topics */
+  double *user_cdf;     /* (n_users) activity */
+  int32_t *topic_items; /* items grouped by topic */
+  int64_t *topic_start; /* (n_topics + 1) */
+  double *item_cdf;     /* per topic, cumulative popularity of its items */
 } world;
 
 static void world_free(world *w) {
@@ -109,14 +109,16 @@ static gr_status world_build(world *w, const gr_gen_params *p) {
     total += pow(1.0 - gr_rng_uniform(&rng), -1.0 / 1.5);
     w->user_cdf[u] = total;
   }
-  for (int32_t u = 0; u < p->n_users; u++) w->user_cdf[u] /= total;
+  for (int32_t u = 0; u < p->n_users; u++)
+    w->user_cdf[u] /= total;
   w->user_cdf[p->n_users - 1] = 1.0;
   /* items: a topic each; popularity by a Zipf law over a random rank */
   for (int32_t i = 0; i < p->n_items; i++) {
     topic_of[i] = (int32_t)gr_rng_below(&rng, (uint64_t)T);
     w->topic_start[topic_of[i] + 1]++;
   }
-  for (int32_t t = 0; t < T; t++) w->topic_start[t + 1] += w->topic_start[t];
+  for (int32_t t = 0; t < T; t++)
+    w->topic_start[t + 1] += w->topic_start[t];
   int64_t *fill = malloc(sizeof(int64_t) * (size_t)T);
   if (!fill) {
     free(topic_of);
@@ -124,7 +126,8 @@ static gr_status world_build(world *w, const gr_gen_params *p) {
     return gr_fail(GR_ERR_NOMEM, "cannot allocate the generator's world");
   }
   memcpy(fill, w->topic_start, sizeof(int64_t) * (size_t)T);
-  for (int32_t i = 0; i < p->n_items; i++) w->topic_items[fill[topic_of[i]]++] = i;
+  for (int32_t i = 0; i < p->n_items; i++)
+    w->topic_items[fill[topic_of[i]]++] = i;
   free(fill);
   free(topic_of);
   for (int32_t t = 0; t < T; t++) {
@@ -134,7 +137,8 @@ static gr_status world_build(world *w, const gr_gen_params *p) {
       acc += pow((double)(j - b) + 1.0, -p->popularity_exponent);
       w->item_cdf[j] = acc;
     }
-    for (int64_t j = b; j < e; j++) w->item_cdf[j] /= acc;
+    for (int64_t j = b; j < e; j++)
+      w->item_cdf[j] /= acc;
     if (e > b) w->item_cdf[e - 1] = 1.0;
   }
   return GR_OK;
@@ -156,14 +160,20 @@ static void gen_block(const world *w, const gr_gen_params *p, int64_t block, eve
     int32_t topic;
     int favourite = gr_rng_uniform(&rng) >= p->noise;
     do {
-      topic = favourite ? w->fav[(size_t)u * GR_GEN_FAVOURITES + gr_rng_below(&rng, GR_GEN_FAVOURITES)]
-                        : (int32_t)gr_rng_below(&rng, (uint64_t)w->n_topics);
+      topic = favourite
+                  ? w->fav[(size_t)u * GR_GEN_FAVOURITES + gr_rng_below(&rng, GR_GEN_FAVOURITES)]
+                  : (int32_t)gr_rng_below(&rng, (uint64_t)w->n_topics);
       if (w->topic_start[topic + 1] == w->topic_start[topic]) favourite = 0; /* empty topic */
     } while (w->topic_start[topic + 1] == w->topic_start[topic]);
     const int64_t b = w->topic_start[topic], len = w->topic_start[topic + 1] - b;
     const int64_t j = b + sample_cdf(w->item_cdf + b, len, gr_rng_uniform(&rng));
     const double r = gr_rng_uniform(&rng);
-    const int8_t type = favourite ? (r < 0.6 ? 0 : r < 0.85 ? 1 : 2) : (r < 0.9 ? 0 : r < 0.98 ? 1 : 2);
+    const int8_t type = favourite ? (r < 0.6    ? 0
+                                     : r < 0.85 ? 1
+                                                : 2)
+                                  : (r < 0.9    ? 0
+                                     : r < 0.98 ? 1
+                                                : 2);
     out[e] = (event){u, w->topic_items[j], type,
                      t0 + (int64_t)(gr_rng_uniform(&rng) * 86400.0 * p->days)};
   }
@@ -176,7 +186,8 @@ static char *put_u64(char *s, uint64_t v) {
     tmp[n++] = (char)('0' + v % 10);
     v /= 10;
   } while (v);
-  while (n) *s++ = tmp[--n];
+  while (n)
+    *s++ = tmp[--n];
   return s;
 }
 

@@ -47,11 +47,13 @@ static uint64_t prefix_of(const char *id, size_t len) {
 static gr_status rehash(gr_id_map *m, size_t n_slots) {
   gr_id_slot *slots = malloc(n_slots * sizeof *slots);
   if (!slots) return gr_fail(GR_ERR_NOMEM, "cannot grow the id table to %zu slots", n_slots);
-  for (size_t j = 0; j < n_slots; j++) slots[j].index = -1;
+  for (size_t j = 0; j < n_slots; j++)
+    slots[j].index = -1;
   for (size_t s = 0; s < m->n_slots; s++) {
     if (m->slots[s].index < 0) continue;
     size_t j = m->slots[s].hash & (n_slots - 1);
-    while (slots[j].index >= 0) j = (j + 1) & (n_slots - 1);
+    while (slots[j].index >= 0)
+      j = (j + 1) & (n_slots - 1);
     slots[j] = m->slots[s];
   }
   free(m->slots);
@@ -99,17 +101,20 @@ gr_status gr_id_map_intern_hashed(gr_id_map *m, const char *id, size_t len, uint
   }
   if (memchr(id, '\0', len)) return gr_fail(GR_ERR_PARSE, "an id contains a NUL byte");
   if (len > UINT32_MAX) return gr_fail(GR_ERR_PARSE, "an id is longer than 4 GiB");
-  if (m->count >= GR_ID_MAX) return gr_fail(GR_ERR_INVALID_ARG, "more than %d distinct ids", GR_ID_MAX);
+  if (m->count >= GR_ID_MAX)
+    return gr_fail(GR_ERR_INVALID_ARG, "more than %d distinct ids", GR_ID_MAX);
   if (m->chars_len + len + 1 > m->chars_cap) {
     size_t cap = m->chars_cap ? m->chars_cap * 2 : 1 << 16;
-    while (cap < m->chars_len + len + 1) cap *= 2;
+    while (cap < m->chars_len + len + 1)
+      cap *= 2;
     char *c = realloc(m->chars, cap);
     if (!c) return gr_fail(GR_ERR_NOMEM, "cannot grow the id arena to %zu bytes", cap);
     m->chars = c;
     m->chars_cap = cap;
   }
   if (m->count == m->offsets_cap) {
-    int32_t cap = m->offsets_cap ? (m->offsets_cap > GR_ID_MAX / 2 ? GR_ID_MAX : m->offsets_cap * 2) : 1024;
+    int32_t cap =
+        m->offsets_cap ? (m->offsets_cap > GR_ID_MAX / 2 ? GR_ID_MAX : m->offsets_cap * 2) : 1024;
     int64_t *o = realloc(m->offsets, (size_t)cap * sizeof *o);
     if (!o) return gr_fail(GR_ERR_NOMEM, "cannot grow the id index to %d entries", cap);
     m->offsets = o;

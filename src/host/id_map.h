@@ -9,10 +9,10 @@
 #include "gpurec.h"
 
 typedef struct gr_id_map {
-  char *chars;        /* all ids, each NUL-terminated */
+  char *chars; /* all ids, each NUL-terminated */
   size_t chars_len;
   size_t chars_cap;
-  int64_t *offsets;   /* (count) start of id i in chars */
+  int64_t *offsets; /* (count) start of id i in chars */
   int32_t count;
   int32_t offsets_cap;
   struct gr_id_slot *slots; /* open-addressing table */

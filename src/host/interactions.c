@@ -55,7 +55,8 @@ gr_status gr_interactions_reserve(gr_interactions *x, int64_t cap) {
     if (t) x->timestamp = t;
     ok = t != NULL;
   }
-  if (!ok) return gr_fail(GR_ERR_NOMEM, "cannot grow the interaction list to %lld events", (long long)cap);
+  if (!ok)
+    return gr_fail(GR_ERR_NOMEM, "cannot grow the interaction list to %lld events", (long long)cap);
   x->cap = cap;
   return GR_OK;
 }

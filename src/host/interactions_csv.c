@@ -102,12 +102,12 @@ static gr_status resolve_header(const gr_csv *c, const gr_csv_options *o, column
   const struct {
     int pos;
     const char *given, *what, *flag;
-  } need[] = {{cols->user, o->user_col, "user", "--user-col"},
-              {cols->item, o->item_col, "item", "--item-col"},
-              {o->weight_col ? cols->weight : 0, o->weight_col, "weight", "--weight-col"},
-              {o->event_col ? cols->event : 0, o->event_col, "event", "--event-col"},
-              {o->timestamp_col ? cols->timestamp : 0, o->timestamp_col, "timestamp",
-               "--timestamp-col"}};
+  } need[] = {
+      {cols->user, o->user_col, "user", "--user-col"},
+      {cols->item, o->item_col, "item", "--item-col"},
+      {o->weight_col ? cols->weight : 0, o->weight_col, "weight", "--weight-col"},
+      {o->event_col ? cols->event : 0, o->event_col, "event", "--event-col"},
+      {o->timestamp_col ? cols->timestamp : 0, o->timestamp_col, "timestamp", "--timestamp-col"}};
   for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
     if (need[i].pos >= 0) continue;
     char names[512] = "";
@@ -260,8 +260,9 @@ gr_status gr_interactions_read_csv(gr_interactions **out, const char *path,
   }
   if (!ev && cols.event >= 0) {
     if (!opts->default_event_weights) {
-      st = gr_csv_error(&c, 1, "the file has an event column; give the weight of each event "
-                               "type with --event-weights (e.g. view=1,cart=4,purchase=10)");
+      st = gr_csv_error(&c, 1,
+                        "the file has an event column; give the weight of each event "
+                        "type with --event-weights (e.g. view=1,cart=4,purchase=10)");
       goto fail;
     }
     GR_CHECK_GOTO(st, parse_event_weights(&events, opts->default_event_weights), fail);

@@ -56,8 +56,10 @@ double gr_user_auc(const float *scores, int64_t n_items, const int32_t *excl, in
   double wins = 0;
   int64_t n_neg = 0, e = 0, t = 0;
   for (int64_t i = 0; i < n_items; i++) {
-    while (e < n_excl && excl[e] < i) e++;
-    while (t < n_test && test[t] < i) t++;
+    while (e < n_excl && excl[e] < i)
+      e++;
+    while (t < n_test && test[t] < i)
+      t++;
     if ((e < n_excl && excl[e] == i) || (t < n_test && test[t] == i)) continue;
     const float v = scores[i];
     int64_t lo = 0, hi = n_pos; /* first positive > v */

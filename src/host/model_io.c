@@ -52,7 +52,8 @@ static void ck_update(checksum *c, const void *data, size_t len) {
     memcpy(&w, p, 8);
     ck_word(c, w);
   }
-  while (len--) c->pending[c->n_pending++] = *p++;
+  while (len--)
+    c->pending[c->n_pending++] = *p++;
 }
 
 static uint64_t ck_final(const checksum *c) {

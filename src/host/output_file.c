@@ -51,8 +51,8 @@ gr_status gr_output_commit(gr_output_file *o) {
     return st;
   }
   if (rename(o->tmp_path, o->path) != 0) {
-    gr_status st = gr_fail(GR_ERR_IO, "cannot rename %s to %s: %s", o->tmp_path, o->path,
-                           strerror(errno));
+    gr_status st =
+        gr_fail(GR_ERR_IO, "cannot rename %s to %s: %s", o->tmp_path, o->path, strerror(errno));
     gr_output_abort(o);
     return st;
   }

@@ -19,9 +19,9 @@ void gr_recommend_options_default(gr_recommend_options *o) {
 }
 
 gr_status gr_rank_items(gr_context *ctx, const float *queries, int64_t n_query_rows,
-                        const int32_t *rows, int64_t n_queries, const float *items,
-                        int64_t n_items, int k, const gr_csr *exclude, const uint8_t *allowed,
-                        int topk, int32_t *out_idx, float *out_score) {
+                        const int32_t *rows, int64_t n_queries, const float *items, int64_t n_items,
+                        int k, const gr_csr *exclude, const uint8_t *allowed, int topk,
+                        int32_t *out_idx, float *out_score) {
   gr_backend *be = ctx->be;
   if (topk < 1 || topk > GR_TOPK_MAX)
     return gr_fail(GR_ERR_INVALID_ARG, "k must be in 1..%d, got %d", GR_TOPK_MAX, topk);
@@ -34,7 +34,8 @@ gr_status gr_rank_items(gr_context *ctx, const float *queries, int64_t n_query_r
   GR_CHECK_GOTO(st, gr_stage(be, &dq, queries, sizeof(float) * (size_t)n_query_rows * k), done);
   GR_CHECK_GOTO(st, gr_stage(be, &dy, items, sizeof(float) * (size_t)(n_items ? n_items : 1) * k),
                 done);
-  if (rows) GR_CHECK_GOTO(st, gr_stage(be, &drows, rows, sizeof(int32_t) * (size_t)n_queries), done);
+  if (rows)
+    GR_CHECK_GOTO(st, gr_stage(be, &drows, rows, sizeof(int32_t) * (size_t)n_queries), done);
   if (allowed) GR_CHECK_GOTO(st, gr_stage(be, &dallowed, allowed, (size_t)n_items), done);
   if (exclude) {
     gr_csr_view v = gr_csr_view_of(exclude);
@@ -48,8 +49,10 @@ gr_status gr_rank_items(gr_context *ctx, const float *queries, int64_t n_query_r
     GR_CHECK_GOTO(st, be->ops->mem_alloc(be, &didx, sizeof(int32_t) * out_n), done);
     GR_CHECK_GOTO(st, be->ops->mem_alloc(be, &dscore, sizeof(float) * out_n), done);
   }
-  GR_CHECK_GOTO(st, be->ops->topk_dot(be, didx, dscore, dq, drows, n_queries, dy, n_items, k,
-                                      exclude ? &dex.view : NULL, dallowed, topk), done);
+  GR_CHECK_GOTO(st,
+                be->ops->topk_dot(be, didx, dscore, dq, drows, n_queries, dy, n_items, k,
+                                  exclude ? &dex.view : NULL, dallowed, topk),
+                done);
   if (!be->host_memory) {
     GR_CHECK_GOTO(st, be->ops->download(be, out_idx, didx, sizeof(int32_t) * out_n), done);
     GR_CHECK_GOTO(st, be->ops->download(be, out_score, dscore, sizeof(float) * out_n), done);
@@ -110,9 +113,11 @@ gr_status gr_als_similar(gr_context *ctx, const gr_als_model *m, const int32_t *
   for (int64_t i = 0; i < m->n_items; i++) {
     const float *y = m->item_factors + (size_t)i * k;
     double n2 = 0;
-    for (int j = 0; j < k; j++) n2 += (double)y[j] * y[j];
+    for (int j = 0; j < k; j++)
+      n2 += (double)y[j] * y[j];
     const float inv = n2 > 0 ? (float)(1.0 / sqrt(n2)) : 0.0f;
-    for (int j = 0; j < k; j++) unit[(size_t)i * k + j] = y[j] * inv;
+    for (int j = 0; j < k; j++)
+      unit[(size_t)i * k + j] = y[j] * inv;
   }
   gr_csr self = {0};
   gr_status st = GR_OK;
@@ -120,8 +125,10 @@ gr_status gr_als_similar(gr_context *ctx, const gr_als_model *m, const int32_t *
     /* exclusion matrix: row i holds item i */
     int32_t *diag = malloc(sizeof(int32_t) * ((size_t)m->n_items + 1));
     if (!diag) st = gr_fail(GR_ERR_NOMEM, "cannot allocate the self-exclusion list");
-    for (int32_t i = 0; st == GR_OK && i < m->n_items; i++) diag[i] = i;
-    if (st == GR_OK) st = gr_csr_from_coo(&self, m->n_items, m->n_items, diag, diag, NULL, m->n_items);
+    for (int32_t i = 0; st == GR_OK && i < m->n_items; i++)
+      diag[i] = i;
+    if (st == GR_OK)
+      st = gr_csr_from_coo(&self, m->n_items, m->n_items, diag, diag, NULL, m->n_items);
     free(diag);
   }
   if (st == GR_OK)
@@ -174,7 +181,8 @@ gr_status gr_als_recommend_new_users(gr_context *ctx, const gr_als_model *m,
   int32_t *u_idx = NULL, *i_idx = NULL;
   GR_TRY(gr_als_model_index(m, x, &u_idx, &i_idx, NULL));
   /* rows are x's own users; only the item side maps onto the model */
-  for (int64_t e = 0; e < x->n; e++) u_idx[e] = i_idx[e] >= 0 ? x->user[e] : -1;
+  for (int64_t e = 0; e < x->n; e++)
+    u_idx[e] = i_idx[e] >= 0 ? x->user[e] : -1;
   gr_csr rows = {0};
   float *factors = malloc(sizeof(float) * ((size_t)n_users * k + 1));
   gr_status st = factors ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate new-user factors");

@@ -34,7 +34,8 @@ int gr_parse_timestamp(const char *p, size_t len, int64_t *out) {
       size_t i = 19;
       if (i < len && p[i] == '.') {
         i++;
-        while (i < len && p[i] >= '0' && p[i] <= '9') i++;
+        while (i < len && p[i] >= '0' && p[i] <= '9')
+          i++;
       }
       if (i < len && p[i] == 'Z') i++;
       if (i != len) return 0;

@@ -24,7 +24,7 @@ typedef struct gr_csr_view {
   int64_t n_rows;
   int64_t n_cols;
   int64_t nnz;
-  const int64_t *indptr; /* (n_rows + 1) */
+  const int64_t *indptr;  /* (n_rows + 1) */
   const int32_t *indices; /* (nnz) */
   const float *data;      /* (nnz), may be NULL for a pattern-only matrix */
 } gr_csr_view;
@@ -56,15 +56,15 @@ typedef struct gr_backend_ops {
   /* Same, solved exactly: A_u = G + sum_i (c_ui - 1) y_i y_i^T,
    * b_u = sum_i c_ui y_i, X[u] = A_u^{-1} b_u by Cholesky. A failed
    * factorization returns GR_ERR_NUMERIC naming the row. */
-  gr_status (*als_solve_cholesky)(gr_backend *be, float *X, const gr_csr_view *m,
-                                  const float *Y, const float *G, int k);
+  gr_status (*als_solve_cholesky)(gr_backend *be, float *X, const gr_csr_view *m, const float *Y,
+                                  const float *G, int k);
 
   /* The `implicit` package's training loss terms, summed over rows of m:
    * out[0] = sum_u (x_u^T G x_u + sum_i ((c-1)(x_u.y_i)^2 - 2 c x_u.y_i + c)),
    * out[1] = sum of confidences, out[2] = sum_u |x_u|^2.
    * Here G = Y^T Y without regularization. out is host memory. */
-  gr_status (*als_loss_terms)(gr_backend *be, double out[3], const gr_csr_view *m,
-                              const float *X, const float *Y, const float *G, int k);
+  gr_status (*als_loss_terms)(gr_backend *be, double out[3], const gr_csr_view *m, const float *X,
+                              const float *Y, const float *G, int k);
 
   /* Sum of squares of each row: out[r] = |Y[r]|^2, out (n). */
   gr_status (*row_sq_norms)(gr_backend *be, float *out, const float *Y, int64_t n, int k);
@@ -85,10 +85,10 @@ typedef struct gr_backend_ops {
 
 struct gr_backend {
   const gr_backend_ops *ops;
-  void *impl;          /* the backend's own state */
-  int n_threads;       /* CPU threads */
-  int host_memory;     /* 1: backend memory is host memory */
-  size_t mem_limit;    /* bytes this backend may allocate; 0 = no limit */
+  void *impl;       /* the backend's own state */
+  int n_threads;    /* CPU threads */
+  int host_memory;  /* 1: backend memory is host memory */
+  size_t mem_limit; /* bytes this backend may allocate; 0 = no limit */
   int verbose;
 };
 

@@ -19,19 +19,22 @@ int gr_cpu_default_threads(void) { return omp_get_num_procs(); }
 static inline float dot_k(const float *restrict a, const float *restrict b, int k) {
   float s = 0.0f;
 #pragma omp simd reduction(+ : s)
-  for (int j = 0; j < k; j++) s += a[j] * b[j];
+  for (int j = 0; j < k; j++)
+    s += a[j] * b[j];
   return s;
 }
 
 static inline void axpy_k(float *restrict y, float a, const float *restrict x, int k) {
 #pragma omp simd
-  for (int j = 0; j < k; j++) y[j] += a * x[j];
+  for (int j = 0; j < k; j++)
+    y[j] += a * x[j];
 }
 
 /* y = G x for a full (k, k) row-major G. */
 static inline void matvec_k(float *restrict y, const float *restrict G, const float *restrict x,
                             int k) {
-  for (int r = 0; r < k; r++) y[r] = dot_k(G + (size_t)r * k, x, k);
+  for (int r = 0; r < k; r++)
+    y[r] = dot_k(G + (size_t)r * k, x, k);
 }
 
 gr_status gr_cpu_gram(gr_backend *be, float *G, const float *Y, int64_t n, int k, float reg) {
@@ -42,7 +45,8 @@ gr_status gr_cpu_gram(gr_backend *be, float *G, const float *Y, int64_t n, int k
     memset(G, 0, sizeof(float) * (size_t)k * k);
   }
   for (int r = 0; r < k; r++) {
-    for (int c = 0; c < r; c++) G[(size_t)r * k + c] = G[(size_t)c * k + r];
+    for (int c = 0; c < r; c++)
+      G[(size_t)r * k + c] = G[(size_t)c * k + r];
     G[(size_t)r * k + r] += reg;
   }
   return GR_OK;
@@ -71,12 +75,14 @@ gr_status gr_cpu_als_solve_cg(gr_backend *be, float *X, const gr_csr_view *m, co
       }
       /* r = b - A x, with b = sum c y_i and A x = G x + sum (c-1)(y_i.x) y_i */
       matvec_k(r, G, x, k);
-      for (int j = 0; j < k; j++) r[j] = -r[j];
+      for (int j = 0; j < k; j++)
+        r[j] = -r[j];
       for (int64_t e = begin; e < end; e++) {
         /* the first pass over the row's items misses the cache: fetch ahead */
         if (e + 4 < end) {
           const float *next = Y + (size_t)m->indices[e + 4] * k;
-          for (int j = 0; j < k; j += 16) __builtin_prefetch(next + j);
+          for (int j = 0; j < k; j += 16)
+            __builtin_prefetch(next + j);
         }
         const float *y = Y + (size_t)m->indices[e] * k;
         const float c = m->data[e];
@@ -97,7 +103,8 @@ gr_status gr_cpu_als_solve_cg(gr_backend *be, float *X, const gr_csr_view *m, co
         const float rs_new = dot_k(r, r, k);
         if (rs_new < GR_CG_EPS) break;
         const float beta = rs_new / rs_old;
-        for (int j = 0; j < k; j++) p[j] = r[j] + beta * p[j];
+        for (int j = 0; j < k; j++)
+          p[j] = r[j] + beta * p[j];
         rs_old = rs_new;
       }
     }
@@ -107,8 +114,8 @@ gr_status gr_cpu_als_solve_cg(gr_backend *be, float *X, const gr_csr_view *m, co
   return GR_OK;
 }
 
-gr_status gr_cpu_als_solve_cholesky(gr_backend *be, float *X, const gr_csr_view *m,
-                                    const float *Y, const float *G, int k) {
+gr_status gr_cpu_als_solve_cholesky(gr_backend *be, float *X, const gr_csr_view *m, const float *Y,
+                                    const float *G, int k) {
   const int64_t n = m->n_rows;
   int failed_alloc = 0;
   int64_t failed_row = -1;
@@ -138,7 +145,8 @@ gr_status gr_cpu_als_solve_cholesky(gr_backend *be, float *X, const gr_csr_view 
         const float w = gr_conf_extra(c);
         axpy_k(b, c, y, k);
         /* upper triangle only: row r, columns r..k-1 */
-        for (int r = 0; r < k; r++) axpy_k(A + (size_t)r * k + r, w * y[r], y + r, k - r);
+        for (int r = 0; r < k; r++)
+          axpy_k(A + (size_t)r * k + r, w * y[r], y + r, k - r);
       }
       /* Row-major upper is column-major lower: no transposed copy needed. */
       int info = LAPACKE_sposv_work(LAPACK_COL_MAJOR, 'L', k, 1, A, k, b, k);
@@ -165,8 +173,8 @@ gr_status gr_cpu_als_solve_cholesky(gr_backend *be, float *X, const gr_csr_view 
   return GR_OK;
 }
 
-gr_status gr_cpu_als_loss_terms(gr_backend *be, double out[3], const gr_csr_view *m,
-                                const float *X, const float *Y, const float *G, int k) {
+gr_status gr_cpu_als_loss_terms(gr_backend *be, double out[3], const gr_csr_view *m, const float *X,
+                                const float *Y, const float *G, int k) {
   double loss = 0.0, total_conf = 0.0, norms = 0.0;
   int failed = 0;
   const int64_t n = m->n_rows;
@@ -203,6 +211,7 @@ gr_status gr_cpu_als_loss_terms(gr_backend *be, double out[3], const gr_csr_view
 
 gr_status gr_cpu_row_sq_norms(gr_backend *be, float *out, const float *Y, int64_t n, int k) {
 #pragma omp parallel for num_threads(be->n_threads) schedule(static)
-  for (int64_t i = 0; i < n; i++) out[i] = dot_k(Y + (size_t)i * k, Y + (size_t)i * k, k);
+  for (int64_t i = 0; i < n; i++)
+    out[i] = dot_k(Y + (size_t)i * k, Y + (size_t)i * k, k);
   return GR_OK;
 }

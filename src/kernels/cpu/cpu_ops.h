@@ -9,15 +9,14 @@ int gr_cpu_default_threads(void);
 gr_status gr_cpu_gram(gr_backend *be, float *G, const float *Y, int64_t n, int k, float reg);
 gr_status gr_cpu_als_solve_cg(gr_backend *be, float *X, const gr_csr_view *m, const float *Y,
                               const float *G, int k, int cg_steps);
-gr_status gr_cpu_als_solve_cholesky(gr_backend *be, float *X, const gr_csr_view *m,
-                                    const float *Y, const float *G, int k);
-gr_status gr_cpu_als_loss_terms(gr_backend *be, double out[3], const gr_csr_view *m,
-                                const float *X, const float *Y, const float *G, int k);
+gr_status gr_cpu_als_solve_cholesky(gr_backend *be, float *X, const gr_csr_view *m, const float *Y,
+                                    const float *G, int k);
+gr_status gr_cpu_als_loss_terms(gr_backend *be, double out[3], const gr_csr_view *m, const float *X,
+                                const float *Y, const float *G, int k);
 gr_status gr_cpu_row_sq_norms(gr_backend *be, float *out, const float *Y, int64_t n, int k);
 gr_status gr_cpu_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, const float *Q,
-                          const int32_t *rows, int64_t n_queries, const float *Y,
-                          int64_t n_items, int k, const gr_csr_view *exclude,
-                          const uint8_t *allowed, int topk);
+                          const int32_t *rows, int64_t n_queries, const float *Y, int64_t n_items,
+                          int k, const gr_csr_view *exclude, const uint8_t *allowed, int topk);
 
 /* Selects the best `topk` of scores[0..n) (see backend.h for the order),
  * skipping the sorted indices excl[0..n_excl) and items with allowed[i] == 0.

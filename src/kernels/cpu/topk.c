@@ -40,7 +40,8 @@ void gr_cpu_select_topk(int32_t *out_idx, float *out_score, const float *scores,
     out_score[i] = -INFINITY;
   }
   for (int64_t i = 0; i < n; i++) {
-    while (e < n_excl && excl[e] < i) e++;
+    while (e < n_excl && excl[e] < i)
+      e++;
     if (e < n_excl && excl[e] == i) continue;
     if (allowed && !allowed[i]) continue;
     const float s = scores[i];
@@ -80,9 +81,8 @@ void gr_cpu_select_topk(int32_t *out_idx, float *out_score, const float *scores,
 }
 
 gr_status gr_cpu_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, const float *Q,
-                          const int32_t *rows, int64_t n_queries, const float *Y,
-                          int64_t n_items, int k, const gr_csr_view *exclude,
-                          const uint8_t *allowed, int topk) {
+                          const int32_t *rows, int64_t n_queries, const float *Y, int64_t n_items,
+                          int k, const gr_csr_view *exclude, const uint8_t *allowed, int topk) {
   if (topk < 1 || topk > GR_TOPK_MAX)
     return gr_fail(GR_ERR_INVALID_ARG, "top-k size %d is outside 1..%d", topk, GR_TOPK_MAX);
   if (n_queries == 0) return GR_OK;
@@ -94,8 +94,8 @@ gr_status gr_cpu_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, co
   if (!tile || !qbuf) {
     free(tile);
     free(qbuf);
-    return gr_fail(GR_ERR_NOMEM, "cannot allocate a %lld x %lld score tile",
-                   (long long)batch, (long long)n_items);
+    return gr_fail(GR_ERR_NOMEM, "cannot allocate a %lld x %lld score tile", (long long)batch,
+                   (long long)n_items);
   }
   for (int64_t q0 = 0; q0 < n_queries; q0 += batch) {
     const int64_t nb = n_queries - q0 < batch ? n_queries - q0 : batch;
@@ -104,8 +104,8 @@ gr_status gr_cpu_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, co
       memcpy(qbuf + (size_t)q * k, Q + (size_t)r * k, sizeof(float) * (size_t)k);
     }
     if (n_items > 0)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)n_items, k, 1.0f, qbuf,
-                  k, Y, k, 0.0f, tile, (int)n_items);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)n_items, k, 1.0f, qbuf, k,
+                  Y, k, 0.0f, tile, (int)n_items);
 #pragma omp parallel for num_threads(be->n_threads) schedule(dynamic, 4)
     for (int64_t q = 0; q < nb; q++) {
       const int64_t r = rows ? rows[q0 + q] : q0 + q;
