@@ -7,17 +7,7 @@
 #include "host/als_model.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "planted.h"
-
-static gr_context *cpu_context(int threads) {
-  gr_context_options o;
-  gr_context_options_default(&o);
-  o.device = GR_DEVICE_CPU;
-  o.n_threads = threads;
-  o.verbose = 0;
-  gr_context *ctx = NULL;
-  CHECK_OK(gr_context_init(&ctx, &o));
-  return ctx;
-}
+#include "test_util.h"
 
 /* With one liked topic per user, a user's top-10 unseen items should all
  * come from that topic: chance alone gives 1 / n_topics = 12.5%. We ask
@@ -25,7 +15,7 @@ static gr_context *cpu_context(int threads) {
 static void test_recovers_planted_topics(void) {
   planted p;
   CHECK(planted_build(&p, 400, 400, 8, 7));
-  gr_context *ctx = cpu_context(0);
+  gr_context *ctx = cpu_test_context(0);
   gr_als_params prm;
   gr_als_params_default(&prm);
   prm.factors = 16;
@@ -153,7 +143,7 @@ static void test_loss_decreases_and_reproducible(void) {
   prm.iterations = 8;
   prm.solver = GR_SOLVER_CHOLESKY;
   prm.calc_loss = 1;
-  gr_context *c1 = cpu_context(1), *c2 = cpu_context(2);
+  gr_context *c1 = cpu_test_context(1), *c2 = cpu_test_context(2);
   gr_als_model *m1 = NULL, *m2 = NULL;
   losses l = {{0}, 0};
   CHECK_OK(gr_als_fit(c1, &prm, p.x, record_loss, &l, &m1));
@@ -211,7 +201,7 @@ static void test_loss_decreases_and_reproducible(void) {
 static void test_bad_params(void) {
   planted p;
   CHECK(planted_build(&p, 20, 20, 2, 1));
-  gr_context *ctx = cpu_context(1);
+  gr_context *ctx = cpu_test_context(1);
   gr_als_params prm;
   gr_als_params_default(&prm);
   gr_als_model *m = NULL;

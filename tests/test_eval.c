@@ -102,12 +102,7 @@ static void test_evaluate(void) {
   gr_eval_options_default(&o);
   gr_interactions *tr = NULL, *te = NULL;
   CHECK_OK(gr_split(p.x, &o, &tr, &te));
-  gr_context_options co;
-  gr_context_options_default(&co);
-  co.device = GR_DEVICE_CPU;
-  co.verbose = 0;
-  gr_context *ctx = NULL;
-  CHECK_OK(gr_context_init(&ctx, &co));
+  gr_context *ctx = cpu_test_context(0);
   gr_als_params prm;
   gr_als_params_default(&prm);
   prm.factors = 12;

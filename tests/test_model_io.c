@@ -29,12 +29,7 @@ static void expect_format_error(const unsigned char *bytes, size_t n, const char
 int main(void) {
   planted p;
   CHECK(planted_build(&p, 60, 50, 3, 5));
-  gr_context_options o;
-  gr_context_options_default(&o);
-  o.device = GR_DEVICE_CPU;
-  o.verbose = 0;
-  gr_context *ctx = NULL;
-  CHECK_OK(gr_context_init(&ctx, &o));
+  gr_context *ctx = cpu_test_context(0);
   gr_als_params prm;
   gr_als_params_default(&prm);
   prm.factors = 6;

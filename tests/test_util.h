@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
+
 /* Every temporary file a test makes, removed at exit. */
 #define GR_TEST_MAX_TEMPS 256
 static char gr_test_temps[GR_TEST_MAX_TEMPS][64];
@@ -45,6 +47,18 @@ static inline const char *write_temp_str(const char *text) {
 
 static inline int contains_text(const char *haystack, const char *needle) {
   return strstr(haystack, needle) != NULL;
+}
+
+/* A quiet CPU context (threads 0 = all cores); NULL after a failed CHECK. */
+static inline gr_context *cpu_test_context(int threads) {
+  gr_context_options o;
+  gr_context_options_default(&o);
+  o.device = GR_DEVICE_CPU;
+  o.n_threads = threads;
+  o.verbose = 0;
+  gr_context *ctx = NULL;
+  CHECK_OK(gr_context_init(&ctx, &o));
+  return ctx;
 }
 
 #endif

@@ -116,6 +116,39 @@ static gr_status check_request(const gr_ranked_request *req) {
   return GR_OK;
 }
 
+/* Query indices, from an explicit list or file, or every index below n_all. */
+static gr_status select_ids(const gr_als_model *m, find_fn find, int32_t n_all, const char *list,
+                            const char *file, const char *what, int32_t **ids, int32_t *n) {
+  if (list || file) return collect_ids(m, find, list, file, what, ids, n);
+  *ids = malloc(sizeof(int32_t) * ((size_t)n_all + 1));
+  if (!*ids) return gr_fail(GR_ERR_NOMEM, "cannot allocate the %s list", what);
+  for (int32_t i = 0; i < n_all; i++)
+    (*ids)[i] = i;
+  *n = n_all;
+  return GR_OK;
+}
+
+/* Result arrays for n queries of k entries each. */
+typedef struct ranked_results {
+  int32_t *idx;
+  float *score;
+  const char **names;
+} ranked_results;
+
+static gr_status results_alloc(ranked_results *r, int32_t n, int k) {
+  r->idx = malloc(sizeof(int32_t) * ((size_t)n * k + 1));
+  r->score = malloc(sizeof(float) * ((size_t)n * k + 1));
+  r->names = malloc(sizeof(char *) * ((size_t)n + 1));
+  if (!r->idx || !r->score || !r->names) return gr_fail(GR_ERR_NOMEM, "cannot allocate results");
+  return GR_OK;
+}
+
+static void results_free(ranked_results *r) {
+  free(r->idx);
+  free(r->score);
+  free(r->names);
+}
+
 /* Scores the users of `path` without retraining (see gr_als_recommend_new_users). */
 static gr_status recommend_new_users(gr_context *ctx, const gr_ranked_request *req,
                                      const gr_data_args *d, const gr_als_model *m, const char *path,
@@ -123,23 +156,19 @@ static gr_status recommend_new_users(gr_context *ctx, const gr_ranked_request *r
   gr_interactions *x = gr_data_read(d, path, req->command);
   if (!x) return GR_ERR_PARSE;
   const int32_t n_users = gr_interactions_n_users(x);
-  int32_t *idx = malloc(sizeof(int32_t) * ((size_t)n_users * req->k + 1));
-  float *score = malloc(sizeof(float) * ((size_t)n_users * req->k + 1));
-  const char **names = malloc(sizeof(char *) * ((size_t)n_users + 1));
-  gr_status st = GR_OK;
-  if (!idx || !score || !names) st = gr_fail(GR_ERR_NOMEM, "cannot allocate new-user results");
+  ranked_results res = {0};
+  gr_status st = results_alloc(&res, n_users, req->k);
   gr_recommend_options o;
   gr_recommend_options_default(&o);
   o.k = req->k;
   o.exclude_seen = !include_seen;
   o.item_allowed = allowed;
-  if (st == GR_OK) st = gr_als_recommend_new_users(ctx, m, x, &o, idx, score);
+  if (st == GR_OK) st = gr_als_recommend_new_users(ctx, m, x, &o, res.idx, res.score);
   for (int32_t u = 0; st == GR_OK && u < n_users; u++)
-    names[u] = gr_interactions_user_id(x, u);
-  if (st == GR_OK) st = write_ranked(req, names, n_users, idx, score, m, "user", "item");
-  free(idx);
-  free(score);
-  free(names);
+    res.names[u] = gr_interactions_user_id(x, u);
+  if (st == GR_OK)
+    st = write_ranked(req, res.names, n_users, res.idx, res.score, m, "user", "item");
+  results_free(&res);
   gr_interactions_free(x);
   return st;
 }
@@ -167,92 +196,66 @@ int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_dat
   gr_interactions *seen = NULL;
   uint8_t *allowed = NULL;
   int32_t *ids = NULL, n = 0;
-  int32_t *idx = NULL;
-  float *score = NULL;
-  const char **names = NULL;
+  ranked_results res = {0};
+  int reported = 0; /* gr_data_read prints its own error */
   gr_status st = check_request(req);
   if (st == GR_OK) st = gr_als_model_load(&m, req->model_path);
   if (st == GR_OK && items_file) st = allowed_mask(m, items_file, &allowed);
   if (st == GR_OK && new_users) {
     st = recommend_new_users(ctx, req, d, m, new_users, allowed, include_seen);
+    reported = st == GR_ERR_PARSE;
     goto done;
   }
   if (st == GR_OK && seen_path && !include_seen) {
     seen = gr_data_read(d, seen_path, req->command);
     if (!seen) {
-      gr_als_model_free(m);
-      free(allowed);
-      return 1;
+      st = GR_ERR_PARSE;
+      reported = 1;
     }
   }
-  if (st == GR_OK && (users || users_file)) {
-    st = collect_ids(m, gr_als_model_find_user, users, users_file, "user", &ids, &n);
-  } else if (st == GR_OK) {
-    n = gr_als_model_n_users(m);
-    ids = malloc(sizeof(int32_t) * ((size_t)n + 1));
-    if (!ids) st = gr_fail(GR_ERR_NOMEM, "cannot allocate the user list");
-    for (int32_t u = 0; st == GR_OK && u < n; u++)
-      ids[u] = u;
-  }
-  if (st == GR_OK) {
-    idx = malloc(sizeof(int32_t) * ((size_t)n * req->k + 1));
-    score = malloc(sizeof(float) * ((size_t)n * req->k + 1));
-    names = malloc(sizeof(char *) * ((size_t)n + 1));
-    if (!idx || !score || !names) st = gr_fail(GR_ERR_NOMEM, "cannot allocate results");
-  }
+  if (st == GR_OK)
+    st = select_ids(m, gr_als_model_find_user, gr_als_model_n_users(m), users, users_file, "user",
+                    &ids, &n);
+  if (st == GR_OK) st = results_alloc(&res, n, req->k);
   if (st == GR_OK) {
     gr_recommend_options o;
     gr_recommend_options_default(&o);
     o.k = req->k;
     o.exclude_seen = !include_seen;
     o.item_allowed = allowed;
-    st = gr_als_recommend(ctx, m, ids, n, seen, &o, idx, score);
+    st = gr_als_recommend(ctx, m, ids, n, seen, &o, res.idx, res.score);
   }
   for (int32_t q = 0; st == GR_OK && q < n; q++)
-    names[q] = gr_als_model_user_id(m, ids[q]);
-  if (st == GR_OK) st = write_ranked(req, names, n, idx, score, m, "user", "item");
+    res.names[q] = gr_als_model_user_id(m, ids[q]);
+  if (st == GR_OK) st = write_ranked(req, res.names, n, res.idx, res.score, m, "user", "item");
 done:
   free(ids);
-  free(idx);
-  free(score);
-  free(names);
+  results_free(&res);
   free(allowed);
   gr_interactions_free(seen);
   gr_als_model_free(m);
-  return st == GR_OK ? 0 : gr_cli_fail(req->command, st);
+  if (st == GR_OK) return 0;
+  return reported ? 1 : gr_cli_fail(req->command, st);
 }
 
 int gr_run_similar(gr_context *ctx, const gr_ranked_request *req, const char *items,
                    const char *items_file, int include_self) {
   gr_als_model *m = NULL;
-  int32_t *ids = NULL, n = 0, *idx = NULL;
-  float *score = NULL;
-  const char **names = NULL;
+  int32_t *ids = NULL, n = 0;
+  ranked_results res = {0};
   gr_status st = check_request(req);
   if (st == GR_OK) st = gr_als_model_load(&m, req->model_path);
-  if (st == GR_OK && (items || items_file)) {
-    st = collect_ids(m, gr_als_model_find_item, items, items_file, "item", &ids, &n);
-  } else if (st == GR_OK) {
-    n = gr_als_model_n_items(m);
-    ids = malloc(sizeof(int32_t) * ((size_t)n + 1));
-    if (!ids) st = gr_fail(GR_ERR_NOMEM, "cannot allocate the item list");
-    for (int32_t i = 0; st == GR_OK && i < n; i++)
-      ids[i] = i;
-  }
-  if (st == GR_OK) {
-    idx = malloc(sizeof(int32_t) * ((size_t)n * req->k + 1));
-    score = malloc(sizeof(float) * ((size_t)n * req->k + 1));
-    names = malloc(sizeof(char *) * ((size_t)n + 1));
-    if (!idx || !score || !names) st = gr_fail(GR_ERR_NOMEM, "cannot allocate results");
-  }
-  if (st == GR_OK) st = gr_als_similar(ctx, m, ids, n, req->k, include_self, idx, score);
+  if (st == GR_OK)
+    st = select_ids(m, gr_als_model_find_item, gr_als_model_n_items(m), items, items_file, "item",
+                    &ids, &n);
+  if (st == GR_OK) st = results_alloc(&res, n, req->k);
+  if (st == GR_OK) st = gr_als_similar(ctx, m, ids, n, req->k, include_self, res.idx, res.score);
   for (int32_t q = 0; st == GR_OK && q < n; q++)
-    names[q] = gr_als_model_item_id(m, ids[q]);
-  if (st == GR_OK) st = write_ranked(req, names, n, idx, score, m, "item", "similar_item");
+    res.names[q] = gr_als_model_item_id(m, ids[q]);
+  if (st == GR_OK)
+    st = write_ranked(req, res.names, n, res.idx, res.score, m, "item", "similar_item");
   free(ids);
-  free(idx);
-  free(score);
-  free(names);
+  results_free(&res);
   gr_als_model_free(m);
   return st == GR_OK ? 0 : gr_cli_fail(req->command, st);
 }

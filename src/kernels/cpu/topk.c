@@ -14,6 +14,15 @@
 /* Bytes of score tile per batch of queries. */
 #define GR_CPU_TOPK_TILE_BYTES (64u << 20)
 
+static inline void swap_entries(int32_t *idx, float *score, int a, int b) {
+  const int32_t ti = idx[a];
+  const float ts = score[a];
+  idx[a] = idx[b];
+  score[a] = score[b];
+  idx[b] = ti;
+  score[b] = ts;
+}
+
 /* Root holds the candidate that ranks last. */
 static void heap_sift_down(int32_t *idx, float *score, int n, int i) {
   for (;;) {
@@ -21,12 +30,7 @@ static void heap_sift_down(int32_t *idx, float *score, int n, int i) {
     if (l < n && gr_rank_before(score[worst], idx[worst], score[l], idx[l])) worst = l;
     if (r < n && gr_rank_before(score[worst], idx[worst], score[r], idx[r])) worst = r;
     if (worst == i) return;
-    int32_t ti = idx[i];
-    float ts = score[i];
-    idx[i] = idx[worst];
-    score[i] = score[worst];
-    idx[worst] = ti;
-    score[worst] = ts;
+    swap_entries(idx, score, i, worst);
     i = worst;
   }
 }
@@ -54,12 +58,7 @@ void gr_cpu_select_topk(int32_t *out_idx, float *out_score, const float *scores,
       while (c > 0) {
         int parent = (c - 1) / 2;
         if (!gr_rank_before(out_score[parent], out_idx[parent], out_score[c], out_idx[c])) break;
-        int32_t ti = out_idx[c];
-        float ts = out_score[c];
-        out_idx[c] = out_idx[parent];
-        out_score[c] = out_score[parent];
-        out_idx[parent] = ti;
-        out_score[parent] = ts;
+        swap_entries(out_idx, out_score, c, parent);
         c = parent;
       }
     } else if (gr_rank_before(s, (int32_t)i, out_score[0], out_idx[0])) {
@@ -70,12 +69,7 @@ void gr_cpu_select_topk(int32_t *out_idx, float *out_score, const float *scores,
   }
   /* heap-sort in place: repeatedly move the last-ranked root to the end */
   for (int end = filled - 1; end > 0; end--) {
-    int32_t ti = out_idx[0];
-    float ts = out_score[0];
-    out_idx[0] = out_idx[end];
-    out_score[0] = out_score[end];
-    out_idx[end] = ti;
-    out_score[end] = ts;
+    swap_entries(out_idx, out_score, 0, end);
     heap_sift_down(out_idx, out_score, end, 0);
   }
 }
