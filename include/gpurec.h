@@ -8,6 +8,7 @@
 #ifndef GPUREC_H
 #define GPUREC_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,7 @@ typedef enum gr_status {
   GR_ERR_NUMERIC = 8,     /* NaN/inf or a failed factorization */
   GR_ERR_FORMAT = 9,      /* a model file is corrupt, truncated or of another kind */
   GR_ERR_INTERNAL = 10,   /* a bug: please report it */
+  GR_ERR_INTERRUPTED = 11, /* stopped on request (e.g. SIGINT) after a whole iteration */
 } gr_status;
 
 /** @return a static, short name of the status ("ok", "parse error", ...). */
@@ -140,6 +142,33 @@ typedef int (*gr_als_progress_fn)(int iteration, double seconds, double loss, vo
  * @return GR_OK and *out owned by the caller (gr_als_model_free). */
 gr_status gr_als_fit(gr_context *ctx, const gr_als_params *params, const gr_interactions *data,
                      gr_als_progress_fn progress, void *progress_user, gr_als_model **out);
+
+typedef struct gr_als_train_options {
+  gr_als_progress_fn progress; /* optional per-iteration report */
+  void *progress_user;
+  /* Continue from this model (a checkpoint): its factors are the starting
+   * point and training runs its remaining iterations. It must have been
+   * trained on data with the same ids, in the same order. NULL = start. */
+  const gr_als_model *resume;
+  /* Written (temp file + rename) every `checkpoint_every` iterations and
+   * when training stops early; NULL = no checkpoints. */
+  const char *checkpoint_path;
+  int checkpoint_every; /* default 1 */
+  /* Polled after each iteration; non-zero stops training with
+   * GR_ERR_INTERRUPTED (after writing the checkpoint). May be a signal flag. */
+  const volatile sig_atomic_t *stop;
+} gr_als_train_options;
+
+void gr_als_train_options_default(gr_als_train_options *o);
+
+/** gr_als_fit with checkpoints, resumption and a stop flag. A run resumed
+ * from a checkpoint gives the same model as an uninterrupted run with the
+ * same seed, on the same backend. On GR_ERR_INTERRUPTED nothing is
+ * returned in *out; the checkpoint holds the finished iterations. */
+gr_status gr_als_train(gr_context *ctx, const gr_als_params *params, const gr_interactions *data,
+                       const gr_als_train_options *opts, gr_als_model **out);
+/** @return how many ALS iterations the model's factors have been through. */
+int gr_als_model_iterations_done(const gr_als_model *m);
 void gr_als_model_free(gr_als_model *m);
 
 int32_t gr_als_model_n_users(const gr_als_model *m);

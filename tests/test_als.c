@@ -230,10 +230,68 @@ static void test_bad_params(void) {
   gr_interactions_free(p.x);
 }
 
+static int stop_at_three(int it, double seconds, double loss, void *user) {
+  (void)seconds;
+  (void)loss;
+  (void)user;
+  return it == 3;
+}
+
+/* Stopping after iteration 3 with a checkpoint, then resuming from it, gives
+ * the model of an uninterrupted run bit for bit (same seed, same backend). */
+static void test_checkpoint_resume(void) {
+  planted p;
+  CHECK(planted_build(&p, 120, 90, 4, 21));
+  gr_context *ctx = cpu_test_context(2);
+  gr_als_params prm;
+  gr_als_params_default(&prm);
+  prm.factors = 8;
+  prm.iterations = 6;
+  gr_als_model *straight = NULL, *partial = NULL, *ck = NULL, *resumed = NULL;
+  CHECK_OK(gr_als_fit(ctx, &prm, p.x, NULL, NULL, &straight));
+  const char *path = write_temp_str("");
+  gr_als_train_options o;
+  gr_als_train_options_default(&o);
+  o.progress = stop_at_three;
+  o.checkpoint_path = path;
+  o.checkpoint_every = 100; /* only the stop writes one */
+  CHECK(gr_als_train(ctx, &prm, p.x, &o, &partial) == GR_ERR_INTERRUPTED);
+  CHECK(partial == NULL);
+  CHECK(contains_text(gr_last_error(), "after iteration 3 of 6"));
+  CHECK_OK(gr_als_model_load(&ck, path));
+  if (ck && straight) {
+    CHECK(gr_als_model_iterations_done(ck) == 3);
+    gr_als_train_options_default(&o);
+    o.resume = ck;
+    CHECK_OK(gr_als_train(ctx, &prm, p.x, &o, &resumed));
+    if (resumed) {
+      CHECK(gr_als_model_iterations_done(resumed) == 6);
+      CHECK(memcmp(resumed->user_factors, straight->user_factors, sizeof(float) * 120 * 8) == 0);
+      CHECK(memcmp(resumed->item_factors, straight->item_factors, sizeof(float) * 90 * 8) == 0);
+    }
+    /* a checkpoint of other data, or other factors, is refused */
+    planted q;
+    CHECK(planted_build(&q, 121, 90, 4, 21));
+    gr_als_model *bad = NULL;
+    CHECK(gr_als_train(ctx, &prm, q.x, &o, &bad) == GR_ERR_INVALID_ARG);
+    CHECK(contains_text(gr_last_error(), "user ids"));
+    prm.factors = 9;
+    CHECK(gr_als_train(ctx, &prm, p.x, &o, &bad) == GR_ERR_INVALID_ARG);
+    CHECK(bad == NULL);
+    gr_interactions_free(q.x);
+  }
+  gr_als_model_free(straight);
+  gr_als_model_free(ck);
+  gr_als_model_free(resumed);
+  gr_context_free(ctx);
+  gr_interactions_free(p.x);
+}
+
 int main(void) {
   test_recovers_planted_topics();
   test_solvers_agree();
   test_loss_decreases_and_reproducible();
   test_bad_params();
+  test_checkpoint_resume();
   return gr_test_finish();
 }

@@ -1,5 +1,6 @@
 /* gpurec als fit | recommend | similar | eval. */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 typedef struct als_args {
   gr_als_params p;
   const char *solver;
+  const char *checkpoint, *resume;
+  int checkpoint_every;
 } als_args;
 
 static int als_args_add(gr_opt *o, int n, als_args *a) {
@@ -31,6 +34,14 @@ static int als_args_add(gr_opt *o, int n, als_args *a) {
   o[n++] = (gr_opt){"--cg-steps", OPT_INT, &a->p.cg_steps, "conjugate gradient steps per row"};
   o[n++] = (gr_opt){"--random-state", OPT_U64, &a->p.random_state, "seed of the initial factors"};
   o[n++] = (gr_opt){"--calc-loss", OPT_FLAG, &a->p.calc_loss, "report the training loss"};
+  a->checkpoint = a->resume = NULL;
+  a->checkpoint_every = 1;
+  o[n++] = (gr_opt){"--checkpoint", OPT_STR, &a->checkpoint,
+                    "write the model here as training goes, and when Ctrl-C stops it"};
+  o[n++] = (gr_opt){"--checkpoint-every", OPT_INT, &a->checkpoint_every,
+                    "iterations between checkpoints"};
+  o[n++] = (gr_opt){"--resume", OPT_STR, &a->resume,
+                    "continue from this checkpoint (same input, same seed: same model)"};
   return n;
 }
 
@@ -47,6 +58,13 @@ static int als_args_finish(als_args *a, const char *cmd) {
 }
 
 /* ---- training with progress ---------------------------------------------- */
+
+static volatile sig_atomic_t g_interrupted = 0;
+
+static void on_sigint(int sig) {
+  g_interrupted = 1;
+  signal(sig, SIG_DFL);
+}
 
 typedef struct fit_log {
   int quiet, total;
@@ -89,7 +107,25 @@ static gr_status fit(gr_context *ctx, const als_args *a, const gr_interactions *
             gr_context_backend_name(ctx), gr_interactions_n_users(data),
             gr_interactions_n_items(data), (long long)gr_interactions_count(data), a->p.factors,
             a->p.solver == GR_SOLVER_CG ? "cg" : "cholesky");
-  return gr_als_fit(ctx, &a->p, data, on_iteration, log, model);
+  gr_als_model *resume = NULL;
+  if (a->resume) GR_TRY(gr_als_model_load(&resume, a->resume));
+  if (resume && !common->quiet)
+    fprintf(stderr, "gpurec: resuming from %s after iteration %d\n", a->resume,
+            gr_als_model_iterations_done(resume));
+  gr_als_train_options o;
+  gr_als_train_options_default(&o);
+  o.progress = on_iteration;
+  o.progress_user = log;
+  o.resume = resume;
+  o.checkpoint_path = a->checkpoint;
+  o.checkpoint_every = a->checkpoint_every;
+  o.stop = &g_interrupted;
+  /* the first Ctrl-C finishes the iteration in progress; a second one kills */
+  void (*previous)(int) = signal(SIGINT, on_sigint);
+  gr_status st = gr_als_train(ctx, &a->p, data, &o, model);
+  signal(SIGINT, previous);
+  gr_als_model_free(resume);
+  return st;
 }
 
 /* The JSON report of a fit (and optionally an evaluation). */
@@ -179,6 +215,7 @@ static int als_fit_cmd(int argc, char **argv) {
     fprintf(stderr, "gpurec: %.3f s per iteration; model written to %s\n", mean_seconds(&log),
             model_path);
   rc = st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
+  if (st == GR_ERR_INTERRUPTED) rc = 130; /* the shell's code for SIGINT */
   gr_als_model_free(m);
   gr_context_free(ctx);
   gr_interactions_free(data);

@@ -22,6 +22,7 @@ const char *gr_status_str(gr_status s) {
   case GR_ERR_NUMERIC: return "numerical error";
   case GR_ERR_FORMAT: return "bad model file";
   case GR_ERR_INTERNAL: return "internal error";
+  case GR_ERR_INTERRUPTED: return "interrupted";
   }
   return "unknown status";
 }

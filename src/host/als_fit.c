@@ -90,8 +90,70 @@ static void fit_state_release(fit_state *s, gr_als_model *m) {
   free(s->norms_host);
 }
 
+void gr_als_train_options_default(gr_als_train_options *o) {
+  memset(o, 0, sizeof *o);
+  o->checkpoint_every = 1;
+}
+
+/* A checkpoint must continue the same problem: same ids in the same order,
+ * and parameters that shape the factors. */
+static gr_status check_resumable(const gr_als_model *r, const gr_als_params *p,
+                                 const gr_interactions *data) {
+  if (r->params.factors != p->factors)
+    return gr_fail(GR_ERR_INVALID_ARG, "the checkpoint has %d factors, training asks for %d",
+                   r->params.factors, p->factors);
+  if (r->iterations_done > p->iterations)
+    return gr_fail(GR_ERR_INVALID_ARG, "the checkpoint has done %d iterations, more than %d",
+                   r->iterations_done, p->iterations);
+  const gr_id_map *mine[2] = {&r->users, &r->items}, *theirs[2] = {&data->users, &data->items};
+  for (int side = 0; side < 2; side++) {
+    int same = mine[side]->count == theirs[side]->count;
+    for (int32_t i = 0; same && i < mine[side]->count; i++)
+      same = strcmp(gr_id_map_get(mine[side], i), gr_id_map_get(theirs[side], i)) == 0;
+    if (!same)
+      return gr_fail(GR_ERR_INVALID_ARG,
+                     "the checkpoint was trained on other %s ids (or another order): resume "
+                     "with the same input file",
+                     side ? "item" : "user");
+  }
+  return GR_OK;
+}
+
+/* Copies the current factors into the model and writes it. */
+static gr_status write_checkpoint(fit_state *s, gr_als_model *m, int iterations_done,
+                                  const char *path) {
+  gr_backend *be = s->be;
+  const size_t k = (size_t)s->k;
+  if (!be->host_memory) {
+    GR_TRY(be->ops->download(be, m->user_factors, s->X, sizeof(float) * m->n_users * k));
+    GR_TRY(be->ops->download(be, m->item_factors, s->Y, sizeof(float) * m->n_items * k));
+  }
+  m->iterations_done = iterations_done;
+  return gr_als_model_save(m, path);
+}
+
+/* Reports an iteration; @return non-zero when training should stop. */
+static int progress_stop(const gr_als_train_options *o, int it, double seconds, double loss) {
+  int stop = o->progress ? o->progress(it, seconds, loss, o->progress_user) : 0;
+  return stop || (o->stop && *o->stop);
+}
+
 gr_status gr_als_fit(gr_context *ctx, const gr_als_params *params, const gr_interactions *data,
                      gr_als_progress_fn progress, void *progress_user, gr_als_model **out) {
+  gr_als_train_options o;
+  gr_als_train_options_default(&o);
+  o.progress = progress;
+  o.progress_user = progress_user;
+  return gr_als_train(ctx, params, data, &o, out);
+}
+
+gr_status gr_als_train(gr_context *ctx, const gr_als_params *params, const gr_interactions *data,
+                       const gr_als_train_options *opts, gr_als_model **out) {
+  gr_als_train_options defaults;
+  if (!opts) {
+    gr_als_train_options_default(&defaults);
+    opts = &defaults;
+  }
   gr_als_params p;
   if (params) {
     p = *params;
@@ -100,6 +162,9 @@ gr_status gr_als_fit(gr_context *ctx, const gr_als_params *params, const gr_inte
   }
   GR_TRY(gr_als_params_validate(&p));
   if (!data || data->n == 0) return gr_fail(GR_ERR_INVALID_ARG, "no interactions to train on");
+  if (opts->checkpoint_every < 1)
+    return gr_fail(GR_ERR_INVALID_ARG, "checkpoint_every must be >= 1");
+  if (opts->resume) GR_TRY(check_resumable(opts->resume, &p, data));
   const int32_t n_users = data->users.count, n_items = data->items.count;
   const int k = p.factors;
 
@@ -120,13 +185,22 @@ gr_status gr_als_fit(gr_context *ctx, const gr_als_params *params, const gr_inte
   gr_csr_affine(&cui, p.confidence_offset, p.alpha);
   GR_CHECK_GOTO(st, gr_csr_transpose(&ciu, &cui), done);
 
-  /* initial factors: uniform [0, 0.01), users then items, from one seed */
-  gr_rng rng;
-  gr_rng_seed(&rng, p.random_state);
-  for (size_t i = 0; i < (size_t)n_users * k; i++)
-    m->user_factors[i] = (float)(gr_rng_uniform(&rng) * 0.01);
-  for (size_t i = 0; i < (size_t)n_items * k; i++)
-    m->item_factors[i] = (float)(gr_rng_uniform(&rng) * 0.01);
+  int first = 1;
+  if (opts->resume) {
+    const size_t k_sz = (size_t)k;
+    memcpy(m->user_factors, opts->resume->user_factors, sizeof(float) * n_users * k_sz);
+    memcpy(m->item_factors, opts->resume->item_factors, sizeof(float) * n_items * k_sz);
+    first = opts->resume->iterations_done + 1;
+  } else {
+    /* initial factors: uniform [0, 0.01), users then items, from one seed */
+    gr_rng rng;
+    gr_rng_seed(&rng, p.random_state);
+    for (size_t i = 0; i < (size_t)n_users * k; i++)
+      m->user_factors[i] = (float)(gr_rng_uniform(&rng) * 0.01);
+    for (size_t i = 0; i < (size_t)n_items * k; i++)
+      m->item_factors[i] = (float)(gr_rng_uniform(&rng) * 0.01);
+  }
+  m->iterations_done = first - 1;
 
   gr_backend *be = ctx->be;
   const int64_t n_max = n_users > n_items ? n_users : n_items;
@@ -146,7 +220,7 @@ gr_status gr_als_fit(gr_context *ctx, const gr_als_params *params, const gr_inte
     goto done;
   }
 
-  for (int it = 1; it <= p.iterations; it++) {
+  for (int it = first; it <= p.iterations; it++) {
     const double t0 = now_seconds();
     GR_CHECK_GOTO(st, solve_side(&s, &p, s.X, &s.cui.view, s.Y, n_items), done);
     GR_CHECK_GOTO(st, solve_side(&s, &p, s.Y, &s.ciu.view, s.X, n_users), done);
@@ -154,9 +228,19 @@ gr_status gr_als_fit(gr_context *ctx, const gr_als_params *params, const gr_inte
     const double seconds = now_seconds() - t0;
     GR_CHECK_GOTO(st, check_finite(&s, s.X, n_users, "user", it), done);
     GR_CHECK_GOTO(st, check_finite(&s, s.Y, n_items, "item", it), done);
+    m->iterations_done = it;
     double loss = NAN;
     if (p.calc_loss) GR_CHECK_GOTO(st, training_loss(&s, &p, n_users, n_items, &loss), done);
-    if (progress && progress(it, seconds, loss, progress_user)) break;
+    const int stop_asked = progress_stop(opts, it, seconds, loss);
+    if (opts->checkpoint_path && it < p.iterations &&
+        (stop_asked || it % opts->checkpoint_every == 0))
+      GR_CHECK_GOTO(st, write_checkpoint(&s, m, it, opts->checkpoint_path), done);
+    if (stop_asked && it < p.iterations) {
+      st = gr_fail(GR_ERR_INTERRUPTED, "training stopped after iteration %d of %d%s%s", it,
+                   p.iterations, opts->checkpoint_path ? "; checkpoint written to " : "",
+                   opts->checkpoint_path ? opts->checkpoint_path : "");
+      goto done;
+    }
   }
   if (!be->host_memory) {
     GR_CHECK_GOTO(

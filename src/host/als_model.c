@@ -86,6 +86,7 @@ gr_status gr_als_model_update_gram(gr_als_model *m) {
 int32_t gr_als_model_n_users(const gr_als_model *m) { return m->n_users; }
 int32_t gr_als_model_n_items(const gr_als_model *m) { return m->n_items; }
 int gr_als_model_factors(const gr_als_model *m) { return m->params.factors; }
+int gr_als_model_iterations_done(const gr_als_model *m) { return m->iterations_done; }
 const gr_als_params *gr_als_model_params(const gr_als_model *m) { return &m->params; }
 const float *gr_als_model_user_factors(const gr_als_model *m) { return m->user_factors; }
 const float *gr_als_model_item_factors(const gr_als_model *m) { return m->item_factors; }

@@ -12,6 +12,7 @@ struct gr_als_model {
   float *user_factors; /* (n_users, factors) */
   float *item_factors; /* (n_items, factors) */
   float *yty_reg;      /* (factors, factors): Y^T Y + reg I, for new users */
+  int iterations_done; /* ALS iterations the factors have been through */
 };
 
 gr_status gr_als_model_alloc(gr_als_model **out, const gr_als_params *p, int32_t n_users,

@@ -3,7 +3,7 @@
  *   "GPURECMD" | u32 version | u32 0x01020304 | u32 kind (1 = ALS)
  *   params: i32 factors, f32 regularization, f32 alpha, f32 confidence_offset,
  *           i32 iterations, i32 solver, i32 cg_steps, u64 random_state
- *   i32 n_users | i32 n_items
+ *   i32 n_users | i32 n_items | i32 iterations done
  *   u64 bytes + user ids (NUL-terminated, concatenated) | same for items
  *   f32 user factors (n_users, factors) | f32 item factors (n_items, factors)
  *   u64 checksum of every byte before it
@@ -19,7 +19,7 @@
 #include "output_file.h"
 
 #define GR_MODEL_MAGIC "GPURECMD"
-#define GR_MODEL_VERSION 1u
+#define GR_MODEL_VERSION 2u
 #define GR_MODEL_ENDIAN 0x01020304u
 #define GR_MODEL_KIND_ALS 1u
 
@@ -93,7 +93,7 @@ gr_status gr_als_model_save(const gr_als_model *m, const char *path) {
   put(&w, ints, sizeof ints);
   put(&w, floats, sizeof floats);
   put(&w, &p->random_state, sizeof p->random_state);
-  const int32_t counts[2] = {m->n_users, m->n_items};
+  const int32_t counts[3] = {m->n_users, m->n_items, m->iterations_done};
   put(&w, counts, sizeof counts);
   put_ids(&w, &m->users);
   put_ids(&w, &m->items);
@@ -203,7 +203,7 @@ static gr_status parse_model(reader *r, gr_als_model **out) {
   gr_als_params p;
   int32_t ints[4];
   float floats[3];
-  int32_t counts[2];
+  int32_t counts[3];
   GR_TRY(take(r, ints, sizeof ints, "parameters"));
   GR_TRY(take(r, floats, sizeof floats, "parameters"));
   GR_TRY(take(r, &p.random_state, sizeof p.random_state, "parameters"));
@@ -218,14 +218,15 @@ static gr_status parse_model(reader *r, gr_als_model **out) {
   p.calc_loss = 0;
   if (gr_als_params_validate(&p) != GR_OK)
     return gr_fail_context(GR_ERR_FORMAT, "%s: invalid parameters in the model", r->path);
-  if (counts[0] < 0 || counts[1] < 0)
-    return gr_fail(GR_ERR_FORMAT, "%s: negative sizes in the model", r->path);
+  if (counts[0] < 0 || counts[1] < 0 || counts[2] < 0 || counts[2] > p.iterations)
+    return gr_fail(GR_ERR_FORMAT, "%s: invalid sizes in the model", r->path);
   const size_t k = (size_t)p.factors;
   const size_t factor_bytes = sizeof(float) * ((size_t)counts[0] + (size_t)counts[1]) * k;
   if (factor_bytes > r->len)
     return gr_fail(GR_ERR_FORMAT, "%s: sizes exceed the file (truncated?)", r->path);
   gr_als_model *m;
   GR_TRY(gr_als_model_alloc(&m, &p, counts[0], counts[1]));
+  m->iterations_done = counts[2];
   gr_status st = take_ids(r, &m->users, counts[0], "user id");
   if (st == GR_OK) st = take_ids(r, &m->items, counts[1], "item id");
   if (st == GR_OK)
