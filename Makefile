@@ -4,7 +4,9 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test test-cpu sanitize format clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps configure build demo test sanitize fuzz format clean
 
 all: build
 
@@ -28,8 +30,24 @@ sanitize:
 	@$(MAKE) --no-print-directory test BUILD=build-asan \
 	  CMAKE_FLAGS="-DGPUREC_SANITIZE=ON -DGPUREC_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo"
 
+# libFuzzer on each target for FUZZ_SECONDS, starting from tests/fuzz/corpus_*;
+# crashes land in build-fuzz/crashes/ (add them to the corpus once fixed).
+fuzz: deps
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	@CC=clang cmake -S . -B build-fuzz -DGPUREC_FUZZ=ON -DGPUREC_CUDA=OFF -DGPUREC_NATIVE=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@MAKEFLAGS= cmake --build build-fuzz -j $(JOBS) --target fuzz_interactions fuzz_model >/dev/null
+	@mkdir -p build-fuzz/crashes
+	@set -e; for t in interactions model; do \
+	  rm -rf build-fuzz/corpus_$$t && cp -r tests/fuzz/corpus_$$t build-fuzz/corpus_$$t; \
+	  echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  ./build-fuzz/tests/fuzz_$$t build-fuzz/corpus_$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/crashes/$$t- 2>&1 | grep -E "^(stat::|#[0-9]+.*DONE|==|SUMMARY)" ; \
+	done
+
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h' '*.cu' '*.cuh')
 
 clean:
-	rm -rf build build-asan out
+	rm -rf build build-asan build-fuzz out

@@ -24,16 +24,16 @@ extern "C" {
  * Status codes. The numbers are stable: scripts may rely on them. */
 typedef enum gr_status {
   GR_OK = 0,
-  GR_ERR_INVALID_ARG = 1, /* a parameter is out of range or inconsistent */
-  GR_ERR_IO = 2,          /* a file could not be opened, read or written */
-  GR_ERR_PARSE = 3,       /* malformed input data (message has file:line:col) */
-  GR_ERR_NOMEM = 4,       /* host allocation failed */
-  GR_ERR_DEVICE_MEM = 5,  /* device allocation failed or would exceed the limit */
-  GR_ERR_NO_DEVICE = 6,   /* the CUDA backend was asked for but no GPU is usable */
-  GR_ERR_CUDA = 7,        /* a CUDA, cuBLAS or cuSOLVER call failed */
-  GR_ERR_NUMERIC = 8,     /* NaN/inf or a failed factorization */
-  GR_ERR_FORMAT = 9,      /* a model file is corrupt, truncated or of another kind */
-  GR_ERR_INTERNAL = 10,   /* a bug: please report it */
+  GR_ERR_INVALID_ARG = 1,  /* a parameter is out of range or inconsistent */
+  GR_ERR_IO = 2,           /* a file could not be opened, read or written */
+  GR_ERR_PARSE = 3,        /* malformed input data (message has file:line:col) */
+  GR_ERR_NOMEM = 4,        /* host allocation failed */
+  GR_ERR_DEVICE_MEM = 5,   /* device allocation failed or would exceed the limit */
+  GR_ERR_NO_DEVICE = 6,    /* the CUDA backend was asked for but no GPU is usable */
+  GR_ERR_CUDA = 7,         /* a CUDA, cuBLAS or cuSOLVER call failed */
+  GR_ERR_NUMERIC = 8,      /* NaN/inf or a failed factorization */
+  GR_ERR_FORMAT = 9,       /* a model file is corrupt, truncated or of another kind */
+  GR_ERR_INTERNAL = 10,    /* a bug: please report it */
   GR_ERR_INTERRUPTED = 11, /* stopped on request (e.g. SIGINT) after a whole iteration */
 } gr_status;
 
@@ -104,6 +104,10 @@ void gr_csv_options_default(gr_csv_options *opts);
  * "path:line:col: expected ..." on malformed input. */
 gr_status gr_interactions_read_csv(gr_interactions **out, const char *path,
                                    const gr_csv_options *opts);
+/** The same over data[0..len) in memory; `name` stands for the path in
+ * messages (NULL = "<memory>"). The data is copied. */
+gr_status gr_interactions_read_csv_mem(gr_interactions **out, const char *name, const void *data,
+                                       size_t len, const gr_csv_options *opts);
 void gr_interactions_free(gr_interactions *x);
 int64_t gr_interactions_count(const gr_interactions *x);
 int32_t gr_interactions_n_users(const gr_interactions *x);
@@ -191,6 +195,8 @@ const float *gr_als_model_item_factors(const gr_als_model *m);
 gr_status gr_als_model_save(const gr_als_model *m, const char *path);
 /** Loads and verifies a model; GR_ERR_FORMAT when corrupt or of another kind. */
 gr_status gr_als_model_load(gr_als_model **out, const char *path);
+/** The same from data[0..len) in memory; `name` stands for the path in messages. */
+gr_status gr_als_model_load_mem(gr_als_model **out, const char *name, const void *data, size_t len);
 
 /* ---------------------------------------------------------------------------
  * Ranked outputs. Results are (n_queries, k) arrays of item indices and

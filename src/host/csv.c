@@ -39,6 +39,15 @@ static char detect_delimiter(const char *buf, size_t len) {
   return cands[best];
 }
 
+/* Takes ownership of buf (len bytes plus a terminating NUL). */
+static void csv_attach(gr_csv *c, char *buf, size_t len, char delim) {
+  c->buf = buf;
+  c->len = len;
+  /* skip a UTF-8 byte order mark */
+  if (c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0) c->pos = 3;
+  c->delim = delim ? delim : detect_delimiter(c->buf + c->pos, c->len - c->pos);
+}
+
 gr_status gr_csv_open(gr_csv *c, const char *path, char delim) {
   memset(c, 0, sizeof *c);
   c->path = path;
@@ -53,23 +62,31 @@ gr_status gr_csv_open(gr_csv *c, const char *path, char delim) {
     fclose(f);
     return gr_fail(GR_ERR_IO, "cannot determine the size of %s", path);
   }
-  c->buf = malloc((size_t)size + 1);
-  if (!c->buf) {
+  char *buf = malloc((size_t)size + 1);
+  if (!buf) {
     fclose(f);
     return gr_fail(GR_ERR_NOMEM, "cannot allocate %ld bytes to read %s", size, path);
   }
-  size_t got = fread(c->buf, 1, (size_t)size, f);
+  size_t got = fread(buf, 1, (size_t)size, f);
   int read_error = ferror(f);
   fclose(f);
   if (got != (size_t)size || read_error) {
-    gr_csv_close(c);
+    free(buf);
     return gr_fail(GR_ERR_IO, "cannot read %s: short read", path);
   }
-  c->buf[size] = '\0';
-  c->len = (size_t)size;
-  /* skip a UTF-8 byte order mark */
-  if (c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0) c->pos = 3;
-  c->delim = delim ? delim : detect_delimiter(c->buf + c->pos, c->len - c->pos);
+  buf[size] = '\0';
+  csv_attach(c, buf, (size_t)size, delim);
+  return GR_OK;
+}
+
+gr_status gr_csv_open_mem(gr_csv *c, const char *name, const void *data, size_t len, char delim) {
+  memset(c, 0, sizeof *c);
+  c->path = name;
+  char *buf = malloc(len + 1);
+  if (!buf) return gr_fail(GR_ERR_NOMEM, "cannot allocate %zu bytes for %s", len, name);
+  if (len) memcpy(buf, data, len);
+  buf[len] = '\0';
+  csv_attach(c, buf, len, delim);
   return GR_OK;
 }
 

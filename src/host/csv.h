@@ -29,6 +29,8 @@ typedef struct gr_csv {
 
 /* Loads path; delim 0 = detect from the first line. */
 gr_status gr_csv_open(gr_csv *c, const char *path, char delim);
+/* The same over a copy of data[0..len); name stands for the path in messages. */
+gr_status gr_csv_open_mem(gr_csv *c, const char *name, const void *data, size_t len, char delim);
 void gr_csv_close(gr_csv *c);
 
 /* Reads the next non-empty row into c->fields / c->n_fields.

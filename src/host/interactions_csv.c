@@ -212,19 +212,17 @@ static gr_status read_row(gr_csv *c, gr_interactions *x, row_block *block, const
   return block->n == GR_BLOCK_ROWS ? flush_block(block, x) : GR_OK;
 }
 
-gr_status gr_interactions_read_csv(gr_interactions **out, const char *path,
+/* Reads every row of an opened CSV; closes it. */
+static gr_status read_interactions(gr_interactions **out, gr_csv *opened, const char *path,
                                    const gr_csv_options *opts) {
-  gr_csv_options defaults;
-  if (!opts) {
-    gr_csv_options_default(&defaults);
-    opts = &defaults;
-  }
+  gr_csv c = *opened;
   event_table events;
-  if (opts->event_weights) GR_TRY(parse_event_weights(&events, opts->event_weights));
+  gr_status st0 = opts->event_weights ? parse_event_weights(&events, opts->event_weights) : GR_OK;
+  if (st0 != GR_OK) {
+    gr_csv_close(&c);
+    return st0;
+  }
   const event_table *ev = opts->event_weights ? &events : NULL;
-
-  gr_csv c;
-  GR_TRY(gr_csv_open(&c, path, opts->delimiter));
   gr_interactions *x = NULL;
   row_block *block = NULL;
   gr_status st;
@@ -297,4 +295,28 @@ fail:
   gr_csv_close(&c);
   gr_interactions_free(x);
   return st;
+}
+
+gr_status gr_interactions_read_csv(gr_interactions **out, const char *path,
+                                   const gr_csv_options *opts) {
+  gr_csv_options defaults;
+  if (!opts) {
+    gr_csv_options_default(&defaults);
+    opts = &defaults;
+  }
+  gr_csv c;
+  GR_TRY(gr_csv_open(&c, path, opts->delimiter));
+  return read_interactions(out, &c, path, opts);
+}
+
+gr_status gr_interactions_read_csv_mem(gr_interactions **out, const char *name, const void *data,
+                                       size_t len, const gr_csv_options *opts) {
+  gr_csv_options defaults;
+  if (!opts) {
+    gr_csv_options_default(&defaults);
+    opts = &defaults;
+  }
+  gr_csv c;
+  GR_TRY(gr_csv_open_mem(&c, name ? name : "<memory>", data, len, opts->delimiter));
+  return read_interactions(out, &c, name ? name : "<memory>", opts);
 }

@@ -16,6 +16,7 @@
 
 #include "../common/error.h"
 #include "als_model.h"
+#include "model_io.h"
 #include "output_file.h"
 
 #define GR_MODEL_MAGIC "GPURECMD"
@@ -62,6 +63,12 @@ static uint64_t ck_final(const checksum *c) {
   memcpy(&w, t.pending, (size_t)t.n_pending);
   ck_word(&t, w ^ ((uint64_t)t.n_pending << 56));
   return t.h;
+}
+
+uint64_t gr_model_checksum(const void *data, size_t len) {
+  checksum c = {0x6a09e667f3bcc908ULL, {0}, 0};
+  ck_update(&c, data, len);
+  return ck_final(&c);
 }
 
 typedef struct writer {
@@ -191,11 +198,9 @@ static gr_status parse_model(reader *r, gr_als_model **out) {
     return gr_fail(GR_ERR_FORMAT, "%s: a model of kind %u, not an ALS model", r->path, head[2]);
   /* the checksum covers everything before the last 8 bytes */
   if (r->len < r->pos + 8) return gr_fail(GR_ERR_FORMAT, "%s: truncated model file", r->path);
-  checksum ck = {0x6a09e667f3bcc908ULL, {0}, 0};
-  ck_update(&ck, r->p, r->len - 8);
   uint64_t stored;
   memcpy(&stored, r->p + r->len - 8, 8);
-  if (ck_final(&ck) != stored)
+  if (gr_model_checksum(r->p, r->len - 8) != stored)
     return gr_fail(GR_ERR_FORMAT, "%s: checksum mismatch (the file is corrupt or truncated)",
                    r->path);
   r->len -= 8;
@@ -249,6 +254,12 @@ static gr_status parse_model(reader *r, gr_als_model **out) {
   }
   *out = m;
   return GR_OK;
+}
+
+gr_status gr_als_model_load_mem(gr_als_model **out, const char *name, const void *data,
+                                size_t len) {
+  reader r = {data, len, 0, name ? name : "<memory>"};
+  return parse_model(&r, out);
 }
 
 gr_status gr_als_model_load(gr_als_model **out, const char *path) {
