@@ -5,6 +5,8 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= 2500000
+FUZZ_SEED ?= 1
 
 .PHONY: all deps configure build demo test sanitize fuzz format clean
 
@@ -30,8 +32,10 @@ sanitize:
 	@$(MAKE) --no-print-directory test BUILD=build-asan \
 	  CMAKE_FLAGS="-DGPUREC_SANITIZE=ON -DGPUREC_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo"
 
-# libFuzzer on each target for FUZZ_SECONDS, starting from tests/fuzz/corpus_*;
-# crashes land in build-fuzz/crashes/ (add them to the corpus once fixed).
+# libFuzzer on each target for at most FUZZ_RUNS inputs or FUZZ_SECONDS, from
+# tests/fuzz/corpus_* with a fixed FUZZ_SEED, so a CI run replays a sequence
+# already explored here; explore anew with FUZZ_SEED=$$RANDOM FUZZ_RUNS=-1.
+# Crashes land in build-fuzz/crashes/ (add them to the corpus once fixed).
 fuzz: deps
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
 	@CC=clang cmake -S . -B build-fuzz -DGPUREC_FUZZ=ON -DGPUREC_CUDA=OFF -DGPUREC_NATIVE=OFF \
@@ -40,8 +44,9 @@ fuzz: deps
 	@mkdir -p build-fuzz/crashes
 	@set -e; for t in interactions model; do \
 	  rm -rf build-fuzz/corpus_$$t && cp -r tests/fuzz/corpus_$$t build-fuzz/corpus_$$t; \
-	  echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  echo "fuzzing $$t: seed $(FUZZ_SEED), at most $(FUZZ_RUNS) runs or $(FUZZ_SECONDS) s"; \
 	  ./build-fuzz/tests/fuzz_$$t build-fuzz/corpus_$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -seed=$(FUZZ_SEED) -runs=$(FUZZ_RUNS) \
 	    -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	    -artifact_prefix=build-fuzz/crashes/$$t- 2>&1 | grep -E "^(stat::|#[0-9]+.*DONE|==|SUMMARY)" ; \
 	done

@@ -96,6 +96,7 @@ static void test_bad_input(void) {
   read_bad("user,item,weight\na,x,nan\n", NULL, ":2:5:", "not finite");
   read_bad("user,item,weight\na,x,inf\n", NULL, ":2:5:", "not finite");
   read_bad("user,item,weight\na,x,1e20\n", NULL, ":2:5:", "too large");
+  read_bad("user,item,weight\na,x,2e-94\n", NULL, ":2:5:", "too small"); /* found by fuzzing */
   read_bad("user,item,weight\n,x,1\n", NULL, ":2:1:", "expected a user id");
   read_bad("user,item,weight\na,x\"y,1\n", NULL, ":2:4:", "unexpected quote");
   const char nul[] = "user,item\na,x\0y\n";

@@ -1,6 +1,7 @@
 /* Reading interactions from CSV: column resolution (by header name or
  * position), event-type weights, weights and timestamps validated with
  * file:line:column messages. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,12 @@ static gr_status read_row(gr_csv *c, gr_interactions *x, row_block *block, const
   if (w == 0) {
     (*skipped_zero)++;
     return GR_OK;
+  }
+  /* weights are stored as float: a tiny positive one must not become 0 */
+  if ((float)w < FLT_MIN) {
+    const gr_field *fw = &c->fields[cols->weight >= 0 ? cols->weight : cols->event];
+    return gr_csv_error(c, fw->col, "weight %g is too small (at least %g, or exactly 0)", w,
+                        (double)FLT_MIN);
   }
   if (fu->len > UINT32_MAX || fi->len > UINT32_MAX)
     return gr_csv_error(c, fu->col, "an id is longer than 4 GiB");
