@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 2500000
 FUZZ_SEED ?= 1
 
-.PHONY: all deps configure build demo test sanitize fuzz format clean
+.PHONY: all deps configure build demo test sanitize valgrind fuzz format clean
 
 all: build
 
@@ -31,6 +31,19 @@ test: build
 sanitize:
 	@$(MAKE) --no-print-directory test BUILD=build-asan \
 	  CMAKE_FLAGS="-DGPUREC_SANITIZE=ON -DGPUREC_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo"
+
+# Every test program under valgrind (no -march=native: valgrind lacks AVX-512).
+valgrind: deps
+	@command -v valgrind >/dev/null || { echo "make valgrind needs valgrind (apt-get install valgrind)"; exit 1; }
+	@cmake -S . -B build-vg -DGPUREC_NATIVE=OFF -DGPUREC_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@MAKEFLAGS= cmake --build build-vg -j $(JOBS) >/dev/null
+	@set -e; for t in build-vg/tests/test_*; do \
+	  rc=0; OMP_NUM_THREADS=1 valgrind --error-exitcode=9 --leak-check=full \
+	    --errors-for-leak-kinds=definite -q $$t >/dev/null 2>build-vg/valgrind.log || rc=$$?; \
+	  if [ $$rc -eq 77 ]; then echo "skipped $$t"; elif [ $$rc -ne 0 ]; then \
+	    cat build-vg/valgrind.log; echo "valgrind: $$t failed ($$rc)"; exit 1; \
+	  else echo "valgrind-clean $$t"; fi; \
+	done
 
 # libFuzzer on each target for at most FUZZ_RUNS inputs or FUZZ_SECONDS, from
 # tests/fuzz/corpus_* with a fixed FUZZ_SEED, so a CI run replays a sequence
@@ -55,4 +68,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h' '*.cu' '*.cuh')
 
 clean:
-	rm -rf build build-asan build-fuzz out
+	rm -rf build build-asan build-fuzz build-vg out

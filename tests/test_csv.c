@@ -97,6 +97,9 @@ static void test_bad_input(void) {
   read_bad("user,item,weight\na,x,inf\n", NULL, ":2:5:", "not finite");
   read_bad("user,item,weight\na,x,1e20\n", NULL, ":2:5:", "too large");
   read_bad("user,item,weight\na,x,2e-94\n", NULL, ":2:5:", "too small"); /* found by fuzzing */
+  read_bad("user,item\na,caf\xe9\n", NULL, ":2:6:", "not valid UTF-8 (byte 0xE9)"); /* Latin-1 */
+  read_bad("user,item\n\xc3\x28,x\n", NULL, ":2:1:", "not valid UTF-8");
+  read_bad("user,item\na,\xed\xa0\x80\n", NULL, ":2:3:", "not valid UTF-8"); /* surrogate */
   read_bad("user,item,weight\n,x,1\n", NULL, ":2:1:", "expected a user id");
   read_bad("user,item,weight\na,x\"y,1\n", NULL, ":2:4:", "unexpected quote");
   const char nul[] = "user,item\na,x\0y\n";
@@ -109,6 +112,31 @@ static void test_bad_input(void) {
   o.user_col = "visitor";
   read_bad("user,item\na,x\n", &o, ":1:1:", "--user-col");
   CHECK(gr_interactions_read_csv(&x, "/nonexistent/file.csv", NULL) == GR_ERR_IO);
+}
+
+/* UTF-8 ids pass through untouched; a 10 MB line is read, or refused
+ * clearly, without a crash. */
+static void test_utf8_and_long_lines(void) {
+  gr_interactions *x = read_ok("user,item\nJos\xc3\xa9,S\xc3\xa3o Paulo \xf0\x9f\x98\x80\n", NULL);
+  if (x) {
+    CHECK(strcmp(gr_interactions_user_id(x, 0), "Jos\xc3\xa9") == 0);
+    gr_interactions_free(x);
+  }
+  const size_t n = 10u << 20;
+  char *big = malloc(n + 64);
+  strcpy(big, "user,item\nu,");
+  size_t at = strlen(big);
+  memset(big + at, 'i', n);
+  strcpy(big + at + n, "\nv,short\n");
+  x = read_ok(big, NULL);
+  if (x) {
+    CHECK(gr_interactions_count(x) == 2);
+    CHECK(strlen(gr_interactions_item_id(x, 0)) == n);
+    gr_interactions_free(x);
+  }
+  strcpy(big + at + n, ",7\n"); /* the long line has one field too many */
+  read_bad(big, NULL, ":2:", "expected 2 fields, found 3");
+  free(big);
 }
 
 static void test_zero_weights_skipped(void) {
@@ -125,5 +153,6 @@ int main(void) {
   test_events();
   test_bad_input();
   test_zero_weights_skipped();
+  test_utf8_and_long_lines();
   return gr_test_finish();
 }

@@ -101,6 +101,34 @@ static void check_topk_dot(void) {
   be->ops->destroy(be);
 }
 
+/* The batch planner: any memory limit, down to one query per batch, gives
+ * the same rankings as one batch. */
+static void check_planner_invariance(void) {
+  gr_backend *be;
+  CHECK_OK(gr_backend_cpu_create(&be, 2));
+  const int k = 4, n_items = 300, n_q = 37, topk = 9;
+  gr_rng rng;
+  gr_rng_seed(&rng, 5);
+  float *Q = malloc(sizeof(float) * n_q * k), *Y = malloc(sizeof(float) * n_items * k);
+  for (int i = 0; i < n_q * k; i++) Q[i] = (float)gr_rng_normal(&rng);
+  for (int i = 0; i < n_items * k; i++) Y[i] = (float)gr_rng_normal(&rng);
+  int32_t ref_idx[37 * 9], idx[37 * 9];
+  float ref_sc[37 * 9], sc[37 * 9];
+  be->mem_limit = 0;
+  CHECK_OK(be->ops->topk_dot(be, ref_idx, ref_sc, Q, NULL, n_q, Y, n_items, k, NULL, NULL, topk));
+  const size_t limits[] = {1, sizeof(float) * n_items, sizeof(float) * n_items * 2 + 3,
+                           sizeof(float) * n_items * 10, 1u << 30};
+  for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
+    be->mem_limit = limits[l];
+    CHECK_OK(be->ops->topk_dot(be, idx, sc, Q, NULL, n_q, Y, n_items, k, NULL, NULL, topk));
+    CHECK_MSG(memcmp(idx, ref_idx, sizeof idx) == 0 && memcmp(sc, ref_sc, sizeof sc) == 0,
+              "limit %zu changed the ranking", limits[l]);
+  }
+  free(Q);
+  free(Y);
+  be->ops->destroy(be);
+}
+
 int main(void) {
   for (uint64_t seed = 1; seed <= 30; seed++) {
     gr_rng rng;
@@ -115,5 +143,6 @@ int main(void) {
   check_select(103, 3000, 1024, 1, 1); /* the largest k */
   check_select(104, 1, 3, 1, 1);
   check_topk_dot();
+  check_planner_invariance();
   return gr_test_finish();
 }

@@ -235,6 +235,37 @@ int gr_parse_double(const char *p, size_t len, double *out) {
   return 1;
 }
 
+int64_t gr_utf8_invalid_at(const char *p, size_t len) {
+  const unsigned char *s = (const unsigned char *)p;
+  size_t i = 0;
+  while (i < len) {
+    const unsigned char c = s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t n; /* continuation bytes */
+    unsigned min;
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1, min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2, min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3, min = 0x10000;
+    } else {
+      return (int64_t)i;
+    }
+    unsigned cp = c & (0x3F >> n);
+    for (size_t k = 1; k <= n; k++) {
+      if (i + k >= len || (s[i + k] & 0xC0) != 0x80) return (int64_t)i;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return (int64_t)i;
+    i += n + 1;
+  }
+  return -1;
+}
+
 int gr_field_equals(const gr_field *f, const char *s) {
   size_t n = strlen(s);
   if (n != f->len) return 0;

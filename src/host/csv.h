@@ -48,6 +48,9 @@ gr_status gr_csv_error(const gr_csv *c, int64_t col, const char *fmt, ...)
 /* Parses a whole field as a finite or non-finite number; 1 on success. */
 int gr_parse_double(const char *p, size_t len, double *out);
 
+/* @return the offset of the first byte that breaks UTF-8 in p[0..len), or -1. */
+int64_t gr_utf8_invalid_at(const char *p, size_t len);
+
 /* Equality of a field with a C string, ASCII case-insensitive. */
 int gr_field_equals(const gr_field *f, const char *s);
 

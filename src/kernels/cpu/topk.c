@@ -80,7 +80,9 @@ gr_status gr_cpu_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, co
   if (topk < 1 || topk > GR_TOPK_MAX)
     return gr_fail(GR_ERR_INVALID_ARG, "top-k size %d is outside 1..%d", topk, GR_TOPK_MAX);
   if (n_queries == 0) return GR_OK;
-  int64_t batch = (int64_t)(GR_CPU_TOPK_TILE_BYTES / sizeof(float)) / (n_items > 0 ? n_items : 1);
+  /* the tile follows the backend's memory limit when one is set */
+  const size_t budget = be->mem_limit ? be->mem_limit : GR_CPU_TOPK_TILE_BYTES;
+  int64_t batch = (int64_t)(budget / sizeof(float)) / (n_items > 0 ? n_items : 1);
   if (batch < 1) batch = 1;
   if (batch > n_queries) batch = n_queries;
   float *tile = malloc(sizeof(float) * (size_t)batch * (size_t)(n_items > 0 ? n_items : 1));
