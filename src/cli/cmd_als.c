@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "data_args.h"
 #include "host/output_file.h"
+#include "host/ranking.h"
 #include "ranked_output.h"
 
 /* ---- hyperparameters ------------------------------------------------------ */
@@ -132,14 +133,20 @@ static gr_status fit(gr_context *ctx, const als_args *a, const gr_interactions *
 static gr_status write_report(const char *path, gr_context *ctx, const gr_common_args *common,
                               const gr_interactions *train, const gr_als_model *m,
                               const fit_log *log, const gr_metrics *metrics) {
+  /* nnz counts distinct (user, item) pairs; events counts input rows */
+  gr_csr pairs = {0};
+  if (train) GR_TRY(gr_seen_matrix(m, train, &pairs));
+  const long long nnz = (long long)pairs.nnz;
+  gr_csr_free(&pairs);
   gr_output_file out;
   GR_TRY(gr_output_open(&out, path));
   FILE *f = out.f;
   const gr_als_params *p = gr_als_model_params(m);
   fprintf(f, "{\n  \"backend\": \"%s\",\n  \"threads\": %d,\n", gr_context_backend_name(ctx),
           common->threads);
-  fprintf(f, "  \"n_users\": %d,\n  \"n_items\": %d,\n  \"nnz\": %lld,\n", gr_als_model_n_users(m),
-          gr_als_model_n_items(m), (long long)(train ? gr_interactions_count(train) : 0));
+  fprintf(f, "  \"n_users\": %d,\n  \"n_items\": %d,\n  \"nnz\": %lld,\n  \"events\": %lld,\n",
+          gr_als_model_n_users(m), gr_als_model_n_items(m), nnz,
+          (long long)(train ? gr_interactions_count(train) : 0));
   fprintf(f,
           "  \"params\": {\"factors\": %d, \"regularization\": %g, \"alpha\": %g, "
           "\"confidence_offset\": %g, \"iterations\": %d, \"solver\": \"%s\", \"cg_steps\": %d, "
