@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "host/interactions.h"
 #include "test_util.h"
 
 static gr_interactions *read_ok(const char *text, const gr_csv_options *o) {
@@ -147,6 +148,24 @@ static void test_zero_weights_skipped(void) {
   gr_interactions_free(x);
 }
 
+/* More distinct ids than 32-bit indices can hold is a clear error; the
+ * check is exercised with a lowered capacity instead of 2^31 real ids. */
+static void test_id_capacity(void) {
+  gr_interactions *x = NULL;
+  CHECK_OK(gr_interactions_create(&x, 0));
+  if (!x) return;
+  x->users.max_ids = 3;
+  int32_t idx = -1;
+  CHECK_OK(gr_id_map_intern(&x->users, "a", 1, &idx));
+  CHECK_OK(gr_id_map_intern(&x->users, "b", 1, &idx));
+  CHECK_OK(gr_id_map_intern(&x->users, "c", 1, &idx));
+  CHECK_OK(gr_id_map_intern(&x->users, "a", 1, &idx)); /* known ids still resolve */
+  CHECK(idx == 0);
+  CHECK(gr_id_map_intern(&x->users, "d", 1, &idx) == GR_ERR_INVALID_ARG);
+  CHECK(contains_text(gr_last_error(), "more than 3 distinct ids"));
+  gr_interactions_free(x);
+}
+
 int main(void) {
   test_basic();
   test_dialects();
@@ -154,5 +173,6 @@ int main(void) {
   test_bad_input();
   test_zero_weights_skipped();
   test_utf8_and_long_lines();
+  test_id_capacity();
   return gr_test_finish();
 }

@@ -8,8 +8,6 @@
 
 #include "../common/error.h"
 
-#define GR_ID_MAX 2147483646
-
 uint64_t gr_hash_bytes(const char *p, size_t len) {
   uint64_t h = 0x243f6a8885a308d3ULL ^ (len * 0x9e3779b97f4a7c15ULL);
   while (len >= 8) {
@@ -28,7 +26,10 @@ uint64_t gr_hash_bytes(const char *p, size_t len) {
   return h ^ (h >> 32);
 }
 
-void gr_id_map_init(gr_id_map *m) { memset(m, 0, sizeof *m); }
+void gr_id_map_init(gr_id_map *m) {
+  memset(m, 0, sizeof *m);
+  m->max_ids = GR_ID_MAX;
+}
 
 void gr_id_map_free(gr_id_map *m) {
   if (!m) return;
@@ -101,8 +102,12 @@ gr_status gr_id_map_intern_hashed(gr_id_map *m, const char *id, size_t len, uint
   }
   if (memchr(id, '\0', len)) return gr_fail(GR_ERR_PARSE, "an id contains a NUL byte");
   if (len > UINT32_MAX) return gr_fail(GR_ERR_PARSE, "an id is longer than 4 GiB");
-  if (m->count >= GR_ID_MAX)
-    return gr_fail(GR_ERR_INVALID_ARG, "more than %d distinct ids", GR_ID_MAX);
+  const int32_t max_ids = m->max_ids > 0 ? m->max_ids : GR_ID_MAX;
+  if (m->count >= max_ids)
+    return gr_fail(GR_ERR_INVALID_ARG,
+                   "more than %d distinct ids: gpurec indexes users and items with 32-bit "
+                   "integers",
+                   max_ids);
   if (m->chars_len + len + 1 > m->chars_cap) {
     size_t cap = m->chars_cap ? m->chars_cap * 2 : 1 << 16;
     while (cap < m->chars_len + len + 1)

@@ -17,7 +17,11 @@ typedef struct gr_id_map {
   int32_t offsets_cap;
   struct gr_id_slot *slots; /* open-addressing table */
   size_t n_slots;           /* power of two */
+  int32_t max_ids;          /* capacity: GR_ID_MAX unless a test lowers it */
 } gr_id_map;
+
+/* Dense indices are int32 everywhere (CSR columns, kernels, model files). */
+#define GR_ID_MAX 2147483646
 
 /* One table slot: the hash, the id's first 8 bytes and its length, so that
  * most probes and every short id resolve without touching the arena. */
