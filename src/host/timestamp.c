@@ -25,7 +25,10 @@ int gr_parse_timestamp(const char *p, size_t len, int64_t *out) {
   if (len >= 10 && p[4] == '-' && p[7] == '-') {
     int y, mo, d, h = 0, mi = 0, s = 0;
     if (!digits(p, 4, &y) || !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d)) return 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31) return 0;
+    static const int days_in[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in[mo - 1]) return 0;
+    const int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap) return 0;
     if (len > 10) {
       if (len < 19 || (p[10] != ' ' && p[10] != 'T') || p[13] != ':' || p[16] != ':') return 0;
       if (!digits(p + 11, 2, &h) || !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &s)) return 0;
