@@ -1,11 +1,13 @@
-/* libFuzzer target: the typed table reader (market tables). The first byte
- * picks forced kinds, so overrides are explored too. An accepted table must
- * be consistent: ids unique and present, levels in range, numbers finite or
- * NaN-as-missing, missing counts matching. */
+/* libFuzzer target: the typed table reader (market tables) and the feature
+ * encoder behind it. The first byte picks forced kinds, so overrides are
+ * explored too. An accepted table must be consistent (ids present, levels in
+ * range, numbers finite or NaN-as-missing, missing counts matching), and its
+ * encoding, when one can be fitted, must be finite everywhere. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "host/encoder.h"
 #include "host/table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,6 +36,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       }
       if (col->kind != GR_COL_SKIP && col->kind != GR_COL_ID && missing != col->n_missing) abort();
     }
+    gr_encoder *e = NULL;
+    gr_encoder_options eo;
+    gr_encoder_options_default(&eo);
+    eo.max_levels = 1 + (data[0] >> 4);
+    if (gr_encoder_fit(&e, t, &eo) == GR_OK) {
+      float *x = malloc(sizeof(float) * (size_t)t->n_rows * (size_t)e->n_features + 1);
+      if (x && gr_encoder_transform(e, t, x) == GR_OK) {
+        for (size_t i = 0; i < (size_t)t->n_rows * (size_t)e->n_features; i++)
+          if (!isfinite(x[i])) abort();
+      } else if (x) {
+        abort(); /* the table it was fitted on must transform */
+      }
+      free(x);
+    }
+    gr_encoder_free(e);
   }
   gr_table_free(t);
   return 0;
