@@ -66,6 +66,9 @@ int main(void) {
   }
   CHECK_NEAR(s / 6, 0, 1e-5);
   CHECK_NEAR(s2 / 6, 1, 1e-4);
+  /* booleans stay 0/1, a gap is 0 with its flag */
+  CHECK(X[0 * 10 + flag] == 1 && X[1 * 10 + flag] == 0 && X[3 * 10 + flag] == 0);
+  CHECK(X[3 * 10 + flag + 1] == 1);
   /* dates are years before the latest date: 2010-01-01 is ~10 years, the largest */
   CHECK(X[5 * 10 + dt] > X[1 * 10 + dt] && X[1 * 10 + dt] > X[0 * 10 + dt]);
   /* one-hot: a, b kept (most frequent first), c is other, the gap is missing */

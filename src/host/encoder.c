@@ -62,6 +62,10 @@ static gr_status fit_numeric(gr_encoder *e, gr_enc_column *ec, const gr_column *
     return GR_OK;
   }
   ec->scale = var > 0 ? sqrt(var) : 1.0;
+  if (col->kind == GR_COL_BOOL) { /* booleans stay 0/1 */
+    ec->mean = 0;
+    ec->scale = 1;
+  }
   ec->action = GR_ENC_NUMERIC;
   ec->width = 1 + ec->indicator;
   return GR_OK;

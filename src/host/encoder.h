@@ -23,7 +23,7 @@ typedef struct gr_enc_column {
   gr_enc_action action;
   double missing_rate;
   double fill;        /* the value that replaces a missing one (median; 0 for booleans) */
-  double mean, scale; /* standardization after filling: (x - mean) / scale */
+  double mean, scale; /* after filling: (x - mean) / scale; 0 and 1 for booleans */
   int indicator;      /* 1: an extra 0/1 feature marks missing values */
   gr_id_map levels;   /* ONE_HOT: the kept levels, most frequent first */
   int other;          /* ONE_HOT: 1 when some levels fall into an "other" feature */
