@@ -8,5 +8,6 @@ int gr_cmd_als(int argc, char **argv);
 int gr_cmd_demo(int argc, char **argv);
 int gr_cmd_stats(int argc, char **argv);
 int gr_cmd_describe(int argc, char **argv);
+int gr_cmd_kmeans(int argc, char **argv);
 
 #endif

@@ -18,7 +18,8 @@ static void usage(FILE *f) {
           "  als recommend        top-k items per user, seen items excluded\n"
           "  als similar          top-k similar items\n"
           "  als eval             precision, recall, MAP, NDCG, hit rate at k, ROC AUC\n"
-          "  describe             column kinds and features of a table (market CSV)\n\n"
+          "  describe             column kinds and features of a table (market CSV)\n"
+          "  kmeans               KMeans on the numeric columns of a CSV\n\n"
           "Every command has --help. Compute commands take --device auto|cpu|cuda and "
           "--threads N.\n",
           GPUREC_VERSION_MAJOR, GPUREC_VERSION_MINOR, GPUREC_VERSION_PATCH);
@@ -44,6 +45,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "demo") == 0) return gr_cmd_demo(argc - 2, argv + 2);
   if (strcmp(cmd, "stats") == 0) return gr_cmd_stats(argc - 2, argv + 2);
   if (strcmp(cmd, "describe") == 0) return gr_cmd_describe(argc - 2, argv + 2);
+  if (strcmp(cmd, "kmeans") == 0) return gr_cmd_kmeans(argc - 2, argv + 2);
   fprintf(stderr, "gpurec: unknown command '%s'\n\n", cmd);
   usage(stderr);
   return GR_EXIT_USAGE;

@@ -1,0 +1,35 @@
+/* KMeans as scikit-learn defines it: k-means++ seeding, Lloyd iterations
+ * until the centers move less than tol (relative to the data's mean
+ * per-feature variance) or max_iter, n_init restarts keeping the lowest
+ * inertia (sum of squared distances to the nearest center). */
+#ifndef GR_HOST_KMEANS_H
+#define GR_HOST_KMEANS_H
+
+#include <stdint.h>
+
+#include "gpurec.h"
+
+typedef struct gr_kmeans_params {
+  int k;         /* clusters */
+  int max_iter;  /* default 300 */
+  double tol;    /* default 1e-4 */
+  int n_init;    /* restarts, default 1 */
+  uint64_t seed; /* default 42 */
+} gr_kmeans_params;
+
+typedef struct gr_kmeans_result {
+  int k, d;
+  float *centroids; /* (k, d) */
+  int32_t *labels;  /* (n) */
+  double inertia;
+  int iterations; /* of the kept run */
+} gr_kmeans_result;
+
+void gr_kmeans_params_default(gr_kmeans_params *p);
+/* X (n, d) row-major, finite. The result's arrays are owned by the caller
+ * (gr_kmeans_result_free). Runs on the CPU twin for now. */
+gr_status gr_kmeans_fit(gr_context *ctx, const float *X, int64_t n, int d,
+                        const gr_kmeans_params *p, gr_kmeans_result *out);
+void gr_kmeans_result_free(gr_kmeans_result *r);
+
+#endif

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# gpurec kmeans on a small CSV: two obvious groups, labels and centroids out,
+# clear errors for non-numeric or incomplete columns.
+source "$(dirname "$0")/lib.bash"
+G="$GPUREC"
+D="$WORK"
+printf 'id,x,y,flag\na,0,0,True\nb,0.1,0,True\nc,10,10,False\nd,10.2,9.9,False\ne,0,0.2,True\n' > "$D/km.csv"
+expect_ok "kmeans" "$G" kmeans --input "$D/km.csv" --k 2 --labels "$D/labels.csv" --centroids "$D/c.csv" --device cpu
+check "inertia printed" "grep -q '^inertia 0.058' '$WORK/out'"
+check "groups" "[ \$(grep -E '^(a|b|e),' '$D/labels.csv' | cut -d, -f2 | sort -u | wc -l) -eq 1 ] && [ \$(grep -E '^(c|d),' '$D/labels.csv' | cut -d, -f2 | sort -u | wc -l) -eq 1 ] && [ \$(grep -E '^a,' '$D/labels.csv' | cut -d, -f2) != \$(grep -E '^c,' '$D/labels.csv' | cut -d, -f2) ]"
+check "centroids" "head -1 '$D/c.csv' | grep -q '^cluster,x,y,flag$' && [ \$(wc -l < '$D/c.csv') -eq 3 ]"
+printf 'id,x,city\na,1,Rio\nb,2,Natal\n' > "$D/cat.csv"
+expect_fail "category" "column 'city' is not numeric" "$G" kmeans --input "$D/cat.csv" --k 1 --device cpu
+expect_ok "skip it" "$G" kmeans --input "$D/cat.csv" --k 1 --kinds city=skip --device cpu
+printf 'id,x\na,1\nb,\n' > "$D/gap.csv"
+expect_fail "missing" "has 1 missing values" "$G" kmeans --input "$D/gap.csv" --k 1 --device cpu
+expect_fail "k > n" "cannot make 9 clusters" "$G" kmeans --input "$D/km.csv" --k 9 --device cpu
+finish
