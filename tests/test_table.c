@@ -27,14 +27,10 @@ static void test_inference(void) {
     const char *name;
     gr_col_kind kind;
     int64_t missing;
-  } want[] = {{"", GR_COL_SKIP, 0},
-              {"id", GR_COL_ID, 0},
-              {"fl_matriz", GR_COL_BOOL, 0},
-              {"de_faixa", GR_COL_CATEGORY, 0},
-              {"vl_total", GR_COL_NUMBER, 1},
-              {"dt_situacao", GR_COL_DATE, 1},
-              {"qt_mixed", GR_COL_CATEGORY, 0},
-              {"empty", GR_COL_BOOL, 3}};
+  } want[] = {{"Unnamed: 0", GR_COL_SKIP, 0},   {"id", GR_COL_ID, 0},
+              {"fl_matriz", GR_COL_BOOL, 0},    {"de_faixa", GR_COL_CATEGORY, 0},
+              {"vl_total", GR_COL_NUMBER, 1},   {"dt_situacao", GR_COL_DATE, 1},
+              {"qt_mixed", GR_COL_CATEGORY, 0}, {"empty", GR_COL_BOOL, 3}};
   for (int c = 0; c < 8; c++) {
     CHECK_MSG(strcmp(t->cols[c].name, want[c].name) == 0, "column %d is '%s'", c, t->cols[c].name);
     CHECK_MSG(t->cols[c].kind == want[c].kind, "column %s: %s", want[c].name,
@@ -86,6 +82,14 @@ static void test_overrides_and_errors(void) {
   CHECK(gr_table_read_csv(&t, write_temp_str("id,x\n"), NULL) == GR_ERR_PARSE);
   CHECK(gr_table_read_csv(&t, write_temp_str(""), NULL) == GR_ERR_PARSE);
   CHECK(gr_table_read_csv(&t, write_temp_str("id,x,x\n1,2,3\n"), NULL) == GR_ERR_PARSE);
+  /* unnamed columns past the first are named, not confused (found by fuzzing) */
+  CHECK_OK(gr_table_read_csv(&t, write_temp_str(",id,,x\n0,a,5,1\n1,b,6,2\n"), NULL));
+  if (t) {
+    CHECK(strcmp(t->cols[2].name, "Unnamed: 2") == 0 && t->cols[2].kind == GR_COL_NUMBER);
+    CHECK(t->cols[0].kind == GR_COL_SKIP && gr_table_find(t, "Unnamed: 2") == 2);
+    gr_table_free(t);
+    t = NULL;
+  }
   /* impossible dates make a column a category, and fail a forced date */
   o.kinds = "d=date";
   CHECK(gr_table_read_csv(&t, write_temp_str("id,d\n1,2020-02-29\n2,2019-02-29\n"), &o) ==

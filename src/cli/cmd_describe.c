@@ -78,9 +78,8 @@ int gr_cmd_describe(int argc, char **argv) {
   for (int c = 0; c < t->n_cols; c++) {
     const gr_enc_column *ec = &e->cols[c];
     dropped += ec->action == GR_ENC_DROP_MISSING || ec->action == GR_ENC_DROP_CONSTANT;
-    printf("%-40.40s %-9s %7.1f%% %7d  %s\n", t->cols[c].name[0] ? t->cols[c].name : "(unnamed)",
-           gr_col_kind_name(t->cols[c].kind), 100 * ec->missing_rate, t->cols[c].levels.count,
-           action_text(ec, buf, sizeof buf));
+    printf("%-40.40s %-9s %7.1f%% %7d  %s\n", t->cols[c].name, gr_col_kind_name(t->cols[c].kind),
+           100 * ec->missing_rate, t->cols[c].levels.count, action_text(ec, buf, sizeof buf));
   }
   printf("%d features from %d columns; %d columns dropped\n", e->n_features, t->n_cols, dropped);
   gr_encoder_free(e);

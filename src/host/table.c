@@ -116,14 +116,20 @@ static gr_status read_header(gr_csv *c, gr_table *t, const gr_table_options *o) 
   for (int f = 0; f < t->n_cols; f++) {
     gr_column *col = &t->cols[f];
     gr_id_map_init(&col->levels);
-    col->name = malloc(c->fields[f].len + 1);
+    const gr_field *h = &c->fields[f];
+    /* unnamed columns are called as pandas calls them, so names stay unique */
+    col->name = malloc(h->len + 24);
     if (!col->name) return gr_fail(GR_ERR_NOMEM, "cannot allocate a column name");
-    memcpy(col->name, c->fields[f].p, c->fields[f].len);
-    col->name[c->fields[f].len] = '\0';
+    if (h->len == 0) {
+      snprintf(col->name, 24, "Unnamed: %d", f);
+    } else {
+      memcpy(col->name, h->p, h->len);
+      col->name[h->len] = '\0';
+    }
     for (int g = 0; g < f; g++)
-      if (strcmp(t->cols[g].name, col->name) == 0 && col->name[0])
-        return gr_csv_error(c, c->fields[f].col, "duplicate column name '%s'", col->name);
-    if (f == 0 && col->name[0] == '\0') {
+      if (strcmp(t->cols[g].name, col->name) == 0)
+        return gr_csv_error(c, h->col, "duplicate column name '%s'", col->name);
+    if (f == 0 && h->len == 0) {
       col->kind = GR_COL_SKIP;
     } else if (strcmp(col->name, o->id_name) == 0) {
       col->kind = GR_COL_ID;
@@ -231,7 +237,7 @@ static gr_status read_table(gr_table **out, gr_csv *src, const gr_table_options 
   if (st == GR_OK) st = apply_overrides(t, o->kinds, forced);
   for (int f = 0; st == GR_OK && f < t->n_cols; f++) {
     gr_column *col = &t->cols[f];
-    const int index_col = f == 0 && col->name[0] == '\0';
+    const int index_col = f == 0 && strcmp(col->name, "Unnamed: 0") == 0;
     if (!forced[f] && !index_col && f != t->id_col) col->kind = kind_from(can[f]);
     if (col->kind == GR_COL_ID || col->kind == GR_COL_CATEGORY) {
       col->level = malloc(sizeof(int32_t) * (size_t)t->n_rows);
