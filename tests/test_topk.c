@@ -110,8 +110,10 @@ static void check_planner_invariance(void) {
   gr_rng rng;
   gr_rng_seed(&rng, 5);
   float *Q = malloc(sizeof(float) * n_q * k), *Y = malloc(sizeof(float) * n_items * k);
-  for (int i = 0; i < n_q * k; i++) Q[i] = (float)gr_rng_normal(&rng);
-  for (int i = 0; i < n_items * k; i++) Y[i] = (float)gr_rng_normal(&rng);
+  for (int i = 0; i < n_q * k; i++)
+    Q[i] = (float)gr_rng_normal(&rng);
+  for (int i = 0; i < n_items * k; i++)
+    Y[i] = (float)gr_rng_normal(&rng);
   int32_t ref_idx[37 * 9], idx[37 * 9];
   float ref_sc[37 * 9], sc[37 * 9];
   be->mem_limit = 0;
