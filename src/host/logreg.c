@@ -1,0 +1,159 @@
+/* Newton's method with a backtracking line search on the (strictly convex)
+ * objective; the Hessian [X 1]^T D [X 1] + diag(1, .., 1, 0) is solved by
+ * Cholesky (LAPACK dposv). Accumulation is in double, row by row in a fixed
+ * order, so the result does not depend on threads. */
+#include "logreg.h"
+
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/error.h"
+
+void gr_logreg_params_default(gr_logreg_params *p) {
+  p->C = 1.0;
+  p->max_iter = 100;
+  p->tol = 1e-8;
+  p->balanced = 0;
+}
+
+void gr_logreg_model_free(gr_logreg_model *m) {
+  free(m->w);
+  m->w = NULL;
+}
+
+/* log(1 + exp(-t)) without overflow */
+static double log1pexp_neg(double t) { return t > 0 ? log1p(exp(-t)) : -t + log1p(exp(t)); }
+
+static double sigmoid(double t) {
+  if (t >= 0) return 1.0 / (1.0 + exp(-t));
+  const double e = exp(t);
+  return e / (1.0 + e);
+}
+
+/* theta = (w, b): objective value */
+static double objective(const double *theta, const float *X, const double *sy, const double *sw,
+                        int64_t n, int d, double C) {
+  double f = 0;
+  for (int j = 0; j < d; j++)
+    f += 0.5 * theta[j] * theta[j];
+  for (int64_t i = 0; i < n; i++) {
+    double z = theta[d];
+    for (int j = 0; j < d; j++)
+      z += theta[j] * X[(size_t)i * d + j];
+    f += C * sw[i] * log1pexp_neg(sy[i] * z);
+  }
+  return f;
+}
+
+gr_status gr_logreg_fit(const float *X, const uint8_t *y, int64_t n, int d,
+                        const gr_logreg_params *params, gr_logreg_model *out) {
+  gr_logreg_params p;
+  if (params) {
+    p = *params;
+  } else {
+    gr_logreg_params_default(&p);
+  }
+  if (!(p.C > 0) || p.max_iter < 1 || d < 1 || n < 1)
+    return gr_fail(GR_ERR_INVALID_ARG, "logreg: C > 0, max_iter >= 1, and a non-empty X");
+  int64_t n_pos = 0;
+  for (int64_t i = 0; i < n; i++)
+    n_pos += y[i] != 0;
+  if (n_pos == 0 || n_pos == n)
+    return gr_fail(GR_ERR_INVALID_ARG,
+                   "logreg: the labels hold one class only (%lld of %lld positive)",
+                   (long long)n_pos, (long long)n);
+  const int D = d + 1; /* weights and intercept */
+  double *theta = calloc((size_t)D, sizeof(double)), *g = malloc(sizeof(double) * D);
+  double *H = malloc(sizeof(double) * (size_t)D * D), *step = malloc(sizeof(double) * D);
+  double *trial = malloc(sizeof(double) * D), *sy = malloc(sizeof(double) * (size_t)n);
+  double *sw = malloc(sizeof(double) * (size_t)n);
+  gr_status st = theta && g && H && step && trial && sy && sw
+                     ? GR_OK
+                     : gr_fail(GR_ERR_NOMEM, "cannot allocate the logistic regression");
+  for (int64_t i = 0; st == GR_OK && i < n; i++) {
+    sy[i] = y[i] ? 1.0 : -1.0;
+    sw[i] = !p.balanced ? 1.0 : (double)n / (2.0 * (double)(y[i] ? n_pos : n - n_pos));
+  }
+  int it = 0;
+  double gmax = INFINITY;
+  for (; st == GR_OK && it < p.max_iter; it++) {
+    /* gradient and Hessian at theta */
+    for (int j = 0; j < D; j++)
+      g[j] = j < d ? theta[j] : 0.0;
+    memset(H, 0, sizeof(double) * (size_t)D * D);
+    for (int j = 0; j < d; j++)
+      H[(size_t)j * D + j] = 1.0;
+    for (int64_t i = 0; i < n; i++) {
+      const float *x = X + (size_t)i * d;
+      double z = theta[d];
+      for (int j = 0; j < d; j++)
+        z += theta[j] * x[j];
+      const double s = sigmoid(z), yi = sy[i] > 0 ? 1.0 : 0.0;
+      const double r = p.C * sw[i] * (s - yi), h = p.C * sw[i] * s * (1 - s);
+      for (int a = 0; a < D; a++) {
+        const double xa = a < d ? x[a] : 1.0;
+        g[a] += r * xa;
+        const double hx = h * xa;
+        for (int c = a; c < D; c++)
+          H[(size_t)a * D + c] += hx * (c < d ? x[c] : 1.0);
+      }
+    }
+    gmax = 0;
+    for (int j = 0; j < D; j++)
+      gmax = fmax(gmax, fabs(g[j]));
+    if (gmax <= p.tol) break;
+    /* Newton direction: H step = g (H upper triangle, row-major = column-major lower) */
+    memcpy(step, g, sizeof(double) * D);
+    const int info = LAPACKE_dposv(LAPACK_COL_MAJOR, 'L', D, 1, H, D, step, D);
+    if (info != 0) {
+      st = gr_fail(GR_ERR_NUMERIC, "logreg: the Hessian is not positive definite (info %d)", info);
+      break;
+    }
+    /* backtracking: halve until the objective decreases enough (Armijo) */
+    const double f0 = objective(theta, X, sy, sw, n, d, p.C);
+    double slope = 0;
+    for (int j = 0; j < D; j++)
+      slope += g[j] * step[j];
+    /* near the optimum the decrease is below the objective's rounding: the
+     * full Newton step is then right, and the search would only stall */
+    const int full_step = slope < 1e-10 * (1.0 + fabs(f0));
+    double t = 1.0;
+    for (int tries = 0; tries < 50; tries++, t *= 0.5) {
+      for (int j = 0; j < D; j++)
+        trial[j] = theta[j] - t * step[j];
+      if (full_step || objective(trial, X, sy, sw, n, d, p.C) <= f0 - 1e-4 * t * slope) break;
+    }
+    memcpy(theta, trial, sizeof(double) * D);
+  }
+  if (st == GR_OK) {
+    out->d = d;
+    out->w = malloc(sizeof(double) * (size_t)d);
+    if (!out->w) {
+      st = gr_fail(GR_ERR_NOMEM, "cannot allocate coefficients");
+    } else {
+      memcpy(out->w, theta, sizeof(double) * (size_t)d);
+      out->b = theta[d];
+      out->iterations = it;
+      out->grad_norm = gmax;
+    }
+  }
+  free(theta);
+  free(g);
+  free(H);
+  free(step);
+  free(trial);
+  free(sy);
+  free(sw);
+  return st;
+}
+
+void gr_logreg_predict(const gr_logreg_model *m, const float *X, int64_t n, float *prob) {
+  for (int64_t i = 0; i < n; i++) {
+    double z = m->b;
+    for (int j = 0; j < m->d; j++)
+      z += m->w[j] * X[(size_t)i * m->d + j];
+    prob[i] = (float)sigmoid(z);
+  }
+}
