@@ -159,7 +159,7 @@ static gr_status flush_block(row_block *b, gr_interactions *x) {
 }
 
 static gr_status read_row(gr_csv *c, gr_interactions *x, row_block *block, const columns *cols,
-                          const event_table *events, int64_t *skipped_zero) {
+                          const event_table *events) {
   if (c->n_fields != cols->n_expected)
     return gr_csv_error(c, c->fields[c->n_fields - 1].col, "expected %d fields, found %d",
                         cols->n_expected, c->n_fields);
@@ -204,10 +204,7 @@ static gr_status read_row(gr_csv *c, gr_interactions *x, row_block *block, const
                           "found '%.*s'",
                           (int)(ft->len > 40 ? 40 : ft->len), ft->p);
   }
-  if (w == 0) {
-    (*skipped_zero)++;
-    return GR_OK;
-  }
+  if (w == 0) return GR_OK; /* no information: skipped, as the README says */
   /* weights are stored as float: a tiny positive one must not become 0 */
   if ((float)w < FLT_MIN) {
     const gr_field *fw = &c->fields[cols->weight >= 0 ? cols->weight : cols->event];
@@ -242,7 +239,6 @@ static gr_status read_interactions(gr_interactions **out, gr_csv *opened, const 
   row_block *block = NULL;
   gr_status st;
   int done = 0;
-  int64_t skipped_zero = 0;
   GR_CHECK_GOTO(st, gr_csv_next(&c, &done), fail);
   if (done) {
     st = gr_fail(GR_ERR_PARSE, "%s: the file is empty (expected user,item[,weight] rows)", path);
@@ -290,11 +286,11 @@ static gr_status read_interactions(gr_interactions **out, gr_csv *opened, const 
     goto fail;
   }
   block->n = 0;
-  if (!header) GR_CHECK_GOTO(st, read_row(&c, x, block, &cols, ev, &skipped_zero), fail);
+  if (!header) GR_CHECK_GOTO(st, read_row(&c, x, block, &cols, ev), fail);
   for (;;) {
     GR_CHECK_GOTO(st, gr_csv_next(&c, &done), fail);
     if (done) break;
-    GR_CHECK_GOTO(st, read_row(&c, x, block, &cols, ev, &skipped_zero), fail);
+    GR_CHECK_GOTO(st, read_row(&c, x, block, &cols, ev), fail);
   }
   GR_CHECK_GOTO(st, flush_block(block, x), fail);
   if (x->n == 0) {

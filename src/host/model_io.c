@@ -65,8 +65,10 @@ static uint64_t ck_final(const checksum *c) {
   return t.h;
 }
 
+static const checksum k_checksum_start = {0x6a09e667f3bcc908ULL, {0}, 0};
+
 uint64_t gr_model_checksum(const void *data, size_t len) {
-  checksum c = {0x6a09e667f3bcc908ULL, {0}, 0};
+  checksum c = k_checksum_start;
   ck_update(&c, data, len);
   return ck_final(&c);
 }
@@ -90,7 +92,7 @@ static void put_ids(writer *w, const gr_id_map *ids) {
 gr_status gr_als_model_save(const gr_als_model *m, const char *path) {
   gr_output_file out;
   GR_TRY(gr_output_open(&out, path));
-  writer w = {out.f, {0x6a09e667f3bcc908ULL, {0}, 0}};
+  writer w = {out.f, k_checksum_start};
   const uint32_t head[3] = {GR_MODEL_VERSION, GR_MODEL_ENDIAN, GR_MODEL_KIND_ALS};
   put(&w, GR_MODEL_MAGIC, 8);
   put(&w, head, sizeof head);
