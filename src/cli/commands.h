@@ -9,5 +9,7 @@ int gr_cmd_demo(int argc, char **argv);
 int gr_cmd_stats(int argc, char **argv);
 int gr_cmd_describe(int argc, char **argv);
 int gr_cmd_kmeans(int argc, char **argv);
+int gr_cmd_leads(int argc, char **argv);
+int gr_cmd_logreg(int argc, char **argv);
 
 #endif

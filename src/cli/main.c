@@ -19,7 +19,11 @@ static void usage(FILE *f) {
           "  als similar          top-k similar items\n"
           "  als eval             precision, recall, MAP, NDCG, hit rate at k, ROC AUC\n"
           "  describe             column kinds and features of a table (market CSV)\n"
-          "  kmeans               KMeans on the numeric columns of a CSV\n\n"
+          "  kmeans               KMeans on the numeric columns of a CSV\n"
+          "  logreg               L2 logistic regression on the numeric columns of a CSV\n"
+          "  leads fit            fit the leads model on a market and a client portfolio\n"
+          "  leads score          rank a market's companies with a fitted leads model\n"
+          "  leads eval           lead quality on a holdout of the portfolio (MAP, AUC)\n\n"
           "Every command has --help. Compute commands take --device auto|cpu|cuda and "
           "--threads N.\n",
           GPUREC_VERSION_MAJOR, GPUREC_VERSION_MINOR, GPUREC_VERSION_PATCH);
@@ -46,6 +50,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "stats") == 0) return gr_cmd_stats(argc - 2, argv + 2);
   if (strcmp(cmd, "describe") == 0) return gr_cmd_describe(argc - 2, argv + 2);
   if (strcmp(cmd, "kmeans") == 0) return gr_cmd_kmeans(argc - 2, argv + 2);
+  if (strcmp(cmd, "leads") == 0) return gr_cmd_leads(argc - 2, argv + 2);
+  if (strcmp(cmd, "logreg") == 0) return gr_cmd_logreg(argc - 2, argv + 2);
   fprintf(stderr, "gpurec: unknown command '%s'\n\n", cmd);
   usage(stderr);
   return GR_EXIT_USAGE;

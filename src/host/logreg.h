@@ -33,4 +33,15 @@ gr_status gr_logreg_fit(const float *X, const uint8_t *y, int64_t n, int d,
 void gr_logreg_predict(const gr_logreg_model *m, const float *X, int64_t n, float *prob);
 void gr_logreg_model_free(gr_logreg_model *m);
 
+/* Fits m independent models in one batched pass on the context's backend
+ * (the per-cluster models of the leads engine): model g on rows
+ * seg[g]..seg[g+1) of X (n = seg[m] rows, d features) with labels y (0/1)
+ * and optional sample weights sw (NULL = 1), multiplied by the balanced
+ * class weights of group g when p->balanced. Same objective as
+ * gr_logreg_fit; every group must hold both classes. out: m models, each
+ * released with gr_logreg_model_free. */
+gr_status gr_logreg_fit_groups(gr_context *ctx, const float *X, const uint8_t *y, const float *sw,
+                               const int64_t *seg, int m, int d, const gr_logreg_params *p,
+                               gr_logreg_model *out);
+
 #endif

@@ -1,0 +1,495 @@
+/* gpurec leads fit|score|eval: the leads engine from the command line.
+ * fit reads a market and a portfolio and writes a model (and, with
+ * --leads, the ranked leads at once); score applies a saved model to a
+ * market; eval measures lead quality on a seeded holdout of the portfolio. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "args.h"
+#include "commands.h"
+#include "common/clock.h"
+#include "common/error.h"
+#include "data_args.h"
+#include "host/leads.h"
+#include "host/output_file.h"
+
+typedef struct leads_args {
+  const char *market, *portfolio, *model, *leads, *scores, *columns, *json, *holdout_out;
+  const char *balance;
+  int top;
+  float C, test_fraction, max_missing, kmeans_tol;
+  uint64_t eval_seed;
+  gr_table_options table;
+  gr_leads_params p;
+  gr_common_args common;
+} leads_args;
+
+static void leads_args_default(leads_args *a) {
+  memset(a, 0, sizeof *a);
+  gr_leads_params_default(&a->p);
+  gr_table_options_default(&a->table);
+  gr_common_args_default(&a->common);
+  a->balance = "smote";
+  a->top = 100;
+  a->C = (float)a->p.logreg.C;
+  a->test_fraction = 0.2f;
+  a->eval_seed = 42;
+  a->max_missing = (float)a->p.encoder.max_missing;
+  a->kmeans_tol = (float)a->p.kmeans.tol;
+}
+
+/* The options every subcommand shares (the market and how to read it). */
+static int add_table_opts(gr_opt *o, int n, leads_args *a) {
+  o[n++] =
+      (gr_opt){"--market", OPT_STR, &a->market, "market CSV: one company per row, an id column"};
+  o[n++] = (gr_opt){"--id-col", OPT_STR, &a->table.id_name, "name of the id column (default id)"};
+  o[n++] = (gr_opt){"--kinds", OPT_STR, &a->table.kinds, "forced column kinds, e.g. cep=category"};
+  return n;
+}
+
+static int add_fit_opts(gr_opt *o, int n, leads_args *a) {
+  o[n++] = (gr_opt){"--portfolio", OPT_STR, &a->portfolio, "CSV with an id column: the clients"};
+  o[n++] = (gr_opt){"--k", OPT_INT, &a->p.kmeans.k, "KMeans clusters (one model each)"};
+  o[n++] = (gr_opt){"--n-init", OPT_INT, &a->p.kmeans.n_init, "KMeans restarts"};
+  o[n++] =
+      (gr_opt){"--kmeans-max-iter", OPT_INT, &a->p.kmeans.max_iter, "Lloyd iterations at most"};
+  o[n++] = (gr_opt){"--kmeans-tol", OPT_FLOAT, &a->kmeans_tol, "KMeans tolerance"};
+  o[n++] = (gr_opt){"--seed", OPT_U64, &a->p.kmeans.seed, "seed of KMeans and SMOTE"};
+  o[n++] = (gr_opt){"--balance", OPT_STR, &a->balance, "smote, weight or none"};
+  o[n++] = (gr_opt){"--smote-k", OPT_INT, &a->p.smote_k, "SMOTE nearest neighbours"};
+  o[n++] = (gr_opt){"--C", OPT_FLOAT, &a->C, "inverse L2 strength, as scikit-learn's C"};
+  o[n++] = (gr_opt){"--max-iter", OPT_INT, &a->p.logreg.max_iter, "Newton steps at most"};
+  o[n++] = (gr_opt){"--max-missing", OPT_FLOAT, &a->max_missing, "drop columns missing more"};
+  o[n++] = (gr_opt){"--max-levels", OPT_INT, &a->p.encoder.max_levels, "one-hot levels per column"};
+  return n;
+}
+
+static int add_output_opts(gr_opt *o, int n, leads_args *a) {
+  o[n++] = (gr_opt){"--leads", OPT_STR, &a->leads, "output: rank,id,score,cluster[,columns] CSV"};
+  o[n++] = (gr_opt){"--top", OPT_INT, &a->top, "number of leads (1..1024)"};
+  o[n++] = (gr_opt){"--columns", OPT_STR, &a->columns, "market columns to add to the leads, a,b,c"};
+  o[n++] = (gr_opt){"--scores", OPT_STR, &a->scores, "output: id,score,cluster of every company"};
+  return n;
+}
+
+/* Validates and copies the option values that need converting. */
+static int finish_params(leads_args *a, const char *cmd) {
+  if (gr_balance_parse(a->balance, &a->p.balance) != 0) {
+    fprintf(stderr, "gpurec %s: --balance expects smote, weight or none, got '%s'\n", cmd,
+            a->balance);
+    return GR_EXIT_USAGE;
+  }
+  a->p.logreg.C = a->C;
+  a->p.encoder.max_missing = a->max_missing;
+  a->p.kmeans.tol = a->kmeans_tol;
+  a->p.seed = a->p.kmeans.seed;
+  if (!a->market) {
+    fprintf(stderr, "gpurec %s: --market FILE is required\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  if (a->top < 1 || a->top > 1024) {
+    fprintf(stderr, "gpurec %s: --top must be in 1..1024 (use --scores for every company)\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  return GR_EXIT_OK;
+}
+
+static gr_status read_table(const char *path, const gr_table_options *o, const char *what,
+                            int verbose, gr_table **out) {
+  const double t0 = gr_now_seconds();
+  GR_TRY(gr_table_read_csv(out, path, o));
+  const double s = gr_now_seconds() - t0;
+  struct stat sb;
+  const double mb = stat(path, &sb) == 0 ? (double)sb.st_size / 1e6 : 0;
+  if (verbose)
+    fprintf(stderr, "leads: read %s %s: %lld rows, %d columns (%.2f s, %.0f MB/s)\n", what, path,
+            (long long)(*out)->n_rows, (*out)->n_cols, s, s > 0 ? mb / s : 0);
+  return GR_OK;
+}
+
+/* client[r] for the portfolio's ids; ids absent from the market are reported. */
+static gr_status read_clients(const leads_args *a, const gr_table *market, int verbose,
+                              uint8_t **client) {
+  gr_table_options po;
+  gr_table_options_default(&po);
+  po.id_name = a->table.id_name;
+  po.kinds = NULL;
+  gr_table *pt = NULL;
+  GR_TRY(read_table(a->portfolio, &po, "portfolio", verbose, &pt));
+  *client = malloc((size_t)(market->n_rows ? market->n_rows : 1));
+  int64_t found = 0, missing = 0;
+  char some[512];
+  gr_status st = *client ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate client flags");
+  if (st == GR_OK)
+    st = gr_leads_mark_clients(market, pt, *client, &found, &missing, some, sizeof some);
+  if (st == GR_OK && missing)
+    fprintf(stderr, "leads: %lld of %lld portfolio ids are not in the market (e.g. %s)\n",
+            (long long)missing, (long long)pt->n_rows, some);
+  if (st == GR_OK && found == 0)
+    st = gr_fail(GR_ERR_INVALID_ARG, "%s: none of its %lld ids is in the market %s", a->portfolio,
+                 (long long)pt->n_rows, a->market);
+  gr_table_free(pt);
+  return st;
+}
+
+/* ---- outputs -------------------------------------------------------------- */
+
+static void write_cell(FILE *f, const gr_column *col, int64_t r) {
+  char buf[64];
+  switch (col->kind) {
+  case GR_COL_BOOL:
+    if (!isnan(col->num[r])) fputs(col->num[r] != 0 ? "True" : "False", f);
+    return;
+  case GR_COL_NUMBER:
+    if (!isnan(col->num[r])) fprintf(f, "%.15g", col->num[r]);
+    return;
+  case GR_COL_DATE: {
+    if (isnan(col->num[r])) return;
+    /* civil date from days since 1970 (Hinnant's algorithm) */
+    const int64_t z = (int64_t)col->num[r] + 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const int64_t doe = z - era * 146097;
+    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int64_t mp = (5 * doy + 2) / 153;
+    const int64_t day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+    snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld", (long long)(yoe + era * 400 + (month <= 2)),
+             (long long)month, (long long)day);
+    fputs(buf, f);
+    return;
+  }
+  case GR_COL_ID:
+  case GR_COL_CATEGORY:
+    if (col->level[r] >= 0) gr_write_csv_field(f, gr_id_map_get(&col->levels, col->level[r]));
+    return;
+  case GR_COL_SKIP: return;
+  }
+}
+
+/* Column indices of a comma-separated list of names. */
+static gr_status parse_columns(const gr_table *t, const char *list, int **cols, int *n) {
+  *n = 0;
+  *cols = NULL;
+  if (!list || !*list) return GR_OK;
+  *cols = malloc(sizeof(int) * (strlen(list) + 1));
+  if (!*cols) return gr_fail(GR_ERR_NOMEM, "cannot allocate columns");
+  const char *p = list;
+  while (*p) {
+    const char *e = strchr(p, ',');
+    const size_t len = e ? (size_t)(e - p) : strlen(p);
+    char name[512];
+    snprintf(name, sizeof name, "%.*s", (int)(len < 511 ? len : 511), p);
+    const int c = gr_table_find(t, name);
+    if (c < 0) return gr_fail(GR_ERR_INVALID_ARG, "--columns: the market has no column '%s'", name);
+    (*cols)[(*n)++] = c;
+    p += len + (e ? 1 : 0);
+  }
+  return GR_OK;
+}
+
+static gr_status write_leads(const leads_args *a, gr_context *ctx, const gr_table *market,
+                             const float *prob, const int32_t *cluster, const uint8_t *skip) {
+  const gr_column *id = &market->cols[market->id_col];
+  if (a->scores) {
+    gr_output_file out;
+    GR_TRY(gr_output_open(&out, a->scores));
+    fputs("id,score,cluster\n", out.f);
+    for (int64_t r = 0; r < market->n_rows; r++) {
+      gr_write_csv_field(out.f, gr_id_map_get(&id->levels, id->level[r]));
+      fprintf(out.f, ",%.7g,%d\n", (double)prob[r], cluster[r]);
+    }
+    GR_TRY(gr_output_commit(&out));
+  }
+  if (!a->leads) return GR_OK;
+  int *cols = NULL, n_cols = 0;
+  int32_t *rows = malloc(sizeof(int32_t) * (size_t)a->top);
+  float *scores = malloc(sizeof(float) * (size_t)a->top);
+  gr_status st = rows && scores ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate the leads");
+  if (st == GR_OK) st = parse_columns(market, a->columns, &cols, &n_cols);
+  if (st == GR_OK) st = gr_leads_rank(ctx, prob, market->n_rows, skip, a->top, rows, scores);
+  gr_output_file out;
+  if (st == GR_OK) st = gr_output_open(&out, a->leads);
+  if (st == GR_OK) {
+    fputs("rank,id,score,cluster", out.f);
+    for (int j = 0; j < n_cols; j++) {
+      fputc(',', out.f);
+      gr_write_csv_field(out.f, market->cols[cols[j]].name);
+    }
+    fputc('\n', out.f);
+    for (int i = 0; i < a->top && rows[i] >= 0; i++) {
+      fprintf(out.f, "%d,", i + 1);
+      gr_write_csv_field(out.f, gr_id_map_get(&id->levels, id->level[rows[i]]));
+      fprintf(out.f, ",%.7g,%d", (double)scores[i], cluster[rows[i]]);
+      for (int j = 0; j < n_cols; j++) {
+        fputc(',', out.f);
+        write_cell(out.f, &market->cols[cols[j]], rows[i]);
+      }
+      fputc('\n', out.f);
+    }
+    st = gr_output_commit(&out);
+  }
+  free(cols);
+  free(rows);
+  free(scores);
+  return st;
+}
+
+/* Scores the (encoded) market with m and writes the requested outputs. */
+static gr_status score_and_write(const leads_args *a, gr_context *ctx, const gr_leads_model *m,
+                                 const gr_table *market, const float *X, const int32_t *cluster_in,
+                                 const uint8_t *skip) {
+  const int64_t n = market->n_rows;
+  float *prob = malloc(sizeof(float) * (size_t)(n ? n : 1));
+  int32_t *cluster = malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
+  gr_status st = prob && cluster ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate the scores");
+  const double t0 = gr_now_seconds();
+  if (st == GR_OK) st = gr_leads_score(ctx, m, X, n, cluster_in, prob, cluster);
+  if (st == GR_OK && !a->common.quiet)
+    fprintf(stderr, "leads: scored %lld companies (%.2f s)\n", (long long)n, gr_now_seconds() - t0);
+  if (st == GR_OK) st = write_leads(a, ctx, market, prob, cluster, skip);
+  free(prob);
+  free(cluster);
+  return st;
+}
+
+/* ---- subcommands ------------------------------------------------------------ */
+
+static int leads_fit(int argc, char **argv) {
+  const char *cmd = "leads fit";
+  leads_args a;
+  leads_args_default(&a);
+  gr_opt opts[40];
+  int n = add_table_opts(opts, 0, &a);
+  n = add_fit_opts(opts, n, &a);
+  n = add_output_opts(opts, n, &a);
+  opts[n++] = (gr_opt){"--model", OPT_STR, &a.model, "output: the fitted model"};
+  n = gr_common_args_add(opts, n, &a.common);
+  int rc = gr_args_parse(argc, argv, cmd,
+                         "Fits the leads model: encodes the market, clusters it with KMeans and "
+                         "fits one\nlogistic regression per cluster on the portfolio's clients "
+                         "against the rest.",
+                         opts, n);
+  if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
+  if ((rc = finish_params(&a, cmd)) != GR_EXIT_OK) return rc;
+  if (!a.portfolio || (!a.model && !a.leads && !a.scores)) {
+    fprintf(stderr,
+            "gpurec %s: --portfolio and at least one of --model, --leads, --scores are "
+            "required\n",
+            cmd);
+    return GR_EXIT_USAGE;
+  }
+  gr_context *ctx = gr_common_context(&a.common, cmd);
+  if (!ctx) return GR_EXIT_FAIL;
+  const int verbose = !a.common.quiet;
+  gr_table *market = NULL;
+  uint8_t *client = NULL;
+  gr_leads_model *m = NULL;
+  float *X = NULL;
+  int32_t *cluster = NULL;
+  const double t0 = gr_now_seconds();
+  gr_status st = read_table(a.market, &a.table, "market", verbose, &market);
+  if (st == GR_OK) st = read_clients(&a, market, verbose, &client);
+  if (st == GR_OK) st = gr_leads_fit(ctx, market, client, &a.p, &m, &X, &cluster, NULL);
+  if (st == GR_OK && a.model) st = gr_leads_model_save(m, a.model);
+  if (st == GR_OK) st = score_and_write(&a, ctx, m, market, X, cluster, client);
+  if (st == GR_OK && verbose) fprintf(stderr, "leads: done in %.2f s\n", gr_now_seconds() - t0);
+  rc = st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
+  free(X);
+  free(cluster);
+  free(client);
+  gr_leads_model_free(m);
+  gr_table_free(market);
+  gr_context_free(ctx);
+  return rc;
+}
+
+static int leads_score(int argc, char **argv) {
+  const char *cmd = "leads score";
+  leads_args a;
+  leads_args_default(&a);
+  gr_opt opts[24];
+  int n = add_table_opts(opts, 0, &a);
+  n = add_output_opts(opts, n, &a);
+  opts[n++] = (gr_opt){"--model", OPT_STR, &a.model, "a model written by gpurec leads fit"};
+  opts[n++] = (gr_opt){"--portfolio", OPT_STR, &a.portfolio,
+                       "clients to leave out (default: the model's portfolio)"};
+  n = gr_common_args_add(opts, n, &a.common);
+  int rc = gr_args_parse(argc, argv, cmd,
+                         "Scores every company of a market with a fitted leads model and writes "
+                         "the top leads\n(the portfolio's clients left out).",
+                         opts, n);
+  if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
+  if ((rc = finish_params(&a, cmd)) != GR_EXIT_OK) return rc;
+  if (!a.model || (!a.leads && !a.scores)) {
+    fprintf(stderr, "gpurec %s: --model and one of --leads, --scores are required\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  gr_context *ctx = gr_common_context(&a.common, cmd);
+  if (!ctx) return GR_EXIT_FAIL;
+  const int verbose = !a.common.quiet;
+  gr_table *market = NULL;
+  gr_leads_model *m = NULL;
+  uint8_t *skip = NULL;
+  float *X = NULL;
+  gr_status st = gr_leads_model_load(&m, a.model);
+  if (st == GR_OK) st = read_table(a.market, &a.table, "market", verbose, &market);
+  if (st == GR_OK && market->id_col < 0)
+    st = gr_fail(GR_ERR_INVALID_ARG, "%s has no id column", a.market);
+  if (st == GR_OK && a.portfolio) st = read_clients(&a, market, verbose, &skip);
+  if (st == GR_OK && !a.portfolio) {
+    skip = calloc((size_t)market->n_rows + 1, 1);
+    if (!skip) st = gr_fail(GR_ERR_NOMEM, "cannot allocate client flags");
+    const gr_column *id = &market->cols[market->id_col];
+    for (int64_t r = 0; st == GR_OK && r < market->n_rows; r++) {
+      const char *s = gr_id_map_get(&id->levels, id->level[r]);
+      skip[r] = gr_id_map_find(&m->clients, s, strlen(s)) >= 0;
+    }
+  }
+  if (st == GR_OK) {
+    X = malloc(sizeof(float) * (size_t)market->n_rows * (size_t)m->d + 1);
+    st = X ? gr_encoder_transform(m->enc, market, X)
+           : gr_fail(GR_ERR_NOMEM, "cannot allocate the encoded market");
+  }
+  if (st == GR_OK) st = score_and_write(&a, ctx, m, market, X, NULL, skip);
+  rc = st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
+  free(X);
+  free(skip);
+  gr_leads_model_free(m);
+  gr_table_free(market);
+  gr_context_free(ctx);
+  return rc;
+}
+
+static void print_eval(FILE *f, const gr_leads_eval *e) {
+  fprintf(f, "held out %lld of %lld clients; ranked among the market without the other %lld\n",
+          (long long)e->n_test, (long long)(e->n_test + e->n_train), (long long)e->n_train);
+  fprintf(f, "%-10s %10s %10s %10s\n", "cut", "MAP", "precision", "recall");
+  for (int c = 0; c < GR_LEADS_N_CUTS; c++)
+    fprintf(f, "@%-9d %10.4f %10.4f %10.4f\n", gr_leads_cuts[c], e->map[c], e->precision[c],
+            e->recall[c]);
+  fprintf(f, "ROC AUC    %10.4f\n", e->auc);
+  fprintf(f, "in-sample (the %lld training clients ranked among the market):\n",
+          (long long)e->n_train);
+  for (int c = 0; c < GR_LEADS_N_CUTS; c++)
+    fprintf(f, "@%-9d %10.4f %10.4f %10.4f\n", gr_leads_cuts[c], e->in_map[c], e->in_precision[c],
+            e->in_recall[c]);
+  fprintf(f, "ROC AUC    %10.4f\n", e->in_auc);
+}
+
+static void json_cuts(FILE *f, const char *name, const double *v) {
+  fprintf(f, "\"%s\": {", name);
+  for (int c = 0; c < GR_LEADS_N_CUTS; c++)
+    fprintf(f, "%s\"%d\": %.6f", c ? ", " : "", gr_leads_cuts[c], v[c]);
+  fputs("}", f);
+}
+
+static gr_status write_json(const leads_args *a, const gr_leads_eval *e, double read_s,
+                            double total_s, const char *backend) {
+  gr_output_file out;
+  GR_TRY(gr_output_open(&out, a->json));
+  FILE *f = out.f;
+  fprintf(f, "{\n  \"backend\": \"%s\", \"k\": %d, \"balance\": \"%s\", \"C\": %g,\n", backend,
+          a->p.kmeans.k, gr_balance_name(a->p.balance), a->p.logreg.C);
+  fprintf(f, "  \"n_train\": %lld, \"n_test\": %lld,\n  ", (long long)e->n_train,
+          (long long)e->n_test);
+  json_cuts(f, "map", e->map);
+  fputs(",\n  ", f);
+  json_cuts(f, "precision", e->precision);
+  fputs(",\n  ", f);
+  json_cuts(f, "recall", e->recall);
+  fprintf(f, ",\n  \"auc\": %.6f,\n  \"in_sample\": {", e->auc);
+  json_cuts(f, "map", e->in_map);
+  fputs(", ", f);
+  json_cuts(f, "precision", e->in_precision);
+  fputs(", ", f);
+  json_cuts(f, "recall", e->in_recall);
+  fprintf(f, ", \"auc\": %.6f},\n", e->in_auc);
+  fprintf(f,
+          "  \"seconds\": {\"read\": %.4f, \"encode\": %.4f, \"kmeans\": %.4f, \"balance\": %.4f, "
+          "\"logreg\": %.4f, \"score\": %.4f, \"rank\": %.4f, \"total\": %.4f}\n}\n",
+          read_s, e->tm.encode, e->tm.kmeans, e->tm.balance, e->tm.logreg, e->tm.score, e->tm.rank,
+          total_s);
+  return gr_output_commit(&out);
+}
+
+static gr_status write_holdout(const char *path, const gr_table *market, const uint8_t *test) {
+  gr_output_file out;
+  GR_TRY(gr_output_open(&out, path));
+  const gr_column *id = &market->cols[market->id_col];
+  fputs("id\n", out.f);
+  for (int64_t r = 0; r < market->n_rows; r++)
+    if (test[r]) {
+      gr_write_csv_field(out.f, gr_id_map_get(&id->levels, id->level[r]));
+      fputc('\n', out.f);
+    }
+  return gr_output_commit(&out);
+}
+
+static int leads_eval(int argc, char **argv) {
+  const char *cmd = "leads eval";
+  leads_args a;
+  leads_args_default(&a);
+  gr_opt opts[40];
+  int n = add_table_opts(opts, 0, &a);
+  n = add_fit_opts(opts, n, &a);
+  opts[n++] = (gr_opt){"--test-fraction", OPT_FLOAT, &a.test_fraction, "share of clients held out"};
+  opts[n++] = (gr_opt){"--eval-seed", OPT_U64, &a.eval_seed, "seed of the holdout"};
+  opts[n++] = (gr_opt){"--json", OPT_STR, &a.json, "output: the metrics and stage timings as JSON"};
+  opts[n++] = (gr_opt){"--holdout-out", OPT_STR, &a.holdout_out, "output: the held-out ids"};
+  n = gr_common_args_add(opts, n, &a.common);
+  int rc = gr_args_parse(argc, argv, cmd,
+                         "Holds out a seeded share of the portfolio, fits on the rest and "
+                         "measures how high\nthe held-out clients rank: MAP, precision and "
+                         "recall at 5, 10, 25, 50 and ROC AUC.",
+                         opts, n);
+  if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
+  if ((rc = finish_params(&a, cmd)) != GR_EXIT_OK) return rc;
+  if (!a.portfolio) {
+    fprintf(stderr, "gpurec %s: --portfolio FILE is required\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  gr_context *ctx = gr_common_context(&a.common, cmd);
+  if (!ctx) return GR_EXIT_FAIL;
+  const int verbose = !a.common.quiet;
+  gr_table *market = NULL;
+  uint8_t *client = NULL, *test = NULL;
+  gr_leads_eval e;
+  const double t0 = gr_now_seconds();
+  gr_status st = read_table(a.market, &a.table, "market", verbose, &market);
+  const double read_s = gr_now_seconds() - t0;
+  if (st == GR_OK) st = read_clients(&a, market, verbose, &client);
+  if (st == GR_OK && !(test = malloc((size_t)market->n_rows)))
+    st = gr_fail(GR_ERR_NOMEM, "cannot allocate the holdout");
+  if (st == GR_OK)
+    st = gr_leads_evaluate(ctx, market, client, &a.p, a.test_fraction, a.eval_seed, &e, test);
+  const double total_s = gr_now_seconds() - t0;
+  if (st == GR_OK) print_eval(stdout, &e);
+  if (st == GR_OK && a.json) st = write_json(&a, &e, read_s, total_s, gr_context_backend_name(ctx));
+  if (st == GR_OK && a.holdout_out) st = write_holdout(a.holdout_out, market, test);
+  if (st == GR_OK && verbose) fprintf(stderr, "leads: done in %.2f s\n", total_s);
+  rc = st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
+  free(client);
+  free(test);
+  gr_table_free(market);
+  gr_context_free(ctx);
+  return rc;
+}
+
+int gr_cmd_leads(int argc, char **argv) {
+  if (argc >= 1 && strcmp(argv[0], "fit") == 0) return leads_fit(argc - 1, argv + 1);
+  if (argc >= 1 && strcmp(argv[0], "score") == 0) return leads_score(argc - 1, argv + 1);
+  if (argc >= 1 && strcmp(argv[0], "eval") == 0) return leads_eval(argc - 1, argv + 1);
+  if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+    printf("usage: gpurec leads fit|score|eval [options]\n\n"
+           "  fit    fit the model on a market and a client portfolio (and write leads)\n"
+           "  score  rank a market with a saved model\n"
+           "  eval   MAP, precision, recall at 5/10/25/50 and ROC AUC on a holdout\n\n"
+           "Each has --help.\n");
+    return GR_EXIT_OK;
+  }
+  fprintf(stderr, "gpurec leads: expected fit, score or eval (see gpurec leads --help)\n");
+  return GR_EXIT_USAGE;
+}

@@ -1,0 +1,117 @@
+/* The leads engine: given a market table of companies and the ids of a
+ * client portfolio, rank the rest of the market by how likely each company
+ * is to become a client. The pipeline follows the notebook it replaces:
+ * encode the table (encoder.h), cluster it with KMeans (kmeans.h), fit one
+ * L2 logistic regression per cluster on clients vs the rest (balanced by
+ * SMOTE or class weights), score every company with its cluster's model,
+ * and rank with the shared top-k. A cluster with too few clients (or too
+ * few others) scores with a global model fitted on the whole market. */
+#ifndef GR_HOST_LEADS_H
+#define GR_HOST_LEADS_H
+
+#include <stdint.h>
+
+#include "encoder.h"
+#include "gpurec.h"
+#include "id_map.h"
+#include "kmeans.h"
+#include "logreg.h"
+#include "table.h"
+
+typedef enum gr_balance {
+  GR_BALANCE_SMOTE = 0,  /* synthetic clients until both classes are equal */
+  GR_BALANCE_WEIGHT = 1, /* class_weight="balanced" */
+  GR_BALANCE_NONE = 2,
+} gr_balance;
+
+/* @return 0 and *out for "smote", "weight" or "none"; -1 otherwise. */
+int gr_balance_parse(const char *s, gr_balance *out);
+const char *gr_balance_name(gr_balance b);
+
+typedef struct gr_leads_params {
+  gr_encoder_options encoder;
+  gr_kmeans_params kmeans; /* default k = 8, n_init = 1 */
+  gr_balance balance;      /* default SMOTE */
+  int smote_k;             /* SMOTE neighbours, default 5 */
+  gr_logreg_params logreg; /* default C = 1 */
+  uint64_t seed;           /* SMOTE's samples; default 42 */
+} gr_leads_params;
+
+void gr_leads_params_default(gr_leads_params *p);
+
+/* Seconds spent per stage (filled by fit and score). */
+typedef struct gr_leads_timings {
+  double encode, kmeans, balance, logreg, score, rank;
+} gr_leads_timings;
+
+typedef struct gr_leads_model {
+  gr_leads_params params;
+  gr_encoder *enc;
+  int k, d;                /* clusters, features */
+  float *centroids;        /* (k, d) */
+  gr_logreg_model *models; /* (k + 1): per cluster, then the global one (w NULL if unused) */
+  int32_t *model_of;       /* (k): the model cluster c scores with: c, or k for the global one */
+  int64_t *cluster_rows;   /* (k) market rows per cluster when fitted */
+  int64_t *cluster_clients;
+  gr_id_map clients; /* the portfolio ids the model was fitted with */
+} gr_leads_model;
+
+void gr_leads_model_free(gr_leads_model *m);
+
+/* Fits on a market table whose rows with client[r] = 1 are the portfolio.
+ * X_out (optional) receives the encoded market (n, d), cluster_out (optional)
+ * each row's cluster: both malloc'ed, owned by the caller, for scoring the
+ * same table without encoding it again. */
+gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *client,
+                       const gr_leads_params *p, gr_leads_model **out, float **X_out,
+                       int32_t **cluster_out, gr_leads_timings *tm);
+
+/* Probabilities (n) and clusters (n) of the encoded rows X (n, d); when
+ * `cluster` is given it is used, else each row's nearest centroid. */
+gr_status gr_leads_score(gr_context *ctx, const gr_leads_model *m, const float *X, int64_t n,
+                         const int32_t *cluster_in, float *prob, int32_t *cluster_out);
+
+/* The top `n_top` rows by prob (ties: lower row first), skipping rows with
+ * skip[r] = 1 (skip may be NULL), through the backend's top-k. Missing
+ * slots get -1. n_top <= 1024. */
+gr_status gr_leads_rank(gr_context *ctx, const float *prob, int64_t n, const uint8_t *skip,
+                        int n_top, int32_t *out_rows, float *out_scores);
+
+/* Marks client[r] for the market rows whose id is in `ids`; *n_found and
+ * *n_missing count the distinct ids found and absent (missing_ids, when not
+ * NULL, receives up to 5 of the absent ones, comma separated). */
+gr_status gr_leads_mark_clients(const gr_table *market, const gr_table *portfolio, uint8_t *client,
+                                int64_t *n_found, int64_t *n_missing, char *missing_ids,
+                                size_t cap);
+
+/* ---- evaluation ------------------------------------------------------------ */
+
+#define GR_LEADS_N_CUTS 4
+extern const int gr_leads_cuts[GR_LEADS_N_CUTS]; /* 5, 10, 25, 50 */
+
+typedef struct gr_leads_eval {
+  int64_t n_train, n_test; /* clients fitted on and held out */
+  double map[GR_LEADS_N_CUTS], precision[GR_LEADS_N_CUTS], recall[GR_LEADS_N_CUTS];
+  double auc; /* held-out clients against every non-client market row */
+  /* In-sample, as the original notebook reported: the clients the model was
+   * fitted on, ranked among the whole market. */
+  double in_map[GR_LEADS_N_CUTS], in_precision[GR_LEADS_N_CUTS], in_recall[GR_LEADS_N_CUTS];
+  double in_auc;
+  gr_leads_timings tm;
+} gr_leads_eval;
+
+/* Holds out test_fraction of the clients (seeded), fits on the rest, and
+ * ranks the market without the training clients. test_out (optional, n)
+ * receives 1 for the held-out rows. */
+gr_status gr_leads_evaluate(gr_context *ctx, const gr_table *market, const uint8_t *client,
+                            const gr_leads_params *p, double test_fraction, uint64_t seed,
+                            gr_leads_eval *out, uint8_t *test_out);
+
+/* ---- model file ------------------------------------------------------------ */
+
+gr_status gr_leads_model_save(const gr_leads_model *m, const char *path);
+gr_status gr_leads_model_load(gr_leads_model **out, const char *path);
+gr_status gr_leads_model_load_mem(gr_leads_model **out, const char *name, const void *data,
+                                  size_t len);
+
+#endif

@@ -1,0 +1,278 @@
+/* Fitting the leads model: encode -> KMeans -> per-cluster training sets
+ * (the cluster's rows plus, with SMOTE, synthetic clients up to the number
+ * of non-clients) -> every logistic regression in one batched fit. The
+ * training sets are laid out back to back as groups of one matrix, so the
+ * backend fits all clusters (and the global fallback) in one pass. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/clock.h"
+#include "../common/error.h"
+#include "../common/rng.h"
+#include "context.h"
+#include "leads.h"
+#include "smote.h"
+
+void gr_leads_params_default(gr_leads_params *p) {
+  memset(p, 0, sizeof *p);
+  gr_encoder_options_default(&p->encoder);
+  gr_kmeans_params_default(&p->kmeans);
+  p->kmeans.k = 8;
+  p->balance = GR_BALANCE_SMOTE;
+  p->smote_k = 5;
+  gr_logreg_params_default(&p->logreg);
+  p->logreg.tol = 1e-6;
+  p->seed = 42;
+}
+
+int gr_balance_parse(const char *s, gr_balance *out) {
+  static const char *names[] = {"smote", "weight", "none"};
+  for (int i = 0; i < 3; i++)
+    if (strcmp(s, names[i]) == 0) {
+      *out = (gr_balance)i;
+      return 0;
+    }
+  return -1;
+}
+
+const char *gr_balance_name(gr_balance b) {
+  return b == GR_BALANCE_SMOTE ? "smote" : b == GR_BALANCE_WEIGHT ? "weight" : "none";
+}
+
+void gr_leads_model_free(gr_leads_model *m) {
+  if (!m) return;
+  gr_encoder_free(m->enc);
+  free(m->centroids);
+  if (m->models)
+    for (int c = 0; c <= m->k; c++)
+      gr_logreg_model_free(&m->models[c]);
+  free(m->models);
+  free(m->model_of);
+  free(m->cluster_rows);
+  free(m->cluster_clients);
+  gr_id_map_free(&m->clients);
+  free(m);
+}
+
+/* One training group: the market rows it draws on (a cluster, or all rows
+ * for the global model) and how many synthetic clients SMOTE adds. */
+typedef struct group {
+  int cluster; /* -1 = every row (the global model) */
+  int64_t rows, clients, synthetic;
+} group;
+
+static int in_group(const group *g, const int32_t *cluster, int64_t r) {
+  return g->cluster < 0 || cluster[r] == g->cluster;
+}
+
+/* Writes group g's rows of X and its synthetic clients to Xt/yt. */
+static gr_status fill_group(const group *g, int gi, const float *X, const uint8_t *client,
+                            const int32_t *cluster, int64_t n, int d, const gr_leads_params *p,
+                            int n_threads, float *Xt, uint8_t *yt) {
+  int64_t at = 0;
+  for (int64_t r = 0; r < n; r++) {
+    if (!in_group(g, cluster, r)) continue;
+    memcpy(Xt + (size_t)at * d, X + (size_t)r * d, sizeof(float) * (size_t)d);
+    yt[at++] = client[r];
+  }
+  if (g->synthetic == 0) return GR_OK;
+  float *P = malloc(sizeof(float) * (size_t)g->clients * d);
+  if (!P) return gr_fail(GR_ERR_NOMEM, "cannot allocate the clients of a cluster");
+  int64_t np = 0;
+  for (int64_t r = 0; r < n; r++)
+    if (client[r] && in_group(g, cluster, r))
+      memcpy(P + (size_t)np++ * d, X + (size_t)r * d, sizeof(float) * (size_t)d);
+  uint64_t s = p->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(gi + 1));
+  gr_status st = gr_smote(Xt + (size_t)at * d, NULL, NULL, P, np, d, p->smote_k, g->synthetic,
+                          gr_splitmix64(&s), n_threads);
+  free(P);
+  memset(yt + at, 1, (size_t)g->synthetic);
+  return st;
+}
+
+/* TEMPORARY until the batched solver lands: one reference fit per group. */
+static gr_status fit_groups_tmp(gr_context *ctx, const float *X, const uint8_t *y, const float *sw,
+                                const int64_t *seg, int m, int d, const gr_logreg_params *p,
+                                gr_logreg_model *out) {
+  (void)ctx;
+  (void)sw;
+  for (int g = 0; g < m; g++)
+    GR_TRY(gr_logreg_fit(X + (size_t)seg[g] * d, y + seg[g], seg[g + 1] - seg[g], d, p, &out[g]));
+  return GR_OK;
+}
+
+static gr_status check_params(const gr_leads_params *p) {
+  if (p->smote_k < 1) return gr_fail(GR_ERR_INVALID_ARG, "--smote-k must be at least 1");
+  if (p->balance != GR_BALANCE_SMOTE && p->balance != GR_BALANCE_WEIGHT &&
+      p->balance != GR_BALANCE_NONE)
+    return gr_fail(GR_ERR_INVALID_ARG, "unknown balance mode %d", (int)p->balance);
+  if (!(p->logreg.C > 0)) return gr_fail(GR_ERR_INVALID_ARG, "--C must be positive");
+  return GR_OK;
+}
+
+gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *client,
+                       const gr_leads_params *p, gr_leads_model **out, float **X_out,
+                       int32_t **cluster_out, gr_leads_timings *tm) {
+  GR_TRY(check_params(p));
+  if (market->id_col < 0) return gr_fail(GR_ERR_INVALID_ARG, "the market table has no id column");
+  const int64_t n = market->n_rows;
+  int64_t n_clients = 0;
+  for (int64_t r = 0; r < n; r++)
+    n_clients += client[r] != 0;
+  if (n_clients == 0)
+    return gr_fail(GR_ERR_INVALID_ARG, "no client of the portfolio is in the market");
+  if (n_clients == n)
+    return gr_fail(GR_ERR_INVALID_ARG, "every market company is a client: nothing to rank");
+  const int verbose = ctx->opts.verbose;
+  gr_leads_timings t = {0};
+  gr_leads_model *m = calloc(1, sizeof *m);
+  if (!m) return gr_fail(GR_ERR_NOMEM, "cannot allocate the leads model");
+  m->params = *p;
+  gr_id_map_init(&m->clients);
+  float *X = NULL, *Xt = NULL;
+  uint8_t *yt = NULL;
+  group *groups = NULL;
+  int64_t *seg = NULL;
+  gr_logreg_model *fitted = NULL;
+  gr_kmeans_result km = {0};
+  int n_groups = 0;
+
+  double t0 = gr_now_seconds();
+  gr_status st = gr_encoder_fit(&m->enc, market, &p->encoder);
+  if (st != GR_OK) goto done;
+  const int d = m->enc->n_features;
+  m->d = d;
+  X = malloc(sizeof(float) * (size_t)n * (size_t)d);
+  if (!X) {
+    st = gr_fail(GR_ERR_NOMEM, "cannot allocate the encoded market (%lld x %d floats)",
+                 (long long)n, d);
+    goto done;
+  }
+  GR_CHECK_GOTO(st, gr_encoder_transform(m->enc, market, X), done);
+  t.encode = gr_now_seconds() - t0;
+  if (verbose)
+    fprintf(stderr, "leads: encoded %lld companies into %d features (%.2f s)\n", (long long)n, d,
+            t.encode);
+
+  t0 = gr_now_seconds();
+  GR_CHECK_GOTO(st, gr_kmeans_fit(ctx, X, n, d, &p->kmeans, &km), done);
+  t.kmeans = gr_now_seconds() - t0;
+  const int k = km.k;
+  m->k = k;
+  m->centroids = km.centroids;
+  km.centroids = NULL;
+  m->models = calloc((size_t)k + 1, sizeof *m->models);
+  m->model_of = malloc(sizeof(int32_t) * (size_t)k);
+  m->cluster_rows = calloc((size_t)k, sizeof(int64_t));
+  m->cluster_clients = calloc((size_t)k, sizeof(int64_t));
+  groups = malloc(sizeof *groups * ((size_t)k + 1));
+  seg = malloc(sizeof(int64_t) * ((size_t)k + 2));
+  if (!m->models || !m->model_of || !m->cluster_rows || !m->cluster_clients || !groups || !seg) {
+    st = gr_fail(GR_ERR_NOMEM, "cannot allocate the per-cluster models");
+    goto done;
+  }
+  for (int64_t r = 0; r < n; r++) {
+    m->cluster_rows[km.labels[r]]++;
+    m->cluster_clients[km.labels[r]] += client[r] != 0;
+  }
+  if (verbose)
+    fprintf(stderr, "leads: KMeans, %d clusters, inertia %.6g, %d iterations (%.2f s)\n", k,
+            km.inertia, km.iterations, t.kmeans);
+
+  /* SMOTE interpolates between two clients, so it needs two per cluster */
+  const int64_t min_clients = p->balance == GR_BALANCE_SMOTE ? 2 : 1;
+  int need_global = 0;
+  for (int c = 0; c < k; c++) {
+    const int64_t rows = m->cluster_rows[c], cl = m->cluster_clients[c];
+    if (cl >= min_clients && rows - cl >= 1) {
+      groups[n_groups++] = (group){c, rows, cl, 0};
+      m->model_of[c] = c;
+    } else {
+      m->model_of[c] = k;
+      need_global = 1;
+    }
+  }
+  if (need_global) groups[n_groups++] = (group){-1, n, n_clients, 0};
+  seg[0] = 0;
+  int64_t n_synthetic = 0;
+  for (int g = 0; g < n_groups; g++) {
+    const int64_t others = groups[g].rows - groups[g].clients;
+    if (p->balance == GR_BALANCE_SMOTE && groups[g].clients >= 2 && others > groups[g].clients)
+      groups[g].synthetic = others - groups[g].clients;
+    n_synthetic += groups[g].synthetic;
+    seg[g + 1] = seg[g] + groups[g].rows + groups[g].synthetic;
+  }
+  t0 = gr_now_seconds();
+  Xt = malloc(sizeof(float) * (size_t)seg[n_groups] * (size_t)d);
+  yt = malloc((size_t)seg[n_groups]);
+  fitted = calloc((size_t)n_groups, sizeof *fitted);
+  if (!Xt || !yt || !fitted) {
+    st = gr_fail(GR_ERR_NOMEM, "cannot allocate the training sets (%lld x %d floats)",
+                 (long long)seg[n_groups], d);
+    goto done;
+  }
+  for (int g = 0; g < n_groups && st == GR_OK; g++)
+    st = fill_group(&groups[g], g, X, client, km.labels, n, d, p, ctx->be->n_threads,
+                    Xt + (size_t)seg[g] * d, yt + seg[g]);
+  if (st != GR_OK) goto done;
+  t.balance = gr_now_seconds() - t0;
+  if (verbose)
+    fprintf(stderr, "leads: %d training sets, %lld rows (%lld synthetic by %s) (%.2f s)\n",
+            n_groups, (long long)seg[n_groups], (long long)n_synthetic, gr_balance_name(p->balance),
+            t.balance);
+
+  t0 = gr_now_seconds();
+  gr_logreg_params lp = p->logreg;
+  lp.balanced = p->balance == GR_BALANCE_WEIGHT;
+  GR_CHECK_GOTO(st, fit_groups_tmp(ctx, Xt, yt, NULL, seg, n_groups, d, &lp, fitted), done);
+  t.logreg = gr_now_seconds() - t0;
+  for (int g = 0; g < n_groups; g++) {
+    const int slot = groups[g].cluster < 0 ? k : groups[g].cluster;
+    m->models[slot] = fitted[g];
+    fitted[g].w = NULL;
+  }
+  if (verbose)
+    fprintf(stderr, "leads: %d logistic regressions%s (%.2f s)\n", n_groups,
+            need_global ? ", one of them global" : "", t.logreg);
+  for (int64_t r = 0; r < n && st == GR_OK; r++)
+    if (client[r]) {
+      const gr_column *id = &market->cols[market->id_col];
+      const char *s = gr_id_map_get(&id->levels, id->level[r]);
+      int32_t idx;
+      st = gr_id_map_intern(&m->clients, s, strlen(s), &idx);
+    }
+
+done:
+  free(Xt);
+  free(yt);
+  free(groups);
+  free(seg);
+  if (fitted)
+    for (int g = 0; g < n_groups; g++)
+      gr_logreg_model_free(&fitted[g]);
+  free(fitted);
+  if (st == GR_OK && cluster_out) {
+    *cluster_out = km.labels;
+    km.labels = NULL;
+  }
+  gr_kmeans_result_free(&km);
+  if (st == GR_OK && X_out) {
+    *X_out = X;
+    X = NULL;
+  }
+  free(X);
+  if (st != GR_OK) {
+    gr_leads_model_free(m);
+    return st;
+  }
+  if (tm) {
+    tm->encode = t.encode;
+    tm->kmeans = t.kmeans;
+    tm->balance = t.balance;
+    tm->logreg = t.logreg;
+  }
+  *out = m;
+  return GR_OK;
+}

@@ -1,0 +1,131 @@
+/* Scoring and ranking with a fitted leads model, and matching a portfolio's
+ * ids to market rows. Every row scores with its cluster's model (or the
+ * global one); the ranking is the backend's shared top-k over the scores
+ * as a one-column item matrix, with the portfolio as the excluded set. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/error.h"
+#include "context.h"
+#include "csr.h"
+#include "kernels/cpu/cpu_ops.h"
+#include "leads.h"
+#include "ranking.h"
+
+static double leads_sigmoid(double t) {
+  if (t >= 0) return 1.0 / (1.0 + exp(-t));
+  const double e = exp(t);
+  return e / (1.0 + e);
+}
+
+gr_status gr_leads_score(gr_context *ctx, const gr_leads_model *m, const float *X, int64_t n,
+                         const int32_t *cluster_in, float *prob, int32_t *cluster_out) {
+  const int d = m->d;
+  int32_t *cl = cluster_out;
+  if (cluster_in) {
+    for (int64_t r = 0; r < n; r++)
+      if (cluster_in[r] < 0 || cluster_in[r] >= m->k)
+        return gr_fail(GR_ERR_INVALID_ARG, "row %lld: cluster %d outside 0..%d", (long long)r,
+                       cluster_in[r], m->k - 1);
+    if (cl) memcpy(cl, cluster_in, sizeof(int32_t) * (size_t)n);
+  } else {
+    gr_backend *cpu = NULL;
+    int32_t *tmp = cl ? NULL : malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
+    if (!cl && !tmp) return gr_fail(GR_ERR_NOMEM, "cannot allocate cluster labels");
+    gr_status st = gr_backend_cpu_create(&cpu, ctx->be->n_threads);
+    if (st == GR_OK)
+      st = gr_cpu_kmeans_assign(cpu, cl ? cl : tmp, NULL, X, n, d, m->centroids, m->k);
+    if (cpu) cpu->ops->destroy(cpu);
+    if (st != GR_OK) {
+      free(tmp);
+      return st;
+    }
+    cluster_in = cl ? cl : tmp;
+    cl = tmp; /* freed below when it is ours */
+  }
+#pragma omp parallel for num_threads(ctx->be->n_threads) schedule(static, 1024)
+  for (int64_t r = 0; r < n; r++) {
+    const gr_logreg_model *lm = &m->models[m->model_of[cluster_in[r]]];
+    const float *x = X + (size_t)r * d;
+    double z = lm->b;
+    for (int j = 0; j < d; j++)
+      z += lm->w[j] * (double)x[j];
+    prob[r] = (float)leads_sigmoid(z);
+  }
+  if (cl != cluster_out) free(cl);
+  return GR_OK;
+}
+
+gr_status gr_leads_rank(gr_context *ctx, const float *prob, int64_t n, const uint8_t *skip,
+                        int n_top, int32_t *out_rows, float *out_scores) {
+  if (n_top < 1 || n_top > GR_TOPK_MAX)
+    return gr_fail(GR_ERR_INVALID_ARG, "the number of leads must be in 1..%d, got %d", GR_TOPK_MAX,
+                   n_top);
+  if (n > INT32_MAX) return gr_fail(GR_ERR_INVALID_ARG, "the market has more than 2^31 rows");
+  gr_csr excl = {0};
+  int64_t n_skip = 0;
+  if (skip)
+    for (int64_t r = 0; r < n; r++)
+      n_skip += skip[r] != 0;
+  if (n_skip) {
+    excl.n_rows = 1;
+    excl.n_cols = n;
+    excl.nnz = n_skip;
+    excl.indptr = malloc(sizeof(int64_t) * 2);
+    excl.indices = malloc(sizeof(int32_t) * (size_t)n_skip);
+    if (!excl.indptr || !excl.indices) {
+      gr_csr_free(&excl);
+      return gr_fail(GR_ERR_NOMEM, "cannot allocate the excluded rows");
+    }
+    excl.indptr[0] = 0;
+    excl.indptr[1] = n_skip;
+    int64_t at = 0;
+    for (int64_t r = 0; r < n; r++)
+      if (skip[r]) excl.indices[at++] = (int32_t)r;
+  }
+  /* scores as a one-column item matrix, ranked by a query of 1 */
+  const float one = 1.0f;
+  gr_status st = gr_rank_items(ctx, &one, 1, NULL, 1, prob, n, 1, n_skip ? &excl : NULL, NULL,
+                               n_top, out_rows, out_scores);
+  gr_csr_free(&excl);
+  return st;
+}
+
+gr_status gr_leads_mark_clients(const gr_table *market, const gr_table *portfolio, uint8_t *client,
+                                int64_t *n_found, int64_t *n_missing, char *missing_ids,
+                                size_t cap) {
+  if (market->id_col < 0) return gr_fail(GR_ERR_INVALID_ARG, "the market table has no id column");
+  if (portfolio->id_col < 0) return gr_fail(GR_ERR_INVALID_ARG, "the portfolio has no id column");
+  if (portfolio->n_rows == 0)
+    return gr_fail(GR_ERR_INVALID_ARG, "the portfolio is empty: it lists no client id");
+  const gr_column *mid = &market->cols[market->id_col];
+  const gr_column *pid = &portfolio->cols[portfolio->id_col];
+  /* market ids are unique, so each id level is one row */
+  int64_t *row_of = malloc(sizeof(int64_t) * ((size_t)mid->levels.count + 1));
+  if (!row_of) return gr_fail(GR_ERR_NOMEM, "cannot allocate the id index");
+  for (int64_t r = 0; r < market->n_rows; r++)
+    row_of[mid->level[r]] = r;
+  memset(client, 0, (size_t)market->n_rows);
+  *n_found = *n_missing = 0;
+  if (missing_ids && cap) missing_ids[0] = '\0';
+  int listed = 0;
+  for (int64_t r = 0; r < portfolio->n_rows; r++) {
+    const char *s = gr_id_map_get(&pid->levels, pid->level[r]);
+    const int32_t l = gr_id_map_find(&mid->levels, s, strlen(s));
+    if (l >= 0) {
+      client[row_of[l]] = 1;
+      (*n_found)++;
+      continue;
+    }
+    (*n_missing)++;
+    if (missing_ids && listed < 5) {
+      const size_t used = strlen(missing_ids);
+      snprintf(missing_ids + used, cap - used, "%s%s", listed ? ", " : "", s);
+      listed++;
+    }
+  }
+  free(row_of);
+  return GR_OK;
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# gpurec leads fit|score|eval and gpurec logreg on a small planted market:
+# outputs, a saved model that scores identically, and clear errors for bad
+# input (empty portfolio, ids not in the market, ragged rows, duplicate ids,
+# unknown booleans) with no output file left behind.
+source "$(dirname "$0")/lib.bash"
+G="$GPUREC"
+D="$WORK"
+# 400 companies; clients (every 10th) sit in region SP with a high score
+awk 'BEGIN { srand(3); print ",id,sg_uf,score,fl_email,dt_inicio";
+  for (r = 0; r < 400; r++) { c = (r % 10 == 0);
+    uf = c ? "SP" : (r % 3 ? "RJ" : "MG"); s = (c ? 5 : 0) + rand() * 4;
+    printf "%d,id%03d,%s,%.3f,%s,20%02d-01-15\n", r, r, uf, s, (r % 4 ? "True" : "False"), r % 20 }
+}' > "$D/market.csv"
+awk 'BEGIN { print ",id"; for (r = 0; r < 400; r += 10) printf "%d,id%03d\n", r / 10, r }' > "$D/pf.csv"
+
+expect_ok "fit" "$G" leads fit --market "$D/market.csv" --portfolio "$D/pf.csv" --k 2 \
+  --model "$D/m.gpurec" --leads "$D/leads.csv" --top 20 --columns sg_uf,fl_email,dt_inicio --device cpu
+check "leads header" "head -1 '$D/leads.csv' | grep -qx 'rank,id,score,cluster,sg_uf,fl_email,dt_inicio'"
+check "20 leads" "[ \$(wc -l < '$D/leads.csv') -eq 21 ]"
+check "no client among the leads" "! cut -d, -f2 '$D/leads.csv' | grep -qE 'id[0-9][0-9]0$'"
+check "progress on stderr" "grep -q 'logistic regressions' '$WORK/err'"
+expect_ok "score" "$G" leads score --market "$D/market.csv" --model "$D/m.gpurec" \
+  --leads "$D/leads2.csv" --top 20 --scores "$D/all.csv" --device cpu
+check "score = fit's leads" "diff <(cut -d, -f1-4 '$D/leads.csv') '$D/leads2.csv' >/dev/null"
+check "every company scored" "[ \$(wc -l < '$D/all.csv') -eq 401 ]"
+expect_ok "eval" "$G" leads eval --market "$D/market.csv" --portfolio "$D/pf.csv" --k 2 \
+  --json "$D/e.json" --holdout-out "$D/held.csv" --device cpu
+check "eval prints MAP and AUC" "grep -q '^@10' '$WORK/out' && grep -q 'ROC AUC' '$WORK/out' && grep -q 'in-sample' '$WORK/out'"
+check "planted clients found" "python3 -c \"import json,sys; e=json.load(open('$D/e.json')); sys.exit(0 if e['auc'] > 0.9 and e['map']['10'] > 0.5 else 1)\""
+check "holdout ids" "[ \$(wc -l < '$D/held.csv') -eq 9 ]"
+for b in weight none; do
+  expect_ok "balance $b" "$G" leads eval --market "$D/market.csv" --portfolio "$D/pf.csv" --k 2 --balance $b --device cpu
+done
+
+# bad input: a clear message, exit 1 (usage 2), and no output left behind
+printf ',id\n' > "$D/empty.csv"
+expect_fail "empty portfolio" "no rows" "$G" leads fit --market "$D/market.csv" --portfolio "$D/empty.csv" --model "$D/x.gpurec"
+printf ',id\n0,nope\n1,nada\n' > "$D/foreign.csv"
+expect_fail "ids not in the market" "none of its 2 ids is in the market" "$G" leads fit --market "$D/market.csv" --portfolio "$D/foreign.csv" --model "$D/x.gpurec"
+printf ',id\n0,id000\n1,nope\n2,id010\n' > "$D/partial.csv"
+expect_ok "some ids missing" "$G" leads fit --market "$D/market.csv" --portfolio "$D/partial.csv" --k 2 --model "$D/p.gpurec"
+check "missing ids reported" "grep -q '1 of 3 portfolio ids are not in the market (e.g. nope)' '$WORK/err'"
+printf ',id,x\n0,a,1\n1,b,2,3\n' > "$D/ragged.csv"
+expect_fail "ragged market" "ragged.csv:3" "$G" leads fit --market "$D/ragged.csv" --portfolio "$D/pf.csv" --model "$D/x.gpurec"
+printf ',id,x\n0,a,1\n1,a,2\n' > "$D/dup.csv"
+expect_fail "duplicate ids" "dup.csv:3" "$G" leads fit --market "$D/dup.csv" --portfolio "$D/pf.csv" --model "$D/x.gpurec"
+printf 'id,fl\na,True\nb,Yes\n' > "$D/bool.csv"
+expect_fail "unknown boolean" "bool.csv:3" "$G" leads fit --market "$D/bool.csv" --kinds fl=bool --portfolio "$D/pf.csv" --model "$D/x.gpurec"
+expect_fail "bad balance" "--balance expects" "$G" leads fit --market "$D/market.csv" --portfolio "$D/pf.csv" --model "$D/x.gpurec" --balance magic
+expect_fail "top too large" "--top must be" "$G" leads fit --market "$D/market.csv" --portfolio "$D/pf.csv" --leads "$D/x.csv" --top 5000
+printf 'user,item\nu1,i1\nu1,i2\nu2,i2\nu2,i3\n' > "$D/events.csv"
+expect_ok "an ALS model" "$G" als fit --input "$D/events.csv" --model "$D/als.gpurec" --factors 4 --iterations 2 --device cpu
+expect_fail "ALS model as leads model" "not a leads model" "$G" leads score --market "$D/market.csv" --model "$D/als.gpurec" --leads "$D/x.csv"
+check "no output left behind" "[ ! -e '$D/x.gpurec' ] && [ ! -e '$D/x.csv' ] && ! ls '$D' | grep -q tmp"
+head -c 100 "$D/m.gpurec" > "$D/trunc.gpurec"
+expect_fail "truncated model" "truncated" "$G" leads score --market "$D/market.csv" --model "$D/trunc.gpurec" --leads "$D/x.csv"
+
+# logreg on a numeric CSV with a label column
+awk 'BEGIN { srand(5); print "id,a,b,y"; for (r = 0; r < 300; r++) { a = rand() * 4 - 2; b = rand() * 4 - 2;
+  printf "r%d,%.4f,%.4f,%d\n", r, a, b, (2 * a - b + (rand() - 0.5) > 0) } }' > "$D/lr.csv"
+expect_ok "logreg" "$G" logreg --input "$D/lr.csv" --label y --coef "$D/coef.csv" --predict "$D/p.csv" --device cpu
+check "coefficients: a positive, b negative" "awk -F, '\$1==\"a\" && \$2 > 1 {x++} \$1==\"b\" && \$2 < -0.5 {x++} END {exit x != 2}' '$D/coef.csv'"
+check "probabilities" "[ \$(wc -l < '$D/p.csv') -eq 301 ]"
+expect_fail "logreg label missing" "has no column 'nope'" "$G" logreg --input "$D/lr.csv" --label nope
+printf 'id,a,y\nr1,1,0\nr2,2,3\n' > "$D/badlabel.csv"
+expect_fail "logreg label not 0/1" "expected 0 or 1" "$G" logreg --input "$D/badlabel.csv" --label y
+finish
