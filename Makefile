@@ -53,9 +53,9 @@ fuzz: deps
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
 	@CC=clang cmake -S . -B build-fuzz -DGPUREC_FUZZ=ON -DGPUREC_CUDA=OFF -DGPUREC_NATIVE=OFF \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@MAKEFLAGS= cmake --build build-fuzz -j $(JOBS) --target fuzz_interactions fuzz_model fuzz_table >/dev/null
+	@MAKEFLAGS= cmake --build build-fuzz -j $(JOBS) --target fuzz_interactions fuzz_model fuzz_table fuzz_leads_model >/dev/null
 	@mkdir -p build-fuzz/crashes
-	@set -e; for t in interactions model table; do \
+	@set -e; for t in interactions model table leads_model; do \
 	  rm -rf build-fuzz/corpus_$$t && cp -r tests/fuzz/corpus_$$t build-fuzz/corpus_$$t; \
 	  echo "fuzzing $$t: seed $(FUZZ_SEED), at most $(FUZZ_RUNS) runs or $(FUZZ_SECONDS) s"; \
 	  ./build-fuzz/tests/fuzz_$$t build-fuzz/corpus_$$t -max_total_time=$(FUZZ_SECONDS) \

@@ -21,6 +21,7 @@
 
 #define GR_LEADS_MAX_K 65536
 #define GR_LEADS_MAX_NAME 65536
+#define GR_LEADS_MAX_LEVELS (1 << 24) /* one-hot levels of a column */
 
 static void put_i32(gr_model_writer *w, int32_t v) { gr_model_put(w, &v, sizeof v); }
 static void put_f64(gr_model_writer *w, double v) { gr_model_put(w, &v, sizeof v); }
@@ -100,7 +101,7 @@ static gr_status take_encoder(gr_model_reader *r, gr_encoder **out) {
   for (int c = 0; c < e->n_cols; c++)
     gr_id_map_init(&e->cols[c].levels);
   gr_status st = GR_OK;
-  int next = 0; /* features are laid out column after column */
+  int64_t next = 0; /* features are laid out column after column */
   for (int c = 0; c < e->n_cols && st == GR_OK; c++) {
     gr_enc_column *ec = &e->cols[c];
     int32_t ints[7];
@@ -121,7 +122,8 @@ static gr_status take_encoder(gr_model_reader *r, gr_encoder **out) {
     ec->scale = dbl[3];
     const int encoded = ec->action == GR_ENC_NUMERIC || ec->action == GR_ENC_ONE_HOT;
     if (ints[0] < GR_COL_SKIP || ints[0] > GR_COL_CATEGORY || ints[1] < GR_ENC_SKIP ||
-        ints[1] > GR_ENC_ONE_HOT || (ints[2] | ints[3]) & ~1 || ints[6] < 0)
+        ints[1] > GR_ENC_ONE_HOT || (ints[2] | ints[3]) & ~1 || ints[6] < 0 ||
+        ints[6] > GR_LEADS_MAX_LEVELS || ints[5] < 0 || ints[5] > GR_LEADS_MAX_LEVELS + 2)
       st = bad(r, "column kind or action");
     else if (ec->action == GR_ENC_NUMERIC &&
              (!isfinite(dbl[1]) || !isfinite(dbl[2]) || !(dbl[3] > 0) || !isfinite(dbl[3])))
