@@ -1,10 +1,16 @@
-/* gpurec gen interactions: synthetic data with planted structure. */
+/* gpurec gen interactions|market: synthetic data with planted structure. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "args.h"
 #include "commands.h"
+#include "common/clock.h"
 #include "host/gen_interactions.h"
+#include "host/gen_market.h"
+#include "host/market_schema.h"
 
 static int gen_interactions(int argc, char **argv) {
   const char *cmd = "gen interactions";
@@ -52,14 +58,100 @@ static int gen_interactions(int argc, char **argv) {
   return GR_EXIT_OK;
 }
 
+/* "555,566,265" into sizes; @return the count, or -1. */
+static int parse_sizes(const char *s, int64_t *sizes, int cap) {
+  int n = 0;
+  while (*s) {
+    char *end;
+    errno = 0;
+    const long long v = strtoll(s, &end, 10);
+    if (end == s || errno || v < 1 || n == cap || (*end && *end != ',')) return -1;
+    sizes[n++] = v;
+    s = *end ? end + 1 : end;
+  }
+  return n;
+}
+
+static int gen_market(int argc, char **argv) {
+  const char *cmd = "gen market";
+  gr_market_gen_params p;
+  gr_market_gen_params_default(&p);
+  /* string defaults, so that a value given on the command line is told apart */
+  static const char default_count[] = "3", default_sizes[] = "555,566,265";
+  const char *out = NULL, *prefix = NULL, *sizes_arg = default_sizes, *count_arg = default_count;
+  gr_opt opts[] = {
+      {"--rows", OPT_I64, &p.n_rows, "companies, as many as the real market by default"},
+      {"--seed", OPT_U64, &p.seed, "random seed"},
+      {"--portfolios", OPT_STR, &count_arg,
+       "client portfolios, 0..8 (default: one per size given; more repeat the last size)"},
+      {"--portfolio-sizes", OPT_STR, &sizes_arg,
+       "clients per portfolio (scaled down to <= 1% of the rows)"},
+      {"--threads", OPT_INT, &p.n_threads, "threads (the output does not depend on them)"},
+      {"--out", OPT_STR, &out, "output market CSV"},
+      {"--portfolio-prefix", OPT_STR, &prefix,
+       "write portfolio k's ids to PREFIXk.csv (,id with an index column)"},
+  };
+  int rc = gr_args_parse(argc, argv, cmd,
+                         "Writes a seeded synthetic market table with the real market's 182 "
+                         "columns (kinds,\nmissing rates and value distributions modeled on the "
+                         "real sample) and client\nportfolios planted in latent segments of it, "
+                         "for measuring lead quality.",
+                         opts, (int)(sizeof opts / sizeof opts[0]));
+  if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
+  if (!out) {
+    fprintf(stderr, "gpurec %s: --out FILE is required\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  const int n = parse_sizes(sizes_arg, p.portfolio_sizes, GR_MARKET_MAX_PORTFOLIOS);
+  if (n < 1) {
+    fprintf(stderr, "gpurec %s: --portfolio-sizes: expected 1 to %d counts >= 1, got '%s'\n", cmd,
+            GR_MARKET_MAX_PORTFOLIOS, sizes_arg);
+    return GR_EXIT_USAGE;
+  }
+  for (int k = n; k < GR_MARKET_MAX_PORTFOLIOS; k++)
+    p.portfolio_sizes[k] = p.portfolio_sizes[n - 1];
+  p.n_portfolios = n;
+  if (count_arg != default_count) {
+    char *end;
+    const long v = strtol(count_arg, &end, 10);
+    if (end == count_arg || *end || v < 0 || v > GR_MARKET_MAX_PORTFOLIOS) {
+      fprintf(stderr, "gpurec %s: --portfolios expects 0..%d, got '%s'\n", cmd,
+              GR_MARKET_MAX_PORTFOLIOS, count_arg);
+      return GR_EXIT_USAGE;
+    }
+    p.n_portfolios = (int)v;
+  }
+  int64_t sizes[GR_MARKET_MAX_PORTFOLIOS];
+  gr_status st = gr_market_portfolio_sizes(&p, sizes);
+  const double t0 = gr_now_seconds();
+  if (st == GR_OK) st = gr_gen_market_csv(&p, out, prefix);
+  if (st != GR_OK) return gr_cli_fail(cmd, st);
+  const double secs = gr_now_seconds() - t0;
+  struct stat sb;
+  const double mb = stat(out, &sb) == 0 ? (double)sb.st_size / 1e6 : 0;
+  char list[160] = "none";
+  for (int k = 0, len = 0; k < p.n_portfolios; k++)
+    len += snprintf(list + len, sizeof list - (size_t)len, "%s%lld", k ? "," : "",
+                    (long long)sizes[k]);
+  fprintf(stderr,
+          "gpurec: wrote %lld rows x %d columns to %s (%.1f MB) in %.2f s (%.0f MB/s); "
+          "portfolios %s%s\n",
+          (long long)p.n_rows, GR_MKT_N_COLUMNS, out, mb, secs, secs > 0 ? mb / secs : 0, list,
+          prefix ? "" : " (not written: no --portfolio-prefix)");
+  return GR_EXIT_OK;
+}
+
 int gr_cmd_gen(int argc, char **argv) {
   if (argc >= 1 && strcmp(argv[0], "interactions") == 0)
     return gen_interactions(argc - 1, argv + 1);
+  if (argc >= 1 && strcmp(argv[0], "market") == 0) return gen_market(argc - 1, argv + 1);
   if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
-    printf("usage: gpurec gen interactions [options]\n\nGenerates synthetic datasets. See "
-           "gpurec gen interactions --help.\n");
+    printf("usage: gpurec gen interactions|market [options]\n\nGenerates synthetic datasets:\n"
+           "  interactions  implicit-feedback events (see gpurec gen interactions --help)\n"
+           "  market        a market table with client portfolios (see gpurec gen market "
+           "--help)\n");
     return GR_EXIT_OK;
   }
-  fprintf(stderr, "gpurec gen: expected 'interactions' (see gpurec gen --help)\n");
+  fprintf(stderr, "gpurec gen: expected 'interactions' or 'market' (see gpurec gen --help)\n");
   return GR_EXIT_USAGE;
 }

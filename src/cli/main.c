@@ -1,9 +1,12 @@
 /* gpurec: the command-line entry point. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "commands.h"
+#include "kernels/cpu/blas_tune.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -12,6 +15,7 @@ static void usage(FILE *f) {
           "commands:\n"
           "  demo                 generate data, train, evaluate and recommend (a quick tour)\n"
           "  gen interactions     synthetic implicit-feedback events with planted structure\n"
+          "  gen market           synthetic market table with planted client portfolios\n"
           "  split                per-user holdout split into train and test CSV files\n"
           "  stats                describe an interactions file (and how fast it reads)\n"
           "  als fit              train implicit-feedback ALS\n"
@@ -29,7 +33,18 @@ static void usage(FILE *f) {
           GPUREC_VERSION_MAJOR, GPUREC_VERSION_MINOR, GPUREC_VERSION_PATCH);
 }
 
+/* Restarts once with OPENBLAS_CORETYPE naming this CPU's kernels when
+ * OpenBLAS fell back to generic ones (see blas_tune.h); a failed restart
+ * only leaves the slower kernels. GPUREC_KEEP_BLAS=1 turns it off. */
+static void use_fast_blas(char **argv) {
+  if (getenv("OPENBLAS_CORETYPE") || getenv("GPUREC_KEEP_BLAS")) return;
+  const char *core = gr_blas_better_coretype();
+  if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0) return;
+  execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv) {
+  use_fast_blas(argv);
   if (argc < 2) {
     usage(stderr);
     return GR_EXIT_USAGE;
