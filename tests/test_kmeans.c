@@ -6,6 +6,8 @@
 #include "check.h"
 #include "common/rng.h"
 #include "host/kmeans.h"
+#include "kernels/backend.h"
+#include "kernels/shared_math.h"
 #include "test_util.h"
 
 #define N_PER 200
@@ -29,7 +31,89 @@ static void make_blobs(float *X, int *truth, double *truth_inertia) {
   }
 }
 
+/* The rules both twins share (kernels/shared_math.h). */
+static void test_shared_rules(void) {
+  /* |x|^2 - 2 x.c + |c|^2: x = (1, 2), c = (3, 1): 5 - 2 * 5 + 10 = 5 */
+  CHECK(gr_km_dist(5.0f, 5.0f, 10.0f) == 5.0f);
+  /* rounding may leave the expansion below 0; the reported distance is 0 */
+  CHECK(gr_km_clamp(-1e-6f) == 0.0f);
+  CHECK(gr_km_clamp(NAN) == 0.0f);
+  CHECK(gr_km_clamp(2.5f) == 2.5f);
+  int32_t best = 0;
+  float best_d = INFINITY;
+  gr_km_consider(NAN, 0, &best_d, &best); /* NaN never wins */
+  CHECK(best == 0 && best_d == INFINITY);
+  gr_km_consider(3.0f, 1, &best_d, &best);
+  gr_km_consider(3.0f, 2, &best_d, &best); /* a tie keeps the lower cluster */
+  CHECK(best == 1 && best_d == 3.0f);
+  gr_km_consider(2.0f, 3, &best_d, &best);
+  CHECK(best == 3 && best_d == 2.0f);
+  CHECK(gr_km_mean(7.0, 2) == 3.5f);
+}
+
+/* The CPU twin through the backend table: exact ties go to the lower
+ * cluster, a distance on a center is 0, an empty cluster keeps its
+ * centroid with count 0, and the update is the same for 1 and 3 threads. */
+static void test_steps(void) {
+  gr_backend *b1 = NULL, *b3 = NULL;
+  CHECK_OK(gr_backend_cpu_create(&b1, 1));
+  CHECK_OK(gr_backend_cpu_create(&b3, 3));
+  if (!b1 || !b3) return;
+  CHECK(b1->ops->kmeans_assign != NULL && b1->ops->kmeans_update != NULL);
+  /* centroids 0 and 1 coincide; row 2 is equidistant from all three */
+  const float C[3 * 2] = {0, 0, 0, 0, 4, 0};
+  const float Xs[3 * 2] = {0, 0, 1, 0, 2, 0};
+  int32_t labels[3];
+  float d2[3];
+  CHECK_OK(b1->ops->kmeans_assign(b1, labels, d2, Xs, 3, 2, C, 3));
+  CHECK(labels[0] == 0 && labels[1] == 0 && labels[2] == 0);
+  CHECK(d2[0] == 0.0f && d2[1] == 1.0f && d2[2] == 4.0f);
+  const float C2[2 * 2] = {4, 0, 0, 0}; /* the tie between clusters 0 and 1 */
+  CHECK_OK(b1->ops->kmeans_assign(b1, labels, NULL, Xs, 3, 2, C2, 2));
+  CHECK(labels[0] == 1 && labels[1] == 1 && labels[2] == 0);
+
+  /* 10000 rows span three of the update's 4096-row chunks */
+  enum { NR = 10000, ND = 3, NK = 5 };
+  static float Xr[NR * ND];
+  static int32_t lr[NR];
+  gr_rng rng;
+  gr_rng_seed(&rng, 5);
+  for (int i = 0; i < NR * ND; i++)
+    Xr[i] = (float)(3.0 + gr_rng_normal(&rng));
+  for (int r = 0; r < NR; r++) {
+    lr[r] = (int32_t)gr_rng_below(&rng, NK);
+    if (lr[r] == 2) lr[r] = 4; /* cluster 2 stays empty */
+  }
+  float ca[NK * ND], cb[NK * ND];
+  int64_t na[NK], nb[NK];
+  for (int i = 0; i < NK * ND; i++)
+    ca[i] = cb[i] = (float)i;
+  CHECK_OK(b1->ops->kmeans_update(b1, ca, na, Xr, lr, NR, ND, NK));
+  CHECK_OK(b3->ops->kmeans_update(b3, cb, nb, Xr, lr, NR, ND, NK));
+  CHECK(memcmp(ca, cb, sizeof ca) == 0 && memcmp(na, nb, sizeof na) == 0);
+  CHECK(na[2] == 0 && ca[2 * ND] == 2 * ND && ca[2 * ND + 2] == 2 * ND + 2);
+  int64_t total = 0;
+  double err = 0;
+  for (int c = 0; c < NK; c++) {
+    total += na[c];
+    if (na[c] == 0) continue;
+    double s[ND] = {0};
+    for (int r = 0; r < NR; r++)
+      if (lr[r] == c)
+        for (int j = 0; j < ND; j++)
+          s[j] += Xr[r * ND + j];
+    for (int j = 0; j < ND; j++)
+      err = fmax(err, fabs(s[j] / (double)na[c] - ca[c * ND + j]));
+  }
+  CHECK(total == NR);
+  CHECK_MSG(err < 1e-6, "update means off by %g", err);
+  b1->ops->destroy(b1);
+  b3->ops->destroy(b3);
+}
+
 int main(void) {
+  test_shared_rules();
+  test_steps();
   static float X[N_BLOBS * N_PER * D];
   static int truth[N_BLOBS * N_PER];
   double truth_inertia;

@@ -27,9 +27,15 @@ typedef struct gr_kmeans_result {
 
 void gr_kmeans_params_default(gr_kmeans_params *p);
 /* X (n, d) row-major, finite. The result's arrays are owned by the caller
- * (gr_kmeans_result_free). Runs on the CPU twin for now. */
+ * (gr_kmeans_result_free). Runs on the context's backend (CPU or CUDA). */
 gr_status gr_kmeans_fit(gr_context *ctx, const float *X, int64_t n, int d,
                         const gr_kmeans_params *p, gr_kmeans_result *out);
 void gr_kmeans_result_free(gr_kmeans_result *r);
+
+/* labels[r] = the nearest of the k centroids C (k, d) to row r of X (n, d),
+ * ties to the lower index, on the context's backend (the assignment step of
+ * the fit, so scoring labels rows exactly as fitting did). */
+gr_status gr_kmeans_predict(gr_context *ctx, const float *X, int64_t n, int d, const float *C,
+                            int k, int32_t *labels);
 
 #endif

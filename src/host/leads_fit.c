@@ -92,17 +92,6 @@ static gr_status fill_group(const group *g, int gi, const float *X, const uint8_
   return st;
 }
 
-/* TEMPORARY until the batched solver lands: one reference fit per group. */
-static gr_status fit_groups_tmp(gr_context *ctx, const float *X, const uint8_t *y, const float *sw,
-                                const int64_t *seg, int m, int d, const gr_logreg_params *p,
-                                gr_logreg_model *out) {
-  (void)ctx;
-  (void)sw;
-  for (int g = 0; g < m; g++)
-    GR_TRY(gr_logreg_fit(X + (size_t)seg[g] * d, y + seg[g], seg[g + 1] - seg[g], d, p, &out[g]));
-  return GR_OK;
-}
-
 static gr_status check_params(const gr_leads_params *p) {
   if (p->smote_k < 1) return gr_fail(GR_ERR_INVALID_ARG, "--smote-k must be at least 1");
   if (p->balance != GR_BALANCE_SMOTE && p->balance != GR_BALANCE_WEIGHT &&
@@ -226,7 +215,7 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
   t0 = gr_now_seconds();
   gr_logreg_params lp = p->logreg;
   lp.balanced = p->balance == GR_BALANCE_WEIGHT;
-  GR_CHECK_GOTO(st, fit_groups_tmp(ctx, Xt, yt, NULL, seg, n_groups, d, &lp, fitted), done);
+  GR_CHECK_GOTO(st, gr_logreg_fit_groups(ctx, Xt, yt, NULL, seg, n_groups, d, &lp, fitted), done);
   t.logreg = gr_now_seconds() - t0;
   for (int g = 0; g < n_groups; g++) {
     const int slot = groups[g].cluster < 0 ? k : groups[g].cluster;

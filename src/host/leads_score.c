@@ -10,7 +10,6 @@
 #include "../common/error.h"
 #include "context.h"
 #include "csr.h"
-#include "kernels/cpu/cpu_ops.h"
 #include "leads.h"
 #include "ranking.h"
 
@@ -31,13 +30,9 @@ gr_status gr_leads_score(gr_context *ctx, const gr_leads_model *m, const float *
                        cluster_in[r], m->k - 1);
     if (cl) memcpy(cl, cluster_in, sizeof(int32_t) * (size_t)n);
   } else {
-    gr_backend *cpu = NULL;
     int32_t *tmp = cl ? NULL : malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
     if (!cl && !tmp) return gr_fail(GR_ERR_NOMEM, "cannot allocate cluster labels");
-    gr_status st = gr_backend_cpu_create(&cpu, ctx->be->n_threads);
-    if (st == GR_OK)
-      st = gr_cpu_kmeans_assign(cpu, cl ? cl : tmp, NULL, X, n, d, m->centroids, m->k);
-    if (cpu) cpu->ops->destroy(cpu);
+    gr_status st = gr_kmeans_predict(ctx, X, n, d, m->centroids, m->k, cl ? cl : tmp);
     if (st != GR_OK) {
       free(tmp);
       return st;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../common/error.h"
+#include "../kernels/shared_math.h"
 
 void gr_logreg_params_default(gr_logreg_params *p) {
   p->C = 1.0;
@@ -23,15 +24,6 @@ void gr_logreg_model_free(gr_logreg_model *m) {
   m->w = NULL;
 }
 
-/* log(1 + exp(-t)) without overflow */
-static double log1pexp_neg(double t) { return t > 0 ? log1p(exp(-t)) : -t + log1p(exp(t)); }
-
-static double sigmoid(double t) {
-  if (t >= 0) return 1.0 / (1.0 + exp(-t));
-  const double e = exp(t);
-  return e / (1.0 + e);
-}
-
 /* theta = (w, b): objective value */
 static double objective(const double *theta, const float *X, const double *sy, const double *sw,
                         int64_t n, int d, double C) {
@@ -42,7 +34,7 @@ static double objective(const double *theta, const float *X, const double *sy, c
     double z = theta[d];
     for (int j = 0; j < d; j++)
       z += theta[j] * X[(size_t)i * d + j];
-    f += C * sw[i] * log1pexp_neg(sy[i] * z);
+    f += C * sw[i] * gr_log1pexp_neg(sy[i] * z);
   }
   return f;
 }
@@ -90,8 +82,8 @@ gr_status gr_logreg_fit(const float *X, const uint8_t *y, int64_t n, int d,
       double z = theta[d];
       for (int j = 0; j < d; j++)
         z += theta[j] * x[j];
-      const double s = sigmoid(z), yi = sy[i] > 0 ? 1.0 : 0.0;
-      const double r = p.C * sw[i] * (s - yi), h = p.C * sw[i] * s * (1 - s);
+      const gr_logreg_terms t = gr_logreg_row(z, sy[i] > 0, p.C * sw[i]);
+      const double r = t.r, h = t.h;
       for (int a = 0; a < D; a++) {
         const double xa = a < d ? x[a] : 1.0;
         g[a] += r * xa;
@@ -154,6 +146,6 @@ void gr_logreg_predict(const gr_logreg_model *m, const float *X, int64_t n, floa
     double z = m->b;
     for (int j = 0; j < m->d; j++)
       z += m->w[j] * X[(size_t)i * m->d + j];
-    prob[i] = (float)sigmoid(z);
+    prob[i] = (float)gr_sigmoid(z);
   }
 }

@@ -79,6 +79,46 @@ typedef struct gr_backend_ops {
   gr_status (*topk_dot)(gr_backend *be, int32_t *out_idx, float *out_score, const float *Q,
                         const int32_t *rows, int64_t n_queries, const float *Y, int64_t n_items,
                         int k, const gr_csr_view *exclude, const uint8_t *allowed, int topk);
+
+  /* -- KMeans ------------------------------------------------------------ */
+  /* labels[r] = the nearest centroid of row r by |x|^2 - 2 x.c + |c|^2
+   * (ties: lower index), min_d2[r] that distance clamped at 0 (min_d2 may be
+   * NULL). labels, min_d2 (n); X (n, d); C (k, d). */
+  gr_status (*kmeans_assign)(gr_backend *be, int32_t *labels, float *min_d2, const float *X,
+                             int64_t n, int d, const float *C, int k);
+  /* C[c] = mean of the rows labelled c (summed in double, independent of
+   * threads and launch shape), counts[c] their number; a cluster with no
+   * rows keeps its centroid and gets count 0. C (k, d); counts (k) int64;
+   * X (n, d); labels (n), each in [0, k). */
+  gr_status (*kmeans_update)(gr_backend *be, float *C, int64_t *counts, const float *X,
+                             const int32_t *labels, int64_t n, int d, int k);
+
+  /* -- logistic regression (per-group Newton, host/logreg_groups.c) ------ */
+  /* Group g holds rows seg[g]..seg[g+1) of X (n, d) with labels y (n) in
+   * {0, 1} and sample weights sw (n, NULL = 1); row i of group g weighs
+   * c_i = cw[2 g + y_i] * sw_i (cw: C times the class weights). theta (m, D)
+   * in double, D = d + 1: the weights w, then the intercept b. Only groups
+   * with active[g] (NULL = all) are computed; the others' outputs are left
+   * as they are. seg (m + 1), cw (2 m), active (m) and f (m) are host memory.
+   * Margins z_i = x_i.w + b, the per-row terms and all sums are double.
+   * f[g] = 1/2 |w|^2 + sum_i c_i log(1 + exp(-(2 y_i - 1) z_i)). */
+  gr_status (*logreg_objective)(gr_backend *be, double *f, const double *theta, const float *X,
+                                const uint8_t *y, const float *sw, const int64_t *seg,
+                                const double *cw, const uint8_t *active, int m, int d);
+  /* The same f, plus the gradient g (m, D) = [w; 0] + sum_i r_i [x_i; 1] and
+   * the Hessian H (m, D, D) = diag(1,..,1, 0) + sum_i h_i [x_i; 1][x_i; 1]^T
+   * (both triangles), r and h as in shared_math.h. H alone is summed in
+   * float over row chunks (sgemm-class work), the chunks added in double. */
+  gr_status (*logreg_grad_hess)(gr_backend *be, double *g, double *H, double *f,
+                                const double *theta, const float *X, const uint8_t *y,
+                                const float *sw, const int64_t *seg, const double *cw,
+                                const uint8_t *active, int m, int d);
+  /* step[g] = H[g]^{-1} rhs[g] by Cholesky in double for each active group
+   * (active host memory, NULL = all); H (m, D, D) symmetric is overwritten
+   * by its factor. A matrix that is not positive definite: GR_ERR_NUMERIC
+   * naming the group. step, rhs (m, D). */
+  gr_status (*spd_solve_batched)(gr_backend *be, double *step, double *H, const double *rhs,
+                                 const uint8_t *active, int m, int D);
 } gr_backend_ops;
 
 #define GR_TOPK_MAX 1024

@@ -4,6 +4,7 @@
 #ifndef GR_KERNELS_SHARED_MATH_H
 #define GR_KERNELS_SHARED_MATH_H
 
+#include <math.h>
 #include <stdint.h>
 
 #ifdef __CUDACC__
@@ -35,5 +36,59 @@ GR_HD double gr_loss_pair(double c, double s) { return (c - 1.0) * s * s - 2.0 *
 
 /* CG step length; 0 when the direction has no curvature (keeps x finite). */
 GR_HD float gr_cg_step(float rs_old, float p_ap) { return p_ap > 0.0f ? rs_old / p_ap : 0.0f; }
+
+/* KMeans squared distance from the row norm, the dot product x.c and the
+ * centroid norm, in float and in this order (2 * dot is exact, so a fused
+ * multiply-add gives the same value). It may round below 0. */
+GR_HD float gr_km_dist(float x_norm, float dot, float c_norm) {
+  return x_norm - 2.0f * dot + c_norm;
+}
+
+/* One argmin step, clusters visited in increasing order: only a strictly
+ * smaller distance wins, so ties keep the lower cluster and NaN never wins. */
+GR_HD void gr_km_consider(float dist, int32_t c, float *best_dist, int32_t *best) {
+  if (dist < *best_dist) {
+    *best_dist = dist;
+    *best = c;
+  }
+}
+
+/* The reported squared distance: the expansion's rounding clamped at 0. */
+GR_HD float gr_km_clamp(float dist) { return dist > 0.0f ? dist : 0.0f; }
+
+/* A centroid coordinate from its double sum over count > 0 rows. */
+GR_HD float gr_km_mean(double sum, int64_t count) { return (float)(sum / (double)count); }
+
+/* ---- logistic regression -------------------------------------------------
+ * One row's terms of C s_i log(1 + exp(-(2 y_i - 1) z_i)) in double, in
+ * forms that neither overflow nor cancel for large |z|. */
+
+/* log(1 + exp(-t)) */
+GR_HD double gr_log1pexp_neg(double t) { return t > 0 ? log1p(exp(-t)) : -t + log1p(exp(t)); }
+
+/* 1 / (1 + exp(-t)) */
+GR_HD double gr_sigmoid(double t) {
+  if (t >= 0) return 1.0 / (1.0 + exp(-t));
+  const double e = exp(t);
+  return e / (1.0 + e);
+}
+
+typedef struct gr_logreg_terms {
+  double loss; /* c log(1 + exp(-(2y - 1) z)) */
+  double r;    /* c (sigmoid(z) - y): the row's gradient weight */
+  double h;    /* c sigmoid(z) sigmoid(-z): the row's curvature */
+} gr_logreg_terms;
+
+/* Margin z = x.w + b, label y (0/1), weight c (C times the sample weight). */
+GR_HD gr_logreg_terms gr_logreg_row(double z, int y, double c) {
+  const double e = exp(-fabs(z)), big = 1.0 / (1.0 + e), small = e * big;
+  const double p1 = z >= 0 ? big : small, p0 = z >= 0 ? small : big; /* P(y=1), P(y=0) */
+  const double m = y ? z : -z;
+  gr_logreg_terms t;
+  t.loss = c * (log1p(e) + (m < 0 ? -m : 0.0));
+  t.r = y ? -c * p0 : c * p1;
+  t.h = c * p1 * p0;
+  return t;
+}
 
 #endif

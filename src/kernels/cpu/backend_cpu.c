@@ -46,6 +46,11 @@ static const gr_backend_ops cpu_ops = {
     .als_loss_terms = gr_cpu_als_loss_terms,
     .row_sq_norms = gr_cpu_row_sq_norms,
     .topk_dot = gr_cpu_topk_dot,
+    .kmeans_assign = gr_cpu_kmeans_assign,
+    .kmeans_update = gr_cpu_kmeans_update,
+    .logreg_objective = gr_cpu_logreg_objective,
+    .logreg_grad_hess = gr_cpu_logreg_grad_hess,
+    .spd_solve_batched = gr_cpu_spd_solve_batched,
 };
 
 gr_status gr_backend_cpu_create(gr_backend **out, int n_threads) {

@@ -27,6 +27,17 @@ gr_status gr_cpu_kmeans_assign(gr_backend *be, int32_t *labels, float *min_d2, c
 gr_status gr_cpu_kmeans_update(gr_backend *be, float *C, int64_t *counts, const float *X,
                                const int32_t *labels, int64_t n, int d, int k);
 
+/* Batched logistic regression terms and Newton solves (see backend.h). */
+gr_status gr_cpu_logreg_objective(gr_backend *be, double *f, const double *theta, const float *X,
+                                  const uint8_t *y, const float *sw, const int64_t *seg,
+                                  const double *cw, const uint8_t *active, int m, int d);
+gr_status gr_cpu_logreg_grad_hess(gr_backend *be, double *g, double *H, double *f,
+                                  const double *theta, const float *X, const uint8_t *y,
+                                  const float *sw, const int64_t *seg, const double *cw,
+                                  const uint8_t *active, int m, int d);
+gr_status gr_cpu_spd_solve_batched(gr_backend *be, double *step, double *H, const double *rhs,
+                                   const uint8_t *active, int m, int D);
+
 /* Selects the best `topk` of scores[0..n) (see backend.h for the order),
  * skipping the sorted indices excl[0..n_excl) and items with allowed[i] == 0.
  * Exposed for the host (ranking a single user) and the tests. */

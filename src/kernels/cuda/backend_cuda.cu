@@ -166,6 +166,11 @@ static const gr_backend_ops cuda_ops = {
     .als_loss_terms = gr_cuda_als_loss_terms,
     .row_sq_norms = gr_cuda_row_sq_norms,
     .topk_dot = gr_cuda_topk_dot,
+    .kmeans_assign = gr_cuda_kmeans_assign,
+    .kmeans_update = gr_cuda_kmeans_update,
+    .logreg_objective = gr_cuda_logreg_objective,
+    .logreg_grad_hess = gr_cuda_logreg_grad_hess,
+    .spd_solve_batched = gr_cuda_spd_solve_batched,
 };
 
 /* A kernel to ask whether this build has machine code (or PTX) for the GPU. */

@@ -1,0 +1,279 @@
+/* gr_logreg_fit_groups: the per-cluster models of the leads engine, fitted
+ * together. X, y and sw are staged once; every Newton iteration is one
+ * backend pass for the objectives, gradients and Hessians of all groups
+ * still running and one batched Cholesky solve. Only (m, D)-sized vectors
+ * come back to the host, where the per-group line search and stopping rules
+ * live, as in the double reference (logreg.c): damped Newton, Armijo
+ * backtracking, stop at max |gradient| <= tol. A gradient summed over
+ * millions of rows cannot reach a tol below its own rounding, and the
+ * Hessian is a float sum: so a group also stops after a full Newton step
+ * whose decrement g.H^-1 g was below 1e-10 of its objective (the
+ * reference's own threshold for skipping the line search), where one more
+ * step cannot change the fit. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/error.h"
+#include "context.h"
+#include "logreg.h"
+
+#define LR_ARMIJO 1e-4         /* sufficient decrease, as in the reference */
+#define LR_HALVINGS 50         /* backtracking steps at most */
+#define LR_FULL_STEP_EPS 1e-10 /* decrement below this times (1 + |f|): full step, done */
+
+static gr_status check_input(const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
+                             const gr_logreg_params *p, double *cw) {
+  if (m < 1 || d < 1)
+    return gr_fail(GR_ERR_INVALID_ARG, "logreg: %d groups of %d features (need >= 1 of each)", m,
+                   d);
+  if (!(p->C > 0) || !isfinite(p->C) || p->max_iter < 1 || !(p->tol >= 0))
+    return gr_fail(GR_ERR_INVALID_ARG, "logreg: C > 0 (got %g), max_iter >= 1 (got %d), tol >= 0",
+                   p->C, p->max_iter);
+  if (seg[0] < 0) return gr_fail(GR_ERR_INVALID_ARG, "logreg: seg[0] = %lld", (long long)seg[0]);
+  for (int g = 0; g < m; g++) {
+    const int64_t n = seg[g + 1] - seg[g];
+    if (n < 0)
+      return gr_fail(GR_ERR_INVALID_ARG, "logreg: group %d ends before it starts (seg %lld, %lld)",
+                     g, (long long)seg[g], (long long)seg[g + 1]);
+    int64_t n_pos = 0;
+    for (int64_t i = seg[g]; i < seg[g + 1]; i++)
+      n_pos += y[i] != 0;
+    if (n_pos == 0 || n_pos == n)
+      return gr_fail(GR_ERR_INVALID_ARG,
+                     "logreg: group %d holds one class only (%lld of %lld rows positive); every "
+                     "group needs both classes",
+                     g, (long long)n_pos, (long long)n);
+    cw[2 * g] = p->C * (p->balanced ? (double)n / (2.0 * (double)(n - n_pos)) : 1.0);
+    cw[2 * g + 1] = p->C * (p->balanced ? (double)n / (2.0 * (double)n_pos) : 1.0);
+  }
+  for (int64_t i = seg[0]; sw && i < seg[m]; i++)
+    if (!(sw[i] >= 0) || !isfinite(sw[i]))
+      return gr_fail(GR_ERR_INVALID_ARG, "logreg: sample weight %g of row %lld is not >= 0",
+                     (double)sw[i], (long long)i);
+  return GR_OK;
+}
+
+/* max |v_j|, NaN if any v_j is NaN (fmax would drop it) */
+static double max_abs(const double *v, int n) {
+  double a = 0.0;
+  for (int j = 0; j < n; j++) {
+    if (isnan(v[j])) return NAN;
+    a = fmax(a, fabs(v[j]));
+  }
+  return a;
+}
+
+/* The host side of the iteration: (m, D) vectors and per-group flags. */
+typedef struct lr_host {
+  double *theta, *trial, *g, *step;   /* (m, D) */
+  double *cw;                         /* (m, 2) */
+  double *f0, *ft, *slope, *t, *gmax; /* (m) */
+  int *iters;                         /* (m) */
+  uint8_t *running, *search, *full;   /* (m) */
+} lr_host;
+
+static void host_free(lr_host *h) {
+  free(h->theta);
+  free(h->trial);
+  free(h->g);
+  free(h->step);
+  free(h->cw);
+  free(h->f0);
+  free(h->ft);
+  free(h->slope);
+  free(h->t);
+  free(h->gmax);
+  free(h->iters);
+  free(h->running);
+  free(h->search);
+  free(h->full);
+}
+
+static int host_alloc(lr_host *h, int m, int D) {
+  const size_t v = sizeof(double) * (size_t)m * D, s = sizeof(double) * (size_t)m;
+  h->theta = calloc(1, v);
+  h->trial = malloc(v);
+  h->g = malloc(v);
+  h->step = malloc(v);
+  h->cw = malloc(2 * s);
+  h->f0 = malloc(s);
+  h->ft = malloc(s);
+  h->slope = malloc(s);
+  h->t = malloc(s);
+  h->gmax = malloc(s);
+  h->iters = malloc(sizeof(int) * (size_t)m);
+  h->running = malloc((size_t)m);
+  h->search = malloc((size_t)m);
+  h->full = malloc((size_t)m);
+  return h->theta && h->trial && h->g && h->step && h->cw && h->f0 && h->ft && h->slope && h->t &&
+         h->gmax && h->iters && h->running && h->search && h->full;
+}
+
+static int any(const uint8_t *flags, int m) {
+  for (int g = 0; g < m; g++)
+    if (flags[g]) return 1;
+  return 0;
+}
+
+/* Backtracking for the groups in h->search, all at once: one objective
+ * pass per halving. Groups whose step is accepted leave the search; after
+ * LR_HALVINGS halvings the last trial is taken, as the reference does. */
+static gr_status line_search(gr_backend *be, lr_host *h, double *trial_dev, const float *X,
+                             const uint8_t *y, const float *sw, const int64_t *seg, int m, int d) {
+  const int D = d + 1;
+  for (int tries = 0; tries < LR_HALVINGS && any(h->search, m); tries++) {
+    GR_TRY(be->ops->upload(be, trial_dev, h->trial, sizeof(double) * (size_t)m * D));
+    GR_TRY(be->ops->logreg_objective(be, h->ft, trial_dev, X, y, sw, seg, h->cw, h->search, m, d));
+    for (int g = 0; g < m; g++) {
+      if (!h->search[g]) continue;
+      if (h->ft[g] <= h->f0[g] - LR_ARMIJO * h->t[g] * h->slope[g]) {
+        h->search[g] = 0;
+        continue;
+      }
+      if (tries == LR_HALVINGS - 1) continue;
+      h->t[g] *= 0.5;
+      for (int j = 0; j < D; j++) {
+        const size_t e = (size_t)g * D + j;
+        h->trial[e] = h->theta[e] - h->t[g] * h->step[e];
+      }
+    }
+  }
+  return GR_OK;
+}
+
+/* One Newton iteration of the running groups: gradient and Hessian, the
+ * tol test, the step, the line search and the finiteness check. */
+static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const float *X,
+                             const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
+                             const gr_logreg_params *p, int it) {
+  const int D = d + 1;
+  double *theta_dev = dev[0], *trial_dev = dev[1], *g_dev = dev[2], *step_dev = dev[3];
+  double *H_dev = dev[4];
+  const size_t vbytes = sizeof(double) * (size_t)m * D;
+  GR_TRY(be->ops->logreg_grad_hess(be, g_dev, H_dev, h->f0, theta_dev, X, y, sw, seg, h->cw,
+                                   h->running, m, d));
+  GR_TRY(be->ops->download(be, h->g, g_dev, vbytes));
+  for (int g = 0; g < m; g++) {
+    if (!h->running[g]) continue;
+    h->gmax[g] = max_abs(h->g + (size_t)g * D, D);
+    if (!isfinite(h->gmax[g]) || !isfinite(h->f0[g]))
+      return gr_fail(GR_ERR_NUMERIC,
+                     "logreg: iteration %d, group %d: the objective or its gradient is not finite "
+                     "(f %g, max |gradient| %g); lower C or scale the features",
+                     it, g, h->f0[g], h->gmax[g]);
+    if (h->gmax[g] <= p->tol) {
+      h->running[g] = 0;
+      h->iters[g] = it;
+    }
+  }
+  if (!any(h->running, m)) return GR_OK;
+  GR_TRY(be->ops->spd_solve_batched(be, step_dev, H_dev, g_dev, h->running, m, D));
+  GR_TRY(be->ops->download(be, h->step, step_dev, vbytes));
+  memcpy(h->trial, h->theta, vbytes);
+  for (int g = 0; g < m; g++) {
+    h->search[g] = h->full[g] = 0;
+    if (!h->running[g]) continue;
+    const double *gg = h->g + (size_t)g * D, *s = h->step + (size_t)g * D;
+    double slope = 0.0;
+    for (int j = 0; j < D; j++)
+      slope += gg[j] * s[j];
+    h->slope[g] = slope;
+    h->t[g] = 1.0;
+    /* near the optimum the decrease is below the objective's rounding: the
+     * full Newton step is right, and the search would only stall */
+    h->full[g] = slope < LR_FULL_STEP_EPS * (1.0 + fabs(h->f0[g]));
+    h->search[g] = !h->full[g];
+    for (int j = 0; j < D; j++)
+      h->trial[(size_t)g * D + j] -= s[j];
+  }
+  GR_TRY(line_search(be, h, trial_dev, X, y, sw, seg, m, d));
+  for (int g = 0; g < m; g++) {
+    if (!h->running[g]) continue;
+    for (int j = 0; j < D; j++) {
+      const double v = h->trial[(size_t)g * D + j];
+      if (!isfinite(v))
+        return gr_fail(GR_ERR_NUMERIC,
+                       "logreg: iteration %d, group %d: coefficient %d became %g; lower C or "
+                       "scale the features",
+                       it, g, j, v);
+    }
+    memcpy(h->theta + (size_t)g * D, h->trial + (size_t)g * D, sizeof(double) * D);
+    if (h->full[g]) {
+      h->running[g] = 0;
+      h->iters[g] = it + 1;
+    }
+  }
+  return be->ops->upload(be, theta_dev, h->theta, vbytes);
+}
+
+static gr_status write_models(const lr_host *h, int m, int d, gr_logreg_model *out) {
+  const int D = d + 1;
+  for (int g = 0; g < m; g++) {
+    out[g].d = d;
+    out[g].w = malloc(sizeof(double) * (size_t)d);
+    if (!out[g].w) {
+      for (int k = 0; k < g; k++)
+        gr_logreg_model_free(&out[k]);
+      return gr_fail(GR_ERR_NOMEM, "cannot allocate the coefficients of %d models", m);
+    }
+    memcpy(out[g].w, h->theta + (size_t)g * D, sizeof(double) * (size_t)d);
+    out[g].b = h->theta[(size_t)g * D + d];
+    out[g].iterations = h->iters[g];
+    out[g].grad_norm = h->gmax[g];
+  }
+  return GR_OK;
+}
+
+gr_status gr_logreg_fit_groups(gr_context *ctx, const float *X, const uint8_t *y, const float *sw,
+                               const int64_t *seg, int m, int d, const gr_logreg_params *params,
+                               gr_logreg_model *out) {
+  if (!ctx || !X || !y || !seg || !out)
+    return gr_fail(GR_ERR_INVALID_ARG, "logreg: NULL context, data, segments or output");
+  gr_logreg_params p;
+  if (params) {
+    p = *params;
+  } else {
+    gr_logreg_params_default(&p);
+  }
+  if (m >= 1) memset(out, 0, sizeof(gr_logreg_model) * (size_t)m);
+  lr_host h = {0};
+  if (!host_alloc(&h, m < 1 ? 1 : m, d < 1 ? 2 : d + 1)) {
+    host_free(&h);
+    return gr_fail(GR_ERR_NOMEM, "cannot allocate logistic regression state for %d groups", m);
+  }
+  gr_status st = check_input(y, sw, seg, m, d, &p, h.cw);
+  if (st != GR_OK) {
+    host_free(&h);
+    return st;
+  }
+  gr_backend *be = ctx->be;
+  const int D = d + 1;
+  const int64_t n = seg[m];
+  void *Xd = NULL, *yd = NULL, *swd = NULL;
+  double *dev[5] = {NULL, NULL, NULL, NULL, NULL}; /* theta, trial, g, step, H */
+  GR_CHECK_GOTO(st, gr_stage(be, &Xd, X, sizeof(float) * (size_t)n * d), done);
+  GR_CHECK_GOTO(st, gr_stage(be, &yd, y, (size_t)n), done);
+  if (sw) GR_CHECK_GOTO(st, gr_stage(be, &swd, sw, sizeof(float) * (size_t)n), done);
+  for (int k = 0; k < 5; k++) {
+    const size_t bytes = sizeof(double) * (size_t)m * D * (k == 4 ? (size_t)D : 1);
+    GR_CHECK_GOTO(st, be->ops->mem_alloc(be, (void **)&dev[k], bytes), done);
+  }
+  GR_CHECK_GOTO(st, be->ops->upload(be, dev[0], h.theta, sizeof(double) * (size_t)m * D), done);
+  for (int g = 0; g < m; g++) {
+    h.running[g] = 1;
+    h.iters[g] = p.max_iter;
+    h.gmax[g] = INFINITY;
+  }
+  for (int it = 0; it < p.max_iter && any(h.running, m); it++)
+    GR_CHECK_GOTO(st, newton_step(be, &h, dev, Xd, yd, swd, seg, m, d, &p, it), done);
+  st = write_models(&h, m, d, out);
+done:
+  for (int k = 0; k < 5; k++)
+    if (dev[k]) be->ops->mem_free(be, dev[k]);
+  gr_unstage(be, swd, sw);
+  gr_unstage(be, yd, y);
+  gr_unstage(be, Xd, X);
+  host_free(&h);
+  return st;
+}

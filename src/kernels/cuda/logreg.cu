@@ -1,0 +1,398 @@
+/* CUDA twins of the batched logistic-regression operations. Each active
+ * group's rows go through in chunks of at most LR_MAX_CHUNK rows, fewer when
+ * the memory budget is tight. One kernel (a warp per row) computes the
+ * margin and the per-row terms in double (shared_math.h), writes r and the
+ * sqrt(h)-scaled row, and leaves per-block double sums of the loss and r;
+ * a column kernel sums r_i x_i in double per block of rows; cuBLAS ssyrk
+ * turns the scaled rows into the chunk's float curvature sum. Small kernels
+ * add every partial to the double outputs in a fixed order, so no result
+ * depends on timing. (Margins and gradients are double for the same reason
+ * as on the CPU: float ones miss the reference on nearly separable groups.)
+ * The Newton systems are solved in double by cusolverDnDpotrfBatched and
+ * DpotrsBatched over the active groups, every info checked. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../shared_math.h"
+#include "cuda_backend.cuh"
+
+#define LR_THREADS 256
+#define LR_WARPS (LR_THREADS / 32)
+#define LR_MAX_BLOCKS 1024
+#define LR_MAX_CHUNK 16384 /* rows per float curvature partial */
+#define LR_GRAD_ROWS 128   /* rows per gradient partial */
+#define LR_GRAD_COLS 128   /* columns per gradient block */
+
+// ---- kernels -----------------------------------------------------------------
+
+__device__ __forceinline__ double lr_warp_sum(double v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1)
+    v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+/* One warp per row of the chunk: the lanes share the margin's dot product
+ * (every lane ends with the same sum), then each computes the row's terms,
+ * lane 0 keeps the sums, and the lanes write the scaled row. part
+ * (gridDim.x, 2): the block's loss and r sums, in warp order. r and A may
+ * be NULL (objective only). */
+__global__ void __launch_bounds__(LR_THREADS)
+    lr_rows_kernel(double *__restrict__ part, double *__restrict__ r,           // (rows)
+                   float *__restrict__ A,                                       // (rows, d + 1)
+                   const float *__restrict__ X,                                 // (rows, d)
+                   const uint8_t *__restrict__ y, const float *__restrict__ sw, // (rows)
+                   const double *__restrict__ theta_g,                          // (d + 1)
+                   double cw0, double cw1, int rows, int d) {
+  __shared__ double red[LR_WARPS][2];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, D = d + 1;
+  const double b = theta_g[d];
+  double loss = 0.0, rsum = 0.0;
+  for (int64_t i = (int64_t)blockIdx.x * LR_WARPS + warp; i < rows;
+       i += (int64_t)gridDim.x * LR_WARPS) {
+    const float *x = X + (size_t)i * d;
+    double zp = 0.0;
+    for (int j = lane; j < d; j += 32)
+      zp += (double)x[j] * theta_g[j];
+    const double ci = (y[i] ? cw1 : cw0) * (sw ? (double)sw[i] : 1.0);
+    const gr_logreg_terms t = gr_logreg_row(lr_warp_sum(zp) + b, y[i] != 0, ci);
+    loss += t.loss;
+    rsum += t.r;
+    if (r && lane == 0) r[i] = t.r;
+    if (A) {
+      const float sh = (float)sqrt(t.h);
+      float *a = A + (size_t)i * D;
+      for (int j = lane; j < d; j += 32)
+        a[j] = sh * x[j];
+      if (lane == 0) a[d] = sh;
+    }
+  }
+  if (lane == 0) {
+    red[warp][0] = loss;
+    red[warp][1] = rsum;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    double s0 = 0.0, s1 = 0.0;
+    for (int w = 0; w < LR_WARPS; w++) {
+      s0 += red[w][0];
+      s1 += red[w][1];
+    }
+    part[2 * blockIdx.x] = s0;
+    part[2 * blockIdx.x + 1] = s1;
+  }
+}
+
+/* acc[0..1] += the sums of part (n_blocks, 2), in a fixed order: lane l
+ * sums blocks l, l + 32, ...; then a butterfly over the lanes. One warp. */
+__global__ void lr_accumulate_kernel(double *__restrict__ acc, const double *__restrict__ part,
+                                     int n_blocks) {
+  double s0 = 0.0, s1 = 0.0;
+  for (int k = threadIdx.x; k < n_blocks; k += 32) {
+    s0 += part[2 * k];
+    s1 += part[2 * k + 1];
+  }
+  s0 = lr_warp_sum(s0);
+  s1 = lr_warp_sum(s1);
+  if (threadIdx.x == 0) {
+    acc[0] += s0;
+    acc[1] += s1;
+  }
+}
+
+/* grid (column tiles, row blocks): gpart[rb][j] = sum of r_i x_ij over the
+ * LR_GRAD_ROWS rows of block rb. A warp reads a row's columns together. */
+__global__ void __launch_bounds__(LR_GRAD_COLS)
+    lr_grad_kernel(double *__restrict__ gpart,                                // (row blocks, d)
+                   const double *__restrict__ r, const float *__restrict__ X, // (rows), (rows, d)
+                   int rows, int d) {
+  const int j = blockIdx.x * LR_GRAD_COLS + threadIdx.x;
+  const int64_t i0 = (int64_t)blockIdx.y * LR_GRAD_ROWS;
+  const int64_t i1 = i0 + LR_GRAD_ROWS < rows ? i0 + LR_GRAD_ROWS : rows;
+  if (j >= d) return;
+  double s = 0.0;
+  for (int64_t i = i0; i < i1; i++)
+    s += r[i] * (double)X[(size_t)i * d + j];
+  gpart[(size_t)blockIdx.y * d + j] = s;
+}
+
+/* g (d) += the column sums of gpart (n_blocks, d), blocks in order. */
+__global__ void lr_grad_reduce_kernel(double *__restrict__ g, const double *__restrict__ gpart,
+                                      int n_blocks, int d) {
+  for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < d; j += gridDim.x * blockDim.x) {
+    double s = 0.0;
+    for (int k = 0; k < n_blocks; k++)
+      s += gpart[(size_t)k * d + j];
+    g[j] += s;
+  }
+}
+
+/* H (D, D) += the lower triangle of P (column-major, as ssyrk fills it). */
+__global__ void lr_add_lower_kernel(double *__restrict__ H, const float *__restrict__ P, int D) {
+  const int64_t total = (int64_t)D * D;
+  for (int64_t t = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; t < total;
+       t += (int64_t)gridDim.x * blockDim.x)
+    if (t % D >= t / D) H[t] += P[t];
+}
+
+/* H (D, D): mirrors the lower triangle and adds the regularization to the
+ * weights' diagonal (not the intercept's). Reads only the lower triangle. */
+__global__ void lr_finish_hess_kernel(double *H, int D) {
+  const int64_t total = (int64_t)D * D;
+  for (int64_t t = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; t < total;
+       t += (int64_t)gridDim.x * blockDim.x) {
+    const int i = (int)(t % D), j = (int)(t / D);
+    if (i < j)
+      H[t] = H[(size_t)j + (size_t)i * D];
+    else if (i == j && i < D - 1)
+      H[t] += 1.0;
+  }
+}
+
+/* One warp per group: f = 1/2 |w|^2 + the loss sum; with g, g += [w; 0]
+ * and g[d] = the r sum. acc (2): the loss and r sums. */
+__global__ void lr_finish_kernel(double *__restrict__ f, double *__restrict__ g,
+                                 const double *__restrict__ theta_g, const double *__restrict__ acc,
+                                 int d) {
+  double s = 0.0;
+  for (int j = threadIdx.x; j < d; j += 32) {
+    s += theta_g[j] * theta_g[j];
+    if (g) g[j] += theta_g[j];
+  }
+  s = lr_warp_sum(s);
+  if (threadIdx.x == 0) {
+    *f = 0.5 * s + acc[0];
+    if (g) g[d] = acc[1];
+  }
+}
+
+static unsigned grid_for(int64_t n) {
+  const int64_t b = (n + 255) / 256;
+  return (unsigned)(b < 1 ? 1 : b < 4096 ? b : 4096);
+}
+
+// ---- the pass ----------------------------------------------------------------
+
+typedef struct lr_scratch {
+  double *r, *gpart;       /* (chunk), (chunk / LR_GRAD_ROWS, d) */
+  float *A, *P;            /* (chunk, D), (D, D) */
+  double *part, *acc, *fd; /* (LR_MAX_BLOCKS, 2), (m, 2), (m) */
+} lr_scratch;
+
+static void scratch_free(gr_backend *be, lr_scratch *s) {
+  gr_cuda_free(be, s->r);
+  gr_cuda_free(be, s->gpart);
+  gr_cuda_free(be, s->A);
+  gr_cuda_free(be, s->P);
+  gr_cuda_free(be, s->part);
+  gr_cuda_free(be, s->acc);
+  gr_cuda_free(be, s->fd);
+}
+
+static int64_t grad_blocks(int64_t rows) { return (rows + LR_GRAD_ROWS - 1) / LR_GRAD_ROWS; }
+
+/* Rows per chunk: the most that leave half the budget to cuBLAS. */
+static int64_t chunk_rows(const gr_backend *be, int64_t longest, int d, int hess) {
+  if (!hess) return longest < (1 << 30) ? longest : (1 << 30); /* no per-row scratch */
+  const size_t D = (size_t)d + 1;
+  const size_t fixed = sizeof(float) * D * D + sizeof(double) * (size_t)d + (64 << 10);
+  const size_t per_row = sizeof(double) +
+                         (sizeof(double) * (size_t)d + LR_GRAD_ROWS - 1) / LR_GRAD_ROWS +
+                         sizeof(float) * D;
+  const size_t avail = gr_cuda_mem_available(be) / 2;
+  int64_t rows = avail > fixed ? (int64_t)((avail - fixed) / per_row) : 0;
+  if (rows > LR_MAX_CHUNK) rows = LR_MAX_CHUNK;
+  if (rows > longest) rows = longest;
+  return rows < LR_GRAD_ROWS ? LR_GRAD_ROWS : rows; /* the allocation then names the budget */
+}
+
+static gr_status scratch_alloc(gr_backend *be, lr_scratch *s, int m, int d, int64_t chunk,
+                               int hess) {
+  const size_t D = (size_t)d + 1;
+  GR_TRY(gr_cuda_alloc(be, (void **)&s->part, sizeof(double) * 2 * LR_MAX_BLOCKS));
+  GR_TRY(gr_cuda_alloc(be, (void **)&s->acc, sizeof(double) * 2 * (size_t)m));
+  GR_TRY(gr_cuda_alloc(be, (void **)&s->fd, sizeof(double) * (size_t)m));
+  if (!hess) return GR_OK;
+  GR_TRY(gr_cuda_alloc(be, (void **)&s->r, sizeof(double) * (size_t)chunk));
+  GR_TRY(gr_cuda_alloc(be, (void **)&s->gpart, sizeof(double) * grad_blocks(chunk) * (size_t)d));
+  GR_TRY(gr_cuda_alloc(be, (void **)&s->A, sizeof(float) * (size_t)chunk * D));
+  return gr_cuda_alloc(be, (void **)&s->P, sizeof(float) * D * D);
+}
+
+/* The chunks of group k: row terms, and with hess the partials. */
+static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, double *H,
+                            const double *theta, const float *X, const uint8_t *y, const float *sw,
+                            const int64_t *seg, const double *cw, int k, int d, int64_t chunk,
+                            int hess) {
+  gr_cuda *c = gr_cuda_of(be);
+  const int D = d + 1;
+  const float one = 1.0f, zero = 0.0f;
+  for (int64_t r0 = seg[k]; r0 < seg[k + 1]; r0 += chunk) {
+    const int rows = (int)(seg[k + 1] - r0 < chunk ? seg[k + 1] - r0 : chunk);
+    const float *Xc = X + (size_t)r0 * d;
+    const int64_t want = ((int64_t)rows + LR_WARPS - 1) / LR_WARPS;
+    const int blocks = (int)(want < LR_MAX_BLOCKS ? want : LR_MAX_BLOCKS);
+    lr_rows_kernel<<<blocks, LR_THREADS, 0, c->stream>>>(
+        s->part, hess ? s->r : NULL, hess ? s->A : NULL, Xc, y + r0, sw ? sw + r0 : NULL,
+        theta + (size_t)k * D, cw[2 * k], cw[2 * k + 1], rows, d);
+    GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_rows_kernel"));
+    lr_accumulate_kernel<<<1, 32, 0, c->stream>>>(s->acc + 2 * k, s->part, blocks);
+    GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_accumulate_kernel"));
+    if (!hess) continue;
+    const unsigned gb = (unsigned)grad_blocks(rows);
+    lr_grad_kernel<<<dim3((unsigned)((d + LR_GRAD_COLS - 1) / LR_GRAD_COLS), gb), LR_GRAD_COLS, 0,
+                     c->stream>>>(s->gpart, s->r, Xc, rows, d);
+    GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_grad_kernel"));
+    lr_grad_reduce_kernel<<<grid_for(d), 256, 0, c->stream>>>(g + (size_t)k * D, s->gpart, (int)gb,
+                                                              d);
+    GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_grad_reduce_kernel"));
+    /* row-major A (rows, D) is column-major (D, rows): op N gives A^T A */
+    GR_CU_TRY(cublasSsyrk(c->cublas, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, D, rows, &one, s->A, D,
+                          &zero, s->P, D));
+    lr_add_lower_kernel<<<grid_for((int64_t)D * D), 256, 0, c->stream>>>(H + (size_t)k * D * D,
+                                                                         s->P, D);
+    GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_add_lower_kernel"));
+  }
+  lr_finish_kernel<<<1, 32, 0, c->stream>>>(s->fd + k, hess ? g + (size_t)k * D : NULL,
+                                            theta + (size_t)k * D, s->acc + 2 * k, d);
+  GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_finish_kernel"));
+  if (!hess) return GR_OK;
+  lr_finish_hess_kernel<<<grid_for((int64_t)D * D), 256, 0, c->stream>>>(H + (size_t)k * D * D, D);
+  return GR_CU_LAUNCHED(c->stream, "lr_finish_hess_kernel");
+}
+
+static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, const double *theta,
+                             const float *X, const uint8_t *y, const float *sw, const int64_t *seg,
+                             const double *cw, const uint8_t *active, int m, int d) {
+  if (m < 1 || d < 1) return gr_fail(GR_ERR_INVALID_ARG, "logreg: %d groups of %d features", m, d);
+  gr_cuda *c = gr_cuda_of(be);
+  GR_TRY(gr_cuda_enter(be));
+  const int hess = H != NULL, D = d + 1;
+  int64_t longest = 1;
+  for (int k = 0; k < m; k++)
+    if ((!active || active[k]) && seg[k + 1] - seg[k] > longest) longest = seg[k + 1] - seg[k];
+  const int64_t chunk = chunk_rows(be, longest, d, hess);
+  lr_scratch s;
+  memset(&s, 0, sizeof s);
+  double *f_host = (double *)malloc(sizeof(double) * (size_t)m);
+  gr_status st = f_host ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate %d objective values", m);
+  if (st == GR_OK) st = scratch_alloc(be, &s, m, d, chunk, hess);
+  if (st == GR_OK) st = GR_CU(cudaMemsetAsync(s.acc, 0, sizeof(double) * 2 * m, c->stream));
+  for (int k = 0; k < m && st == GR_OK; k++) {
+    if (active && !active[k]) continue;
+    if (hess) {
+      st = GR_CU(cudaMemsetAsync(g + (size_t)k * D, 0, sizeof(double) * D, c->stream));
+      if (st == GR_OK)
+        st = GR_CU(
+            cudaMemsetAsync(H + (size_t)k * D * D, 0, sizeof(double) * (size_t)D * D, c->stream));
+    }
+    if (st == GR_OK) st = group_pass(be, &s, g, H, theta, X, y, sw, seg, cw, k, d, chunk, hess);
+  }
+  if (st == GR_OK)
+    st = GR_CU(cudaMemcpyAsync(f_host, s.fd, sizeof(double) * (size_t)m, cudaMemcpyDeviceToHost,
+                               c->stream));
+  if (st == GR_OK) st = GR_CU(cudaStreamSynchronize(c->stream));
+  for (int k = 0; k < m && st == GR_OK; k++)
+    if (!active || active[k]) f[k] = f_host[k];
+  scratch_free(be, &s);
+  free(f_host);
+  return st;
+}
+
+extern "C" gr_status gr_cuda_logreg_objective(gr_backend *be, double *f, const double *theta,
+                                              const float *X, const uint8_t *y, const float *sw,
+                                              const int64_t *seg, const double *cw,
+                                              const uint8_t *active, int m, int d) {
+  return lr_pass_run(be, f, NULL, NULL, theta, X, y, sw, seg, cw, active, m, d);
+}
+
+extern "C" gr_status gr_cuda_logreg_grad_hess(gr_backend *be, double *g, double *H, double *f,
+                                              const double *theta, const float *X, const uint8_t *y,
+                                              const float *sw, const int64_t *seg, const double *cw,
+                                              const uint8_t *active, int m, int d) {
+  return lr_pass_run(be, f, g, H, theta, X, y, sw, seg, cw, active, m, d);
+}
+
+// ---- the batched solve -------------------------------------------------------
+
+extern "C" gr_status gr_cuda_spd_solve_batched(gr_backend *be, double *step, double *H,
+                                               const double *rhs, const uint8_t *active, int m,
+                                               int D) {
+  if (m < 1 || D < 1) return gr_fail(GR_ERR_INVALID_ARG, "spd solve: %d systems of size %d", m, D);
+  gr_cuda *c = gr_cuda_of(be);
+  GR_TRY(gr_cuda_enter(be));
+  int *group = (int *)malloc(sizeof(int) * (size_t)m);
+  double **a_host = (double **)malloc(sizeof(double *) * (size_t)m);
+  double **b_host = (double **)malloc(sizeof(double *) * (size_t)m);
+  int *info_host = (int *)malloc(sizeof(int) * ((size_t)m + 1));
+  double **a_ptr = NULL, **b_ptr = NULL;
+  int *info = NULL, na = 0;
+  gr_status st = group && a_host && b_host && info_host
+                     ? GR_OK
+                     : gr_fail(GR_ERR_NOMEM, "cannot allocate the batched solve of %d systems", m);
+  for (int k = 0; k < m && st == GR_OK; k++) {
+    if (active && !active[k]) continue;
+    group[na] = k;
+    a_host[na] = H + (size_t)k * D * D;
+    b_host[na] = step + (size_t)k * D;
+    na++;
+    st = GR_CU(cudaMemcpyAsync(step + (size_t)k * D, rhs + (size_t)k * D, sizeof(double) * D,
+                               cudaMemcpyDeviceToDevice, c->stream));
+  }
+  if (st != GR_OK || na == 0) goto done;
+  GR_CHECK_GOTO(st, gr_cuda_alloc(be, (void **)&a_ptr, sizeof(double *) * (size_t)na), done);
+  GR_CHECK_GOTO(st, gr_cuda_alloc(be, (void **)&b_ptr, sizeof(double *) * (size_t)na), done);
+  GR_CHECK_GOTO(st, gr_cuda_alloc(be, (void **)&info, sizeof(int) * ((size_t)na + 1)), done);
+  GR_CU_GOTO(st,
+             cudaMemcpyAsync(a_ptr, a_host, sizeof(double *) * (size_t)na, cudaMemcpyHostToDevice,
+                             c->stream),
+             done);
+  GR_CU_GOTO(st,
+             cudaMemcpyAsync(b_ptr, b_host, sizeof(double *) * (size_t)na, cudaMemcpyHostToDevice,
+                             c->stream),
+             done);
+  GR_CU_GOTO(st,
+             cusolverDnDpotrfBatched(c->cusolver, CUBLAS_FILL_MODE_LOWER, D, a_ptr, D, info, na),
+             done);
+  GR_CU_GOTO(
+      st,
+      cudaMemcpyAsync(info_host, info, sizeof(int) * (size_t)na, cudaMemcpyDeviceToHost, c->stream),
+      done);
+  GR_CU_GOTO(st, cudaStreamSynchronize(c->stream), done);
+  for (int q = 0; q < na; q++) {
+    if (info_host[q] > 0) {
+      st = gr_fail(GR_ERR_NUMERIC,
+                   "logreg: the Hessian of group %d is not positive definite (cuSOLVER info %d "
+                   "of %d); lower C or remove constant features",
+                   group[q], info_host[q], D);
+      goto done;
+    }
+    if (info_host[q] < 0) {
+      st = gr_fail(GR_ERR_CUDA, "cusolverDnDpotrfBatched rejected argument %d (group %d)",
+                   -info_host[q], group[q]);
+      goto done;
+    }
+  }
+  GR_CU_GOTO(st,
+             cusolverDnDpotrsBatched(c->cusolver, CUBLAS_FILL_MODE_LOWER, D, 1, a_ptr, D, b_ptr, D,
+                                     info + na, na),
+             done);
+  GR_CU_GOTO(
+      st,
+      cudaMemcpyAsync(info_host + na, info + na, sizeof(int), cudaMemcpyDeviceToHost, c->stream),
+      done);
+  GR_CU_GOTO(st, cudaStreamSynchronize(c->stream), done);
+  if (info_host[na] != 0)
+    st = gr_fail(GR_ERR_CUDA, "cusolverDnDpotrsBatched rejected argument %d", -info_host[na]);
+done:
+  if (st == GR_OK && na == 0) st = GR_CU(cudaStreamSynchronize(c->stream));
+  gr_cuda_free(be, info);
+  gr_cuda_free(be, b_ptr);
+  gr_cuda_free(be, a_ptr);
+  free(group);
+  free(a_host);
+  free(b_host);
+  free(info_host);
+  return st;
+}

@@ -1,0 +1,352 @@
+/* The batched logistic-regression operations on the CUDA backend against
+ * the CPU twins, with seeded random inputs and the bounds stated where they
+ * are checked; then gr_logreg_fit_groups through a CUDA context against a
+ * CPU context, also under a device-memory budget small enough to force
+ * small row chunks. Exits 77 (skipped) when no GPU is usable. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "common/rng.h"
+#include "host/logreg.h"
+#include "kernels/backend.h"
+
+static gr_backend *cpu, *gpu;
+
+#define SENTINEL 7.0 /* outputs of inactive groups must keep it */
+
+static void *put(gr_backend *be, const void *src, size_t bytes) {
+  void *p = NULL;
+  CHECK_OK(be->ops->mem_alloc(be, &p, bytes ? bytes : 1));
+  if (p && bytes) CHECK_OK(be->ops->upload(be, p, src, bytes));
+  return p;
+}
+
+static void get(gr_backend *be, void *dst, const void *src, size_t bytes) {
+  CHECK_OK(be->ops->download(be, dst, src, bytes));
+}
+
+static void drop(gr_backend *be, void *p) {
+  if (p) be->ops->mem_free(be, p);
+}
+
+static double *filled(size_t n, double v) {
+  double *a = malloc(sizeof(double) * (n ? n : 1));
+  for (size_t i = 0; i < n; i++)
+    a[i] = v;
+  return a;
+}
+
+typedef struct lr_data {
+  int m, d;
+  int64_t *seg;
+  float *X, *sw;
+  uint8_t *y;
+  double *theta, *cw;
+  uint8_t *active;
+} lr_data;
+
+/* Groups of 20000 rows (past one GPU chunk), 37, 5000 and 35000; x ~ N(0,1),
+ * theta such that margins are O(1); group 1 inactive. */
+static lr_data random_data(gr_rng *rng, int d, int with_sw) {
+  const int64_t sizes[4] = {20000, 37, 5000, 35000};
+  lr_data a = {4, d, malloc(sizeof(int64_t) * 5), NULL, NULL, NULL, NULL, NULL, NULL};
+  a.seg[0] = 0;
+  for (int g = 0; g < 4; g++)
+    a.seg[g + 1] = a.seg[g] + sizes[g];
+  const int64_t n = a.seg[4];
+  const int D = d + 1;
+  a.X = malloc(sizeof(float) * n * d);
+  a.y = malloc((size_t)n);
+  a.sw = with_sw ? malloc(sizeof(float) * n) : NULL;
+  for (int64_t i = 0; i < n * d; i++)
+    a.X[i] = (float)gr_rng_normal(rng);
+  for (int64_t i = 0; i < n; i++) {
+    a.y[i] = gr_rng_uniform(rng) < 0.3;
+    if (a.sw) a.sw[i] = (float)(0.5 + 1.5 * gr_rng_uniform(rng));
+  }
+  a.theta = malloc(sizeof(double) * 4 * D);
+  a.cw = malloc(sizeof(double) * 8);
+  a.active = malloc(4);
+  for (int g = 0; g < 4; g++) {
+    for (int j = 0; j < d; j++)
+      a.theta[g * D + j] = gr_rng_normal(rng) / sqrt((double)d);
+    a.theta[g * D + d] = 0.3 * (g - 1.5);
+    a.cw[2 * g] = 0.5 + gr_rng_uniform(rng);
+    a.cw[2 * g + 1] = 1.0 + 2.0 * gr_rng_uniform(rng);
+    a.active[g] = g != 1;
+  }
+  return a;
+}
+
+static void free_data(lr_data *a) {
+  free(a->seg);
+  free(a->X);
+  free(a->sw);
+  free(a->y);
+  free(a->theta);
+  free(a->cw);
+  free(a->active);
+}
+
+/* Both passes on backend be: f from the objective, f2, g, H from grad_hess;
+ * the outputs start at SENTINEL. */
+static void run_passes(gr_backend *be, const lr_data *a, double *f, double *f2, double *g,
+                       double *H) {
+  const int m = a->m, d = a->d, D = d + 1;
+  const int64_t n = a->seg[m];
+  float *X = put(be, a->X, sizeof(float) * n * d);
+  uint8_t *y = put(be, a->y, (size_t)n);
+  float *sw = a->sw ? put(be, a->sw, sizeof(float) * n) : NULL;
+  double *theta = put(be, a->theta, sizeof(double) * m * D);
+  double *gd = put(be, g, sizeof(double) * m * D);
+  double *Hd = put(be, H, sizeof(double) * m * D * D);
+  CHECK_OK(be->ops->logreg_objective(be, f, theta, X, y, sw, a->seg, a->cw, a->active, m, d));
+  CHECK_OK(
+      be->ops->logreg_grad_hess(be, gd, Hd, f2, theta, X, y, sw, a->seg, a->cw, a->active, m, d));
+  get(be, g, gd, sizeof(double) * m * D);
+  get(be, H, Hd, sizeof(double) * m * D * D);
+  drop(be, X);
+  drop(be, y);
+  drop(be, sw);
+  drop(be, theta);
+  drop(be, gd);
+  drop(be, Hd);
+}
+
+static void test_passes(gr_rng *rng, int d, int with_sw) {
+  lr_data a = random_data(rng, d, with_sw);
+  const int m = a.m, D = d + 1;
+  const size_t nh = (size_t)m * D * D;
+  double *fc = filled(m, SENTINEL), *fc2 = filled(m, SENTINEL), *gc = filled(m * D, SENTINEL);
+  double *fg = filled(m, SENTINEL), *fg2 = filled(m, SENTINEL), *gg = filled(m * D, SENTINEL);
+  double *Hc = filled(nh, SENTINEL), *Hg = filled(nh, SENTINEL);
+  run_passes(cpu, &a, fc, fc2, gc, Hc);
+  run_passes(gpu, &a, fg, fg2, gg, Hg);
+  for (int k = 0; k < m; k++) {
+    const double *gk = gg + (size_t)k * D, *Hk = Hg + (size_t)k * D * D;
+    if (!a.active[k]) {
+      int kept = fg[k] == SENTINEL && fg2[k] == SENTINEL && fc[k] == SENTINEL && fc2[k] == SENTINEL;
+      for (int j = 0; j < D; j++)
+        kept &= gk[j] == SENTINEL && gc[(size_t)k * D + j] == SENTINEL;
+      for (int e = 0; e < D * D; e++)
+        kept &= Hk[e] == SENTINEL && Hc[(size_t)k * D * D + e] == SENTINEL;
+      CHECK_MSG(kept, "d %d: inactive group %d was written", d, k);
+      continue;
+    }
+    /* f: double sums of the same positive terms in another order, margins
+     * as double dot products: 1e-10 relative is far above their rounding */
+    CHECK_NEAR(fg[k], fc[k], 1e-10 * fabs(fc[k]));
+    CHECK_NEAR(fg2[k], fc[k], 1e-10 * fabs(fc[k]));
+    CHECK_NEAR(fc2[k], fc[k], 1e-12 * fabs(fc[k]));
+    /* g: double sums of r_i x_ij in another order; the bound scales with
+     * the sum of the terms' sizes c_i |x_ij|, of which the rounding of any
+     * order is a tiny fraction (n eps) */
+    int bad_g = 0, bad_h = 0;
+    for (int j = 0; j < D; j++) {
+      double scale = j < d ? fabs(a.theta[k * D + j]) : 0.0;
+      for (int64_t i = a.seg[k]; i < a.seg[k + 1]; i++) {
+        const double c = a.cw[2 * k + a.y[i]] * (a.sw ? a.sw[i] : 1.0);
+        scale += c * (j < d ? fabs(a.X[i * d + j]) : 1.0);
+      }
+      bad_g += !(fabs(gk[j] - gc[(size_t)k * D + j]) <= 1e-10 * scale);
+    }
+    /* H: float sums over chunks of <= 16384 rows (sgemm-class rounding,
+     * ~sqrt(rows) eps of the terms' sizes), chunks added in double; every
+     * term h x_a x_b is bounded by the diagonals: 1e-4 of sqrt(H_aa H_bb) */
+    const double *Hck = Hc + (size_t)k * D * D;
+    for (int r = 0; r < D; r++)
+      for (int c = 0; c < D; c++) {
+        const double tol = 1e-4 * sqrt(Hck[r * D + r] * Hck[c * D + c]);
+        bad_h += !(fabs(Hk[r * D + c] - Hck[r * D + c]) <= tol);
+        bad_h += Hk[r * D + c] != Hk[c * D + r]; /* both triangles, symmetric */
+      }
+    CHECK_MSG(bad_g == 0, "d %d sw %d group %d: %d gradient entries differ", d, with_sw, k, bad_g);
+    CHECK_MSG(bad_h == 0, "d %d sw %d group %d: %d Hessian entries differ", d, with_sw, k, bad_h);
+  }
+  free(fc);
+  free(fc2);
+  free(gc);
+  free(fg);
+  free(fg2);
+  free(gg);
+  free(Hc);
+  free(Hg);
+  free_data(&a);
+}
+
+// ---- the batched solve -------------------------------------------------------
+
+/* Well-conditioned SPD systems (B B^T / D + I, condition < 10): a double
+ * Cholesky solve is backward stable, so any two agree to ~D eps; 1e-10 of
+ * |x| is far above that. Group 2 inactive (step keeps SENTINEL). */
+static void test_solve(gr_rng *rng, int D) {
+  const int m = 4;
+  const size_t nh = (size_t)m * D * D;
+  double *H = malloc(sizeof(double) * nh), *B = malloc(sizeof(double) * D * D);
+  double *rhs = malloc(sizeof(double) * m * D);
+  for (int k = 0; k < m; k++) {
+    for (int e = 0; e < D * D; e++)
+      B[e] = gr_rng_normal(rng);
+    double *Hk = H + (size_t)k * D * D;
+    for (int r = 0; r < D; r++)
+      for (int c = 0; c < D; c++) {
+        double s = r == c ? 1.0 : 0.0;
+        for (int t = 0; t < D; t++)
+          s += B[r * D + t] * B[c * D + t] / D;
+        Hk[r * D + c] = s;
+      }
+    for (int j = 0; j < D; j++)
+      rhs[k * D + j] = gr_rng_normal(rng);
+  }
+  const uint8_t active[4] = {1, 1, 0, 1};
+  double *out[2];
+  gr_backend *bes[2] = {cpu, gpu};
+  for (int b = 0; b < 2; b++) {
+    gr_backend *be = bes[b];
+    out[b] = filled(m * D, SENTINEL);
+    double *Hd = put(be, H, sizeof(double) * nh), *rd = put(be, rhs, sizeof(double) * m * D);
+    double *sd = put(be, out[b], sizeof(double) * m * D);
+    CHECK_OK(be->ops->spd_solve_batched(be, sd, Hd, rd, active, m, D));
+    get(be, out[b], sd, sizeof(double) * m * D);
+    drop(be, Hd);
+    drop(be, rd);
+    drop(be, sd);
+  }
+  for (int k = 0; k < m; k++) {
+    const double *xc = out[0] + k * D, *xg = out[1] + k * D;
+    double diff = 0.0, norm = 0.0, res = 0.0, rn = 0.0;
+    for (int j = 0; j < D; j++) {
+      diff = fmax(diff, fabs(xc[j] - xg[j]));
+      norm = fmax(norm, fabs(xc[j]));
+      if (!active[k]) continue;
+      double s = 0.0;
+      for (int t = 0; t < D; t++)
+        s += H[(size_t)k * D * D + j * D + t] * xg[t];
+      res = fmax(res, fabs(s - rhs[k * D + j]));
+      rn = fmax(rn, fabs(rhs[k * D + j]));
+    }
+    if (!active[k]) {
+      CHECK_MSG(xc[0] == SENTINEL && xg[0] == SENTINEL && xg[D - 1] == SENTINEL,
+                "D %d: inactive system %d was solved", D, k);
+      continue;
+    }
+    CHECK_MSG(diff <= 1e-10 * norm, "D %d system %d: cpu and gpu differ by %g", D, k, diff);
+    CHECK_MSG(res <= 1e-10 * rn * D, "D %d system %d: residual %g", D, k, res);
+  }
+  /* system 3 not positive definite: both backends name it */
+  for (int e = 0; e < D * D; e++)
+    H[(size_t)3 * D * D + e] = e % (D + 1) == 0 ? -1.0 : 0.0;
+  for (int b = 0; b < 2; b++) {
+    gr_backend *be = bes[b];
+    double *Hd = put(be, H, sizeof(double) * nh), *rd = put(be, rhs, sizeof(double) * m * D);
+    double *sd = put(be, out[b], sizeof(double) * m * D);
+    const gr_status st = be->ops->spd_solve_batched(be, sd, Hd, rd, NULL, m, D);
+    CHECK_MSG(st == GR_ERR_NUMERIC && strstr(gr_last_error(), "group 3"), "%s D %d: %s: %s",
+              be->ops->name, D, gr_status_str(st), gr_last_error());
+    drop(be, Hd);
+    drop(be, rd);
+    drop(be, sd);
+  }
+  free(out[0]);
+  free(out[1]);
+  free(H);
+  free(B);
+  free(rhs);
+}
+
+// ---- the whole fit -----------------------------------------------------------
+
+static gr_context *context(gr_device device, size_t max_mem) {
+  gr_context_options o;
+  gr_context_options_default(&o);
+  o.device = device;
+  o.n_threads = 2;
+  o.verbose = 0;
+  o.max_device_mem = max_mem;
+  gr_context *ctx = NULL;
+  CHECK_OK(gr_context_init(&ctx, &o));
+  return ctx;
+}
+
+/* Class-conditional Gaussians per group (a planted logistic model); the
+ * backends differ only in summation order and in the float Hessian, which
+ * moves Newton's path but not its fixed point: 1e-4 as for the reference. */
+static void test_fit(gr_rng *rng, int d) {
+  const int m = 5;
+  int64_t seg[6] = {0};
+  const int64_t sizes[5] = {30000, 900, 12000, 250, 40000};
+  for (int g = 0; g < m; g++)
+    seg[g + 1] = seg[g] + sizes[g];
+  const int64_t n = seg[m];
+  float *X = malloc(sizeof(float) * n * d), *sw = malloc(sizeof(float) * n);
+  uint8_t *y = malloc((size_t)n);
+  double *mu = malloc(sizeof(double) * d);
+  for (int g = 0; g < m; g++) {
+    for (int j = 0; j < d; j++)
+      mu[j] = 1.5 * gr_rng_normal(rng) / sqrt((double)d);
+    for (int64_t i = seg[g]; i < seg[g + 1]; i++) {
+      y[i] = gr_rng_uniform(rng) < 0.2 + 0.1 * g;
+      sw[i] = (float)(0.5 + gr_rng_uniform(rng));
+      for (int j = 0; j < d; j++)
+        X[i * d + j] = (float)((y[i] ? 0.5 : -0.5) * mu[j] + gr_rng_normal(rng));
+    }
+  }
+  gr_logreg_params p;
+  gr_logreg_params_default(&p);
+  p.balanced = 1;
+  p.C = 0.5;
+  /* the budget holds X and a few thousand scaled rows: several chunks */
+  const size_t small = sizeof(float) * n * d + ((size_t)8 << 20);
+  gr_context *ctxs[3] = {context(GR_DEVICE_CPU, 0), context(GR_DEVICE_CUDA, 0),
+                         context(GR_DEVICE_CUDA, small)};
+  gr_logreg_model *out[3];
+  for (int c = 0; c < 3; c++) {
+    out[c] = calloc(m, sizeof(gr_logreg_model));
+    if (ctxs[c]) CHECK_OK(gr_logreg_fit_groups(ctxs[c], X, y, sw, seg, m, d, &p, out[c]));
+  }
+  for (int c = 1; c < 3; c++) {
+    for (int g = 0; g < m && out[0][g].w && out[c][g].w; g++) {
+      double diff = fabs(out[c][g].b - out[0][g].b);
+      for (int j = 0; j < d; j++)
+        diff = fmax(diff, fabs(out[c][g].w[j] - out[0][g].w[j]));
+      printf("d %d group %d (%s budget): %d iterations (cpu %d), max difference %.2e\n", d, g,
+             c == 1 ? "full" : "small", out[c][g].iterations, out[0][g].iterations, diff);
+      CHECK_MSG(diff <= 1e-4, "d %d group %d: cuda differs from cpu by %g", d, g, diff);
+    }
+  }
+  for (int c = 0; c < 3; c++) {
+    for (int g = 0; g < m; g++)
+      gr_logreg_model_free(&out[c][g]);
+    free(out[c]);
+    gr_context_free(ctxs[c]);
+  }
+  free(X);
+  free(sw);
+  free(y);
+  free(mu);
+}
+
+int main(void) {
+  CHECK_OK(gr_backend_cpu_create(&cpu, 2));
+  if (gr_backend_cuda_create(&gpu, 0, 0, 0) != GR_OK) {
+    printf("no usable GPU: %s, skipping\n", gr_last_error());
+    if (cpu) cpu->ops->destroy(cpu);
+    return 77;
+  }
+  gr_rng rng;
+  gr_rng_seed(&rng, 20240611);
+  const int ds[4] = {1, 45, 64, 300};
+  for (int t = 0; t < 4; t++)
+    test_passes(&rng, ds[t], t % 2);
+  const int Ds[4] = {1, 7, 64, 301};
+  for (int t = 0; t < 4; t++)
+    test_solve(&rng, Ds[t]);
+  test_fit(&rng, 30);
+  test_fit(&rng, 129);
+  cpu->ops->destroy(cpu);
+  gpu->ops->destroy(gpu);
+  return gr_test_finish();
+}

@@ -1,0 +1,323 @@
+/* gr_logreg_fit_groups on the CPU backend against the double reference
+ * gr_logreg_fit run on each group alone: groups of different sizes (one
+ * spanning several row chunks), several d and C, balanced and not, with and
+ * without sample weights. Integer sample weights are checked by replicating
+ * rows for the reference; with balanced weights too, class counts n_neg =
+ * k n_pos make the class weights a1 = (k+1)/2, a0 = (k+1)/(2k), i.e. the
+ * reference on positives replicated k times more with C a0. Then: the same
+ * result on 1 and 2 threads, the input errors, and a larger case timed. */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "common/clock.h"
+#include "common/rng.h"
+#include "host/context.h"
+#include "host/logreg.h"
+#include "test_util.h"
+
+typedef struct group_spec {
+  int n_pos, k; /* n_neg = k n_pos */
+} group_spec;
+
+typedef struct groups {
+  int m, d;
+  int64_t *seg;
+  float *X, *sw; /* sw: integers 1..3, or NULL */
+  uint8_t *y;
+  int *k;
+} groups;
+
+/* Class-conditional Gaussians x = o_g + (y ? mu_g : -mu_g) / 2 + N(0, I):
+ * a logistic model with planted w = mu_g holds exactly. Labels shuffled. */
+static groups make_groups(gr_rng *rng, const group_spec *spec, int m, int d, int with_sw) {
+  groups G = {m, d, malloc(sizeof(int64_t) * (m + 1)), NULL, NULL, NULL, malloc(sizeof(int) * m)};
+  G.seg[0] = 0;
+  for (int g = 0; g < m; g++) {
+    G.seg[g + 1] = G.seg[g] + (int64_t)spec[g].n_pos * (1 + spec[g].k);
+    G.k[g] = spec[g].k;
+  }
+  const int64_t n = G.seg[m];
+  G.X = malloc(sizeof(float) * n * d);
+  G.y = malloc((size_t)n);
+  G.sw = with_sw ? malloc(sizeof(float) * n) : NULL;
+  double *mu = malloc(sizeof(double) * d), *o = malloc(sizeof(double) * d);
+  for (int g = 0; g < m; g++) {
+    for (int j = 0; j < d; j++) {
+      mu[j] = 0.35 * gr_rng_normal(rng) + (j == 0 ? 1.0 : 0.0);
+      o[j] = 0.5 * gr_rng_normal(rng);
+    }
+    const int64_t s = G.seg[g], len = G.seg[g + 1] - s;
+    for (int64_t i = 0; i < len; i++)
+      G.y[s + i] = i < spec[g].n_pos;
+    for (int64_t i = len - 1; i > 0; i--) { /* Fisher-Yates */
+      const int64_t j = (int64_t)gr_rng_below(rng, (uint64_t)i + 1);
+      const uint8_t t = G.y[s + i];
+      G.y[s + i] = G.y[s + j];
+      G.y[s + j] = t;
+    }
+    for (int64_t i = s; i < s + len; i++) {
+      for (int j = 0; j < d; j++)
+        G.X[i * d + j] = (float)(o[j] + (G.y[i] ? 0.5 : -0.5) * mu[j] + gr_rng_normal(rng));
+      if (G.sw) G.sw[i] = (float)(1 + gr_rng_below(rng, 3));
+    }
+  }
+  free(mu);
+  free(o);
+  return G;
+}
+
+static void free_groups(groups *G) {
+  free(G->seg);
+  free(G->X);
+  free(G->sw);
+  free(G->y);
+  free(G->k);
+}
+
+/* The reference on group g alone; see the file comment for the weights. */
+static gr_status reference(const groups *G, int g, const gr_logreg_params *p,
+                           gr_logreg_model *out) {
+  const int d = G->d;
+  const int64_t s = G->seg[g], len = G->seg[g + 1] - s;
+  gr_logreg_params q = *p;
+  if (!G->sw) return gr_logreg_fit(G->X + s * d, G->y + s, len, d, &q, out);
+  const int k = G->k[g];
+  int64_t total = 0;
+  for (int64_t i = s; i < s + len; i++)
+    total += (int64_t)G->sw[i] * (p->balanced && G->y[i] ? k : 1);
+  float *X = malloc(sizeof(float) * total * d);
+  uint8_t *y = malloc((size_t)total);
+  int64_t r = 0;
+  for (int64_t i = s; i < s + len; i++) {
+    const int64_t rep = (int64_t)G->sw[i] * (p->balanced && G->y[i] ? k : 1);
+    for (int64_t t = 0; t < rep; t++, r++) {
+      memcpy(X + r * d, G->X + i * d, sizeof(float) * d);
+      y[r] = G->y[i];
+    }
+  }
+  if (p->balanced) q.C = p->C * (k + 1) / (2.0 * k);
+  q.balanced = 0;
+  const gr_status st = gr_logreg_fit(X, y, total, d, &q, out);
+  free(X);
+  free(y);
+  return st;
+}
+
+static gr_logreg_model *fit(gr_context *ctx, const groups *G, const gr_logreg_params *p,
+                            const float *sw) {
+  gr_logreg_model *out = calloc(G->m, sizeof *out);
+  CHECK_OK(gr_logreg_fit_groups(ctx, G->X, G->y, sw, G->seg, G->m, G->d, p, out));
+  return out;
+}
+
+static void free_models(gr_logreg_model *ms, int m) {
+  for (int g = 0; g < m; g++)
+    gr_logreg_model_free(&ms[g]);
+  free(ms);
+}
+
+/* Every group within 1e-4 of the reference (the coefficients are O(1)). */
+static void check_against_reference(gr_context *ctx, gr_rng *rng, int d, double C, int with_sw,
+                                    int balanced) {
+  const group_spec spec[4] = {{60, 3}, {500, 1}, {1200, 4}, {150, 2}}; /* group 2: 6000 rows */
+  groups G = make_groups(rng, spec, 4, d, with_sw);
+  gr_logreg_params p;
+  gr_logreg_params_default(&p);
+  p.C = C;
+  p.balanced = balanced;
+  gr_logreg_model *ms = fit(ctx, &G, &p, G.sw);
+  for (int g = 0; g < G.m && ms[0].w; g++) {
+    gr_logreg_model ref = {0};
+    CHECK_OK(reference(&G, g, &p, &ref));
+    if (!ref.w) continue;
+    double diff = fabs(ms[g].b - ref.b), wmax = fabs(ref.b);
+    for (int j = 0; j < d; j++) {
+      diff = fmax(diff, fabs(ms[g].w[j] - ref.w[j]));
+      wmax = fmax(wmax, fabs(ref.w[j]));
+    }
+    printf("d %2d C %.1f sw %d balanced %d group %d: %2d iterations (reference %2d), max |coef| "
+           "%.2f, max difference %.2e\n",
+           d, C, with_sw, balanced, g, ms[g].iterations, ref.iterations, wmax, diff);
+    CHECK_MSG(diff <= 1e-4, "group %d differs from the reference by %g", g, diff);
+    CHECK_MSG(ms[g].iterations < 30, "group %d: %d iterations", g, ms[g].iterations);
+    CHECK(wmax > 0.3 && wmax < 10); /* coefficients of order 1: the bound is meaningful */
+    gr_logreg_model_free(&ref);
+  }
+  free_models(ms, G.m);
+  free_groups(&G);
+}
+
+/* The CPU operations against a naive double computation: 3 groups (group
+ * 0 spans two row chunks, group 2 inactive and left untouched). f and g are
+ * double sums in another order: 1e-12 relative to the terms' sizes. H is a
+ * float sum over chunks of 4096 rows (~sqrt(4096) eps of the terms' sizes,
+ * bounded by sqrt(H_aa H_bb)): 1e-4 of that. */
+static void check_ops(gr_context *ctx, gr_rng *rng) {
+  enum { M = 3, d = 7, D = 8 };
+  const int64_t seg[M + 1] = {0, 4500, 5300, 5400};
+  const int64_t n = seg[M];
+  float *X = malloc(sizeof(float) * n * d), *sw = malloc(sizeof(float) * n);
+  uint8_t *y = malloc((size_t)n);
+  double theta[M * D], cw[2 * M], f[M], g[M * D], H[M * D * D];
+  const uint8_t active[M] = {1, 1, 0};
+  for (int64_t i = 0; i < n; i++) {
+    for (int j = 0; j < d; j++)
+      X[i * d + j] = (float)gr_rng_normal(rng);
+    y[i] = gr_rng_uniform(rng) < 0.4;
+    sw[i] = (float)(0.5 + gr_rng_uniform(rng));
+  }
+  for (int e = 0; e < M * D; e++)
+    theta[e] = 0.5 * gr_rng_normal(rng);
+  for (int e = 0; e < 2 * M; e++)
+    cw[e] = 0.5 + gr_rng_uniform(rng);
+  for (int e = 0; e < M * D * D; e++)
+    H[e] = g[e % (M * D)] = f[e % M] = -1.0;
+  gr_backend *be = ctx->be;
+  CHECK_OK(be->ops->logreg_grad_hess(be, g, H, f, theta, X, y, sw, seg, cw, active, M, d));
+  double f_obj[M] = {-1.0, -1.0, -1.0};
+  CHECK_OK(be->ops->logreg_objective(be, f_obj, theta, X, y, sw, seg, cw, active, M, d));
+  double worst_h = 0.0;
+  for (int k = 0; k < 2; k++) {
+    const double *w = theta + k * D;
+    double rf = 0.0, rg[D] = {0}, rH[D * D] = {0}, sg[D] = {0};
+    for (int j = 0; j < d; j++) {
+      rf += 0.5 * w[j] * w[j];
+      rg[j] = w[j];
+      rH[j * D + j] = 1.0;
+    }
+    for (int64_t i = seg[k]; i < seg[k + 1]; i++) {
+      double z = w[d], xi[D];
+      for (int j = 0; j < D; j++) {
+        xi[j] = j < d ? X[i * d + j] : 1.0;
+        if (j < d) z += w[j] * xi[j];
+      }
+      const double c = cw[2 * k + y[i]] * sw[i], p = 1.0 / (1.0 + exp(-z));
+      rf += c * log1p(exp(y[i] ? -z : z));
+      for (int a = 0; a < D; a++) {
+        rg[a] += c * (p - y[i]) * xi[a];
+        sg[a] += c * fabs(xi[a]);
+        for (int b = 0; b < D; b++)
+          rH[a * D + b] += c * p * (1 - p) * xi[a] * xi[b];
+      }
+    }
+    CHECK_NEAR(f[k], rf, 1e-12 * rf);
+    CHECK(f_obj[k] == f[k]); /* the same chunks, the same sums */
+    for (int a = 0; a < D; a++) {
+      CHECK_NEAR(g[k * D + a], rg[a], 1e-12 * sg[a]);
+      for (int b = 0; b < D; b++) {
+        const double scale = sqrt(rH[a * D + a] * rH[b * D + b]);
+        worst_h = fmax(worst_h, fabs(H[(k * D + a) * D + b] - rH[a * D + b]) / scale);
+        CHECK_NEAR(H[(k * D + a) * D + b], rH[a * D + b], 1e-4 * scale);
+      }
+    }
+  }
+  printf("ops: Hessian off by at most %.1e of sqrt(H_aa H_bb)\n", worst_h);
+  CHECK(f[2] == -1.0 && f_obj[2] == -1.0 && g[2 * D] == -1.0 && H[2 * D * D] == -1.0);
+  free(X);
+  free(sw);
+  free(y);
+}
+
+static int same_models(const gr_logreg_model *a, const gr_logreg_model *b, int m, int d) {
+  for (int g = 0; g < m; g++)
+    if (!a[g].w || !b[g].w || a[g].b != b[g].b || a[g].iterations != b[g].iterations ||
+        memcmp(a[g].w, b[g].w, sizeof(double) * d) != 0)
+      return 0;
+  return 1;
+}
+
+static void check_threads_and_weights(gr_rng *rng) {
+  const group_spec spec[3] = {{2000, 4}, {300, 1}, {700, 2}}; /* 10000, 600, 2100 rows */
+  groups G = make_groups(rng, spec, 3, 23, 1);
+  gr_logreg_params p;
+  gr_logreg_params_default(&p);
+  p.balanced = 1;
+  gr_context *one = cpu_test_context(1), *two = cpu_test_context(2);
+  if (!one || !two) return;
+  gr_logreg_model *a = fit(one, &G, &p, G.sw), *b = fit(two, &G, &p, G.sw);
+  CHECK_MSG(same_models(a, b, G.m, G.d), "1 and 2 threads give different models");
+  free_models(a, G.m);
+  free_models(b, G.m);
+  /* unit sample weights are the same as none */
+  for (int64_t i = 0; i < G.seg[G.m]; i++)
+    G.sw[i] = 1.0f;
+  a = fit(two, &G, &p, G.sw);
+  b = fit(two, &G, &p, NULL);
+  CHECK_MSG(same_models(a, b, G.m, G.d), "sw = 1 differs from sw = NULL");
+  free_models(a, G.m);
+  free_models(b, G.m);
+  /* a tol above the starting gradient: no step, zero coefficients */
+  p.tol = 1e9;
+  a = fit(two, &G, &p, NULL);
+  for (int g = 0; g < G.m && a[g].w; g++)
+    CHECK(a[g].iterations == 0 && a[g].w[0] == 0.0 && a[g].b == 0.0);
+  free_models(a, G.m);
+  gr_context_free(one);
+  gr_context_free(two);
+  free_groups(&G);
+}
+
+static void check_errors(gr_context *ctx, gr_rng *rng) {
+  const group_spec spec[3] = {{20, 1}, {30, 2}, {25, 1}};
+  groups G = make_groups(rng, spec, 3, 4, 1);
+  gr_logreg_params p;
+  gr_logreg_params_default(&p);
+  gr_logreg_model out[3];
+  for (int64_t i = G.seg[2]; i < G.seg[3]; i++)
+    G.y[i] = 0;
+  CHECK(gr_logreg_fit_groups(ctx, G.X, G.y, NULL, G.seg, 3, 4, &p, out) == GR_ERR_INVALID_ARG);
+  CHECK_MSG(strstr(gr_last_error(), "group 2") && strstr(gr_last_error(), "one class"), "%s",
+            gr_last_error());
+  G.y[G.seg[2]] = 1;
+  G.sw[5] = -1.0f;
+  CHECK(gr_logreg_fit_groups(ctx, G.X, G.y, G.sw, G.seg, 3, 4, &p, out) == GR_ERR_INVALID_ARG);
+  CHECK_MSG(strstr(gr_last_error(), "row 5") != NULL, "%s", gr_last_error());
+  const int64_t bad_seg[4] = {0, 50, 40, 165};
+  CHECK(gr_logreg_fit_groups(ctx, G.X, G.y, NULL, bad_seg, 3, 4, &p, out) == GR_ERR_INVALID_ARG);
+  CHECK_MSG(strstr(gr_last_error(), "group 1") != NULL, "%s", gr_last_error());
+  p.C = 0;
+  CHECK(gr_logreg_fit_groups(ctx, G.X, G.y, NULL, G.seg, 3, 4, &p, out) == GR_ERR_INVALID_ARG);
+  free_groups(&G);
+}
+
+/* 200k rows, d = 100, 8 groups: the time is printed, not asserted. */
+static void time_large(gr_context *ctx, gr_rng *rng) {
+  group_spec spec[8];
+  for (int g = 0; g < 8; g++)
+    spec[g] = (group_spec){25000 / (1 + g % 4), 1 + g % 4};
+  groups G = make_groups(rng, spec, 8, 100, 0);
+  gr_logreg_params p;
+  gr_logreg_params_default(&p);
+  p.balanced = 1;
+  const double t0 = gr_now_seconds();
+  gr_logreg_model *ms = fit(ctx, &G, &p, NULL);
+  const double secs = gr_now_seconds() - t0;
+  int iters = 0;
+  for (int g = 0; g < G.m && ms[g].w; g++) {
+    iters = ms[g].iterations > iters ? ms[g].iterations : iters;
+    CHECK_MSG(ms[g].iterations < 30 && isfinite(ms[g].b), "group %d: %d iterations, b %g", g,
+              ms[g].iterations, ms[g].b);
+  }
+  printf("large: %lld rows, d 100, 8 groups: %.3f s, %d iterations, %.3f s per iteration\n",
+         (long long)G.seg[G.m], secs, iters, secs / (iters ? iters : 1));
+  free_models(ms, G.m);
+  free_groups(&G);
+}
+
+int main(void) {
+  gr_context *ctx = cpu_test_context(2);
+  if (!ctx) return gr_test_finish();
+  gr_rng rng;
+  gr_rng_seed(&rng, 31);
+  check_ops(ctx, &rng);
+  check_against_reference(ctx, &rng, 3, 1.0, 0, 0);
+  check_against_reference(ctx, &rng, 17, 0.3, 1, 0);
+  check_against_reference(ctx, &rng, 17, 2.0, 0, 1);
+  check_against_reference(ctx, &rng, 40, 1.0, 1, 1);
+  check_threads_and_weights(&rng);
+  check_errors(ctx, &rng);
+  time_large(ctx, &rng);
+  gr_context_free(ctx);
+  return gr_test_finish();
+}
