@@ -19,7 +19,7 @@
 typedef struct leads_args {
   const char *market, *portfolio, *model, *leads, *scores, *columns, *json, *holdout_out;
   const char *balance;
-  int top;
+  int top, uncalibrated;
   float C, test_fraction, max_missing, kmeans_tol;
   uint64_t eval_seed;
   gr_table_options table;
@@ -62,6 +62,8 @@ static int add_fit_opts(gr_opt *o, int n, leads_args *a) {
   o[n++] = (gr_opt){"--smote-k", OPT_INT, &a->p.smote_k, "SMOTE nearest neighbours"};
   o[n++] = (gr_opt){"--C", OPT_FLOAT, &a->C, "inverse L2 strength, as scikit-learn's C"};
   o[n++] = (gr_opt){"--max-iter", OPT_INT, &a->p.logreg.max_iter, "Newton steps at most"};
+  o[n++] = (gr_opt){"--uncalibrated", OPT_FLAG, &a->uncalibrated,
+                    "keep the balanced 50% prior in every cluster (no prior correction)"};
   o[n++] = (gr_opt){"--max-missing", OPT_FLOAT, &a->max_missing, "drop columns missing more"};
   o[n++] = (gr_opt){"--max-levels", OPT_INT, &a->p.encoder.max_levels, "one-hot levels per column"};
   return n;
@@ -86,6 +88,7 @@ static int finish_params(leads_args *a, const char *cmd) {
   a->p.encoder.max_missing = a->max_missing;
   a->p.kmeans.tol = a->kmeans_tol;
   a->p.seed = a->p.kmeans.seed;
+  a->p.prior_correction = !a->uncalibrated;
   if (!a->market) {
     fprintf(stderr, "gpurec %s: --market FILE is required\n", cmd);
     return GR_EXIT_USAGE;
@@ -391,8 +394,11 @@ static gr_status write_json(const leads_args *a, const gr_leads_eval *e, double 
   gr_output_file out;
   GR_TRY(gr_output_open(&out, a->json));
   FILE *f = out.f;
-  fprintf(f, "{\n  \"backend\": \"%s\", \"k\": %d, \"balance\": \"%s\", \"C\": %g,\n", backend,
-          a->p.kmeans.k, gr_balance_name(a->p.balance), a->p.logreg.C);
+  fprintf(f,
+          "{\n  \"backend\": \"%s\", \"k\": %d, \"balance\": \"%s\", \"C\": %g, "
+          "\"prior_correction\": %d,\n",
+          backend, a->p.kmeans.k, gr_balance_name(a->p.balance), a->p.logreg.C,
+          a->p.prior_correction);
   fprintf(f, "  \"n_train\": %lld, \"n_test\": %lld,\n  ", (long long)e->n_train,
           (long long)e->n_test);
   json_cuts(f, "map", e->map);

@@ -35,6 +35,11 @@ typedef struct gr_leads_params {
   int smote_k;             /* SMOTE neighbours, default 5 */
   gr_logreg_params logreg; /* default C = 1 */
   uint64_t seed;           /* SMOTE's samples; default 42 */
+  /* 1 (default): after balancing, shift each model's intercept by
+   * log(clients / others) of its training rows (King and Zeng's prior
+   * correction), so that probabilities keep each cluster's own base rate
+   * and compare across clusters; 0: every balanced model assumes 50%. */
+  int prior_correction;
 } gr_leads_params;
 
 void gr_leads_params_default(gr_leads_params *p);

@@ -25,6 +25,7 @@ void gr_leads_params_default(gr_leads_params *p) {
   gr_logreg_params_default(&p->logreg);
   p->logreg.tol = 1e-6;
   p->seed = 42;
+  p->prior_correction = 1;
 }
 
 int gr_balance_parse(const char *s, gr_balance *out) {
@@ -219,12 +220,20 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
   t.logreg = gr_now_seconds() - t0;
   for (int g = 0; g < n_groups; g++) {
     const int slot = groups[g].cluster < 0 ? k : groups[g].cluster;
+    /* balancing raised the clients' odds by others / clients: undo it */
+    const int64_t others = groups[g].rows - groups[g].clients;
+    if (p->prior_correction && p->balance != GR_BALANCE_NONE && others > groups[g].clients)
+      fitted[g].b += log((double)groups[g].clients / (double)others);
     m->models[slot] = fitted[g];
     fitted[g].w = NULL;
   }
-  if (verbose)
-    fprintf(stderr, "leads: %d logistic regressions%s (%.2f s)\n", n_groups,
-            need_global ? ", one of them global" : "", t.logreg);
+  if (verbose) {
+    fprintf(stderr, "leads: %d logistic regressions%s, Newton steps", n_groups,
+            need_global ? ", one of them global" : "");
+    for (int c = 0; c <= k; c++)
+      if (m->models[c].w) fprintf(stderr, " %d", m->models[c].iterations);
+    fprintf(stderr, " (%.2f s)\n", t.logreg);
+  }
   for (int64_t r = 0; r < n && st == GR_OK; r++)
     if (client[r]) {
       const gr_column *id = &market->cols[market->id_col];

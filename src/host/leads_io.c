@@ -1,7 +1,7 @@
 /* The leads model file: the container of model_io.h (kind 2) with this
  * payload, so that scoring applies exactly the transform and models fitted:
  *   params: i32 k, max_iter, n_init, balance, smote_k, logreg max_iter,
- *           encoder max_levels | f64 kmeans tol, C, logreg tol, max_missing,
+ *           encoder max_levels, prior_correction | f64 kmeans tol, C, logreg tol, max_missing,
  *           reference_day | u64 kmeans seed, smote seed
  *   encoder: i32 n_cols, n_features | f64 reference_day | per column:
  *           str name | i32 kind, action, indicator, other, offset, width,
@@ -46,9 +46,9 @@ gr_status gr_leads_model_save(const gr_leads_model *m, const char *path) {
   gr_model_writer w;
   GR_TRY(gr_model_write_begin(&w, path, GR_MODEL_KIND_LEADS));
   const gr_leads_params *p = &m->params;
-  const int32_t ints[7] = {p->kmeans.k,          p->kmeans.max_iter, p->kmeans.n_init,
-                           (int32_t)p->balance,  p->smote_k,         p->logreg.max_iter,
-                           p->encoder.max_levels};
+  const int32_t ints[8] = {p->kmeans.k,           p->kmeans.max_iter, p->kmeans.n_init,
+                           (int32_t)p->balance,   p->smote_k,         p->logreg.max_iter,
+                           p->encoder.max_levels, p->prior_correction};
   const double dbl[5] = {p->kmeans.tol, p->logreg.C, p->logreg.tol, p->encoder.max_missing,
                          p->encoder.reference_day};
   const uint64_t seeds[2] = {p->kmeans.seed, p->seed};
@@ -186,7 +186,7 @@ static gr_status take_models(gr_model_reader *r, gr_leads_model *m) {
 static gr_status parse(gr_model_reader *r, gr_leads_model *m) {
   gr_leads_params *p = &m->params;
   gr_leads_params_default(p);
-  int32_t ints[7];
+  int32_t ints[8];
   double dbl[5];
   uint64_t seeds[2];
   GR_TRY(gr_model_take(r, ints, sizeof ints, "parameters"));
@@ -199,6 +199,7 @@ static gr_status parse(gr_model_reader *r, gr_leads_model *m) {
   p->smote_k = ints[4];
   p->logreg.max_iter = ints[5];
   p->encoder.max_levels = ints[6];
+  p->prior_correction = ints[7];
   p->kmeans.tol = dbl[0];
   p->logreg.C = dbl[1];
   p->logreg.tol = dbl[2];
@@ -206,7 +207,8 @@ static gr_status parse(gr_model_reader *r, gr_leads_model *m) {
   p->encoder.reference_day = dbl[4];
   p->kmeans.seed = seeds[0];
   p->seed = seeds[1];
-  if (ints[3] < 0 || ints[3] > GR_BALANCE_NONE || !(p->logreg.C > 0)) return bad(r, "parameters");
+  if (ints[3] < 0 || ints[3] > GR_BALANCE_NONE || (ints[7] & ~1) || !(p->logreg.C > 0))
+    return bad(r, "parameters");
   GR_TRY(take_encoder(r, &m->enc));
   int32_t kd[2];
   GR_TRY(gr_model_take(r, kd, sizeof kd, "sizes"));

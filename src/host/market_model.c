@@ -16,8 +16,8 @@
 
 #define S GR_MKT_SEGMENTS
 #define MAX_GROUPS 64
-#define SIG_LEVEL_P 0.5 /* a client takes its portfolio's signature level this often */
-#define SIG_SHIFT 1.0   /* a client's normal score shift on a signature number */
+#define SIG_LEVEL_P 0.75 /* a client takes its portfolio's signature level this often */
+#define SIG_SHIFT 1.5    /* a client's normal score shift on a signature number */
 #define MIN_SIG_SHARE 0.02
 
 static const double k_pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
