@@ -5,12 +5,11 @@
  * rows for the reference; with balanced weights too, class counts n_neg =
  * k n_pos make the class weights a1 = (k+1)/2, a0 = (k+1)/(2k), i.e. the
  * reference on positives replicated k times more with C a0. Then: the same
- * result on 1 and 2 threads, the input errors, and a larger case timed. */
+ * result on 1 and 2 threads, the input errors, and groups of several chunks. */
 #include <stdio.h>
 #include <string.h>
 
 #include "check.h"
-#include "common/clock.h"
 #include "common/rng.h"
 #include "host/context.h"
 #include "host/logreg.h"
@@ -281,26 +280,20 @@ static void check_errors(gr_context *ctx, gr_rng *rng) {
   free_groups(&G);
 }
 
-/* 200k rows, d = 100, 8 groups: the time is printed, not asserted. */
-static void time_large(gr_context *ctx, gr_rng *rng) {
+/* Groups that span several row chunks (up to 6000 rows, d = 30) converge in
+ * a few Newton steps to finite models. Speed is measured in bench/, not here. */
+static void check_multi_chunk(gr_context *ctx, gr_rng *rng) {
   group_spec spec[8];
   for (int g = 0; g < 8; g++)
-    spec[g] = (group_spec){25000 / (1 + g % 4), 1 + g % 4};
-  groups G = make_groups(rng, spec, 8, 100, 0);
+    spec[g] = (group_spec){6000 / (1 + g % 4), 1 + g % 4};
+  groups G = make_groups(rng, spec, 8, 30, 0);
   gr_logreg_params p;
   gr_logreg_params_default(&p);
   p.balanced = 1;
-  const double t0 = gr_now_seconds();
   gr_logreg_model *ms = fit(ctx, &G, &p, NULL);
-  const double secs = gr_now_seconds() - t0;
-  int iters = 0;
-  for (int g = 0; g < G.m && ms[g].w; g++) {
-    iters = ms[g].iterations > iters ? ms[g].iterations : iters;
+  for (int g = 0; g < G.m && ms[g].w; g++)
     CHECK_MSG(ms[g].iterations < 30 && isfinite(ms[g].b), "group %d: %d iterations, b %g", g,
               ms[g].iterations, ms[g].b);
-  }
-  printf("large: %lld rows, d 100, 8 groups: %.3f s, %d iterations, %.3f s per iteration\n",
-         (long long)G.seg[G.m], secs, iters, secs / (iters ? iters : 1));
   free_models(ms, G.m);
   free_groups(&G);
 }
@@ -317,7 +310,7 @@ int main(void) {
   check_against_reference(ctx, &rng, 40, 1.0, 1, 1);
   check_threads_and_weights(&rng);
   check_errors(ctx, &rng);
-  time_large(ctx, &rng);
+  check_multi_chunk(ctx, &rng);
   gr_context_free(ctx);
   return gr_test_finish();
 }

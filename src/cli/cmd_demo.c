@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "data_args.h"
 #include "host/gen_interactions.h"
+#include "host/gen_market.h"
 
 static gr_status make_dir(const char *path) {
   char tmp[1024];
@@ -43,9 +44,82 @@ static void print_user(gr_context *ctx, const gr_als_model *m, const gr_interact
   printf("\n");
 }
 
+/* The leads half of the tour: a generated market with planted clients,
+ * evaluated on a holdout and ranked, through the leads commands themselves. */
+static int leads_tour(const char *dir, const gr_common_args *common, int64_t rows) {
+  char market[1100], prefix[1100], portfolio[1100], model[1100], leads[1100];
+  snprintf(market, sizeof market, "%s/market.csv", dir);
+  snprintf(prefix, sizeof prefix, "%s/portfolio", dir);
+  snprintf(portfolio, sizeof portfolio, "%s/portfolio1.csv", dir);
+  snprintf(model, sizeof model, "%s/leads.gpurec", dir);
+  snprintf(leads, sizeof leads, "%s/leads.csv", dir);
+  gr_market_gen_params mp;
+  gr_market_gen_params_default(&mp);
+  mp.n_rows = rows;
+  mp.n_portfolios = 1;
+  int64_t sizes[GR_MARKET_MAX_PORTFOLIOS];
+  gr_status st = gr_market_portfolio_sizes(&mp, sizes);
+  if (st == GR_OK) {
+    printf("\n6. generating a market of %lld companies (182 columns, as the real one) and a "
+           "portfolio of %lld clients\n",
+           (long long)rows, (long long)sizes[0]);
+    fflush(stdout);
+    st = gr_gen_market_csv(&mp, market, prefix);
+  }
+  if (st != GR_OK) return gr_cli_fail("demo", st);
+  char threads[16];
+  snprintf(threads, sizeof threads, "%d", common->threads);
+  printf("7. leads eval: encode, KMeans (8 clusters), SMOTE, a logistic regression per cluster; "
+         "20%% of the clients held out\n");
+  fflush(stdout);
+  char *eval[] = {"eval",
+                  "--market",
+                  market,
+                  "--portfolio",
+                  portfolio,
+                  "--device",
+                  (char *)common->device,
+                  "--threads",
+                  threads,
+                  "--quiet"};
+  int rc = gr_cmd_leads((int)(sizeof eval / sizeof eval[0]), eval);
+  if (rc != GR_EXIT_OK) return rc;
+  printf("8. the top 5 leads of the whole portfolio (%s, model in %s):\n", leads, model);
+  fflush(stdout);
+  char *fit[] = {"fit",
+                 "--market",
+                 market,
+                 "--portfolio",
+                 portfolio,
+                 "--model",
+                 model,
+                 "--leads",
+                 leads,
+                 "--top",
+                 "5",
+                 "--columns",
+                 "setor,sg_uf,de_ramo",
+                 "--device",
+                 (char *)common->device,
+                 "--threads",
+                 threads,
+                 "--quiet"};
+  rc = gr_cmd_leads((int)(sizeof fit / sizeof fit[0]), fit);
+  if (rc != GR_EXIT_OK) return rc;
+  FILE *f = fopen(leads, "r");
+  char line[512];
+  while (f && fgets(line, sizeof line, f))
+    printf("   %s", line);
+  if (f) fclose(f);
+  printf("\nnext: gpurec leads fit --market %s --portfolio %s --leads leads.csv --top 100\n",
+         market, portfolio);
+  return GR_EXIT_OK;
+}
+
 int gr_cmd_demo(int argc, char **argv) {
   const char *cmd = "demo";
   const char *dir = "out/demo", *scale = "small";
+  int64_t market_rows = 20000;
   gr_common_args common;
   gr_common_args_default(&common);
   gr_als_params p;
@@ -58,10 +132,12 @@ int gr_cmd_demo(int argc, char **argv) {
       {"--scale", OPT_STR, &scale, "dataset size: tiny, small, medium or lastfm"},
       {"--factors", OPT_INT, &p.factors, "latent factors"},
       {"--iterations", OPT_INT, &p.iterations, "ALS iterations"},
+      {"--market-rows", OPT_I64, &market_rows, "companies in the leads part's market (0 = skip)"},
   };
-  int n = gr_common_args_add(opts, 4, &common);
+  int n = gr_common_args_add(opts, 5, &common);
   int rc = gr_args_parse(argc, argv, cmd,
-                         "A tour: generate interactions, split, train ALS, evaluate, recommend.",
+                         "A tour: generate interactions, split, train ALS, evaluate, recommend;\n"
+                         "then generate a market, evaluate and rank leads for a portfolio.",
                          opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
 
@@ -119,7 +195,11 @@ int gr_cmd_demo(int argc, char **argv) {
     printf("\nnext: gpurec als recommend --model %s --input %s --users u0 --k 10\n", model_path,
            data_path);
   }
-  rc = st == GR_OK ? GR_EXIT_OK : (ctx ? gr_cli_fail(cmd, st) : GR_EXIT_FAIL);
+  if (st == GR_OK && market_rows > 0) {
+    rc = leads_tour(dir, &common, market_rows);
+    if (rc != GR_EXIT_OK) st = GR_ERR_INVALID_ARG; /* already reported */
+  }
+  if (rc == GR_EXIT_OK) rc = st == GR_OK ? GR_EXIT_OK : (ctx ? gr_cli_fail(cmd, st) : GR_EXIT_FAIL);
   gr_als_model_free(m);
   gr_context_free(ctx);
   gr_interactions_free(all);
