@@ -71,6 +71,7 @@ typedef struct lr_host {
   double *f0, *ft, *slope, *t, *gmax; /* (m) */
   int *iters;                         /* (m) */
   uint8_t *running, *search, *full;   /* (m) */
+  uint8_t *have, *need; /* (m): g and H at theta are on the backend already; to compute */
 } lr_host;
 
 static void host_free(lr_host *h) {
@@ -88,6 +89,8 @@ static void host_free(lr_host *h) {
   free(h->running);
   free(h->search);
   free(h->full);
+  free(h->have);
+  free(h->need);
 }
 
 static int host_alloc(lr_host *h, int m, int D) {
@@ -106,8 +109,10 @@ static int host_alloc(lr_host *h, int m, int D) {
   h->running = malloc((size_t)m);
   h->search = malloc((size_t)m);
   h->full = malloc((size_t)m);
+  h->have = calloc((size_t)m, 1);
+  h->need = malloc((size_t)m);
   return h->theta && h->trial && h->g && h->step && h->cw && h->f0 && h->ft && h->slope && h->t &&
-         h->gmax && h->iters && h->running && h->search && h->full;
+         h->gmax && h->iters && h->running && h->search && h->full && h->have && h->need;
 }
 
 static int any(const uint8_t *flags, int m) {
@@ -142,6 +147,39 @@ static gr_status line_search(gr_backend *be, lr_host *h, double *trial_dev, cons
   return GR_OK;
 }
 
+/* The full Newton step is almost always accepted, so the trial point's
+ * gradient and Hessian are computed in the same pass as its objective:
+ * where Armijo accepts, the next iteration has them already (one pass over
+ * the rows per iteration instead of two); elsewhere they are dropped and
+ * the backtracking goes on from half the step. g and H at theta are spent
+ * by now (the host holds g, the solve overwrote H). */
+static gr_status speculate(gr_backend *be, lr_host *h, double *dev[5], const float *X,
+                           const uint8_t *y, const float *sw, const int64_t *seg, int m, int d) {
+  const int D = d + 1;
+  for (int g = 0; g < m; g++)
+    h->have[g] = 0;
+  if (!any(h->search, m)) return GR_OK;
+  GR_TRY(be->ops->upload(be, dev[1], h->trial, sizeof(double) * (size_t)m * D));
+  GR_TRY(be->ops->logreg_grad_hess(be, dev[2], dev[4], h->ft, dev[1], X, y, sw, seg, h->cw,
+                                   h->search, m, d));
+  for (int g = 0; g < m; g++) {
+    if (!h->search[g]) continue;
+    h->search[g] = 0;
+    if (h->ft[g] <= h->f0[g] - LR_ARMIJO * h->slope[g]) {
+      h->have[g] = 1;
+      h->f0[g] = h->ft[g];
+      continue;
+    }
+    h->search[g] = 1;
+    h->t[g] = 0.5;
+    for (int j = 0; j < D; j++) {
+      const size_t e = (size_t)g * D + j;
+      h->trial[e] = h->theta[e] - h->t[g] * h->step[e];
+    }
+  }
+  return GR_OK;
+}
+
 /* One Newton iteration of the running groups: gradient and Hessian, the
  * tol test, the step, the line search and the finiteness check. */
 static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const float *X,
@@ -151,8 +189,11 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const f
   double *theta_dev = dev[0], *trial_dev = dev[1], *g_dev = dev[2], *step_dev = dev[3];
   double *H_dev = dev[4];
   const size_t vbytes = sizeof(double) * (size_t)m * D;
-  GR_TRY(be->ops->logreg_grad_hess(be, g_dev, H_dev, h->f0, theta_dev, X, y, sw, seg, h->cw,
-                                   h->running, m, d));
+  for (int g = 0; g < m; g++)
+    h->need[g] = h->running[g] && !h->have[g];
+  if (any(h->need, m))
+    GR_TRY(be->ops->logreg_grad_hess(be, g_dev, H_dev, h->f0, theta_dev, X, y, sw, seg, h->cw,
+                                     h->need, m, d));
   GR_TRY(be->ops->download(be, h->g, g_dev, vbytes));
   for (int g = 0; g < m; g++) {
     if (!h->running[g]) continue;
@@ -187,6 +228,7 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const f
     for (int j = 0; j < D; j++)
       h->trial[(size_t)g * D + j] -= s[j];
   }
+  GR_TRY(speculate(be, h, dev, X, y, sw, seg, m, d));
   GR_TRY(line_search(be, h, trial_dev, X, y, sw, seg, m, d));
   for (int g = 0; g < m; g++) {
     if (!h->running[g]) continue;
