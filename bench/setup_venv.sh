@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates bench/.venv with the benchmark peers pinned in bench/requirements.txt
-# (implicit, numpy, scipy, threadpoolctl). Idempotent: a venv whose installed pins
-# match requirements.txt is left alone. PYTHON picks the interpreter (default python3).
+# (implicit, numpy, scipy, threadpoolctl; pandas, scikit-learn, imbalanced-learn).
+# Idempotent: a venv whose installed pins match requirements.txt is left alone.
+# PYTHON picks the interpreter (default python3).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,7 +13,7 @@ python="${PYTHON:-python3}"
 
 want="$(sha256sum "$req" | cut -d' ' -f1)"
 if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] &&
-   "$venv/bin/python" -c 'import implicit, numpy, scipy, threadpoolctl' 2>/dev/null; then
+   "$venv/bin/python" -c 'import implicit, numpy, scipy, threadpoolctl, pandas, sklearn, imblearn' 2>/dev/null; then
   echo "bench venv is up to date: $venv"
   exit 0
 fi
@@ -33,6 +34,6 @@ fi
 echo "installing $(grep -cEv '^\s*(#|$)' "$req") pinned packages into $venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   --only-binary=:all: -r "$req"
-"$venv/bin/python" -c 'import implicit, numpy, scipy, threadpoolctl'
+"$venv/bin/python" -c 'import implicit, numpy, scipy, threadpoolctl, pandas, sklearn, imblearn'
 echo "$want" > "$stamp"
 echo "bench venv ready: $venv"
