@@ -185,6 +185,12 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
     }
   }
   if (need_global) groups[n_groups++] = (group){-1, n, n_clients, 0};
+  for (int c = 0; verbose && c < k; c++)
+    fprintf(stderr, "leads:   cluster %d: %lld companies, %lld clients%s\n", c,
+            (long long)m->cluster_rows[c], (long long)m->cluster_clients[c],
+            m->model_of[c] == k
+                ? ": too few clients for a model of its own, scored by the global model"
+                : "");
   seg[0] = 0;
   int64_t n_synthetic = 0;
   for (int g = 0; g < n_groups; g++) {
