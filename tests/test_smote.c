@@ -6,6 +6,9 @@
 #include "check.h"
 #include "common/rng.h"
 #include "host/smote.h"
+#include "test_util.h"
+
+static gr_context *ctx1, *ctx2; /* CPU, 1 and 2 threads */
 
 static void check_property(int64_t n, int d, int k, int64_t n_new, uint64_t seed) {
   gr_rng rng;
@@ -16,7 +19,7 @@ static void check_property(int64_t n, int d, int k, int64_t n_new, uint64_t seed
   float *out = malloc(sizeof(float) * (size_t)(n_new * d + 1));
   int64_t *u = malloc(sizeof(int64_t) * (size_t)(n_new + 1)),
           *v = malloc(sizeof(int64_t) * (size_t)(n_new + 1));
-  CHECK_OK(gr_smote(out, u, v, P, n, d, k, n_new, seed, 2));
+  CHECK_OK(gr_smote(ctx2, out, u, v, P, n, d, k, n_new, seed));
   const int keff = k < n - 1 ? k : (int)(n - 1);
   int on_segment = 1, neighbours = 1;
   for (int64_t s = 0; s < n_new; s++) {
@@ -52,7 +55,7 @@ static void check_property(int64_t n, int d, int k, int64_t n_new, uint64_t seed
   CHECK_MSG(on_segment, "n %lld k %d: a synthetic row is off its segment", (long long)n, k);
   /* the same seed gives the same rows */
   float *again = malloc(sizeof(float) * (size_t)(n_new * d + 1));
-  CHECK_OK(gr_smote(again, NULL, NULL, P, n, d, k, n_new, seed, 1));
+  CHECK_OK(gr_smote(ctx1, again, NULL, NULL, P, n, d, k, n_new, seed));
   CHECK(memcmp(out, again, sizeof(float) * (size_t)(n_new * d)) == 0);
   free(again);
   free(P);
@@ -62,12 +65,17 @@ static void check_property(int64_t n, int d, int k, int64_t n_new, uint64_t seed
 }
 
 int main(void) {
+  ctx1 = cpu_test_context(1);
+  ctx2 = cpu_test_context(2);
+  if (!ctx1 || !ctx2) return gr_test_finish();
   check_property(50, 3, 5, 200, 1);
   check_property(300, 8, 5, 1000, 2);
   check_property(2, 4, 5, 10, 3);     /* k capped at n - 1 */
   check_property(1500, 2, 3, 500, 4); /* more rows than one distance tile */
   float one[2] = {1, 2}, out[2];
-  CHECK(gr_smote(out, NULL, NULL, one, 1, 2, 5, 1, 1, 1) == GR_ERR_INVALID_ARG);
-  CHECK(gr_smote(out, NULL, NULL, one, 1, 2, 0, 1, 1, 1) == GR_ERR_INVALID_ARG);
+  CHECK(gr_smote(ctx1, out, NULL, NULL, one, 1, 2, 5, 1, 1) == GR_ERR_INVALID_ARG);
+  CHECK(gr_smote(ctx1, out, NULL, NULL, one, 1, 2, 0, 1, 1) == GR_ERR_INVALID_ARG);
+  gr_context_free(ctx1);
+  gr_context_free(ctx2);
   return gr_test_finish();
 }

@@ -69,9 +69,9 @@ static int in_group(const group *g, const int32_t *cluster, int64_t r) {
 }
 
 /* Writes group g's rows of X and its synthetic clients to Xt/yt. */
-static gr_status fill_group(const group *g, int gi, const float *X, const uint8_t *client,
-                            const int32_t *cluster, int64_t n, int d, const gr_leads_params *p,
-                            int n_threads, float *Xt, uint8_t *yt) {
+static gr_status fill_group(gr_context *ctx, const group *g, int gi, const float *X,
+                            const uint8_t *client, const int32_t *cluster, int64_t n, int d,
+                            const gr_leads_params *p, float *Xt, uint8_t *yt) {
   int64_t at = 0;
   for (int64_t r = 0; r < n; r++) {
     if (!in_group(g, cluster, r)) continue;
@@ -86,8 +86,8 @@ static gr_status fill_group(const group *g, int gi, const float *X, const uint8_
     if (client[r] && in_group(g, cluster, r))
       memcpy(P + (size_t)np++ * d, X + (size_t)r * d, sizeof(float) * (size_t)d);
   uint64_t s = p->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(gi + 1));
-  gr_status st = gr_smote(Xt + (size_t)at * d, NULL, NULL, P, np, d, p->smote_k, g->synthetic,
-                          gr_splitmix64(&s), n_threads);
+  gr_status st = gr_smote(ctx, Xt + (size_t)at * d, NULL, NULL, P, np, d, p->smote_k, g->synthetic,
+                          gr_splitmix64(&s));
   free(P);
   memset(yt + at, 1, (size_t)g->synthetic);
   return st;
@@ -210,8 +210,8 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
     goto done;
   }
   for (int g = 0; g < n_groups && st == GR_OK; g++)
-    st = fill_group(&groups[g], g, X, client, km.labels, n, d, p, ctx->be->n_threads,
-                    Xt + (size_t)seg[g] * d, yt + seg[g]);
+    st = fill_group(ctx, &groups[g], g, X, client, km.labels, n, d, p, Xt + (size_t)seg[g] * d,
+                    yt + seg[g]);
   if (st != GR_OK) goto done;
   t.balance = gr_now_seconds() - t0;
   if (verbose)

@@ -1,56 +1,57 @@
-/* Neighbours come from one distance tile per block of rows (sgemm, then the
- * shared top-k selection with the row itself excluded, ties to the lower
- * index); samples come from one seeded stream, so the output depends only
- * on the seed and the input. */
+/* Neighbours come from the backend's shared top-k (CPU or CUDA): with
+ * q_i = [2 p_i, -1] and y_j = [p_j, |p_j|^2], q_i . y_j = 2 p_i.p_j - |p_j|^2
+ * ranks the rows j by -|p_i - p_j|^2 (|p_i|^2 is common to row i), the row
+ * itself excluded, ties to the lower index. Samples come from one seeded
+ * stream, so the output depends only on the seed, the input and the
+ * backend. */
 #include "smote.h"
 
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../common/error.h"
 #include "../common/rng.h"
-#include "kernels/cpu/cpu_ops.h"
-
-#define GR_SMOTE_TILE 1024
+#include "csr.h"
+#include "ranking.h"
 
 /* nn (n, k): the k nearest other rows of each row. */
-static gr_status nearest(int32_t *nn, const float *P, int64_t n, int d, int k, int n_threads) {
-  float *norm = malloc(sizeof(float) * (size_t)n);
-  float *S = malloc(sizeof(float) * (size_t)GR_SMOTE_TILE * (size_t)n);
-  if (!norm || !S) {
-    free(norm);
-    free(S);
-    return gr_fail(GR_ERR_NOMEM, "cannot allocate SMOTE distances");
-  }
-  for (int64_t i = 0; i < n; i++) {
-    double s = 0;
-    for (int j = 0; j < d; j++)
-      s += (double)P[i * d + j] * P[i * d + j];
-    norm[i] = (float)s;
-  }
-  for (int64_t r0 = 0; r0 < n; r0 += GR_SMOTE_TILE) {
-    const int nb = (int)(n - r0 < GR_SMOTE_TILE ? n - r0 : GR_SMOTE_TILE);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, (int)n, d, 1.0f, P + r0 * d, d, P, d,
-                0.0f, S, (int)n);
-#pragma omp parallel for num_threads(n_threads) schedule(static)
-    for (int b = 0; b < nb; b++) {
-      float *row = S + (size_t)b * n;
-      /* rank by -|p_i - p_j|^2 (|p_i|^2 is common to the row, so omitted) */
-      for (int64_t j = 0; j < n; j++)
-        row[j] = 2.0f * row[j] - norm[j];
-      const int32_t self = (int32_t)(r0 + b);
-      float best[GR_TOPK_MAX];
-      gr_cpu_select_topk(nn + (r0 + b) * k, best, row, n, &self, 1, NULL, k);
+static gr_status nearest(gr_context *ctx, int32_t *nn, const float *P, int64_t n, int d, int k) {
+  const int e = d + 1;
+  float *Q = malloc(sizeof(float) * (size_t)n * e), *Y = malloc(sizeof(float) * (size_t)n * e);
+  float *scores = malloc(sizeof(float) * (size_t)n * k);
+  gr_csr self = {
+      n,   n, n, malloc(sizeof(int64_t) * (size_t)(n + 1)), malloc(sizeof(int32_t) * (size_t)n),
+      NULL};
+  gr_status st = Q && Y && scores && self.indptr && self.indices
+                     ? GR_OK
+                     : gr_fail(GR_ERR_NOMEM, "cannot allocate SMOTE neighbour search");
+  for (int64_t i = 0; st == GR_OK && i < n; i++) {
+    const float *p = P + (size_t)i * d;
+    double norm = 0;
+    for (int j = 0; j < d; j++) {
+      Q[(size_t)i * e + j] = 2.0f * p[j];
+      Y[(size_t)i * e + j] = p[j];
+      norm += (double)p[j] * p[j];
     }
+    Q[(size_t)i * e + d] = -1.0f;
+    Y[(size_t)i * e + d] = (float)norm;
+    self.indptr[i] = i;
+    self.indices[i] = (int32_t)i;
   }
-  free(norm);
-  free(S);
-  return GR_OK;
+  if (st == GR_OK) {
+    self.indptr[n] = n;
+    st = gr_rank_items(ctx, Q, n, NULL, n, Y, n, e, &self, NULL, k, nn, scores);
+  }
+  free(Q);
+  free(Y);
+  free(scores);
+  free(self.indptr);
+  free(self.indices);
+  return st;
 }
 
-gr_status gr_smote(float *out, int64_t *base, int64_t *neighbor, const float *P, int64_t n_pos,
-                   int d, int k, int64_t n_new, uint64_t seed, int n_threads) {
+gr_status gr_smote(gr_context *ctx, float *out, int64_t *base, int64_t *neighbor, const float *P,
+                   int64_t n_pos, int d, int k, int64_t n_new, uint64_t seed) {
   if (n_pos < 2) return gr_fail(GR_ERR_INVALID_ARG, "SMOTE needs at least 2 minority rows");
   if (k < 1 || d < 1 || n_new < 0)
     return gr_fail(GR_ERR_INVALID_ARG, "SMOTE: k >= 1, d >= 1 and n_new >= 0");
@@ -59,7 +60,7 @@ gr_status gr_smote(float *out, int64_t *base, int64_t *neighbor, const float *P,
   if (n_pos > INT32_MAX) return gr_fail(GR_ERR_INVALID_ARG, "SMOTE: too many minority rows");
   int32_t *nn = malloc(sizeof(int32_t) * (size_t)n_pos * (size_t)k);
   if (!nn) return gr_fail(GR_ERR_NOMEM, "cannot allocate SMOTE neighbours");
-  gr_status st = nearest(nn, P, n_pos, d, k, n_threads > 0 ? n_threads : 1);
+  gr_status st = nearest(ctx, nn, P, n_pos, d, k);
   if (st == GR_OK) {
     gr_rng rng;
     gr_rng_seed(&rng, seed);
