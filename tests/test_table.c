@@ -1,5 +1,9 @@
 /* The typed table reader (market tables): kind inference for every column
- * kind and missing pattern, overrides, and bad input. */
+ * kind and missing pattern, overrides, and bad input; and the parallel
+ * reading: any thread count and any split into ranges of rows give the
+ * table, or the first error in file order, of a reading in one range. */
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -98,8 +102,261 @@ static void test_overrides_and_errors(void) {
   CHECK(t == NULL);
 }
 
+// ---- parallel reading ---------------------------------------------------------
+
+typedef struct text {
+  char *p;
+  size_t len, cap;
+} text;
+
+static void put(text *t, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char tmp[8192];
+  const int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (t->len + (size_t)n + 1 > t->cap) {
+    t->cap = (t->len + (size_t)n + 1) * 2;
+    t->p = realloc(t->p, t->cap);
+    if (!t->p) abort();
+  }
+  memcpy(t->p + t->len, tmp, (size_t)n + 1);
+  t->len += (size_t)n;
+}
+
+/* A market-like table with the awkward parts: quoted line breaks and quotes,
+ * CRLF and blank lines, missing spellings, 300 category levels first seen
+ * all through the file, epoch-like numbers that a late date turns into a
+ * date column, and a numeric column that a late word turns into a category. */
+static text make_market(int rows) {
+  text t = {0};
+  put(&t, ",id,num,flag,dt,cat,note,epoch,late_word\n");
+  for (int i = 0; i < rows; i++) {
+    put(&t, "%d,r%d,", i, i);
+    if (i % 7 == 3)
+      put(&t, "%s,", i % 2 ? "nan" : "NULL");
+    else
+      put(&t, "%.2f,", i * 0.25 - 3);
+    put(&t, "%s,", i % 5 == 0 ? "" : i % 3 ? "True" : "false");
+    put(&t, "2020-%02d-%02d,", 1 + i % 12, 1 + i % 28);
+    put(&t, "L%d,", (i * 37) % 300);
+    if (i % 4 == 1)
+      put(&t, "\"line %d\nnext \"\"q\"\", a\r\nthird\",", i);
+    else
+      put(&t, "plain %d,", i % 9);
+    put(&t, i == rows - 3 ? "2001-09-09," : "%d,", 1000000000 + i);
+    put(&t, i == rows - 2 ? "word" : "%d", i % 4);
+    put(&t, i % 6 == 2 ? "\r\n" : "\n");
+    if (i % 11 == 5) put(&t, i % 2 ? "\n" : "\r\n"); /* a blank line */
+  }
+  return t;
+}
+
+static gr_status read_with(gr_table **t, const char *path, int threads, size_t chunk,
+                           const char *kinds) {
+  gr_table_options o;
+  gr_table_options_default(&o);
+  o.n_threads = threads;
+  o.chunk_bytes = chunk;
+  o.kinds = kinds;
+  *t = NULL;
+  return gr_table_read_csv(t, path, &o);
+}
+
+/* Every column's kind, values (bit for bit), levels in order and missing count. */
+static int same_table(const gr_table *a, const gr_table *b) {
+  if (a->n_rows != b->n_rows || a->n_cols != b->n_cols || a->id_col != b->id_col) return 0;
+  for (int c = 0; c < a->n_cols; c++) {
+    const gr_column *x = &a->cols[c], *y = &b->cols[c];
+    if (strcmp(x->name, y->name) != 0 || x->kind != y->kind || x->n_missing != y->n_missing ||
+        !x->num != !y->num || !x->level != !y->level || x->levels.count != y->levels.count)
+      return 0;
+    const size_t n = (size_t)a->n_rows;
+    if (x->num && memcmp(x->num, y->num, n * sizeof(double)) != 0) return 0;
+    if (x->level && memcmp(x->level, y->level, n * sizeof(int32_t)) != 0) return 0;
+    for (int32_t l = 0; l < x->levels.count; l++)
+      if (strcmp(gr_id_map_get(&x->levels, l), gr_id_map_get(&y->levels, l)) != 0) return 0;
+  }
+  return 1;
+}
+
+static const size_t k_chunks[] = {1, 2, 3, 5, 7, 13, 64, 100, 999, 0};
+#define N_CHUNKS (sizeof k_chunks / sizeof k_chunks[0])
+
+static void test_parallel_same_table(void) {
+  text m = make_market(400);
+  const char *path = write_temp(m.p, m.len);
+  gr_table *ref = NULL;
+  CHECK_OK(read_with(&ref, path, 1, (size_t)1 << 30, NULL)); /* one range: the sequential reading */
+  if (!ref) return;
+  CHECK(ref->n_rows == 400 && ref->n_cols == 9);
+  const gr_column *num = &ref->cols[2], *dt = &ref->cols[4], *cat = &ref->cols[5];
+  const gr_column *note = &ref->cols[6], *epoch = &ref->cols[7], *late = &ref->cols[8];
+  CHECK(num->kind == GR_COL_NUMBER && num->n_missing == 57 && num->num[1] == -2.75);
+  CHECK(ref->cols[3].kind == GR_COL_BOOL && ref->cols[3].n_missing == 80);
+  CHECK(dt->kind == GR_COL_DATE && cat->kind == GR_COL_CATEGORY && cat->levels.count == 300);
+  CHECK(strcmp(gr_id_map_get(&cat->levels, 1), "L37") == 0 && cat->level[399] == 99);
+  CHECK(note->kind == GR_COL_CATEGORY && strcmp(gr_id_map_get(&note->levels, note->level[1]),
+                                                "line 1\nnext \"q\", a\r\nthird") == 0);
+  /* "1000000000" is a number and an epoch date; the late ISO date decides */
+  CHECK(epoch->kind == GR_COL_DATE && epoch->num[0] == 11574 && epoch->num[397] == 11574);
+  CHECK(late->kind == GR_COL_CATEGORY && late->levels.count == 5 &&
+        strcmp(gr_id_map_get(&late->levels, 4), "word") == 0);
+  for (int threads = 1; threads <= 3; threads++)
+    for (size_t k = 0; k < N_CHUNKS; k++) {
+      gr_table *t = NULL;
+      CHECK_OK(read_with(&t, path, threads, k_chunks[k], NULL));
+      CHECK_MSG(t && same_table(ref, t), "%d threads, ranges of %zu bytes", threads, k_chunks[k]);
+      gr_table_free(t);
+    }
+  /* from memory (an allocated copy instead of a mapped file) */
+  gr_table_options o;
+  gr_table_options_default(&o);
+  o.chunk_bytes = 50;
+  o.n_threads = 2;
+  gr_table *t = NULL;
+  CHECK_OK(gr_table_read_csv_mem(&t, "mem", m.p, m.len, &o));
+  CHECK(t && same_table(ref, t));
+  gr_table_free(t);
+  gr_table_free(ref);
+  free(m.p);
+}
+
+/* The first error in file order, word for word, however the rows are split. */
+static void expect_same_error(const char *what, const text *m, const char *kinds,
+                              const char *want) {
+  const char *path = write_temp(m->p, m->len);
+  gr_table *t = NULL;
+  const gr_status ref_st = read_with(&t, path, 1, (size_t)1 << 30, kinds);
+  char ref[1024];
+  snprintf(ref, sizeof ref, "%s", gr_last_error());
+  CHECK_MSG(ref_st != GR_OK && t == NULL, "%s: read", what);
+  CHECK_MSG(contains_text(ref, want), "%s: '%s' lacks '%s'", what, ref, want);
+  for (int threads = 1; threads <= 2; threads++)
+    for (size_t k = 0; k < N_CHUNKS; k++) {
+      const gr_status st = read_with(&t, path, threads, k_chunks[k], kinds);
+      CHECK_MSG(st == ref_st && strcmp(gr_last_error(), ref) == 0,
+                "%s, %d threads, ranges of %zu bytes: '%s' instead of '%s'", what, threads,
+                k_chunks[k], gr_last_error(), ref);
+      gr_table_free(t);
+    }
+}
+
+/* make_market(60) with `tail` appended; lines: the header is line 1, and rows
+ * add 1, 2 with a quoted note and 1 with a blank line after them. */
+static text market_plus(const char *tail) {
+  text m = make_market(60);
+  put(&m, "%s", tail);
+  return m;
+}
+
+static int market_lines(int rows) {
+  int lines = 1;
+  for (int i = 0; i < rows; i++)
+    lines += 1 + 2 * (i % 4 == 1) + (i % 11 == 5);
+  return lines;
+}
+
+static void test_parallel_errors(void) {
+  char want[128];
+  const int last = market_lines(60) + 1; /* the line of an appended row */
+  text m = market_plus("60,r60,1,True,2020-01-01,L1,x,3,0,extra\n");
+  snprintf(want, sizeof want, ":%d:", last);
+  expect_same_error("ragged row at the end", &m, NULL, want);
+  CHECK(contains_text(gr_last_error(), "expected 9 fields, found 10"));
+  free(m.p);
+  /* a duplicate of an early id, after a quoted note with line breaks */
+  m = market_plus("60,r60,1,True,2020-01-01,L1,\"a\nb\",3,0\n61,r2,1,True,2020-01-01,L1,x,3,0\n");
+  snprintf(want, sizeof want, ":%d:4: duplicate id 'r2'", last + 2);
+  expect_same_error("duplicate id", &m, NULL, want);
+  free(m.p);
+  /* an empty id before a duplicate one, and the reverse */
+  m = market_plus("60,,1,True,2020-01-01,L1,x,3,0\n61,r2,1,True,2020-01-01,L1,x,3,0\n");
+  expect_same_error("empty id first", &m, NULL, "expected an id, found an empty field");
+  free(m.p);
+  m = market_plus("60,r2,1,True,2020-01-01,L1,x,3,0\n61,,1,True,2020-01-01,L1,x,3,0\n");
+  expect_same_error("duplicate id first", &m, NULL, "duplicate id 'r2'");
+  free(m.p);
+  /* a value that breaks a forced kind late, then a duplicate id in a later column order */
+  m = market_plus("60,r60,seven,True,2020-01-01,L1,x,3,0\n61,r2,1,Maybe,2020-01-01,L1,x,3,0\n");
+  snprintf(want, sizeof want, ":%d:8: expected a number in column 'num', found 'seven'", last);
+  expect_same_error("forced kind", &m, "num=number,flag=bool", want);
+  /* shape errors (the first pass) come before value errors, wherever they are */
+  put(&m, "62,r62\n");
+  snprintf(want, sizeof want, ":%d:4: expected 9 fields, found 2", last + 2);
+  expect_same_error("shape before values", &m, "num=number", want);
+  free(m.p);
+  /* text errors late in the file */
+  m = market_plus("60,r60,1,True,2020-01-01,L1,\"open\n");
+  snprintf(want, sizeof want, ":%d:29: unterminated quoted field", last);
+  expect_same_error("unterminated quote", &m, NULL, want);
+  free(m.p);
+  m = market_plus("60,r60,1,True,2020-01-01,L1,x\"y,3,0\n");
+  expect_same_error("stray quote", &m, NULL, "unexpected quote inside an unquoted field");
+  free(m.p);
+  m = market_plus("60,r60,1,True,2020-01-01,L1,\"x\"y,3,0\n");
+  expect_same_error("text after a closing quote", &m, NULL, "after a closing quote");
+  free(m.p);
+  m = market_plus("60,r60,1,True,2020-01-01,L1,x");
+  put(&m, "%c,3,0\n", 'Q');
+  m.p[m.len - 5] = '\0'; /* a NUL byte in place of Q */
+  expect_same_error("NUL byte", &m, NULL, "NUL byte");
+  free(m.p);
+}
+
+/* Ranges that start at every kind of place: inside quotes, on CRLF, on blank
+ * lines; escaped fields longer than the scratch buffer; file sizes that are
+ * whole pages (the text is mapped and read past its end). */
+static void test_split_edges(void) {
+  text m = {0};
+  put(&m, "id,\"a \"\"quoted\"\" name\",b\r\n\r\n");
+  for (int i = 0; i < 30; i++) {
+    put(&m, "%d,\"", i);
+    for (int k = 0; k < 700; k++)
+      put(&m, "%s", k % 100 == 0 ? "\"\"" : k % 50 == 0 ? "\n" : "x");
+    put(&m, "\",\"%d\"\"\"\r\n\n", i % 3);
+  }
+  const char *path = write_temp(m.p, m.len);
+  gr_table *ref = NULL;
+  CHECK_OK(read_with(&ref, path, 1, 0, NULL));
+  if (ref) {
+    CHECK(ref->n_rows == 30 && strcmp(ref->cols[1].name, "a \"quoted\" name") == 0);
+    const char *v = gr_id_map_get(&ref->cols[1].levels, 0);
+    CHECK(strlen(v) == 700 && v[0] == '"' && v[50] == '\n' && v[1] == 'x');
+    CHECK(ref->cols[2].levels.count == 3 &&
+          strcmp(gr_id_map_get(&ref->cols[2].levels, 2), "2\"") == 0);
+    for (size_t chunk = 1; chunk < 900; chunk += 37) {
+      gr_table *t = NULL;
+      CHECK_OK(read_with(&t, path, 2, chunk, NULL));
+      CHECK_MSG(t && same_table(ref, t), "ranges of %zu bytes", chunk);
+      gr_table_free(t);
+    }
+    gr_table_free(ref);
+  }
+  free(m.p);
+  for (size_t size = 4096; size <= 8192; size += 4096) {
+    text p = {0};
+    put(&p, "id,x\n");
+    int i = 0;
+    for (; p.len < size - 20; i++)
+      put(&p, "%d,%d\n", i, i % 10);
+    put(&p, "%d,", i);
+    while (p.len < size - 1)
+      put(&p, "%d", 7);
+    put(&p, "\n"); /* exactly `size` bytes: the last row's x is 7...7 */
+    gr_table *t = NULL;
+    CHECK_OK(read_with(&t, write_temp(p.p, p.len), 2, 100, NULL));
+    CHECK(p.len == size && t && t->cols[1].kind == GR_COL_NUMBER && t->cols[1].num[0] == 0);
+    gr_table_free(t);
+    free(p.p);
+  }
+}
+
 int main(void) {
   test_inference();
   test_overrides_and_errors();
+  test_parallel_same_table();
+  test_parallel_errors();
+  test_split_edges();
   return gr_test_finish();
 }

@@ -5,6 +5,7 @@
 #ifndef GR_HOST_TABLE_H
 #define GR_HOST_TABLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gpurec.h"
@@ -43,6 +44,8 @@ typedef struct gr_table_options {
   /* Forced kinds, "name=kind,name=kind" with kind one of skip, bool, number,
    * date, category; a value that does not fit a forced kind is an error. */
   const char *kinds;
+  int n_threads;      /* 0 = all cores (or OMP_NUM_THREADS); the table does not depend on it */
+  size_t chunk_bytes; /* rows are read in ranges of about this size; 0 = 256 KiB to 4 MiB */
 } gr_table_options;
 
 void gr_table_options_default(gr_table_options *o);
