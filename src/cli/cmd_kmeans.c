@@ -10,34 +10,7 @@
 #include "host/kmeans.h"
 #include "host/output_file.h"
 #include "host/table.h"
-
-/* The numeric columns of t as a dense (n_rows, d) matrix; cols[] names them. */
-static gr_status numeric_matrix(const gr_table *t, float **X, int **cols, int *d) {
-  *d = 0;
-  *cols = malloc(sizeof(int) * (size_t)t->n_cols);
-  if (!*cols) return gr_fail(GR_ERR_NOMEM, "cannot allocate columns");
-  for (int c = 0; c < t->n_cols; c++) {
-    const gr_column *col = &t->cols[c];
-    if (col->kind == GR_COL_SKIP || col->kind == GR_COL_ID) continue;
-    if (col->kind == GR_COL_CATEGORY)
-      return gr_fail(GR_ERR_INVALID_ARG,
-                     "column '%s' is not numeric (force a kind with --kinds, or set it to skip)",
-                     col->name);
-    if (col->n_missing)
-      return gr_fail(GR_ERR_INVALID_ARG,
-                     "column '%s' has %lld missing values: kmeans needs "
-                     "complete rows (skip it with --kinds %s=skip)",
-                     col->name, (long long)col->n_missing, col->name);
-    (*cols)[(*d)++] = c;
-  }
-  if (*d == 0) return gr_fail(GR_ERR_INVALID_ARG, "no numeric column to cluster");
-  *X = malloc(sizeof(float) * (size_t)t->n_rows * (size_t)*d);
-  if (!*X) return gr_fail(GR_ERR_NOMEM, "cannot allocate the data matrix");
-  for (int64_t r = 0; r < t->n_rows; r++)
-    for (int j = 0; j < *d; j++)
-      (*X)[(size_t)r * *d + j] = (float)t->cols[(*cols)[j]].num[r];
-  return GR_OK;
-}
+#include "numeric_table.h"
 
 static gr_status write_outputs(const gr_table *t, const gr_kmeans_result *r, const int *cols,
                                const char *labels_path, const char *centroids_path) {
@@ -116,7 +89,7 @@ int gr_cmd_kmeans(int argc, char **argv) {
   int *cols = NULL, d = 0;
   gr_kmeans_result r = {0};
   gr_status st = gr_table_read_csv(&t, input, &to);
-  if (st == GR_OK) st = numeric_matrix(t, &X, &cols, &d);
+  if (st == GR_OK) st = gr_numeric_matrix(t, -1, &X, &cols, &d);
   if (st == GR_OK) st = gr_kmeans_fit(ctx, X, t->n_rows, d, &p, &r);
   if (st == GR_OK) st = write_outputs(t, &r, cols, labels_path, centroids_path);
   if (st == GR_OK) {

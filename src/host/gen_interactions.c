@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../common/error.h"
+#include "../common/fmt.h"
 #include "../common/rng.h"
 #include "output_file.h"
 
@@ -179,18 +180,6 @@ static void gen_block(const world *w, const gr_gen_params *p, int64_t block, eve
   }
 }
 
-static char *put_u64(char *s, uint64_t v) {
-  char tmp[24];
-  int n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  while (n)
-    *s++ = tmp[--n];
-  return s;
-}
-
 gr_status gr_gen_interactions_csv(const gr_gen_params *p, const char *path) {
   if (p->n_users < 1 || p->n_items < 1 || p->n_events < 1 || p->n_topics < 1)
     return gr_fail(GR_ERR_INVALID_ARG, "users, items, events and topics must be >= 1");
@@ -226,17 +215,17 @@ gr_status gr_gen_interactions_csv(const gr_gen_params *p, const char *path) {
       for (int64_t e = 0; e < n; e++) {
         const event *x = ev + (size_t)b * GR_GEN_BLOCK + e;
         *s++ = 'u';
-        s = put_u64(s, (uint64_t)x->user);
+        s = gr_put_u64(s, (uint64_t)x->user);
         *s++ = ',';
         *s++ = 'i';
-        s = put_u64(s, (uint64_t)x->item);
+        s = gr_put_u64(s, (uint64_t)x->item);
         *s++ = ',';
         const char *name = k_event_names[x->type];
         const size_t len = strlen(name);
         memcpy(s, name, len);
         s += len;
         *s++ = ',';
-        s = put_u64(s, (uint64_t)x->time);
+        s = gr_put_u64(s, (uint64_t)x->time);
         *s++ = '\n';
       }
       fwrite(text, 1, (size_t)(s - text), out.f);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../common/error.h"
+#include "../common/fmt.h"
 #include "../common/rng.h"
 #include "market_model.h"
 #include "output_file.h"
@@ -82,18 +83,6 @@ void gr_market_row_id(uint64_t seed, int64_t row, char out[65]) {
 
 // ---- formatting ------------------------------------------------------------
 
-static char *put_u64(char *s, uint64_t v) {
-  char tmp[24];
-  int n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  while (n)
-    *s++ = tmp[--n];
-  return s;
-}
-
 static const double k_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
                                  1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
 // clang-format off
@@ -130,7 +119,7 @@ static char *put_number(char *s, double v, int decimals, int point) {
   if (a >= 9e18) a = 9e18;
   const uint64_t m = (uint64_t)llround(a * k_pow10[d]);
   if (v < 0 && m != 0) *s++ = '-';
-  s = put_u64(s, m / k_pow10u[d]);
+  s = gr_put_u64(s, m / k_pow10u[d]);
   uint64_t frac = m % k_pow10u[d];
   if (d > 0 && frac == 0) d = 0; /* x.000 */
   if (d > 0) {
@@ -230,7 +219,7 @@ nomem:
 
 static char *put_row(char *s, const level_text *t, const gr_mkt_row *row, uint64_t seed,
                      int64_t r) {
-  s = put_u64(s, (uint64_t)r);
+  s = gr_put_u64(s, (uint64_t)r);
   *s++ = ',';
   char id[65];
   gr_market_row_id(seed, r, id);

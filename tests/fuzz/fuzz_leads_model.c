@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "gpurec.h"
 #include "host/leads.h"
-#include "host/model_io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,13 +29,8 @@ static gr_context *fuzz_context(void) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   gr_leads_model *m = NULL;
-  uint8_t *copy = malloc(size + 1);
+  uint8_t *copy = fuzz_model_copy(data, size);
   if (!copy) return 0;
-  memcpy(copy, data, size);
-  if (size >= 8 && size % 2 == 0) {
-    const uint64_t sum = gr_model_checksum(copy, size - 8);
-    memcpy(copy + size - 8, &sum, 8);
-  }
   if (gr_leads_model_load_mem(&m, "fuzz", copy, size) == GR_OK) {
     if (m->d != m->enc->n_features || m->k < 1) abort();
     for (int c = 0; c < m->k; c++)

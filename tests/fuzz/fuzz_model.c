@@ -7,20 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "gpurec.h"
-#include "host/model_io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   gr_als_model *m = NULL;
-  uint8_t *copy = malloc(size + 1);
+  uint8_t *copy = fuzz_model_copy(data, size);
   if (!copy) return 0;
-  memcpy(copy, data, size);
-  if (size >= 8 && size % 2 == 0) {
-    const uint64_t sum = gr_model_checksum(copy, size - 8);
-    memcpy(copy + size - 8, &sum, 8);
-  }
   if (gr_als_model_load_mem(&m, "fuzz", copy, size) == GR_OK) {
     const int k = gr_als_model_factors(m);
     for (int32_t u = 0; u < gr_als_model_n_users(m); u++)

@@ -111,16 +111,10 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
     p.Hpart = scratch(sizeof(float) * LR_WAVE * (size_t)D * D);
     p.A = scratch(round_up(sizeof(float) * LR_CHUNK * D) * threads);
   }
+  gr_status st = GR_OK;
   if (!chunks || !fsum || !rsum || !p.loss || !p.rsum || (hess && (!p.gpart || !p.Hpart || !p.A))) {
-    free(chunks);
-    free(fsum);
-    free(rsum);
-    free(p.loss);
-    free(p.rsum);
-    free(p.gpart);
-    free(p.Hpart);
-    free(p.A);
-    return gr_fail(GR_ERR_NOMEM, "cannot allocate logistic regression scratch (%d features)", d);
+    st = gr_fail(GR_ERR_NOMEM, "cannot allocate logistic regression scratch (%d features)", d);
+    goto done;
   }
   n_chunks = 0;
   for (int k = 0; k < m; k++) {
@@ -189,6 +183,7 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
         Hk[(size_t)c * D + a] = Hk[(size_t)a * D + c];
     }
   }
+done:
   free(chunks);
   free(fsum);
   free(rsum);
@@ -197,7 +192,7 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
   free(p.gpart);
   free(p.Hpart);
   free(p.A);
-  return GR_OK;
+  return st;
 }
 
 gr_status gr_cpu_logreg_objective(gr_backend *be, double *f, const double *theta, const float *X,
