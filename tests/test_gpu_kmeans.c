@@ -11,6 +11,7 @@
 #include "common/rng.h"
 #include "host/kmeans.h"
 #include "kernels/backend.h"
+#include "test_util.h"
 
 static gr_backend *cpu, *gpu;
 
@@ -270,17 +271,6 @@ static void test_memory_limit(gr_rng *rng) {
 
 // ---- a whole fit ---------------------------------------------------------------
 
-static gr_context *context(gr_device device, size_t max_device_mem) {
-  gr_context_options o;
-  gr_context_options_default(&o);
-  o.device = device;
-  o.max_device_mem = max_device_mem;
-  o.verbose = 0;
-  gr_context *ctx = NULL;
-  CHECK_OK(gr_context_init(&ctx, &o));
-  return ctx;
-}
-
 /* Well-separated blobs: both backends find the same partition (labels
  * equal up to a permutation) and the same inertia to 1e-4 relative (sums
  * of float distances whose centers agree to float rounding). */
@@ -295,7 +285,7 @@ static void test_fit(gr_rng *rng) {
   for (int64_t r = 0; r < n; r++)
     for (int j = 0; j < d; j++)
       X[r * d + j] = centers[(r * 5) % k][j] + (float)gr_rng_normal(rng);
-  gr_context *cc = context(GR_DEVICE_CPU, 0), *cg = context(GR_DEVICE_CUDA, 0);
+  gr_context *cc = test_context(GR_DEVICE_CPU, 0, 0), *cg = test_context(GR_DEVICE_CUDA, 0, 0);
   gr_kmeans_params p;
   gr_kmeans_params_default(&p);
   p.k = k;
@@ -331,7 +321,7 @@ static void test_fit(gr_rng *rng) {
   gr_context_free(cg);
 
   /* data larger than the device budget is refused up front, naming the option */
-  gr_context *tiny = context(GR_DEVICE_CUDA, (size_t)1 << 20);
+  gr_context *tiny = test_context(GR_DEVICE_CUDA, 0, (size_t)1 << 20);
   float *big = calloc((size_t)100000 * 4, sizeof(float));
   gr_kmeans_result rt = {0};
   if (tiny && big) {

@@ -12,6 +12,7 @@
 #include "common/rng.h"
 #include "host/logreg.h"
 #include "kernels/backend.h"
+#include "test_util.h"
 
 static gr_backend *cpu, *gpu;
 
@@ -259,18 +260,6 @@ static void test_solve(gr_rng *rng, int D) {
 
 // ---- the whole fit -----------------------------------------------------------
 
-static gr_context *context(gr_device device, size_t max_mem) {
-  gr_context_options o;
-  gr_context_options_default(&o);
-  o.device = device;
-  o.n_threads = 2;
-  o.verbose = 0;
-  o.max_device_mem = max_mem;
-  gr_context *ctx = NULL;
-  CHECK_OK(gr_context_init(&ctx, &o));
-  return ctx;
-}
-
 /* Class-conditional Gaussians per group (a planted logistic model); the
  * backends differ only in summation order and in the float Hessian, which
  * moves Newton's path but not its fixed point: 1e-4 as for the reference. */
@@ -300,8 +289,8 @@ static void test_fit(gr_rng *rng, int d) {
   p.C = 0.5;
   /* the budget holds X and a few thousand scaled rows: several chunks */
   const size_t small = sizeof(float) * n * d + ((size_t)8 << 20);
-  gr_context *ctxs[3] = {context(GR_DEVICE_CPU, 0), context(GR_DEVICE_CUDA, 0),
-                         context(GR_DEVICE_CUDA, small)};
+  gr_context *ctxs[3] = {test_context(GR_DEVICE_CPU, 2, 0), test_context(GR_DEVICE_CUDA, 2, 0),
+                         test_context(GR_DEVICE_CUDA, 2, small)};
   gr_logreg_model *out[3];
   for (int c = 0; c < 3; c++) {
     out[c] = calloc(m, sizeof(gr_logreg_model));

@@ -11,15 +11,7 @@
 #include "common/rng.h"
 #include "host/smote.h"
 #include "kernels/backend.h"
-
-static gr_context *context(gr_device dev) {
-  gr_context_options o;
-  gr_context_options_default(&o);
-  o.device = dev;
-  o.verbose = 0;
-  gr_context *ctx = NULL;
-  return gr_context_init(&ctx, &o) == GR_OK ? ctx : NULL;
-}
+#include "test_util.h"
 
 static double dist2(const float *a, const float *b, int d) {
   double s = 0;
@@ -35,7 +27,7 @@ int main(void) {
     return 77;
   }
   probe->ops->destroy(probe);
-  gr_context *cpu = context(GR_DEVICE_CPU), *gpu = context(GR_DEVICE_CUDA);
+  gr_context *cpu = test_context(GR_DEVICE_CPU, 0, 0), *gpu = test_context(GR_DEVICE_CUDA, 0, 0);
   CHECK(cpu && gpu);
   const int64_t ns[3] = {2, 300, 3000};
   const int ds[3] = {3, 17, 190};

@@ -49,16 +49,23 @@ static inline int contains_text(const char *haystack, const char *needle) {
   return strstr(haystack, needle) != NULL;
 }
 
-/* A quiet CPU context (threads 0 = all cores); NULL after a failed CHECK. */
-static inline gr_context *cpu_test_context(int threads) {
+/* A quiet context on `device` (threads 0 = all cores; max_device_mem 0 =
+ * what is free); NULL after a failed CHECK. */
+static inline gr_context *test_context(gr_device device, int threads, size_t max_device_mem) {
   gr_context_options o;
   gr_context_options_default(&o);
-  o.device = GR_DEVICE_CPU;
+  o.device = device;
   o.n_threads = threads;
+  o.max_device_mem = max_device_mem;
   o.verbose = 0;
   gr_context *ctx = NULL;
   CHECK_OK(gr_context_init(&ctx, &o));
   return ctx;
+}
+
+/* A quiet CPU context (threads 0 = all cores); NULL after a failed CHECK. */
+static inline gr_context *cpu_test_context(int threads) {
+  return test_context(GR_DEVICE_CPU, threads, 0);
 }
 
 #endif
