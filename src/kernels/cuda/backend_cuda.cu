@@ -63,9 +63,9 @@ gr_status gr_cuda_alloc(gr_backend *be, void **ptr, size_t bytes) {
                      bytes, c->in_use, be->mem_limit);
     c->in_use += rounded; /* reserved now, released below on failure */
   }
-  GR_TRY(gr_cuda_enter(be));
   void *p = NULL;
-  gr_status st = GR_CU(cudaMalloc(&p, rounded));
+  gr_status st = gr_cuda_enter(be);
+  if (st == GR_OK) st = GR_CU(cudaMalloc(&p, rounded));
   std::lock_guard<std::mutex> lock(alloc_mutex);
   if (st == GR_OK) {
     try {
