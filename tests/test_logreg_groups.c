@@ -117,10 +117,9 @@ static void free_models(gr_logreg_model *ms, int m) {
 }
 
 /* Every group within 1e-4 of the reference (the coefficients are O(1)). */
-static void check_against_reference(gr_context *ctx, gr_rng *rng, int d, double C, int with_sw,
-                                    int balanced) {
-  const group_spec spec[4] = {{60, 3}, {500, 1}, {1200, 4}, {150, 2}}; /* group 2: 6000 rows */
-  groups G = make_groups(rng, spec, 4, d, with_sw);
+static void check_groups_against_reference(gr_context *ctx, gr_rng *rng, const group_spec *spec,
+                                           int m, int d, double C, int with_sw, int balanced) {
+  groups G = make_groups(rng, spec, m, d, with_sw);
   gr_logreg_params p;
   gr_logreg_params_default(&p);
   p.C = C;
@@ -145,6 +144,20 @@ static void check_against_reference(gr_context *ctx, gr_rng *rng, int d, double 
   }
   free_models(ms, G.m);
   free_groups(&G);
+}
+
+static void check_against_reference(gr_context *ctx, gr_rng *rng, int d, double C, int with_sw,
+                                    int balanced) {
+  const group_spec spec[4] = {{60, 3}, {500, 1}, {1200, 4}, {150, 2}}; /* group 2: 6000 rows */
+  check_groups_against_reference(ctx, rng, spec, 4, d, C, with_sw, balanced);
+}
+
+/* 140,000 rows in all: the fit starts from the fit of every 8th row, and
+ * must still end at the full data's optimum. */
+static void check_warm_start(gr_context *ctx, gr_rng *rng) {
+  const group_spec spec[2] = {{35000, 1}, {14000, 4}};
+  check_groups_against_reference(ctx, rng, spec, 2, 6, 1.0, 0, 1);
+  check_groups_against_reference(ctx, rng, spec, 2, 6, 0.5, 1, 0);
 }
 
 /* The CPU operations against a naive double computation: 3 groups (group
@@ -311,6 +324,7 @@ int main(void) {
   check_threads_and_weights(&rng);
   check_errors(ctx, &rng);
   check_multi_chunk(ctx, &rng);
+  check_warm_start(ctx, &rng);
   gr_context_free(ctx);
   return gr_test_finish();
 }
