@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend_util.h"
 #include "check.h"
 #include "common/rng.h"
 #include "host/kmeans.h"
@@ -14,23 +15,6 @@
 #include "test_util.h"
 
 static gr_backend *cpu, *gpu;
-
-// ---- staging ---------------------------------------------------------------
-
-static void *put(gr_backend *be, const void *src, size_t bytes) {
-  void *p = NULL;
-  CHECK_OK(be->ops->mem_alloc(be, &p, bytes ? bytes : 1));
-  if (p && bytes) CHECK_OK(be->ops->upload(be, p, src, bytes));
-  return p;
-}
-
-static void get(gr_backend *be, void *dst, const void *src, size_t bytes) {
-  if (bytes) CHECK_OK(be->ops->download(be, dst, src, bytes));
-}
-
-static void drop(gr_backend *be, void *p) {
-  if (p) be->ops->mem_free(be, p);
-}
 
 /* (n, d) normal entries of the given scale; `integers`: small integers in
  * [-3, 3] instead, whose distances are exact in float in any order. */

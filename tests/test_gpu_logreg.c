@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend_util.h"
 #include "check.h"
 #include "common/rng.h"
 #include "host/logreg.h"
@@ -17,21 +18,6 @@
 static gr_backend *cpu, *gpu;
 
 #define SENTINEL 7.0 /* outputs of inactive groups must keep it */
-
-static void *put(gr_backend *be, const void *src, size_t bytes) {
-  void *p = NULL;
-  CHECK_OK(be->ops->mem_alloc(be, &p, bytes ? bytes : 1));
-  if (p && bytes) CHECK_OK(be->ops->upload(be, p, src, bytes));
-  return p;
-}
-
-static void get(gr_backend *be, void *dst, const void *src, size_t bytes) {
-  CHECK_OK(be->ops->download(be, dst, src, bytes));
-}
-
-static void drop(gr_backend *be, void *p) {
-  if (p) be->ops->mem_free(be, p);
-}
 
 static double *filled(size_t n, double v) {
   double *a = malloc(sizeof(double) * (n ? n : 1));

@@ -8,35 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend_util.h"
 #include "check.h"
 #include "common/rng.h"
 #include "kernels/backend.h"
 
 static gr_backend *cpu, *gpu;
-
-// ---- staging ---------------------------------------------------------------
-
-static void *put(gr_backend *be, const void *src, size_t bytes) {
-  void *p = NULL;
-  CHECK_OK(be->ops->mem_alloc(be, &p, bytes ? bytes : 1));
-  if (p && bytes) CHECK_OK(be->ops->upload(be, p, src, bytes));
-  return p;
-}
-
-static void *zeros(gr_backend *be, size_t bytes) {
-  void *h = calloc(1, bytes ? bytes : 1);
-  void *p = put(be, h, bytes);
-  free(h);
-  return p;
-}
-
-static void get(gr_backend *be, void *dst, const void *src, size_t bytes) {
-  CHECK_OK(be->ops->download(be, dst, src, bytes));
-}
-
-static void drop(gr_backend *be, void *p) {
-  if (p) be->ops->mem_free(be, p);
-}
 
 typedef struct host_csr {
   int64_t n_rows, n_cols, nnz;
