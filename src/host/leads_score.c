@@ -13,12 +13,6 @@
 #include "leads.h"
 #include "ranking.h"
 
-static double leads_sigmoid(double t) {
-  if (t >= 0) return 1.0 / (1.0 + exp(-t));
-  const double e = exp(t);
-  return e / (1.0 + e);
-}
-
 gr_status gr_leads_score(gr_context *ctx, const gr_leads_model *m, const float *X, int64_t n,
                          const int32_t *cluster_in, float *prob, int32_t *cluster_out) {
   const int d = m->d;
@@ -41,14 +35,8 @@ gr_status gr_leads_score(gr_context *ctx, const gr_leads_model *m, const float *
     cl = tmp; /* freed below when it is ours */
   }
 #pragma omp parallel for num_threads(ctx->be->n_threads) schedule(static, 1024)
-  for (int64_t r = 0; r < n; r++) {
-    const gr_logreg_model *lm = &m->models[m->model_of[cluster_in[r]]];
-    const float *x = X + (size_t)r * d;
-    double z = lm->b;
-    for (int j = 0; j < d; j++)
-      z += lm->w[j] * (double)x[j];
-    prob[r] = (float)leads_sigmoid(z);
-  }
+  for (int64_t r = 0; r < n; r++) /* each row with its cluster's model */
+    gr_logreg_predict(&m->models[m->model_of[cluster_in[r]]], X + (size_t)r * d, 1, prob + r);
   if (cl != cluster_out) free(cl);
   return GR_OK;
 }
