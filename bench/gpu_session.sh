@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# What a session with a lent GPU runs there, in the repository root:
+#   bash bench/gpu_session.sh [stage ...]      stages: build test sanitize leads als; all = every one
+# Needs the kit from scripts/device_kit.sh carried along (.devkit): that machine has no OpenBLAS,
+# LAPACKE or network. Builds with the CUDA backend into build-gpu, then
+#   test      the GPU parity tests (ctest -L gpu), again with GPUREC_CUDA_SYNC=1, then the whole suite
+#   sanitize  every GPU test under compute-sanitizer memcheck, racecheck and synccheck
+#   leads     the leads bench on the GPU (bench/leads_vs_sklearn.py --device cuda), with the Python
+#             pipeline on 2 cores beside it when the carried imbalanced-learn installs
+#   als       bench/gpu_als_lastfm.sh with its memcheck run
+# Logs and reports go to $OUT (the device tool brings them back), else bench/work/gpu_session.
+# One call runs within the tool's 10 minutes with `build test sanitize`; run `build leads als` in
+# a second call (a fresh machine builds again: about a minute on 16 cores).
+set -uo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+out="${OUT:-$repo/bench/work/gpu_session}"
+mkdir -p "$out"
+stages=("$@")
+[[ ${#stages[@]} -eq 0 || "${stages[0]}" == all ]] && stages=(build test sanitize leads als)
+kit=/tmp/gpurec-devkit
+build=build-gpu
+status=0
+log() { echo "gpu_session: $*" | tee -a "$out/session.log"; }
+fail() { log "FAILED: $*"; status=1; }
+
+unpack_kit() {
+  [[ -d "$kit/lib" ]] && return 0
+  [[ -f .devkit/blas.tar.xz ]] || { log "no .devkit/blas.tar.xz: run scripts/device_kit.sh here and carry .devkit"; exit 1; }
+  mkdir -p "$kit" && tar -C "$kit" -xJf .devkit/blas.tar.xz || exit 1
+  ln -sf libopenblas.so.0 "$kit/lib/libopenblas.so"
+  ln -sf liblapacke.so.3 "$kit/lib/liblapacke.so"
+}
+
+stage_build() {
+  unpack_kit
+  { nvidia-smi; nvcc --version; gcc --version | head -1; cmake --version | head -1; } >"$out/machine.txt" 2>&1
+  local t0=$SECONDS
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGPUREC_CUDA=ON \
+    -DGPUREC_CBLAS_INCLUDE="$kit/include" -DGPUREC_OPENBLAS_LIB="$kit/lib/libopenblas.so" \
+    -DGPUREC_LAPACKE_INCLUDE="$kit/include" -DGPUREC_LAPACKE_LIB="$kit/lib/liblapacke.so" \
+    -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$kit/lib -Wl,-rpath,$kit/lib" >"$out/build.log" 2>&1 &&
+    cmake --build "$build" -j "$(nproc)" >>"$out/build.log" 2>&1 ||
+    { tail -30 "$out/build.log"; log "build failed"; exit 1; }
+  log "built in $((SECONDS - t0)) s"
+}
+
+stage_test() {
+  ctest --test-dir "$build" -L gpu --output-on-failure >"$out/gpu_tests.log" 2>&1 || fail "ctest -L gpu"
+  GPUREC_CUDA_SYNC=1 ctest --test-dir "$build" -L gpu --output-on-failure >"$out/gpu_tests_sync.log" 2>&1 ||
+    fail "ctest -L gpu with GPUREC_CUDA_SYNC=1"
+  ctest --test-dir "$build" -j "$(nproc)" --output-on-failure >"$out/all_tests.log" 2>&1 || fail "the whole ctest suite"
+  grep -hE "tests passed|Skipped|Failed|\*\*\*" "$out"/gpu_tests.log "$out"/all_tests.log | tee -a "$out/session.log"
+}
+
+stage_sanitize() {
+  local cs
+  cs="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
+  for t in "$build"/tests/test_gpu_*; do
+    for tool in memcheck racecheck synccheck; do
+      local name log
+      name="$(basename "$t")"
+      log="$out/sanitize_${name}_${tool}.log"
+      if timeout 300 "$cs" --tool "$tool" --error-exitcode 9 "$t" >"$log" 2>&1; then
+        log "$tool clean: $name"
+      else
+        fail "$tool on $name (exit $?; see $(basename "$log"))"
+        tail -20 "$log"
+      fi
+    done
+  done
+}
+
+stage_leads() {
+  local py_args=(--skip-python)
+  if [[ -n "$(ls .devkit/imbalanced_learn-*.whl 2>/dev/null)" ]] &&
+    python3 -m pip install -q --no-index --no-deps --target /tmp/gpurec-site .devkit/imbalanced_learn-*.whl &&
+    PYTHONPATH=/tmp/gpurec-site python3 -c 'import imblearn, sklearn, pandas' 2>/dev/null; then
+    py_args=()
+  fi
+  PYTHONPATH=/tmp/gpurec-site PYTHONUNBUFFERED=1 python3 bench/leads_vs_sklearn.py --gpurec "$build/gpurec" \
+    --device cuda --threads 2 --workdir /tmp/gpurec_leads_bench --out "$out/leads_cuda.md" \
+    --note "GPU session (bench/gpu_session.sh): gpurec on the lent GPU with 2 CPU threads; Python on 2 cores of the same machine" \
+    "${py_args[@]}" >"$out/leads.log" 2>&1 || fail "leads bench (see leads.log)"
+  tail -5 "$out/leads.log"
+}
+
+stage_als() {
+  bash bench/gpu_als_lastfm.sh --gpurec "$build/gpurec" --sanitize --out "$out/als_lastfm.md" \
+    >"$out/als.log" 2>&1 || fail "ALS bench (see als.log)"
+  tail -5 "$out/als.log"
+}
+
+for s in "${stages[@]}"; do
+  case "$s" in
+    build | test | sanitize | leads | als)
+      [[ "$s" != build && ! -x "$build/gpurec" ]] && stage_build
+      log "stage $s"
+      "stage_$s"
+      ;;
+    *) echo "gpu_session.sh: unknown stage $s (build test sanitize leads als all)" >&2; exit 2 ;;
+  esac
+done
+log "done, status $status"
+exit $status
