@@ -45,6 +45,7 @@ int gr_cmd_describe(int argc, char **argv) {
        "forced kinds, e.g. cep=category,fl_x=bool (skip, bool, number, date, category)"},
       {"--max-missing", OPT_FLOAT, &max_missing, "drop columns missing more often than this"},
       {"--max-levels", OPT_INT, &eo.max_levels, "one-hot levels per category before 'other'"},
+      {"--threads", OPT_INT, &to.n_threads, "threads reading the table (0 = OMP_NUM_THREADS)"},
   };
   int rc = gr_args_parse(argc, argv, cmd,
                          "Reads a table, infers column kinds (bool, number, date, category, id) "
@@ -53,6 +54,10 @@ int gr_cmd_describe(int argc, char **argv) {
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
   if (!input) {
     fprintf(stderr, "gpurec %s: --input FILE is required\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  if (to.n_threads < 0) {
+    fprintf(stderr, "gpurec %s: --threads must be >= 0\n", cmd);
     return GR_EXIT_USAGE;
   }
   eo.max_missing = max_missing;
