@@ -73,6 +73,9 @@ static void test_overrides_and_errors(void) {
   CHECK(gr_table_read_csv(&t, path, &o) == GR_ERR_INVALID_ARG);
   o.kinds = "vl_total=weird";
   CHECK(gr_table_read_csv(&t, path, &o) == GR_ERR_INVALID_ARG);
+  /* a bad override still lets a ragged row be found first */
+  CHECK(gr_table_read_csv(&t, write_temp_str("id,x\n1,2\n2\n"), &o) == GR_ERR_PARSE);
+  CHECK(contains_text(gr_last_error(), ":3:1: expected 2 fields, found 1"));
   /* an unknown boolean in a column forced to bool */
   o.kinds = "b=bool";
   CHECK(gr_table_read_csv(&t, write_temp_str("id,b\n1,True\n2,Maybe\n"), &o) == GR_ERR_PARSE);
