@@ -535,7 +535,7 @@ int gr_parse_double(const char *p, size_t len, double *out) {
     return plain && !has_exp && sig <= 18 && frac_digits <= 18 &&
            gr_decimal_to_double(mant, -(int)frac_digits, neg, out);
   /* sig <= 19: every digit went into mant */
-  if (plain && sig <= 19 && gr_decimal_to_double(mant, exp10 - (int)frac_digits, neg, out))
+  if (plain && sig <= 19 && gr_decimal_to_double_inline(mant, exp10 - (int)frac_digits, neg, out))
     return 1;
   /* slow path: strtod on a bounded copy */
   char tmp[64];

@@ -137,11 +137,9 @@ static gr_id_map *range_levels(const reader *R, int f, int ki) {
   return &R->maps[(size_t)R->slot[f] * (size_t)R->n_chunks + (size_t)ki];
 }
 
-/* Merges the ranges' levels of column f, in file order, into its levels and
- * renumbers its rows (with rewrite). For the id column, stops at the first id
- * seen in an earlier range: *dup_chunk and *dup_row (within the range). */
-static gr_status merge_levels(reader *R, int f, int last, int rewrite, int *dup_chunk,
-                              int64_t *dup_row) {
+/* Merges the ranges' levels of category f, in file order, into its levels
+ * and renumbers its rows (with rewrite). */
+static gr_status merge_levels(reader *R, int f, int last, int rewrite) {
   gr_column *col = &R->t->cols[f];
   int32_t *remap = NULL;
   int32_t cap = 0;
@@ -163,14 +161,7 @@ static gr_status merge_levels(reader *R, int f, int last, int rewrite, int *dup_
     }
     for (int32_t l = 0; l < m->count && st == GR_OK; l++) {
       const char *s = gr_id_map_get(m, l);
-      const int32_t before = col->levels.count;
       st = gr_id_map_intern(&col->levels, s, strlen(s), &remap[l]);
-      if (st == GR_OK && col->kind == GR_COL_ID && col->levels.count == before) {
-        *dup_chunk = ki; /* level l of a range's ids is its row l */
-        *dup_row = l;
-        free(remap);
-        return GR_OK;
-      }
     }
     const chunk *k = &R->chunks[ki];
     if (st == GR_OK && rewrite)
@@ -179,6 +170,32 @@ static gr_status merge_levels(reader *R, int f, int last, int rewrite, int *dup_
   }
   free(remap);
   return st;
+}
+
+/* The id levels, in file order, from where the scan found each id, up to
+ * range `last` (its first `last_rows` rows there); stops at the first id
+ * seen before: *dup_chunk and *dup_row (within the range). */
+static gr_status build_ids(reader *R, int last, int64_t last_rows, int *dup_chunk,
+                           int64_t *dup_row) {
+  gr_column *col = &R->t->cols[R->t->id_col];
+  for (int ki = 0; ki <= last; ki++) {
+    const chunk *k = &R->chunks[ki];
+    const int64_t n = ki == last ? last_rows : k->n_rows;
+    for (int64_t r = 0; r < n; r++) {
+      const int64_t s = k->slot0 + r, at = R->id_at[s];
+      const char *p = at >= 0 ? R->src->buf + at : k->ids + (-1 - at);
+      const int32_t before = col->levels.count;
+      int32_t idx;
+      GR_TRY(gr_id_map_intern_hashed(&col->levels, p, R->id_len[s], R->id_hash[s], &idx));
+      if (col->levels.count == before) {
+        *dup_chunk = ki;
+        *dup_row = r;
+        return GR_OK;
+      }
+      col->level[k->row0 + r] = idx;
+    }
+  }
+  return GR_OK;
 }
 
 /* The message for a duplicate id found by the merge: reads its row again. */
@@ -206,7 +223,12 @@ static void reader_free(reader *R) {
   if (R->maps)
     for (size_t i = 0; i < (size_t)R->n_chunks * (size_t)R->n_slots; i++)
       gr_id_map_free(&R->maps[i]);
+  for (int ki = 0; R->chunks && ki < R->n_chunks; ki++)
+    free(R->chunks[ki].ids);
   free(R->chunks);
+  free(R->id_at);
+  free(R->id_len);
+  free(R->id_hash);
   free(R->can);
   free(R->used);
   free(R->redo);
@@ -349,12 +371,20 @@ static gr_status prepare_scan(reader *R, const int *forced) {
   }
   free(guess);
   const int64_t rows = row_capacity(R);
+  if (t->id_col >= 0) {
+    const size_t n = (size_t)rows + 1;
+    R->id_at = malloc(sizeof *R->id_at * n);
+    R->id_len = malloc(sizeof *R->id_len * n);
+    R->id_hash = malloc(sizeof *R->id_hash * n);
+    if (!R->id_at || !R->id_len || !R->id_hash)
+      return gr_fail(GR_ERR_NOMEM, "cannot allocate the ids of %s", R->src->path);
+  }
   for (int f = 0; f < t->n_cols; f++) {
     gr_column *col = &t->cols[f];
     if (col->kind == GR_COL_SKIP) continue;
-    if (!R->mode[f]) R->mode[f] = MODE_STORE;
+    if (!R->mode[f]) R->mode[f] = col->kind == GR_COL_ID ? MODE_ID : MODE_STORE;
     R->active[R->n_active++] = f;
-    R->slot[f] = col->kind == GR_COL_ID || col->kind == GR_COL_CATEGORY ? -2 : -1;
+    R->slot[f] = col->kind == GR_COL_CATEGORY ? -2 : -1;
     GR_TRY(alloc_column(col, rows));
   }
   return add_slots(R);
@@ -431,19 +461,23 @@ static gr_status merge_all(reader *R) {
     free(msgs);
     return gr_fail(GR_ERR_NOMEM, "cannot allocate the merge of levels");
   }
-  if (t->id_col >= 0) tasks[n_tasks++] = t->id_col;
+  if (t->id_col >= 0) tasks[n_tasks++] = -1; /* the id build */
   for (int f = 0; f < t->n_cols && !failed; f++)
     if (t->cols[f].kind == GR_COL_CATEGORY) tasks[n_tasks++] = f;
   int dup_chunk = -1;
   int64_t dup_row = -1;
   const int last = failed ? first : R->n_chunks - 1;
+  /* with a value error, the ids before it: in its row, if the id came first */
+  const chunk *k = failed ? &R->chunks[first] : NULL;
+  const int64_t last_rows =
+      !k ? R->chunks[last].n_rows : k->err_row + (t->id_col >= 0 && t->id_col < k->err_col);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1 && n_tasks > 1)
   for (int i = 0; i < n_tasks; i++) {
-    sts[i] = merge_levels(R, tasks[i], last, !failed, &dup_chunk, &dup_row);
+    sts[i] = tasks[i] < 0 ? build_ids(R, last, last_rows, &dup_chunk, &dup_row)
+                          : merge_levels(R, tasks[i], last, !failed);
     if (sts[i] != GR_OK) snprintf(msgs[i], MSG_CAP, "%s", gr_last_error());
   }
   gr_status st = GR_OK;
-  const chunk *k = failed ? &R->chunks[first] : NULL;
   if (dup_chunk >= 0 &&
       (!k || R->chunks[dup_chunk].row0 + dup_row < k->row0 + k->err_row ||
        (R->chunks[dup_chunk].row0 + dup_row == k->row0 + k->err_row && t->id_col < k->err_col)))

@@ -110,19 +110,10 @@ static gr_status intern_level(gr_id_map *levels, level_cache *cache, const gr_fi
   return GR_OK;
 }
 
-/* One value into its column as the column's kind; levels are the range's. */
+/* One value into its column as the column's kind (not the id: note_id);
+ * levels are the range's. */
 static gr_status store(gr_csv *c, gr_column *col, gr_id_map *levels, level_cache *cache,
                        int64_t *n_missing, const gr_field *v, int64_t row) {
-  if (col->kind == GR_COL_ID) {
-    if (v->len == 0) return gr_csv_error(c, v->col, "expected an id, found an empty field");
-    const int32_t before = levels->count;
-    int32_t idx;
-    GR_TRY(gr_id_map_intern(levels, v->p, v->len, &idx));
-    if (levels->count == before)
-      return gr_csv_error(c, v->col, "duplicate id '%.*s'", (int)(v->len > 80 ? 80 : v->len), v->p);
-    col->level[row] = idx;
-    return GR_OK;
-  }
   if (is_missing(v)) {
     (*n_missing)++;
     if (col->num) col->num[row] = NAN;
@@ -174,6 +165,32 @@ static void fail_value(reader *R, int ki, gr_status st, int64_t row, int col) {
   k->err_row = row;
   k->err_col = col;
   snprintf(k->vmsg, sizeof k->vmsg, "%s", gr_last_error());
+}
+
+/* Where the id v of the row stored at `row` is, its length and hash; an
+ * unescaped one (in the reader's scratch, reused row after row) is kept in
+ * the range's ids. */
+static gr_status note_id(reader *R, chunk *k, const gr_csv *c, const gr_field *v, int64_t row) {
+  if (v->len > UINT32_MAX) return gr_fail(GR_ERR_PARSE, "an id is longer than 4 GiB");
+  if (v->p >= c->buf && v->p < c->buf + c->len) {
+    R->id_at[row] = (int64_t)(v->p - c->buf);
+  } else {
+    if (k->ids_len + v->len > k->ids_cap) {
+      size_t cap = k->ids_cap ? k->ids_cap * 2 : 4096;
+      while (cap < k->ids_len + v->len)
+        cap *= 2;
+      char *ids = realloc(k->ids, cap);
+      if (!ids) return gr_fail(GR_ERR_NOMEM, "cannot keep the ids of %s", c->path);
+      k->ids = ids;
+      k->ids_cap = cap;
+    }
+    if (v->len) memcpy(k->ids + k->ids_len, v->p, v->len);
+    R->id_at[row] = -1 - (int64_t)k->ids_len;
+    k->ids_len += v->len;
+  }
+  R->id_len[row] = (uint32_t)v->len;
+  R->id_hash[row] = gr_hash_bytes(v->p, v->len);
+  return GR_OK;
 }
 
 static int after_error(const reader *R, int ki) {
@@ -269,6 +286,15 @@ void gr_table_scan_chunk(reader *R, int ki) {
         else if (can[f])
           used[f] |= (unsigned char)narrow(&can[f], v, &x);
         col->num[row] = x; /* a category's are stored again */
+        continue;
+      }
+      if (R->mode[f] == MODE_ID) {
+        st = v->len ? note_id(R, k, c, v, row)
+                    : gr_csv_error(c, v->col, "expected an id, found an empty field");
+        if (st != GR_OK) {
+          fail_value(R, ki, st, k->n_rows, f);
+          storing = 0;
+        }
         continue;
       }
       st = store(c, col, levels_of(R, f, ki), cache_of(R, caches, f), &n_missing[f], v, row);

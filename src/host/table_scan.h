@@ -18,9 +18,10 @@ enum { MSG_CAP = 1024, CACHE_BITS = 6, SAMPLE_ROWS = 64 };
 /* How the scan treats a column. */
 enum {
   MODE_SKIP = 0,   /* not stored */
-  MODE_STORE = 1,  /* a known kind (the id, a forced kind): values that do not fit are errors */
+  MODE_STORE = 1,  /* a forced kind: values that do not fit are errors */
   MODE_LEVELS = 2, /* inferred and already known to be a category: interned */
   MODE_INFER = 3,  /* inferred, stored as numbers while its values allow one kind */
+  MODE_ID = 4,     /* the id: where each one is, for one ordered build after the scan */
 };
 
 typedef struct chunk {
@@ -36,6 +37,8 @@ typedef struct chunk {
   int64_t err_row;    /* at this row within the range */
   int err_col;        /* and this column */
   char vmsg[MSG_CAP]; /* its message */
+  char *ids;          /* the range's ids that were unescaped (quoted, with "") */
+  size_t ids_len, ids_cap;
 } chunk;
 
 typedef struct reader {
@@ -54,6 +57,11 @@ typedef struct reader {
   int *infer, n_infer;   /* the columns whose kind is inferred */
   int *active, n_active; /* the columns the scan stores (mode != MODE_SKIP) */
   int first_error;       /* the first range with a shape error: later ones need not be read */
+  /* (rows the scan may store) each id: >= 0 its offset in the text, else
+   * -1 - its offset in its range's ids; its length and hash */
+  int64_t *id_at;
+  uint32_t *id_len;
+  uint64_t *id_hash;
 } reader;
 
 /* Narrows can[ki] over the first SAMPLE_ROWS rows of range ki (errors are
