@@ -240,6 +240,15 @@ void gr_table_sample_chunk(reader *R, int ki) {
   gr_csv_close(c);
 }
 
+/* Writes rows [row0, row0 + n) of the inferred columns from the tile. */
+static void flush_tile(const reader *R, const double *tile, int64_t row0, int64_t n) {
+  for (int j = 0; j < R->n_active && n > 0; j++) {
+    const int f = R->active[j];
+    if (R->mode[f] == MODE_INFER)
+      memcpy(R->t->cols[f].num + row0, tile + (size_t)j * TILE_ROWS, sizeof(double) * (size_t)n);
+  }
+}
+
 void gr_table_scan_chunk(reader *R, int ki) {
   chunk *k = &R->chunks[ki];
   gr_table *t = R->t;
@@ -253,7 +262,17 @@ void gr_table_scan_chunk(reader *R, int ki) {
     fail_shape(R, ki, gr_fail(GR_ERR_NOMEM, "cannot allocate column state"));
     return;
   }
-  gr_csv view, *c = &view; /* this range's reader over the shared text */
+  /* inferred columns' values go through a tile of TILE_ROWS rows, written
+   * out a column at a time: a row's values land on as many pages as there
+   * are columns, more than the TLB holds */
+  double *tile = malloc(sizeof *tile * TILE_ROWS * ((size_t)R->n_active + 1));
+  if (!tile) {
+    free(caches);
+    fail_shape(R, ki, gr_fail(GR_ERR_NOMEM, "cannot allocate column state"));
+    return;
+  }
+  int64_t tile_row0 = k->slot0; /* the row of the tile's first */
+  gr_csv view, *c = &view;      /* this range's reader over the shared text */
   gr_csv_view(c, R->src, k->start, k->line0);
   int storing = 1; /* until the range's first value error: then only shapes are checked */
   for (;;) {
@@ -275,6 +294,11 @@ void gr_table_scan_chunk(reader *R, int ki) {
       break;
     }
     const int64_t row = k->slot0 + k->n_rows;
+    if (row - tile_row0 == TILE_ROWS) {
+      flush_tile(R, tile, tile_row0, TILE_ROWS);
+      tile_row0 = row;
+    }
+    double *tile_row = tile + (row - tile_row0);
     for (int j = 0; j < R->n_active && storing; j++) {
       const int f = R->active[j];
       const gr_field *v = &c->fields[f];
@@ -285,7 +309,7 @@ void gr_table_scan_chunk(reader *R, int ki) {
           n_missing[f]++;
         else if (can[f])
           used[f] |= (unsigned char)narrow(&can[f], v, &x);
-        col->num[row] = x; /* a category's are stored again */
+        tile_row[(size_t)j * TILE_ROWS] = x; /* a category's are stored again */
         continue;
       }
       if (R->mode[f] == MODE_ID) {
@@ -305,6 +329,8 @@ void gr_table_scan_chunk(reader *R, int ki) {
     }
     k->n_rows++;
   }
+  flush_tile(R, tile, tile_row0, k->slot0 + k->n_rows - tile_row0);
+  free(tile);
   free(caches);
   gr_csv_close(c);
 }

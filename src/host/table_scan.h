@@ -13,7 +13,7 @@
 #include "table.h"
 
 enum { CAN_BOOL = 1, CAN_NUMBER = 2, CAN_DATE = 4, CAN_ALL = 7 };
-enum { MSG_CAP = 1024, CACHE_BITS = 6, SAMPLE_ROWS = 64 };
+enum { MSG_CAP = 1024, CACHE_BITS = 6, SAMPLE_ROWS = 64, TILE_ROWS = 64 };
 
 /* How the scan treats a column. */
 enum {
