@@ -44,7 +44,8 @@ static double round_u128(u128 n) {
   const uint64_t hi = (uint64_t)(n >> 64);
   if (!hi) return (double)(uint64_t)n;
   const int shift = 64 - __builtin_clzll(hi); /* bits above the top 64 */
-  const uint64_t top = (uint64_t)(n >> shift), rest = (uint64_t)n & ((1ULL << shift) - 1);
+  const uint64_t top = (uint64_t)(n >> shift);
+  const uint64_t rest = shift == 64 ? (uint64_t)n : (uint64_t)n & ((1ULL << shift) - 1);
   /* top has 64 bits, so its bit 0 lies below the rounding position */
   return ldexp((double)(top | (rest != 0)), shift);
 }
