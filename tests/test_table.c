@@ -337,6 +337,20 @@ static void test_split_edges(void) {
     gr_table_free(ref);
   }
   free(m.p);
+  /* a last row without a line break, in a range that the split ends at the
+   * end of the text (the ranges after it are empty) */
+  const char *no_break = "id,c0,c1\nr0,False,2005-03-25\nr1,True,";
+  const char *nb_path = write_temp_str(no_break);
+  gr_table *nb_ref = NULL;
+  CHECK_OK(read_with(&nb_ref, nb_path, 1, (size_t)1 << 30, NULL));
+  CHECK(nb_ref && nb_ref->n_rows == 2 && nb_ref->cols[2].kind == GR_COL_DATE);
+  for (size_t chunk = 1; nb_ref && chunk < 40; chunk++) {
+    gr_table *t = NULL;
+    CHECK_OK(read_with(&t, nb_path, 2, chunk, NULL));
+    CHECK_MSG(t && same_table(nb_ref, t), "no final line break, ranges of %zu bytes", chunk);
+    gr_table_free(t);
+  }
+  gr_table_free(nb_ref);
   for (size_t size = 4096; size <= 8192; size += 4096) {
     text p = {0};
     put(&p, "id,x\n");

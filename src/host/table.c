@@ -294,7 +294,7 @@ static gr_status reader_init(reader *R, const gr_csv *src, gr_table *t, const gr
     k->end = starts[ki + 1];
     k->line0 = lines[ki];
     k->slot0 = lines[ki] - lines[0];
-    k->cap_rows = lines[ki + 1] - lines[ki] + (ki == R->n_chunks - 1);
+    k->cap_rows = lines[ki + 1] - lines[ki] + (k->end == src->len);
   }
   free(starts);
   free(lines);
