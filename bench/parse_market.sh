@@ -3,7 +3,7 @@
 # (462,290 rows x 182 columns, ~335 MB: the sample's 555 rows replicated with
 # fresh unique ids) and prints MB/s; this runs it on 1 and 2 threads
 # (OMP_NUM_THREADS) and reports the best of --repeats runs against the
-# 150 MB/s target. Usage:
+# targets: 150 MB/s on one thread, 400 MB/s on two. Usage:
 #   bench/parse_market.sh [--input market.csv] [--repeats 3] [--gpurec build/gpurec]
 # Without --input, the replicated table is made once in bench/work/market/.
 set -euo pipefail
@@ -64,6 +64,7 @@ for threads in 1 2; do
     runs="$runs $mbps"
     best=$(awk -v a="$best" -v b="$mbps" 'BEGIN {print (b > a) ? b : a}')
   done
-  verdict=$(awk -v b="$best" 'BEGIN {print (b >= 150) ? "PASS" : "-"}')
-  echo "| $threads |$runs | $best MB/s | 150 MB/s | $verdict |"
+  target=$([ "$threads" = 1 ] && echo 150 || echo 400)
+  verdict=$(awk -v b="$best" -v t="$target" 'BEGIN {print (b >= t) ? "PASS" : "-"}')
+  echo "| $threads |$runs | $best MB/s | $target MB/s | $verdict |"
 done

@@ -73,6 +73,9 @@ static void test_overrides_and_errors(void) {
   CHECK(gr_table_read_csv(&t, path, &o) == GR_ERR_INVALID_ARG);
   o.kinds = "vl_total=weird";
   CHECK(gr_table_read_csv(&t, path, &o) == GR_ERR_INVALID_ARG);
+  /* a bad override still lets a ragged row be found first */
+  CHECK(gr_table_read_csv(&t, write_temp_str("id,x\n1,2\n2\n"), &o) == GR_ERR_PARSE);
+  CHECK(contains_text(gr_last_error(), ":3:1: expected 2 fields, found 1"));
   /* an unknown boolean in a column forced to bool */
   o.kinds = "b=bool";
   CHECK(gr_table_read_csv(&t, write_temp_str("id,b\n1,True\n2,Maybe\n"), &o) == GR_ERR_PARSE);
@@ -334,6 +337,20 @@ static void test_split_edges(void) {
     gr_table_free(ref);
   }
   free(m.p);
+  /* a last row without a line break, in a range that the split ends at the
+   * end of the text (the ranges after it are empty) */
+  const char *no_break = "id,c0,c1\nr0,False,2005-03-25\nr1,True,";
+  const char *nb_path = write_temp_str(no_break);
+  gr_table *nb_ref = NULL;
+  CHECK_OK(read_with(&nb_ref, nb_path, 1, (size_t)1 << 30, NULL));
+  CHECK(nb_ref && nb_ref->n_rows == 2 && nb_ref->cols[2].kind == GR_COL_DATE);
+  for (size_t chunk = 1; nb_ref && chunk < 40; chunk++) {
+    gr_table *t = NULL;
+    CHECK_OK(read_with(&t, nb_path, 2, chunk, NULL));
+    CHECK_MSG(t && same_table(nb_ref, t), "no final line break, ranges of %zu bytes", chunk);
+    gr_table_free(t);
+  }
+  gr_table_free(nb_ref);
   for (size_t size = 4096; size <= 8192; size += 4096) {
     text p = {0};
     put(&p, "id,x\n");

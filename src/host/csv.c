@@ -18,6 +18,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "../common/decimal.h"
 #include "../common/error.h"
 
 #ifndef MAP_POPULATE
@@ -475,43 +476,69 @@ gr_status gr_csv_split(const gr_csv *c, int n, int n_threads, size_t *starts, in
 
 // ---- values -----------------------------------------------------------------
 
-static inline int is_digit(char ch) { return (unsigned)(ch - '0') < 10; }
+static inline unsigned digit_at(const char *p, size_t i) { return (unsigned)(p[i] - '0'); }
 
-int gr_parse_double(const char *p, size_t len, double *out) {
-  /* fast path: [-+]digits[.digits] with at most 18 significant digits and 18
-   * decimals: an exact integer over an exact power of ten, one rounding */
-  if (len == 0) return 0;
-  const size_t sign = p[0] == '-' || p[0] == '+';
-  size_t i = sign;
-  uint64_t mant = 0;
-  int sig = 0; /* digits from the first nonzero one */
-  while (i < len && is_digit(p[i])) {
-    mant = mant * 10 + (uint64_t)(p[i] - '0');
-    sig += mant != 0;
-    i++;
-    if (sig > 18) break;
-  }
-  size_t frac = 0, int_digits = i - sign;
-  if (sig <= 18 && i < len && p[i] == '.') {
-    i++;
-    while (i < len && is_digit(p[i])) {
-      mant = mant * 10 + (uint64_t)(p[i] - '0');
-      sig += mant != 0;
-      i++;
-      frac++;
-      if (sig > 18) break;
+/* Up to 19 significant digits into *mant from p[i..len); @return the index
+ * after the digits. *n_sig counts significant digits (leading zeros are not),
+ * also those past 19, which are not added; *n_digits counts all of them. */
+static inline size_t scan_digits(const char *p, size_t i, size_t len, uint64_t *mant, int *n_sig,
+                                 size_t *n_digits) {
+  const size_t i0 = i;
+  uint64_t m = *mant;
+  int sig = *n_sig;
+  for (; i < len && digit_at(p, i) < 10; i++) {
+    if (sig < 19) {
+      m = m * 10 + digit_at(p, i);
+      sig += m != 0;
+    } else {
+      sig++;
     }
   }
-  if (i == len && sig <= 18 && frac <= 18 && int_digits + frac > 0) {
-    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
-                                   1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
-    const double v = (double)mant / pow10[frac];
-    *out = p[0] == '-' ? -v : v;
-    return 1;
+  *mant = m;
+  *n_sig = sig;
+  *n_digits = i - i0;
+  return i;
+}
+
+int gr_parse_double(const char *p, size_t len, double *out) {
+  /* [+-]digits[.digits][(e|E)[+-]digits] with at least one digit before the
+   * exponent and at most 19 significant ones is converted exactly here
+   * (gr_decimal_to_double); anything else goes to strtod, which accepts more
+   * (spaces before, inf, nan, hex) and so decides alone, below 64 bytes. At
+   * 64 bytes and more only the plain forms [+-]digits[.digits] with at most
+   * 18 significant digits and 18 decimals are numbers: the rule of the reader
+   * before this one, kept so that tables read the same. */
+  if (len == 0) return 0;
+  const int neg = p[0] == '-';
+  size_t i = neg || p[0] == '+';
+  uint64_t mant = 0;
+  int sig = 0;
+  size_t int_digits = 0, frac_digits = 0;
+  i = scan_digits(p, i, len, &mant, &sig, &int_digits);
+  if (i < len && p[i] == '.') i = scan_digits(p, i + 1, len, &mant, &sig, &frac_digits);
+  int exp10 = 0, has_exp = 0, exp_ok = 1;
+  if (i < len && (p[i] == 'e' || p[i] == 'E') && int_digits + frac_digits > 0) {
+    has_exp = 1;
+    size_t j = i + 1;
+    const int exp_neg = j < len && p[j] == '-';
+    j += j < len && (p[j] == '-' || p[j] == '+');
+    const size_t j0 = j;
+    int e = 0;
+    for (; j < len && digit_at(p, j) < 10; j++)
+      if (e < 100000) e = e * 10 + (int)digit_at(p, j);
+    exp_ok = j > j0 && e < 100000;
+    exp10 = exp_neg ? -e : e;
+    i = j;
   }
+  const int plain = i == len && int_digits + frac_digits > 0 && exp_ok;
+  if (len >= 64) /* the earlier reader's rule; the conversion covers it */
+    return plain && !has_exp && sig <= 18 && frac_digits <= 18 &&
+           gr_decimal_to_double(mant, -(int)frac_digits, neg, out);
+  /* sig <= 19: every digit went into mant */
+  if (plain && sig <= 19 && gr_decimal_to_double_inline(mant, exp10 - (int)frac_digits, neg, out))
+    return 1;
   /* slow path: strtod on a bounded copy */
   char tmp[64];
-  if (len >= sizeof tmp) return 0;
   memcpy(tmp, p, len);
   tmp[len] = '\0';
   char *end = NULL;

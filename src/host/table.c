@@ -1,12 +1,14 @@
-/* Two passes over the CSV text, each in parallel over ranges of rows split
- * at row starts (gr_csv_split): the first checks the shape and narrows each
- * column's possible kinds (bool, number, date) value by value, the second
- * parses into the typed arrays. Categories and ids are interned per range
- * and the ranges' levels merged in file order, so that levels are numbered
- * by first appearance and the first error in file order is the one reported,
- * whatever the number of threads. The text is never written (quoted fields
- * are unescaped into each reader's scratch), so both passes read the same
- * mapped file. */
+/* The CSV text is read in parallel over ranges of rows split at row starts
+ * (gr_csv_split), in one scan (table_scan.c) that checks the shape, narrows
+ * each column's possible kinds (bool, number, date) value by value and
+ * stores the values; only the ranges whose values were stored as another
+ * kind than the column's final one are read again. The scan stores a
+ * range's rows from its first line on, and they are moved down to their
+ * rows once the rows before are counted. Categories and ids are interned
+ * per range and the ranges' levels merged in file order, so that levels
+ * are numbered by first appearance and the first error in file order is
+ * the one reported, whatever the number of threads. The text is never
+ * written (quoted fields are unescaped into each reader's scratch). */
 #include "table.h"
 
 #include <math.h>
@@ -17,10 +19,8 @@
 
 #include "../common/error.h"
 #include "csv.h"
-#include "timestamp.h"
+#include "table_scan.h"
 
-enum { CAN_BOOL = 1, CAN_NUMBER = 2, CAN_DATE = 4, CAN_ALL = 7 };
-enum { MSG_CAP = 1024, CACHE_BITS = 6 };
 #define MIN_CHUNK ((size_t)256 << 10)
 #define MAX_CHUNK ((size_t)4 << 20)
 #define MAX_CELLS ((size_t)1 << 20) /* ranges x columns */
@@ -33,49 +33,6 @@ void gr_table_options_default(gr_table_options *o) {
 const char *gr_col_kind_name(gr_col_kind k) {
   static const char *const names[] = {"skip", "id", "bool", "number", "date", "category"};
   return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
-}
-
-// ---- values -----------------------------------------------------------------
-
-/* The first four bytes of p, ASCII letters lowered (bit 5 set: compared
- * only with lower-case letters, which have it). */
-static inline uint32_t lower4(const char *p) {
-  uint32_t w;
-  memcpy(&w, p, 4);
-  return w | 0x20202020u;
-}
-
-static inline int parse_bool(const gr_field *f, double *out) {
-  static const char t[4] = {'t', 'r', 'u', 'e'}, fa[4] = {'f', 'a', 'l', 's'};
-  if (f->len == 4 && lower4(f->p) == lower4(t)) {
-    *out = 1;
-    return 1;
-  }
-  if (f->len == 5 && lower4(f->p) == lower4(fa) && (f->p[4] | 0x20) == 'e') {
-    *out = 0;
-    return 1;
-  }
-  return 0;
-}
-
-static inline int parse_number(const gr_field *f, double *out) {
-  return gr_parse_double(f->p, f->len, out) && isfinite(*out);
-}
-
-static inline int parse_date(const gr_field *f, double *out) {
-  int64_t seconds;
-  if (f->len != 10 || !gr_parse_timestamp(f->p, f->len, &seconds)) return 0;
-  *out = (double)(seconds / 86400);
-  return 1;
-}
-
-/* Empty fields and pandas' NaN spellings are missing values. */
-static inline int is_missing(const gr_field *f) {
-  static const char nul[4] = {'n', 'u', 'l', 'l'};
-  if (f->len == 0) return 1;
-  if (f->len == 3)
-    return (f->p[0] | 0x20) == 'n' && (f->p[1] | 0x20) == 'a' && (f->p[2] | 0x20) == 'n';
-  return f->len == 4 && lower4(f->p) == lower4(nul);
 }
 
 // ---- the table and its header -----------------------------------------------
@@ -173,223 +130,22 @@ static gr_col_kind kind_from(unsigned can) {
   return GR_COL_CATEGORY;
 }
 
-// ---- ranges of rows ---------------------------------------------------------
+// ---- merging the ranges -----------------------------------------------------
 
-typedef struct chunk {
-  size_t start, end; /* the rows that start in [start, end) */
-  int64_t line0;     /* line breaks before start */
-  int64_t n_rows, row0;
-  gr_status st;    /* the range's first error */
-  int64_t err_row; /* its row within the range */
-  int err_col;     /* and its column (pass 2) */
-  char msg[MSG_CAP];
-} chunk;
-
-typedef struct reader {
-  const gr_csv *src;
-  gr_table *t;
-  int n_chunks, n_threads;
-  chunk *chunks;
-  unsigned *can;      /* (n_chunks, n_cols) kinds each range allows */
-  int64_t *n_missing; /* (n_chunks, n_cols) */
-  int *slot;          /* (n_cols) ID and CATEGORY columns: their index in maps, else -1 */
-  int n_slots;
-  gr_id_map *maps;       /* (n_chunks, n_slots) the levels each range found */
-  int *infer, n_infer;   /* the columns whose kind is inferred */
-  int *active, n_active; /* the columns that are stored (not SKIP) */
-  int first_error;       /* ranges after a failed one need not be read */
-} reader;
-
-static void fail_chunk(reader *R, int ki, gr_status st, int64_t row, int col) {
-  chunk *k = &R->chunks[ki];
-  k->st = st;
-  k->err_row = row;
-  k->err_col = col;
-  snprintf(k->msg, sizeof k->msg, "%s", gr_last_error()); /* messages are per thread */
-#pragma omp critical(gr_table_first_error)
-  if (ki < R->first_error) R->first_error = ki;
+/* The levels range ki found in column f. */
+static gr_id_map *range_levels(const reader *R, int f, int ki) {
+  return &R->maps[(size_t)R->slot[f] * (size_t)R->n_chunks + (size_t)ki];
 }
 
-static int after_error(const reader *R, int ki) {
-  int first;
-#pragma omp atomic read
-  first = R->first_error;
-  return ki > first;
-}
-
-/* Pass 1 over one range: the shape of every row and the kinds it allows. */
-static void infer_chunk(reader *R, int ki) {
-  chunk *k = &R->chunks[ki];
-  const gr_table *t = R->t;
-  unsigned *can = R->can + (size_t)ki * (size_t)t->n_cols;
-  for (int f = 0; f < t->n_cols; f++)
-    can[f] = CAN_ALL;
-  if (after_error(R, ki)) return;
-  int *live = malloc(sizeof(int) * ((size_t)R->n_infer + 1));
-  if (!live) {
-    fail_chunk(R, ki, gr_fail(GR_ERR_NOMEM, "cannot allocate column state"), 0, 0);
-    return;
-  }
-  int n_live = R->n_infer;
-  memcpy(live, R->infer, sizeof(int) * (size_t)n_live);
-  gr_csv view, *c = &view; /* this range's reader over the shared text */
-  gr_csv_view(c, R->src, k->start, k->line0);
-  for (;;) {
-    int done = 0;
-    gr_status st = gr_csv_next_before(c, k->end, &done);
-    if (st != GR_OK) {
-      fail_chunk(R, ki, st, k->n_rows, 0);
-      break;
-    }
-    if (done) break;
-    if (c->n_fields != t->n_cols) {
-      st = gr_csv_error(c, c->fields[c->n_fields - 1].col, "expected %d fields, found %d",
-                        t->n_cols, c->n_fields);
-      fail_chunk(R, ki, st, k->n_rows, 0);
-      break;
-    }
-    for (int j = 0; j < n_live; j++) {
-      const int f = live[j];
-      const gr_field *v = &c->fields[f];
-      if (is_missing(v)) continue;
-      unsigned m = can[f];
-      double x;
-      if ((m & CAN_BOOL) && !parse_bool(v, &x)) m &= ~(unsigned)CAN_BOOL;
-      if ((m & CAN_NUMBER) && !parse_number(v, &x)) m &= ~(unsigned)CAN_NUMBER;
-      if ((m & CAN_DATE) && !parse_date(v, &x)) m &= ~(unsigned)CAN_DATE;
-      can[f] = m;
-      if (!m) live[j--] = live[--n_live]; /* a category: nothing left to learn */
-    }
-    k->n_rows++;
-  }
-  free(live);
-  gr_csv_close(c);
-}
-
-/* A category's level through a small cache of recent levels (most columns
- * have a handful), so that most values skip hashing; levels are the range's. */
-typedef struct level_cache {
-  int32_t level; /* -1: empty */
-  uint32_t len;
-} level_cache;
-
-static gr_status intern_level(gr_id_map *levels, level_cache *cache, const gr_field *v,
-                              int32_t *out) {
-  uint64_t w = 0;
-  memcpy(&w, v->p, v->len < 8 ? v->len : 8);
-  level_cache *e = &cache[((w ^ v->len) * 0x9E3779B97F4A7C15ULL) >> (64 - CACHE_BITS)];
-  if (e->level >= 0 && e->len == v->len &&
-      memcmp(gr_id_map_get(levels, e->level), v->p, v->len) == 0) {
-    *out = e->level;
-    return GR_OK;
-  }
-  GR_TRY(gr_id_map_intern(levels, v->p, v->len, out));
-  if (v->len <= UINT32_MAX) *e = (level_cache){*out, (uint32_t)v->len};
-  return GR_OK;
-}
-
-/* Pass 2: one value into its column; levels are the range's own. */
-static gr_status store(gr_csv *c, gr_column *col, gr_id_map *levels, level_cache *cache,
-                       int64_t *n_missing, const gr_field *v, int64_t row) {
-  if (col->kind == GR_COL_ID) {
-    if (v->len == 0) return gr_csv_error(c, v->col, "expected an id, found an empty field");
-    const int32_t before = levels->count;
-    int32_t idx;
-    GR_TRY(gr_id_map_intern(levels, v->p, v->len, &idx));
-    if (levels->count == before)
-      return gr_csv_error(c, v->col, "duplicate id '%.*s'", (int)(v->len > 80 ? 80 : v->len), v->p);
-    col->level[row] = idx;
-    return GR_OK;
-  }
-  if (is_missing(v)) {
-    (*n_missing)++;
-    if (col->num) col->num[row] = NAN;
-    if (col->level) col->level[row] = -1;
-    return GR_OK;
-  }
-  double x = 0;
-  switch (col->kind) {
-  case GR_COL_BOOL:
-    if (!parse_bool(v, &x))
-      return gr_csv_error(c, v->col, "expected True or False in column '%s', found '%.*s'",
-                          col->name, (int)(v->len > 40 ? 40 : v->len), v->p);
-    break;
-  case GR_COL_NUMBER:
-    if (!parse_number(v, &x))
-      return gr_csv_error(c, v->col, "expected a number in column '%s', found '%.*s'", col->name,
-                          (int)(v->len > 40 ? 40 : v->len), v->p);
-    break;
-  case GR_COL_DATE:
-    if (!parse_date(v, &x))
-      return gr_csv_error(c, v->col, "expected a date YYYY-MM-DD in column '%s', found '%.*s'",
-                          col->name, (int)(v->len > 40 ? 40 : v->len), v->p);
-    break;
-  case GR_COL_CATEGORY: {
-    int32_t idx;
-    GR_TRY(intern_level(levels, cache, v, &idx));
-    col->level[row] = idx;
-    return GR_OK;
-  }
-  default: return GR_OK;
-  }
-  col->num[row] = x;
-  return GR_OK;
-}
-
-/* Pass 2 over one range. */
-static void parse_chunk(reader *R, int ki) {
-  chunk *k = &R->chunks[ki];
-  gr_table *t = R->t;
-  int64_t *n_missing = R->n_missing + (size_t)ki * (size_t)t->n_cols;
-  gr_id_map *maps = R->maps + (size_t)ki * (size_t)R->n_slots;
-  if (after_error(R, ki)) return;
-  const size_t n_cache = ((size_t)R->n_slots << CACHE_BITS) + 1;
-  level_cache *caches = malloc(sizeof *caches * n_cache);
-  if (!caches) {
-    fail_chunk(R, ki, gr_fail(GR_ERR_NOMEM, "cannot allocate column state"), 0, 0);
-    return;
-  }
-  for (size_t i = 0; i < n_cache; i++)
-    caches[i].level = -1;
-  gr_csv view, *c = &view;
-  gr_csv_view(c, R->src, k->start, k->line0);
-  for (int64_t r = 0; r < k->n_rows; r++) {
-    int done = 0;
-    gr_status st = gr_csv_next_before(c, k->end, &done);
-    if (st == GR_OK && (done || c->n_fields != t->n_cols))
-      st = gr_fail(GR_ERR_INTERNAL, "%s: the rows changed between two readings", c->path);
-    if (st != GR_OK) {
-      fail_chunk(R, ki, st, r, 0);
-      break;
-    }
-    const int64_t row = k->row0 + r;
-    for (int j = 0; j < R->n_active; j++) {
-      const int f = R->active[j];
-      const int s = R->slot[f] >= 0 ? R->slot[f] : 0; /* unused by other kinds */
-      st = store(c, &t->cols[f], &maps[s], caches + ((size_t)s << CACHE_BITS), &n_missing[f],
-                 &c->fields[f], row);
-      if (st != GR_OK) {
-        fail_chunk(R, ki, st, r, f);
-        goto done;
-      }
-    }
-  }
-done:
-  free(caches);
-  gr_csv_close(c);
-}
-
-/* Merges the ranges' levels of column f, in file order, into its levels and
- * renumbers its rows (with rewrite). For the id column, stops at the first id
- * seen in an earlier range: *dup_chunk and *dup_row (within the range). */
-static gr_status merge_levels(reader *R, int f, int last, int rewrite, int *dup_chunk,
-                              int64_t *dup_row) {
+/* Merges the ranges' levels of category f, in file order, into its levels
+ * and renumbers its rows (with rewrite). */
+static gr_status merge_levels(reader *R, int f, int last, int rewrite) {
   gr_column *col = &R->t->cols[f];
   int32_t *remap = NULL;
   int32_t cap = 0;
   gr_status st = GR_OK;
   for (int ki = 0; ki <= last && st == GR_OK; ki++) {
-    gr_id_map *m = &R->maps[(size_t)ki * (size_t)R->n_slots + (size_t)R->slot[f]];
+    gr_id_map *m = range_levels(R, f, ki);
     if (m->count == 0) continue;
     if (col->levels.count == 0) { /* the first levels keep their numbers */
       gr_id_map_free(&col->levels);
@@ -405,14 +161,7 @@ static gr_status merge_levels(reader *R, int f, int last, int rewrite, int *dup_
     }
     for (int32_t l = 0; l < m->count && st == GR_OK; l++) {
       const char *s = gr_id_map_get(m, l);
-      const int32_t before = col->levels.count;
       st = gr_id_map_intern(&col->levels, s, strlen(s), &remap[l]);
-      if (st == GR_OK && col->kind == GR_COL_ID && col->levels.count == before) {
-        *dup_chunk = ki; /* level l of a range's ids is its row l */
-        *dup_row = l;
-        free(remap);
-        return GR_OK;
-      }
     }
     const chunk *k = &R->chunks[ki];
     if (st == GR_OK && rewrite)
@@ -421,6 +170,32 @@ static gr_status merge_levels(reader *R, int f, int last, int rewrite, int *dup_
   }
   free(remap);
   return st;
+}
+
+/* The id levels, in file order, from where the scan found each id, up to
+ * range `last` (its first `last_rows` rows there); stops at the first id
+ * seen before: *dup_chunk and *dup_row (within the range). */
+static gr_status build_ids(reader *R, int last, int64_t last_rows, int *dup_chunk,
+                           int64_t *dup_row) {
+  gr_column *col = &R->t->cols[R->t->id_col];
+  for (int ki = 0; ki <= last; ki++) {
+    const chunk *k = &R->chunks[ki];
+    const int64_t n = ki == last ? last_rows : k->n_rows;
+    for (int64_t r = 0; r < n; r++) {
+      const int64_t s = k->slot0 + r, at = R->id_at[s];
+      const char *p = at >= 0 ? R->src->buf + at : k->ids + (-1 - at);
+      const int32_t before = col->levels.count;
+      int32_t idx;
+      GR_TRY(gr_id_map_intern_hashed(&col->levels, p, R->id_len[s], R->id_hash[s], &idx));
+      if (col->levels.count == before) {
+        *dup_chunk = ki;
+        *dup_row = r;
+        return GR_OK;
+      }
+      col->level[k->row0 + r] = idx;
+    }
+  }
+  return GR_OK;
 }
 
 /* The message for a duplicate id found by the merge: reads its row again. */
@@ -448,9 +223,17 @@ static void reader_free(reader *R) {
   if (R->maps)
     for (size_t i = 0; i < (size_t)R->n_chunks * (size_t)R->n_slots; i++)
       gr_id_map_free(&R->maps[i]);
+  for (int ki = 0; R->chunks && ki < R->n_chunks; ki++)
+    free(R->chunks[ki].ids);
   free(R->chunks);
+  free(R->id_at);
+  free(R->id_len);
+  free(R->id_hash);
   free(R->can);
+  free(R->used);
+  free(R->redo);
   free(R->n_missing);
+  free(R->mode);
   free(R->maps);
   free(R->slot);
   free(R->infer);
@@ -482,45 +265,191 @@ static gr_status reader_init(reader *R, const gr_csv *src, gr_table *t, const gr
   R->n_chunks = n > 1 ? (int)n : 1;
   if (R->n_threads > R->n_chunks) R->n_threads = R->n_chunks;
   R->first_error = R->n_chunks;
-  const size_t cells = (size_t)R->n_chunks * (size_t)t->n_cols;
+  const size_t cells = (size_t)R->n_chunks * (size_t)t->n_cols, cols = (size_t)t->n_cols + 1;
   R->chunks = calloc((size_t)R->n_chunks, sizeof *R->chunks);
   R->can = calloc(cells + 1, sizeof *R->can);
+  R->used = calloc(cells + 1, sizeof *R->used);
+  R->redo = calloc(cells + 1, sizeof *R->redo);
   R->n_missing = calloc(cells + 1, sizeof *R->n_missing);
-  R->slot = calloc((size_t)t->n_cols + 1, sizeof *R->slot);
-  R->infer = calloc((size_t)t->n_cols + 1, sizeof *R->infer);
-  R->active = calloc((size_t)t->n_cols + 1, sizeof *R->active);
+  R->mode = calloc(cols, sizeof *R->mode);
+  R->slot = calloc(cols, sizeof *R->slot);
+  R->infer = calloc(cols, sizeof *R->infer);
+  R->active = calloc(cols, sizeof *R->active);
   size_t *starts = calloc((size_t)R->n_chunks + 1, sizeof *starts);
   int64_t *lines = calloc((size_t)R->n_chunks + 1, sizeof *lines);
-  if (!R->chunks || !R->can || !R->n_missing || !R->slot || !R->infer || !R->active || !starts ||
-      !lines) {
+  if (!R->chunks || !R->can || !R->used || !R->redo || !R->n_missing || !R->mode || !R->slot ||
+      !R->infer || !R->active || !starts || !lines) {
     free(starts);
     free(lines);
     return gr_fail(GR_ERR_NOMEM, "cannot allocate the state to read %s", src->path);
   }
+  for (size_t i = 0; i < cells; i++)
+    R->can[i] = CAN_ALL;
   gr_status st = gr_csv_split(src, R->n_chunks, R->n_threads, starts, lines);
+  /* a row ends at a line break of its range (or at the end of the text),
+   * so the line breaks before a range bound the rows before it */
   for (int ki = 0; st == GR_OK && ki < R->n_chunks; ki++) {
-    R->chunks[ki].start = starts[ki];
-    R->chunks[ki].end = starts[ki + 1];
-    R->chunks[ki].line0 = lines[ki];
+    chunk *k = &R->chunks[ki];
+    k->start = starts[ki];
+    k->end = starts[ki + 1];
+    k->line0 = lines[ki];
+    k->slot0 = lines[ki] - lines[0];
+    k->cap_rows = lines[ki + 1] - lines[ki] + (k->end == src->len);
   }
   free(starts);
   free(lines);
   return st;
 }
 
-/* The first error of the ranges, in file order, as this thread's message. */
-static gr_status first_chunk_error(const reader *R) {
-  const chunk *k = &R->chunks[R->first_error];
-  return gr_fail(k->st, "%s", k->msg);
-}
-
-/* Pass 2 and the merge of levels; the first error in file order wins. */
-static gr_status parse_rows(reader *R) {
-  gr_table *t = R->t;
+/* Runs pass(R, ki) over every range, in parallel. */
+static void for_each_range(reader *R, void (*pass)(reader *, int)) {
   const int nt = R->n_threads;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
   for (int ki = 0; ki < R->n_chunks; ki++)
-    parse_chunk(R, ki);
+    pass(R, ki);
+}
+
+/* The rows the scan may store: the line breaks after the header, and one
+ * more for a last row without one. */
+static int64_t row_capacity(const reader *R) {
+  const chunk *last = &R->chunks[R->n_chunks - 1];
+  return last->slot0 + last->cap_rows;
+}
+
+static gr_status alloc_column(gr_column *col, int64_t rows) {
+  const size_t n = rows > 0 ? (size_t)rows : 1;
+  if (col->kind == GR_COL_ID || col->kind == GR_COL_CATEGORY)
+    col->level = malloc(sizeof(int32_t) * n);
+  else if (col->kind != GR_COL_SKIP)
+    col->num = malloc(sizeof(double) * n);
+  if (col->kind != GR_COL_SKIP && !col->num && !col->level)
+    return gr_fail(GR_ERR_NOMEM, "cannot allocate column '%s'", col->name);
+  return GR_OK;
+}
+
+/* Adds slots for columns f with slot[f] == -2 (new categories): each gets
+ * the next index and empty levels in every range. */
+static gr_status add_slots(reader *R) {
+  const gr_table *t = R->t;
+  int n = R->n_slots;
+  for (int f = 0; f < t->n_cols; f++)
+    if (R->slot[f] == -2) R->slot[f] = n++;
+  if (n == R->n_slots && R->maps) return GR_OK;
+  const size_t per = (size_t)R->n_chunks;
+  gr_id_map *maps = realloc(R->maps, sizeof *maps * ((size_t)n * per + 1));
+  if (!maps) return gr_fail(GR_ERR_NOMEM, "cannot allocate the levels of %s", R->src->path);
+  for (size_t i = (size_t)R->n_slots * per; i < (size_t)n * per; i++)
+    gr_id_map_init(&maps[i]);
+  R->maps = maps;
+  R->n_slots = n;
+  return GR_OK;
+}
+
+/* Modes, guesses and storage before the scan: the id and forced kinds as
+ * they are, inferred columns as the sample of each range suggests. */
+static gr_status prepare_scan(reader *R, const int *forced) {
+  gr_table *t = R->t;
+  for (int f = 0; f < t->n_cols; f++) {
+    const int index_col = f == 0 && strcmp(t->cols[f].name, "Unnamed: 0") == 0;
+    if (!forced[f] && !index_col && f != t->id_col) R->infer[R->n_infer++] = f;
+  }
+  for_each_range(R, gr_table_sample_chunk);
+  unsigned *guess = calloc((size_t)t->n_cols + 1, sizeof *guess);
+  if (!guess) return gr_fail(GR_ERR_NOMEM, "cannot allocate column state");
+  for (int f = 0; f < t->n_cols; f++) {
+    guess[f] = CAN_ALL;
+    for (int ki = 0; ki < R->n_chunks; ki++) {
+      unsigned *can = &R->can[(size_t)ki * (size_t)t->n_cols + (size_t)f];
+      guess[f] &= *can;
+      *can = CAN_ALL;
+    }
+  }
+  for (int j = 0; j < R->n_infer; j++) { /* a category in the sample is one in the whole */
+    const int f = R->infer[j];
+    t->cols[f].kind = guess[f] ? GR_COL_NUMBER : GR_COL_CATEGORY;
+    R->mode[f] = guess[f] ? MODE_INFER : MODE_LEVELS;
+  }
+  free(guess);
+  const int64_t rows = row_capacity(R);
+  if (t->id_col >= 0) {
+    const size_t n = (size_t)rows + 1;
+    R->id_at = malloc(sizeof *R->id_at * n);
+    R->id_len = malloc(sizeof *R->id_len * n);
+    R->id_hash = malloc(sizeof *R->id_hash * n);
+    if (!R->id_at || !R->id_len || !R->id_hash)
+      return gr_fail(GR_ERR_NOMEM, "cannot allocate the ids of %s", R->src->path);
+  }
+  for (int f = 0; f < t->n_cols; f++) {
+    gr_column *col = &t->cols[f];
+    if (col->kind == GR_COL_SKIP) continue;
+    if (!R->mode[f]) R->mode[f] = col->kind == GR_COL_ID ? MODE_ID : MODE_STORE;
+    R->active[R->n_active++] = f;
+    R->slot[f] = col->kind == GR_COL_CATEGORY ? -2 : -1;
+    GR_TRY(alloc_column(col, rows));
+  }
+  return add_slots(R);
+}
+
+/* Final kinds after the scan; marks the (range, column) pairs to read again:
+ * every range of a new category, the ranges that stored values as another
+ * kind than the final one. @return whether there are any. */
+static gr_status settle_kinds(reader *R, int *any_redo) {
+  gr_table *t = R->t;
+  const int64_t rows = row_capacity(R);
+  *any_redo = 0;
+  for (int f = 0; f < t->n_cols; f++) {
+    if (R->mode[f] != MODE_INFER) continue;
+    gr_column *col = &t->cols[f];
+    unsigned can = CAN_ALL;
+    for (int ki = 0; ki < R->n_chunks; ki++)
+      can &= R->can[(size_t)ki * (size_t)t->n_cols + (size_t)f];
+    col->kind = kind_from(can);
+    const unsigned final = can & (unsigned)-(int)can; /* the lowest: kind_from's choice */
+    for (int ki = 0; ki < R->n_chunks; ki++) {
+      const size_t cell = (size_t)ki * (size_t)t->n_cols + (size_t)f;
+      R->redo[cell] = R->chunks[ki].n_rows > 0 && (!can || (R->used[cell] & ~final));
+      *any_redo |= R->redo[cell];
+    }
+    if (col->kind == GR_COL_CATEGORY) {
+      free(col->num);
+      col->num = NULL;
+      GR_TRY(alloc_column(col, rows));
+      R->slot[f] = -2;
+    }
+  }
+  return add_slots(R);
+}
+
+/* Moves each range's rows from where the scan stored them to their rows
+ * (they differ after blank lines or quoted line breaks). */
+static void compact_rows(reader *R) {
+  gr_table *t = R->t;
+  for (int ki = 1; ki < R->n_chunks; ki++) {
+    const chunk *k = &R->chunks[ki];
+    if (k->row0 == k->slot0 || k->n_rows == 0) continue;
+    for (int f = 0; f < t->n_cols; f++) {
+      gr_column *col = &t->cols[f];
+      if (col->num)
+        memmove(col->num + k->row0, col->num + k->slot0, sizeof(double) * (size_t)k->n_rows);
+      if (col->level)
+        memmove(col->level + k->row0, col->level + k->slot0, sizeof(int32_t) * (size_t)k->n_rows);
+    }
+  }
+}
+
+/* The first value error of the ranges, in file order: its range or n_chunks. */
+static int first_value_error(const reader *R) {
+  for (int ki = 0; ki < R->n_chunks; ki++)
+    if (R->chunks[ki].vst != GR_OK) return ki;
+  return R->n_chunks;
+}
+
+/* The merge of levels; the first error in file order wins: a value error
+ * of the scan, or a duplicate id across ranges. */
+static gr_status merge_all(reader *R) {
+  gr_table *t = R->t;
+  const int nt = R->n_threads;
+  const int first = first_value_error(R), failed = first < R->n_chunks;
   /* the id column first: with many levels, it is the longest merge */
   int n_tasks = 0;
   int *tasks = malloc(sizeof(int) * ((size_t)t->n_cols + 1));
@@ -532,26 +461,29 @@ static gr_status parse_rows(reader *R) {
     free(msgs);
     return gr_fail(GR_ERR_NOMEM, "cannot allocate the merge of levels");
   }
-  const int failed = R->first_error < R->n_chunks;
-  if (t->id_col >= 0) tasks[n_tasks++] = t->id_col;
+  if (t->id_col >= 0) tasks[n_tasks++] = -1; /* the id build */
   for (int f = 0; f < t->n_cols && !failed; f++)
     if (t->cols[f].kind == GR_COL_CATEGORY) tasks[n_tasks++] = f;
   int dup_chunk = -1;
   int64_t dup_row = -1;
-  const int last = failed ? R->first_error : R->n_chunks - 1;
+  const int last = failed ? first : R->n_chunks - 1;
+  /* with a value error, the ids before it: in its row, if the id came first */
+  const chunk *k = failed ? &R->chunks[first] : NULL;
+  const int64_t last_rows =
+      !k ? R->chunks[last].n_rows : k->err_row + (t->id_col >= 0 && t->id_col < k->err_col);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1 && n_tasks > 1)
   for (int i = 0; i < n_tasks; i++) {
-    sts[i] = merge_levels(R, tasks[i], last, !failed, &dup_chunk, &dup_row);
+    sts[i] = tasks[i] < 0 ? build_ids(R, last, last_rows, &dup_chunk, &dup_row)
+                          : merge_levels(R, tasks[i], last, !failed);
     if (sts[i] != GR_OK) snprintf(msgs[i], MSG_CAP, "%s", gr_last_error());
   }
   gr_status st = GR_OK;
-  const chunk *k = failed ? &R->chunks[R->first_error] : NULL;
   if (dup_chunk >= 0 &&
       (!k || R->chunks[dup_chunk].row0 + dup_row < k->row0 + k->err_row ||
        (R->chunks[dup_chunk].row0 + dup_row == k->row0 + k->err_row && t->id_col < k->err_col)))
     st = duplicate_error(R, dup_chunk, dup_row);
   else if (k)
-    st = first_chunk_error(R);
+    st = gr_fail(k->vst, "%s", k->vmsg);
   for (int i = 0; i < n_tasks && st == GR_OK; i++)
     if (sts[i] != GR_OK) st = gr_fail(sts[i], "%s", msgs[i]);
   free(tasks);
@@ -571,8 +503,8 @@ static gr_status read_table(gr_table **out, gr_csv *src, const gr_table_options 
     forced = calloc((size_t)t->n_cols, sizeof *forced);
     if (!forced) st = gr_fail(GR_ERR_NOMEM, "cannot allocate column state");
   }
-  /* overrides name the columns pass 1 need not infer; their errors come
-   * after those of pass 1 */
+  /* overrides name the columns that are not inferred; their errors come
+   * after the shape errors: without them the scan checks shapes only */
   gr_status override_st = GR_OK;
   char override_msg[MSG_CAP];
   if (st == GR_OK) {
@@ -580,16 +512,13 @@ static gr_status read_table(gr_table **out, gr_csv *src, const gr_table_options 
     if (override_st != GR_OK) snprintf(override_msg, sizeof override_msg, "%s", gr_last_error());
   }
   if (st == GR_OK) st = reader_init(&R, src, t, o);
+  if (st == GR_OK && override_st == GR_OK) st = prepare_scan(&R, forced);
   if (st == GR_OK) {
-    for (int f = 0; f < t->n_cols; f++) {
-      const int index_col = f == 0 && strcmp(t->cols[f].name, "Unnamed: 0") == 0;
-      if (!forced[f] && !index_col && f != t->id_col) R.infer[R.n_infer++] = f;
+    for_each_range(&R, gr_table_scan_chunk);
+    if (R.first_error < R.n_chunks) {
+      const chunk *k = &R.chunks[R.first_error];
+      st = gr_fail(k->st, "%s", k->msg);
     }
-    const int nt = R.n_threads;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
-    for (int ki = 0; ki < R.n_chunks; ki++)
-      infer_chunk(&R, ki);
-    if (R.first_error < R.n_chunks) st = first_chunk_error(&R);
   }
   for (int ki = 0; st == GR_OK && ki < R.n_chunks; ki++) {
     R.chunks[ki].row0 = t->n_rows;
@@ -598,31 +527,13 @@ static gr_status read_table(gr_table **out, gr_csv *src, const gr_table_options 
   if (st == GR_OK && t->n_rows == 0)
     st = gr_fail(GR_ERR_PARSE, "%s: no rows after the header", src->path);
   if (st == GR_OK && override_st != GR_OK) st = gr_fail(override_st, "%s", override_msg);
-  for (int f = 0; st == GR_OK && f < t->n_cols; f++) {
-    gr_column *col = &t->cols[f];
-    unsigned can = CAN_ALL;
-    for (int ki = 0; ki < R.n_chunks; ki++)
-      can &= R.can[(size_t)ki * (size_t)t->n_cols + (size_t)f];
-    const int index_col = f == 0 && strcmp(col->name, "Unnamed: 0") == 0;
-    if (!forced[f] && !index_col && f != t->id_col) col->kind = kind_from(can);
-    if (col->kind == GR_COL_ID || col->kind == GR_COL_CATEGORY) {
-      col->level = malloc(sizeof(int32_t) * (size_t)t->n_rows);
-      if (!col->level) st = gr_fail(GR_ERR_NOMEM, "cannot allocate column '%s'", col->name);
-    } else if (col->kind != GR_COL_SKIP) {
-      col->num = malloc(sizeof(double) * (size_t)t->n_rows);
-      if (!col->num) st = gr_fail(GR_ERR_NOMEM, "cannot allocate column '%s'", col->name);
-    }
-    if (col->kind != GR_COL_SKIP) R.active[R.n_active++] = f;
-    R.slot[f] = col->kind == GR_COL_ID || col->kind == GR_COL_CATEGORY ? R.n_slots++ : -1;
+  if (st == GR_OK && first_value_error(&R) == R.n_chunks) {
+    int any_redo = 0;
+    st = settle_kinds(&R, &any_redo);
+    if (st == GR_OK && any_redo) for_each_range(&R, gr_table_redo_chunk);
+    if (st == GR_OK) compact_rows(&R);
   }
-  if (st == GR_OK) { /* each range's levels of each ID and CATEGORY column */
-    const size_t n = (size_t)R.n_chunks * (size_t)R.n_slots;
-    R.maps = calloc(n + 1, sizeof *R.maps);
-    if (!R.maps) st = gr_fail(GR_ERR_NOMEM, "cannot allocate the levels of %s", src->path);
-    for (size_t i = 0; i < n && st == GR_OK; i++)
-      gr_id_map_init(&R.maps[i]);
-  }
-  if (st == GR_OK) st = parse_rows(&R);
+  if (st == GR_OK) st = merge_all(&R);
   for (int f = 0; st == GR_OK && f < t->n_cols; f++)
     for (int ki = 0; ki < R.n_chunks; ki++)
       t->cols[f].n_missing += R.n_missing[(size_t)ki * (size_t)t->n_cols + (size_t)f];
