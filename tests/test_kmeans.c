@@ -77,7 +77,7 @@ static void test_assign_ties(void) {
 }
 
 /* kmeans_step against its contract, for k on the direct path (5: one
- * padded lane group, 12: two) and the sgemm path (40): the labels are the
+ * padded lane group, 12: two, 40: five) and the sgemm path (150): the labels are the
  * assignment's, the sums are the chunked row-order sums bit for bit, a far
  * centroid gets no rows, and neither the thread count nor a split into
  * chunk-aligned blocks changes a bit. 10000 rows span three chunks. */
@@ -96,7 +96,7 @@ static void test_step(int k) {
   float *C = malloc(sizeof(float) * kd);
   for (int c = 0; c < k; c++)
     for (int j = 0; j < ND; j++)
-      C[c * ND + j] = c == 1 ? 1000.0f : X[(size_t)(c * 97) * ND + j] + 0.25f;
+      C[c * ND + j] = c == 1 ? 1000.0f : X[(size_t)(c * 97 % NR) * ND + j] + 0.25f;
   int32_t *la = malloc(sizeof(int32_t) * NR * 4), *l1 = la + NR, *l3 = l1 + NR, *lb = l3 + NR;
   float *da = malloc(sizeof(float) * NR * 4), *d1 = da + NR, *d3 = d1 + NR, *db = d3 + NR;
   double *ref = calloc(kd * 5, sizeof(double)), *part = ref + kd, *s1 = part + kd, *s3 = s1 + kd,
@@ -114,7 +114,7 @@ static void test_step(int k) {
   CHECK(memcmp(s1, s3, sizeof(double) * kd) == 0 && memcmp(s1, sb, sizeof(double) * kd) == 0);
   CHECK(memcmp(n1, n3, sizeof(int64_t) * k) == 0 && memcmp(n1, nb, sizeof(int64_t) * k) == 0);
   /* the contract's sums, written out: per chunk in row order, chunks in order */
-  int64_t cnt[64] = {0};
+  int64_t *cnt = calloc((size_t)k, sizeof(int64_t));
   for (int r0 = 0; r0 < NR; r0 += GR_KM_CHUNK) {
     memset(part, 0, sizeof(double) * kd);
     for (int r = r0; r < NR && r < r0 + GR_KM_CHUNK; r++) {
@@ -128,6 +128,7 @@ static void test_step(int k) {
   CHECK_MSG(memcmp(ref, s1, sizeof(double) * kd) == 0, "k=%d: sums differ from the contract", k);
   CHECK(memcmp(cnt, n1, sizeof(int64_t) * k) == 0);
   CHECK(n1[1] == 0 && s1[ND] == 0.0);
+  free(cnt);
   /* the labels are the nearest centers (exact distances, up to near-ties) */
   int64_t far = 0;
   for (int r = 0; r < NR; r++) {
@@ -237,6 +238,7 @@ int main(void) {
   test_step(5);
   test_step(12);
   test_step(40);
+  test_step(150);
   test_blocks(0);
   test_blocks(1);
   static float X[N_BLOBS * N_PER * D];

@@ -1,8 +1,9 @@
 /* CPU twins of the KMeans steps. One Lloyd step is one pass over X: each
  * GR_KM_CHUNK-row chunk is assigned and summed while its rows are in cache.
- * For small k the k dot products of a row are plain vectorized loops
- * (sgemm's packing costs more than it saves at k = 8); above
- * GR_KM_DIRECT_K a one-thread sgemm scores tiles of a chunk. Chunks go to
+ * Up to GR_KM_DIRECT_K clusters, rows are scored 8 at a time against 8
+ * clusters at a time held in vector registers (sgemm's packing costs more
+ * than it saves at k = 8); above it a one-thread sgemm scores tiles of a
+ * chunk. Chunks go to
  * threads dynamically, but each chunk sums into its own slot and the slots
  * are added to the running sums in chunk order, so nothing depends on the
  * thread count. The distance, tie and chunk rules are shared with the CUDA
@@ -17,8 +18,10 @@
 #include "../shared_math.h"
 #include "cpu_ops.h"
 
-#define GR_KM_DIRECT_K 32 /* up to this many clusters: dot products row by row */
-#define GR_KM_TILE 1024   /* rows per sgemm tile above it; divides GR_KM_CHUNK */
+/* Up to this many clusters: dot products row by row. On the 2-core test VM
+ * (OpenBLAS on its generic kernels) they beat sgemm 1.6-2x at k = 64-256. */
+#define GR_KM_DIRECT_K 128
+#define GR_KM_TILE 1024 /* rows per sgemm tile above it; divides GR_KM_CHUNK */
 /* Chunk partial sums held at once (at least one chunk per thread). */
 #define GR_KM_PART_BYTES ((size_t)32 << 20)
 
@@ -116,7 +119,7 @@ static inline void finish_row(const km_job *jb, int64_t r, const float *dot, dou
 
 /* Rows [r0, r1): labels, min_d2 and, when sum is not NULL, the rows added
  * to sum (k, d) and cnt (k) in row order. scores: GR_KM_TILE * k floats
- * (sgemm path) or GR_KM_ROWS * 32 (direct path). */
+ * (sgemm path) or GR_KM_ROWS * direct_lanes(k) (direct path). */
 static void assign_rows(const km_job *jb, int64_t r0, int64_t r1, float *scores, double *sum,
                         int64_t *cnt) {
   const int d = jb->d, k = jb->k;
@@ -153,8 +156,8 @@ static gr_status assign_and_sum(gr_backend *be, int32_t *labels, float *min_d2, 
   const int threads = be->n_threads > 0 ? be->n_threads : 1;
   const int direct = k <= GR_KM_DIRECT_K;
   const size_t kd = (size_t)k * d;
-  const size_t per_thread = direct ? (size_t)GR_KM_ROWS * 32 : (size_t)GR_KM_TILE * k;
   const int kp = direct ? direct_lanes(k) : 0;
+  const size_t per_thread = direct ? (size_t)GR_KM_ROWS * kp : (size_t)GR_KM_TILE * k;
   const int64_t n_chunks = (n + GR_KM_CHUNK - 1) / GR_KM_CHUNK;
   int64_t wave = 0; /* chunks whose partial sums are held at once */
   if (sums) {
