@@ -198,11 +198,11 @@ static void test_blocks(int dups) {
     CHECK(ref.labels && memcmp(pl, ref.labels, sizeof(int32_t) * (size_t)n) == 0);
   }
   p.block_rows = 0;
-  /* about 56 bytes per row (X, norm, label, distance, scores) and 64 KiB
+  /* about 56 bytes per row (X, norm, label, distance, scores) and 145 KiB
    * besides: 2 MiB holds all rows, the others blocks of 3, 2 and 1 chunks */
   gr_backend *be = dev->be;
   be->host_memory = 0;
-  const size_t budgets[4] = {(size_t)2 << 20, 800000, 560000, 350000};
+  const size_t budgets[4] = {(size_t)2 << 20, 900000, 650000, 400000};
   for (int b = 0; b < 4; b++) {
     be->mem_limit = budgets[b];
     CHECK_OK(gr_kmeans_fit(dev, X, n, d, &p, &r));

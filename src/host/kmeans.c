@@ -59,12 +59,14 @@ enum { KM_NORMS = 1, KM_LABELS = 2, KM_D2 = 4 };
 
 /* Backend bytes one row of a block costs (X, norm, label, d2, the (rows, k)
  * score tile, and with sums the per-chunk (k, d + 1) double partials), and
- * the bytes of the rest (centers and their norms, sums, counts, allocation
- * rounding). */
+ * the bytes of the rest (centers and their norms, sums, counts, the score
+ * tile's rounding up to a whole chunk, allocation rounding). */
 static double bytes_per_row(int d, int k, int fit) {
   return 4.0 * d + 8 + (fit ? 4 : 0) + 4.0 * k + (fit ? 8.0 * k * (d + 1) / GR_KM_CHUNK : 0);
 }
-static double bytes_fixed(int d, int k) { return 12.0 * k * d + 12.0 * k + 65536; }
+static double bytes_fixed(int d, int k) {
+  return 12.0 * k * d + 12.0 * k + 4.0 * k * GR_KM_CHUNK + 65536;
+}
 
 /* Rows per block: `asked` when given, else all rows when they fit the
  * backend's free memory, else the most whole chunks that fit. */

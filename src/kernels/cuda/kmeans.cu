@@ -59,19 +59,22 @@ __global__ void km_norms_kernel(float *__restrict__ out,     // (n)
   }
 }
 
+/* S holds the scores chunk by chunk: chunk q's (GR_KM_CHUNK, k) column-major
+ * block at S + q * GR_KM_CHUNK * k. */
 __global__ void km_argmin_kernel(int32_t *__restrict__ labels, // (nb)
                                  float *__restrict__ min_d2,   // (nb) or NULL
-                                 const float *__restrict__ S,  // (nb, k) column-major
+                                 const float *__restrict__ S,  // (chunks, k, GR_KM_CHUNK)
                                  const float *__restrict__ xn, // (nb)
                                  const float *__restrict__ cn, // (k)
                                  int64_t nb, int k) {
   for (int64_t b = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; b < nb;
        b += (int64_t)gridDim.x * blockDim.x) {
     const float x_norm = xn[b];
+    const float *s = S + (size_t)(b / GR_KM_CHUNK) * GR_KM_CHUNK * k + b % GR_KM_CHUNK;
     int32_t best = 0;
     float best_d = INFINITY;
     for (int c = 0; c < k; c++)
-      gr_km_consider(gr_km_dist(x_norm, S[(size_t)c * nb + b], cn[c]), c, &best_d, &best);
+      gr_km_consider(gr_km_dist(x_norm, s[(size_t)c * GR_KM_CHUNK], cn[c]), c, &best_d, &best);
     labels[b] = best;
     if (min_d2) min_d2[b] = gr_km_clamp(best_d);
   }
@@ -182,13 +185,13 @@ static gr_status assign_tiles(gr_backend *be, int32_t *labels, float *min_d2, do
     if (rows > cap) rows = cap;
     if (rows > (double)INT32_MAX) rows = (double)INT32_MAX;
     if (rows > 65535.0 * GR_KM_CHUNK) rows = 65535.0 * GR_KM_CHUNK; /* grid.y of the sums */
-    /* the step's tiles are whole chunks; the assignment's any number of rows */
-    const int64_t unit = sums ? GR_KM_CHUNK : 1;
-    int64_t tile = (int64_t)(rows / (double)unit) * unit;
-    if (tile < unit) tile = unit; /* the allocation below then names the shortfall */
+    int64_t tile = (int64_t)(rows / GR_KM_CHUNK) * GR_KM_CHUNK;
+    if (tile < GR_KM_CHUNK) tile = GR_KM_CHUNK; /* the allocation below then names the shortfall */
     if (tile > n) tile = n;
     const int64_t tile_chunks = (tile + GR_KM_CHUNK - 1) / GR_KM_CHUNK;
-    GR_CHECK_GOTO(st, gr_cuda_alloc(be, (void **)&S, sizeof(float) * (size_t)tile * k), done);
+    GR_CHECK_GOTO(
+        st, gr_cuda_alloc(be, (void **)&S, sizeof(float) * (size_t)tile_chunks * GR_KM_CHUNK * k),
+        done);
     if (sums)
       GR_CHECK_GOTO(st, gr_cuda_alloc(be, (void **)&partial, part_chunk * (size_t)tile_chunks),
                     done);
@@ -196,12 +199,19 @@ static gr_status assign_tiles(gr_backend *be, int32_t *labels, float *min_d2, do
     for (int64_t r0 = 0; r0 < n; r0 += tile) {
       const int64_t nb = n - r0 < tile ? n - r0 : tile;
       const float *Xt = X + (size_t)r0 * d;
-      /* column-major: S (nb, k) = (X tile as (d, nb))^T x (C as (d, k)) */
+      /* one sgemm per chunk, always of the same shape (the last chunk of X
+       * aside, which is the same whatever the blocks): a row's scores then
+       * do not depend on the tile or block it came in. Column-major:
+       * S_q (m, k) = (chunk q of X as (d, m))^T x (C as (d, k)) */
       const float one = 1.0f, zero = 0.0f;
-      GR_CU_GOTO(st,
-                 cublasSgemm(c->cublas, CUBLAS_OP_T, CUBLAS_OP_N, (int)nb, k, d, &one, Xt, d, C, d,
-                             &zero, S, (int)nb),
-                 done);
+      for (int64_t q0 = 0; q0 < nb; q0 += GR_KM_CHUNK) {
+        const int m = (int)(nb - q0 < GR_KM_CHUNK ? nb - q0 : GR_KM_CHUNK);
+        GR_CU_GOTO(st,
+                   cublasSgemm(c->cublas, CUBLAS_OP_T, CUBLAS_OP_N, m, k, d, &one,
+                               Xt + (size_t)q0 * d, d, C, d, &zero, S + (size_t)q0 * k,
+                               GR_KM_CHUNK),
+                   done);
+      }
       km_argmin_kernel<<<blocks_for(nb, KM_THREADS), KM_THREADS, 0, c->stream>>>(
           labels + r0, min_d2 ? min_d2 + r0 : NULL, S, x_norm + r0, cn, nb, k);
       GR_CHECK_GOTO(st, GR_CU_LAUNCHED(c->stream, "km_argmin_kernel"), done);
