@@ -1,7 +1,10 @@
-/* Parity of the CUDA KMeans steps with the CPU twins, and of a whole fit:
+/* Parity of the CUDA KMeans ops with the CPU twins, and of a whole fit:
  * the same seeded inputs go through each backend's own mem_alloc/upload,
- * and each comparison states its bound and the reason for it. Exits 77
- * (skipped) when no GPU is usable. */
+ * and each comparison states its bound and the reason for it. The step's
+ * sums have one fixed shape on both backends, so for the same labels they
+ * are bitwise equal. Streaming X through a small device budget gives the
+ * same fit, bit for bit, as keeping it resident. Exits 77 (skipped) when
+ * no GPU is usable. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include "common/rng.h"
 #include "host/kmeans.h"
 #include "kernels/backend.h"
+#include "kernels/shared_math.h"
 #include "test_util.h"
 
 static gr_backend *cpu, *gpu;
@@ -27,20 +31,39 @@ static float *random_matrix(gr_rng *rng, int64_t n, int d, double scale, int int
 
 // ---- assignment --------------------------------------------------------------
 
-static gr_status run_assign(gr_backend *be, int32_t *labels, float *d2, const float *X, int64_t n,
-                            int d, const float *C, int k) {
-  float *dx = put(be, X, sizeof(float) * (size_t)n * d), *dc = put(be, C, sizeof(float) * k * d);
+/* Row norms, then the assignment, or with sums (host, k * d, zeroed by
+ * the caller) and counts the step; everything staged on `be`. */
+static gr_status run_ops(gr_backend *be, int32_t *labels, float *d2, double *sums, int64_t *counts,
+                         const float *X, int64_t n, int d, const float *C, int k) {
+  const size_t kd = (size_t)k * d;
+  float *dx = put(be, X, sizeof(float) * (size_t)n * d), *dc = put(be, C, sizeof(float) * kd);
   int32_t *dl = put(be, labels, sizeof(int32_t) * (size_t)n);
-  float *dd = put(be, d2, sizeof(float) * (size_t)n);
-  const gr_status st = be->ops->kmeans_assign(be, dl, dd, dx, n, d, dc, k);
-  CHECK_MSG(st == GR_OK, "%s assign: %s", be->ops->name, gr_last_error());
+  float *dd = put(be, d2, sizeof(float) * (size_t)n), *dn = zeros(be, sizeof(float) * (size_t)n);
+  double *ds = sums ? put(be, sums, sizeof(double) * kd) : NULL;
+  int64_t *dk = counts ? put(be, counts, sizeof(int64_t) * (size_t)k) : NULL;
+  gr_status st = be->ops->kmeans_row_norms(be, dn, dx, n, d);
+  if (st == GR_OK && sums)
+    st = be->ops->kmeans_step(be, dl, dd, ds, dk, dx, dn, n, d, dc, k);
+  else if (st == GR_OK)
+    st = be->ops->kmeans_assign(be, dl, dd, dx, dn, n, d, dc, k);
+  CHECK_MSG(st == GR_OK, "%s %s: %s", be->ops->name, sums ? "step" : "assign", gr_last_error());
   get(be, labels, dl, sizeof(int32_t) * (size_t)n);
   get(be, d2, dd, sizeof(float) * (size_t)n);
+  if (sums) get(be, sums, ds, sizeof(double) * kd);
+  if (counts) get(be, counts, dk, sizeof(int64_t) * (size_t)k);
   drop(be, dx);
   drop(be, dc);
   drop(be, dl);
   drop(be, dd);
+  drop(be, dn);
+  drop(be, ds);
+  drop(be, dk);
   return st;
+}
+
+static gr_status run_assign(gr_backend *be, int32_t *labels, float *d2, const float *X, int64_t n,
+                            int d, const float *C, int k) {
+  return run_ops(be, labels, d2, NULL, NULL, X, n, d, C, k);
 }
 
 /* Exact squared distance in double. */
@@ -132,93 +155,84 @@ static void test_assign(gr_rng *rng, int64_t n, int d, int k, int integers) {
   free(dg);
 }
 
-// ---- update ------------------------------------------------------------------
+// ---- step ------------------------------------------------------------------
 
-static gr_status run_update(gr_backend *be, float *C, int64_t *counts, const float *X,
-                            const int32_t *labels, int64_t n, int d, int k) {
-  float *dx = put(be, X, sizeof(float) * (size_t)n * d), *dc = put(be, C, sizeof(float) * k * d);
-  int32_t *dl = put(be, labels, sizeof(int32_t) * (size_t)n);
-  int64_t *dn = put(be, counts, sizeof(int64_t) * (size_t)k);
-  const gr_status st = be->ops->kmeans_update(be, dc, dn, dx, dl, n, d, k);
-  CHECK_MSG(st == GR_OK, "%s update: %s", be->ops->name, gr_last_error());
-  get(be, C, dc, sizeof(float) * (size_t)k * d);
-  get(be, counts, dn, sizeof(int64_t) * (size_t)k);
-  drop(be, dx);
-  drop(be, dc);
-  drop(be, dl);
-  drop(be, dn);
-  return st;
-}
-
-/* Labels skip clusters 1 and k-1 (they must keep their centroid, count 0);
- * X has a mean offset so that sums are large relative to their spread. */
-static void test_update(gr_rng *rng, int64_t n, int d, int k) {
-  float *X = random_matrix(rng, n, d, 1.0, 0);
-  for (int64_t i = 0; i < n * d; i++)
-    X[i] += 5.0f;
-  int32_t *labels = malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
-  for (int64_t r = 0; r < n; r++) {
-    int32_t l = (int32_t)gr_rng_below(rng, (uint64_t)k);
-    labels[r] = k > 2 && (l == 1 || l == k - 1) ? 0 : l;
-  }
-  float *C0 = random_matrix(rng, k, d, 1.0, 0);
+/* The step on both backends. Integer data: every distance is exact, so
+ * the labels are identical and the sums (same labels, same fixed shape)
+ * must be bitwise equal. Normal data: labels may differ among near-ties
+ * (as in the assignment); where none differ the sums are still bitwise
+ * equal, else they agree to 1e-9 relative per moved row. A far centroid
+ * (cluster 1) gets no rows: count 0, sums 0. `small`: a second GPU
+ * backend with a small budget, so the step runs in several tiles; its
+ * labels and sums must equal the one-tile GPU run bitwise on integer data. */
+static void test_step(gr_rng *rng, gr_backend *small, int64_t n, int d, int k, int integers) {
+  const double scale = integers ? 1.0 : 2.0 / sqrt((double)d);
+  float *X = random_matrix(rng, n, d, scale, integers);
+  float *C = make_centroids(rng, X, n, d, k, scale, integers);
+  if (k > 2)
+    for (int j = 0; j < d; j++)
+      C[(size_t)d + j] = 1000.0f;
   const size_t kd = (size_t)k * d;
-  float *cc = malloc(sizeof(float) * kd), *cg = malloc(sizeof(float) * kd),
-        *cg2 = malloc(sizeof(float) * kd);
-  int64_t *nc = calloc((size_t)k, sizeof(int64_t)), *ng = calloc((size_t)k, sizeof(int64_t)),
-          *ng2 = calloc((size_t)k, sizeof(int64_t));
-  memcpy(cc, C0, sizeof(float) * kd);
-  memcpy(cg, C0, sizeof(float) * kd);
-  memcpy(cg2, C0, sizeof(float) * kd);
-  CHECK_OK(run_update(cpu, cc, nc, X, labels, n, d, k));
-  CHECK_OK(run_update(gpu, cg, ng, X, labels, n, d, k));
-  CHECK_OK(run_update(gpu, cg2, ng2, X, labels, n, d, k));
-  /* both sum in double, so the means agree to float rounding: 1e-5 relative */
-  int bad_counts = 0, bad_c = 0, bad_empty = 0;
-  for (int c = 0; c < k; c++) {
-    bad_counts += nc[c] != ng[c];
-    for (int j = 0; j < d; j++) {
-      const size_t i = (size_t)c * d + j;
-      if (nc[c] == 0)
-        bad_empty += cc[i] != C0[i] || cg[i] != C0[i];
-      else
-        bad_c += fabs((double)cc[i] - cg[i]) > 1e-5 * fabs((double)cc[i]) + 1e-12;
+  int32_t *lc = calloc((size_t)n + 1, 4), *lg = calloc((size_t)n + 1, 4),
+          *ls = calloc((size_t)n + 1, 4);
+  float *dc = calloc((size_t)n + 1, 4), *dg = calloc((size_t)n + 1, 4),
+        *ds = calloc((size_t)n + 1, 4);
+  double *sc = calloc(kd, 8), *sg = calloc(kd, 8), *ss = calloc(kd, 8);
+  int64_t *nc = calloc((size_t)k, 8), *ng = calloc((size_t)k, 8), *ns = calloc((size_t)k, 8);
+  CHECK_OK(run_ops(cpu, lc, dc, sc, nc, X, n, d, C, k));
+  CHECK_OK(run_ops(gpu, lg, dg, sg, ng, X, n, d, C, k));
+  compare_assign(integers ? "step labels (exact)" : "step labels", X, n, d, C, k, lc, dc, lg, dg,
+                 integers);
+  int64_t moved = 0;
+  for (int64_t r = 0; r < n; r++)
+    moved += lc[r] != lg[r];
+  if (moved == 0) {
+    CHECK_MSG(memcmp(sc, sg, sizeof(double) * kd) == 0, "step n=%lld d=%d k=%d: sums differ",
+              (long long)n, d, k);
+    CHECK(memcmp(nc, ng, sizeof(int64_t) * (size_t)k) == 0);
+  } else {
+    int64_t diff = 0;
+    for (int c = 0; c < k; c++)
+      diff += nc[c] > ng[c] ? nc[c] - ng[c] : ng[c] - nc[c];
+    CHECK(diff <= 2 * moved);
+  }
+  if (k > 2) CHECK(nc[1] == 0 && ng[1] == 0 && sg[d] == 0.0);
+  if (small) {
+    CHECK_OK(run_ops(small, ls, ds, ss, ns, X, n, d, C, k));
+    if (integers) {
+      CHECK(memcmp(lg, ls, sizeof(int32_t) * (size_t)n) == 0);
+      CHECK_MSG(memcmp(sg, ss, sizeof(double) * kd) == 0, "tiled step sums differ");
+      CHECK(memcmp(ng, ns, sizeof(int64_t) * (size_t)k) == 0);
     }
   }
-  CHECK_MSG(bad_counts == 0, "update n=%lld d=%d k=%d: %d counts differ", (long long)n, d, k,
-            bad_counts);
-  CHECK_MSG(bad_c == 0, "update n=%lld d=%d k=%d: %d centroid entries differ", (long long)n, d, k,
-            bad_c);
-  CHECK_MSG(bad_empty == 0, "update k=%d: empty clusters moved", k);
-  if (k > 2 && n > 0) CHECK(nc[1] == 0 && ng[1] == 0);
-  /* the GPU sums have a fixed shape: a second run is bitwise the same */
-  CHECK(memcmp(cg, cg2, sizeof(float) * kd) == 0);
-  CHECK(memcmp(ng, ng2, sizeof(int64_t) * (size_t)k) == 0);
   free(X);
-  free(labels);
-  free(C0);
-  free(cc);
-  free(cg);
-  free(cg2);
+  free(C);
+  free(lc);
+  free(lg);
+  free(ls);
+  free(dc);
+  free(dg);
+  free(ds);
+  free(sc);
+  free(sg);
+  free(ss);
   free(nc);
   free(ng);
-  free(ng2);
+  free(ns);
 }
 
 // ---- memory limit ------------------------------------------------------------
 
-/* X (n, d) + labels + d2 + C take about 0.9 MiB of the 2 MiB limit; the
- * (tile, k + 1) score buffer of 20000 rows would take 4 MiB, so the
- * assignment runs in several tiles. Tiling changes only how many rows one
- * sgemm takes, so the same bounds as the parity hold (and the update, whose
- * shape ignores the budget, is bitwise the same). */
-static void test_memory_limit(gr_rng *rng) {
-  gr_backend *small = NULL;
-  CHECK_OK(gr_backend_cuda_create(&small, 0, (size_t)2 << 20, 0));
-  if (!small) return;
+/* X (n, d) + labels + d2 + norms + C take about 1 MiB of the 2 MiB limit;
+ * the (tile, k) score buffer of 20000 rows would take 4 MiB, so the
+ * assignment runs in tiles of one chunk. The sgemm is issued per chunk in
+ * either case, so the results must be bitwise those of one tile (which
+ * the fit's block invariance relies on); the parity bounds are checked
+ * too, so that a failure says which. */
+static void test_memory_limit(gr_rng *rng, gr_backend *small) {
   const int64_t n = 20000;
   const int d = 8, k = 50;
-  CHECK((size_t)n * (k + 1) * sizeof(float) > small->mem_limit); /* forces tiles */
+  CHECK((size_t)n * k * sizeof(float) > small->mem_limit); /* forces tiles */
   float *X = random_matrix(rng, n, d, 2.0 / sqrt(d), 0);
   float *C = make_centroids(rng, X, n, d, k, 2.0 / sqrt(d), 0);
   int32_t *la = calloc((size_t)n, 4), *lb = calloc((size_t)n, 4);
@@ -229,28 +243,15 @@ static void test_memory_limit(gr_rng *rng) {
   int64_t differ = 0;
   for (int64_t r = 0; r < n; r++)
     differ += la[r] != lb[r] || da[r] != db[r];
-  printf("tiled assignment: %lld of %lld rows not bitwise equal to one tile\n", (long long)differ,
-         (long long)n);
-  const size_t kd = (size_t)k * d;
-  float *ca = malloc(sizeof(float) * kd), *cb = malloc(sizeof(float) * kd);
-  int64_t *na = calloc((size_t)k, 8), *nb = calloc((size_t)k, 8);
-  memcpy(ca, C, sizeof(float) * kd);
-  memcpy(cb, C, sizeof(float) * kd);
-  CHECK_OK(run_update(gpu, ca, na, X, la, n, d, k));
-  CHECK_OK(run_update(small, cb, nb, X, la, n, d, k));
-  CHECK(memcmp(ca, cb, sizeof(float) * kd) == 0);
-  CHECK(memcmp(na, nb, sizeof(int64_t) * (size_t)k) == 0);
-  small->ops->destroy(small);
+  /* one sgemm per chunk whatever the tile: the rows are bitwise the same */
+  CHECK_MSG(differ == 0, "tiled assignment: %lld of %lld rows not bitwise equal to one tile",
+            (long long)differ, (long long)n);
   free(X);
   free(C);
   free(la);
   free(lb);
   free(da);
   free(db);
-  free(ca);
-  free(cb);
-  free(na);
-  free(nb);
 }
 
 // ---- a whole fit ---------------------------------------------------------------
@@ -304,19 +305,65 @@ static void test_fit(gr_rng *rng) {
   gr_context_free(cc);
   gr_context_free(cg);
 
-  /* data larger than the device budget is refused up front, naming the option */
-  gr_context *tiny = test_context(GR_DEVICE_CUDA, 0, (size_t)1 << 20);
-  float *big = calloc((size_t)100000 * 4, sizeof(float));
-  gr_kmeans_result rt = {0};
-  if (tiny && big) {
-    p.k = 2;
-    p.n_init = 1;
-    CHECK(gr_kmeans_fit(tiny, big, 100000, 4, &p, &rt) == GR_ERR_DEVICE_MEM);
-    CHECK(strstr(gr_last_error(), "--max-device-mem") != NULL);
-    CHECK(rt.labels == NULL);
+  free(X);
+}
+
+static int same_fit(const gr_kmeans_result *a, const gr_kmeans_result *b, int64_t n) {
+  return a->labels && b->labels && a->inertia == b->inertia && a->iterations == b->iterations &&
+         memcmp(a->centroids, b->centroids, sizeof(float) * (size_t)a->k * a->d) == 0 &&
+         memcmp(a->labels, b->labels, sizeof(int32_t) * (size_t)n) == 0;
+}
+
+/* Streaming on the GPU: X of 40000 x 16 floats (2.4 MiB) through budgets
+ * of 64, 1.5 and 0.7 MiB (resident, then blocks of 3 chunks and 1 chunk) and
+ * through forced blocks gives the same fit and prediction bit for bit;
+ * a budget under one block is refused naming --max-device-mem. */
+static void test_streaming(gr_rng *rng) {
+  const int64_t n = 40000;
+  const int d = 16, k = 7;
+  float *X = malloc(sizeof(float) * (size_t)n * d);
+  for (int64_t r = 0; r < n; r++)
+    for (int j = 0; j < d; j++)
+      X[r * d + j] = (float)(((r * 3) % k) * 3.0 * ((j + r % k) % 2) + gr_rng_normal(rng));
+  gr_kmeans_params p;
+  gr_kmeans_params_default(&p);
+  p.k = k;
+  p.n_init = 2;
+  gr_kmeans_result ref = {0}, r = {0};
+  int32_t *pl = malloc(sizeof(int32_t) * (size_t)n);
+  const size_t budgets[3] = {(size_t)64 << 20, (size_t)3 << 19, 700000};
+  for (int b = 0; b < 3; b++) {
+    gr_context *g = test_context(GR_DEVICE_CUDA, 0, budgets[b]);
+    if (!g) continue;
+    CHECK_OK(gr_kmeans_fit(g, X, n, d, &p, b == 0 ? &ref : &r));
+    if (b > 0)
+      CHECK_MSG(same_fit(&ref, &r, n), "a budget of %zu bytes changes the fit", budgets[b]);
+    gr_kmeans_result_free(&r);
+    if (ref.labels) {
+      memset(pl, 0xff, sizeof(int32_t) * (size_t)n);
+      CHECK_OK(gr_kmeans_predict(g, X, n, d, ref.centroids, k, pl));
+      CHECK(memcmp(pl, ref.labels, sizeof(int32_t) * (size_t)n) == 0);
+    }
+    if (b == 0 && ref.labels) { /* forced blocks on the roomy budget */
+      p.block_rows = 2 * GR_KM_CHUNK;
+      CHECK_OK(gr_kmeans_fit(g, X, n, d, &p, &r));
+      CHECK_MSG(same_fit(&ref, &r, n), "blocks of 8192 rows change the fit");
+      gr_kmeans_result_free(&r);
+      p.block_rows = 0;
+    }
+    gr_context_free(g);
   }
-  free(big);
+  gr_context *tiny = test_context(GR_DEVICE_CUDA, 0, (size_t)100 << 10);
+  if (tiny) {
+    CHECK(gr_kmeans_fit(tiny, X, n, d, &p, &r) == GR_ERR_DEVICE_MEM);
+    CHECK(strstr(gr_last_error(), "--max-device-mem") != NULL);
+    CHECK(r.labels == NULL);
+    if (ref.labels)
+      CHECK(gr_kmeans_predict(tiny, X, n, d, ref.centroids, k, pl) == GR_ERR_DEVICE_MEM);
+  }
   gr_context_free(tiny);
+  gr_kmeans_result_free(&ref);
+  free(pl);
   free(X);
 }
 
@@ -339,15 +386,21 @@ int main(void) {
       test_assign(&rng, ns[a], ds[b], k, 0);
       test_assign(&rng, ns[a], ds[b], k, 1);
     }
-  /* updates: pieces span several blocks (30000 rows, few clusters), many
-   * feature tiles (d 70), many clusters (1000), and no rows at all */
-  const int64_t un[5] = {0, 1, 5000, 30000, 30000};
-  const int ud[5] = {3, 1, 70, 7, 33};
-  const int uk[5] = {4, 1, 1000, 3, 40};
-  for (int a = 0; a < 5; a++)
-    test_update(&rng, un[a], ud[a], uk[a]);
-  test_memory_limit(&rng);
+  gr_backend *small = NULL;
+  CHECK_OK(gr_backend_cuda_create(&small, 0, (size_t)2 << 20, 0));
+  /* steps: one row; several chunks with few clusters; many features
+   * (several feature tiles); clusters past the shared accumulators (300);
+   * several tiles; each on normal and integer data */
+  const int64_t sn[6] = {1, 30000, 9000, 20000, 5000, 20000};
+  const int sd[6] = {3, 7, 70, 33, 5, 4};
+  const int sk[6] = {1, 3, 9, 40, 300, 40};
+  for (int a = 0; a < 6; a++) /* the last also in tiles of 8192 rows on the 2 MiB backend */
+    for (int integers = 0; integers < 2; integers++)
+      test_step(&rng, a == 5 ? small : NULL, sn[a], sd[a], sk[a], integers);
+  if (small) test_memory_limit(&rng, small);
   test_fit(&rng);
+  test_streaming(&rng);
+  if (small) small->ops->destroy(small);
   gpu->ops->destroy(gpu);
   cpu->ops->destroy(cpu);
   return gr_test_finish();

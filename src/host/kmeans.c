@@ -1,9 +1,14 @@
 /* The KMeans driver: seeding, iteration and restarts around the context
- * backend's assign and update steps (CPU or CUDA). X is staged once; the
- * host keeps the small state (centers, counts) and does the sequential
- * parts (k-means++ draws, empty-cluster relocation, the stopping test).
- * Each restart draws from its own stream of the seed, so the result
- * depends on the seed alone. */
+ * backend's KMeans ops (CPU or CUDA). X reaches the backend in row blocks,
+ * each a multiple of GR_KM_CHUNK rows: all of X when it fits the memory
+ * budget (staged once, resident for the fit), else one block after the
+ * other on every pass. On a host-memory backend the blocks are pointers
+ * into X. The ops sum rows in fixed chunks, so no result depends on the
+ * block size. The row norms are computed once per fit. The host keeps the
+ * small state (centers, sums, counts) and does the sequential parts
+ * (k-means++ draws, empty-cluster relocation, the stopping test). Each
+ * restart draws from its own stream of the seed, so the result depends on
+ * the seed alone. */
 #include "kmeans.h"
 
 #include <math.h>
@@ -12,6 +17,7 @@
 
 #include "../common/error.h"
 #include "../common/rng.h"
+#include "../kernels/shared_math.h"
 #include "context.h"
 
 void gr_kmeans_params_default(gr_kmeans_params *p) {
@@ -20,6 +26,7 @@ void gr_kmeans_params_default(gr_kmeans_params *p) {
   p->tol = 1e-4;
   p->n_init = 1;
   p->seed = 42;
+  p->block_rows = 0;
 }
 
 void gr_kmeans_result_free(gr_kmeans_result *r) {
@@ -29,50 +36,183 @@ void gr_kmeans_result_free(gr_kmeans_result *r) {
   r->labels = NULL;
 }
 
-/* The fit's buffers. X, C, counts and d2 have host copies (X is the
- * caller's); the backend holds X, C, labels, d2 and counts, and the host
- * downloads only what it reads: counts and C every iteration, d2 for the
- * k-means++ draws, relocation and the inertia. */
-typedef struct km_fit {
+// ---- blocks of X on the backend ---------------------------------------------
+
+/* X as the backend sees it. Resident: the backend arrays cover all n rows
+ * and block b is a window at row b * rows. Staged: they cover one block,
+ * refilled each pass. On a host-memory backend (alias) the backend arrays
+ * are the host ones and X itself. */
+typedef struct km_blocks {
   gr_backend *be;
   const float *X; /* (n, d) host */
   int64_t n;
-  int d, k;
-  float *dX, *dC, *dd2; /* backend: (n, d), (k, d), (n) */
-  int32_t *dlabels;     /* backend: (n) */
-  int64_t *dcounts;     /* backend: (k) */
-  float *C, *d2;        /* host: (k, d), (n) */
-  int64_t *counts;      /* host: (k) */
-} km_fit;
+  int d;
+  int64_t rows; /* per block */
+  int staged, alias;
+  float *dX, *dnorm, *dd2; /* backend: (n or rows, d), (n or rows) */
+  int32_t *dlabels;        /* backend: (n or rows) */
+  float *norm, *d2;        /* host (n) or NULL: norm is the cache when staged */
+  int32_t *labels;         /* host (n) or NULL */
+} km_blocks;
 
-/* The distances of the last assignment, readable on the host: the backend's
- * own buffer when it is host memory, else a download into f->d2. */
-static gr_status host_d2(km_fit *f, float **d2) {
-  if (f->be->host_memory) {
-    *d2 = f->dd2;
+enum { KM_NORMS = 1, KM_LABELS = 2, KM_D2 = 4 };
+
+/* Backend bytes one row of a block costs (X, norm, label, d2, the (rows, k)
+ * score tile, and with sums the per-chunk (k, d + 1) double partials), and
+ * the bytes of the rest (centers and their norms, sums, counts, the score
+ * tile's rounding up to a whole chunk, allocation rounding). */
+static double bytes_per_row(int d, int k, int fit) {
+  return 4.0 * d + 8 + (fit ? 4 : 0) + 4.0 * k + (fit ? 8.0 * k * (d + 1) / GR_KM_CHUNK : 0);
+}
+static double bytes_fixed(int d, int k) {
+  return 12.0 * k * d + 12.0 * k + 4.0 * k * GR_KM_CHUNK + 65536;
+}
+
+/* Rows per block: `asked` when given, else all rows when they fit the
+ * backend's free memory, else the most whole chunks that fit. */
+static gr_status plan_rows(km_blocks *bl, int k, int fit, int64_t asked) {
+  gr_backend *be = bl->be;
+  const int64_t n = bl->n;
+  bl->alias = be->host_memory;
+  if (asked > 0) {
+    bl->rows = asked < n ? asked : n;
+  } else if (bl->alias) {
+    bl->rows = n;
+  } else {
+    const double per_row = bytes_per_row(bl->d, k, fit), fixed = bytes_fixed(bl->d, k);
+    const double avail = (double)be->ops->mem_available(be);
+    const double fit_rows = (avail - fixed) / per_row;
+    if (fit_rows >= (double)n) {
+      bl->rows = n;
+    } else if (fit_rows >= GR_KM_CHUNK) {
+      bl->rows = (int64_t)(fit_rows / GR_KM_CHUNK) * GR_KM_CHUNK;
+    } else {
+      return gr_fail(GR_ERR_DEVICE_MEM,
+                     "kmeans: a block of %d rows of %d features (%d clusters) needs about %.2f "
+                     "MiB of device memory, more than the %.2f MiB free under the limit (raise "
+                     "--max-device-mem, or run with --device cpu)",
+                     GR_KM_CHUNK, bl->d, k, (fixed + per_row * GR_KM_CHUNK) / 1048576.0,
+                     avail / 1048576.0);
+    }
+  }
+  bl->staged = !bl->alias && bl->rows < n;
+  return GR_OK;
+}
+
+/* Backend arrays for the plan; labels, d2 and norm are the host arrays
+ * (NULL when not kept; d2 NULL: no distances are computed). */
+static gr_status blocks_open(km_blocks *bl, int32_t *labels, float *d2, float *norm) {
+  gr_backend *be = bl->be;
+  bl->labels = labels;
+  bl->d2 = d2;
+  bl->norm = norm;
+  if (bl->alias) {
+    bl->dX = (float *)bl->X;
+    bl->dlabels = labels;
+    bl->dd2 = d2;
+    bl->dnorm = norm;
     return GR_OK;
   }
-  *d2 = f->d2;
-  return f->be->ops->download(f->be, f->d2, f->dd2, sizeof(float) * (size_t)f->n);
+  const size_t rows = (size_t)(bl->staged ? bl->rows : bl->n);
+  if (bl->staged)
+    GR_TRY(be->ops->mem_alloc(be, (void **)&bl->dX, sizeof(float) * rows * bl->d));
+  else
+    GR_TRY(gr_stage(be, (void **)&bl->dX, bl->X, sizeof(float) * rows * bl->d));
+  GR_TRY(be->ops->mem_alloc(be, (void **)&bl->dnorm, sizeof(float) * rows));
+  GR_TRY(be->ops->mem_alloc(be, (void **)&bl->dlabels, sizeof(int32_t) * rows));
+  if (d2) GR_TRY(be->ops->mem_alloc(be, (void **)&bl->dd2, sizeof(float) * rows));
+  return GR_OK;
 }
+
+static void blocks_close(km_blocks *bl) {
+  gr_backend *be = bl->be;
+  if (!bl->alias) {
+    if (bl->staged && bl->dX) be->ops->mem_free(be, bl->dX);
+    if (!bl->staged) gr_unstage(be, bl->dX, bl->X);
+    if (bl->dnorm) be->ops->mem_free(be, bl->dnorm);
+    if (bl->dlabels) be->ops->mem_free(be, bl->dlabels);
+    if (bl->dd2) be->ops->mem_free(be, bl->dd2);
+  }
+  bl->dX = bl->dnorm = bl->dd2 = NULL;
+  bl->dlabels = NULL;
+}
+
+/* Host copies of the resident arrays named in `want`. */
+static gr_status blocks_fetch(km_blocks *bl, int want) {
+  gr_backend *be = bl->be;
+  const size_t n = (size_t)bl->n;
+  if (bl->alias || bl->staged) return GR_OK; /* already there */
+  if ((want & KM_NORMS) && bl->norm)
+    GR_TRY(be->ops->download(be, bl->norm, bl->dnorm, sizeof(float) * n));
+  if (want & KM_LABELS) GR_TRY(be->ops->download(be, bl->labels, bl->dlabels, sizeof(int32_t) * n));
+  if (want & KM_D2) GR_TRY(be->ops->download(be, bl->d2, bl->dd2, sizeof(float) * n));
+  return GR_OK;
+}
+
+/* One pass over X, block by block: with KM_NORMS the rows' norms first;
+ * then, when kc > 0, the assignment against the kc centers dC, or with
+ * dsums the Lloyd step that adds the rows to dsums and dcounts. Afterwards
+ * the host arrays named in `want` hold the pass's results. */
+static gr_status blocks_pass(km_blocks *bl, int want, const float *dC, int kc, double *dsums,
+                             int64_t *dcounts) {
+  gr_backend *be = bl->be;
+  const int d = bl->d;
+  for (int64_t r0 = 0; r0 < bl->n; r0 += bl->rows) {
+    const int64_t nb = bl->n - r0 < bl->rows ? bl->n - r0 : bl->rows;
+    const size_t at = bl->staged ? 0 : (size_t)r0; /* the block's row in the backend arrays */
+    float *x = bl->dX + at * d, *norm = bl->dnorm + at, *d2 = bl->dd2 ? bl->dd2 + at : NULL;
+    int32_t *labels = bl->dlabels + at;
+    if (bl->staged) {
+      GR_TRY(be->ops->upload(be, x, bl->X + (size_t)r0 * d, sizeof(float) * (size_t)nb * d));
+      if (!(want & KM_NORMS))
+        GR_TRY(be->ops->upload(be, norm, bl->norm + r0, sizeof(float) * (size_t)nb));
+    }
+    if (want & KM_NORMS) GR_TRY(be->ops->kmeans_row_norms(be, norm, x, nb, d));
+    if (kc > 0 && dsums)
+      GR_TRY(be->ops->kmeans_step(be, labels, d2, dsums, dcounts, x, norm, nb, d, dC, kc));
+    else if (kc > 0)
+      GR_TRY(be->ops->kmeans_assign(be, labels, d2, x, norm, nb, d, dC, kc));
+    if (!bl->staged) continue;
+    if ((want & KM_NORMS) && bl->norm)
+      GR_TRY(be->ops->download(be, bl->norm + r0, norm, sizeof(float) * (size_t)nb));
+    if (want & KM_LABELS)
+      GR_TRY(be->ops->download(be, bl->labels + r0, labels, sizeof(int32_t) * (size_t)nb));
+    if (want & KM_D2) GR_TRY(be->ops->download(be, bl->d2 + r0, d2, sizeof(float) * (size_t)nb));
+  }
+  return blocks_fetch(bl, want);
+}
+
+// ---- the fit ------------------------------------------------------------------
+
+typedef struct km_fit {
+  km_blocks bl;
+  int k;
+  float *dC;        /* backend (k, d) */
+  double *dsums;    /* backend (k, d) */
+  int64_t *dcounts; /* backend (k) */
+  float *C, *prev;  /* host (k, d) */
+  double *sums;     /* host (k, d) */
+  int64_t *counts;  /* host (k) */
+  float *norm, *d2; /* host (n) */
+  int32_t *labels;  /* host (n) */
+} km_fit;
 
 /* Center c of the host copy takes row r of X, and goes to the backend. */
 static gr_status set_center(km_fit *f, int c, int64_t r) {
-  const size_t row = sizeof(float) * (size_t)f->d;
-  memcpy(f->C + (size_t)c * f->d, f->X + (size_t)r * f->d, row);
-  return f->be->ops->upload(f->be, f->dC + (size_t)c * f->d, f->C + (size_t)c * f->d, row);
+  const int d = f->bl.d;
+  const size_t row = sizeof(float) * (size_t)d;
+  memcpy(f->C + (size_t)c * d, f->bl.X + (size_t)r * d, row);
+  return f->bl.be->ops->upload(f->bl.be, f->dC + (size_t)c * d, f->C + (size_t)c * d, row);
 }
 
 /* k-means++: the first center uniformly, each next one with probability
  * proportional to the squared distance to the nearest center so far. */
 static gr_status seed_plus_plus(km_fit *f, gr_rng *rng) {
-  gr_backend *be = f->be;
-  const int64_t n = f->n;
+  const int64_t n = f->bl.n;
   GR_TRY(set_center(f, 0, (int64_t)gr_rng_below(rng, (uint64_t)n)));
   for (int c = 1; c < f->k; c++) {
-    GR_TRY(be->ops->kmeans_assign(be, f->dlabels, f->dd2, f->dX, n, f->d, f->dC, c));
-    float *d2 = NULL;
-    GR_TRY(host_d2(f, &d2));
+    GR_TRY(blocks_pass(&f->bl, KM_D2, f->dC, c, NULL, NULL));
+    const float *d2 = f->d2;
     double total = 0;
     for (int64_t r = 0; r < n; r++)
       total += d2[r];
@@ -92,8 +232,8 @@ static gr_status seed_plus_plus(km_fit *f, gr_rng *rng) {
 
 /* An empty cluster takes the point farthest from its center (the lowest
  * index among equals), as scikit-learn relocates them. */
-static void relocate_empty(float *C, int64_t *counts, const float *X, float *d2, int64_t n, int d,
-                           int k) {
+static void relocate_empty(float *C, const int64_t *counts, const float *X, float *d2, int64_t n,
+                           int d, int k) {
   for (int c = 0; c < k; c++) {
     if (counts[c] > 0) continue;
     int64_t far = 0;
@@ -104,62 +244,142 @@ static void relocate_empty(float *C, int64_t *counts, const float *X, float *d2,
   }
 }
 
-/* Mean over features of the per-feature variance: the scale of tol. */
-static double mean_variance(const float *X, int64_t n, int d) {
-  double *s = calloc((size_t)d * 2, sizeof(double)), *s2 = s + d;
-  if (!s) return 1.0;             /* only scales tol; the allocation below will fail loudly */
-  for (int64_t r = 0; r < n; r++) /* row-major pass; each column summed in row order */
-    for (int j = 0; j < d; j++) {
-      const double x = X[(size_t)r * d + j];
-      s[j] += x;
-      s2[j] += x * x;
+/* Mean over features of the per-feature variance: the scale of tol. Rows
+ * are summed per GR_KM_CHUNK chunk in parallel and the chunks added in
+ * order, so the value does not depend on the thread count. */
+static double mean_variance(const float *X, int64_t n, int d, int threads) {
+  if (threads < 1) threads = 1;
+  const int64_t n_chunks = (n + GR_KM_CHUNK - 1) / GR_KM_CHUNK;
+  double *part = calloc((size_t)n_chunks * 2 * d, sizeof(double));
+  if (!part) return 1.0; /* only scales tol; the allocations after it fail loudly */
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (int64_t ch = 0; ch < n_chunks; ch++) {
+    double *s = part + (size_t)ch * 2 * d, *s2 = s + d;
+    const int64_t end = (ch + 1) * GR_KM_CHUNK < n ? (ch + 1) * GR_KM_CHUNK : n;
+    for (int64_t r = ch * GR_KM_CHUNK; r < end; r++) {
+      const float *x = X + (size_t)r * d;
+#pragma omp simd
+      for (int j = 0; j < d; j++) {
+        s[j] += x[j];
+        s2[j] += (double)x[j] * x[j];
+      }
     }
+  }
   double total = 0;
   for (int j = 0; j < d; j++) {
-    const double m = s[j] / (double)n;
-    total += s2[j] / (double)n - m * m;
+    double s = 0, s2 = 0;
+    for (int64_t ch = 0; ch < n_chunks; ch++) {
+      s += part[(size_t)ch * 2 * d + j];
+      s2 += part[(size_t)ch * 2 * d + d + j];
+    }
+    const double m = s / (double)n;
+    total += s2 / (double)n - m * m;
   }
-  free(s);
+  free(part);
   return total / d;
 }
 
-/* Device memory a fit needs beyond C and counts: X, labels, d2 and the
- * update's sort buffers (two key and two index arrays). */
-static gr_status check_device_budget(const gr_backend *be, int64_t n, int d) {
-  if (be->host_memory || be->mem_limit == 0) return GR_OK;
-  const double per_row = 4.0 * d + 4 + 4 + 16;
-  const double need = per_row * (double)n;
-  if (need <= (double)be->mem_limit) return GR_OK;
-  return gr_fail(GR_ERR_DEVICE_MEM,
-                 "kmeans: %lld rows of %d features need about %.1f MiB of device memory (the "
-                 "data is %.1f MiB), more than the limit of %.1f MiB (raise --max-device-mem, "
-                 "or run with --device cpu)",
-                 (long long)n, d, need / 1048576.0, 4.0 * d * (double)n / 1048576.0,
-                 (double)be->mem_limit / 1048576.0);
+/* The norms of every row, and with them the check that X is finite: a row
+ * with a value that is not finite (or too large to square in float) has a
+ * norm that is not finite. */
+static gr_status norms_and_check(km_fit *f) {
+  GR_TRY(blocks_pass(&f->bl, KM_NORMS, NULL, 0, NULL, NULL));
+  const int d = f->bl.d;
+  for (int64_t r = 0; r < f->bl.n; r++) {
+    if (isfinite(f->norm[r])) continue;
+    const float *x = f->bl.X + (size_t)r * d;
+    for (int j = 0; j < d; j++)
+      if (!isfinite(x[j]))
+        return gr_fail(GR_ERR_INVALID_ARG, "kmeans: row %lld has a value that is not finite",
+                       (long long)r);
+    return gr_fail(GR_ERR_INVALID_ARG,
+                   "kmeans: row %lld has values so large that their squares overflow float",
+                   (long long)r);
+  }
+  return GR_OK;
 }
 
-/* One Lloyd step (assign, update, relocate) and the squared center shift. */
-static gr_status lloyd_step(km_fit *f, float *prev, double *shift) {
-  gr_backend *be = f->be;
-  const size_t kd = (size_t)f->k * f->d;
-  GR_TRY(be->ops->kmeans_assign(be, f->dlabels, f->dd2, f->dX, f->n, f->d, f->dC, f->k));
-  memcpy(prev, f->C, sizeof(float) * kd);
-  GR_TRY(be->ops->kmeans_update(be, f->dC, f->dcounts, f->dX, f->dlabels, f->n, f->d, f->k));
-  GR_TRY(be->ops->download(be, f->counts, f->dcounts, sizeof(int64_t) * (size_t)f->k));
-  GR_TRY(be->ops->download(be, f->C, f->dC, sizeof(float) * kd));
+/* One Lloyd step (assign and sum in one pass, means, relocation) and the
+ * squared center shift. */
+static gr_status lloyd_step(km_fit *f, double *shift) {
+  gr_backend *be = f->bl.be;
+  const int d = f->bl.d, k = f->k;
+  const size_t kd = (size_t)k * d;
+  memset(f->sums, 0, sizeof(double) * kd);
+  memset(f->counts, 0, sizeof(int64_t) * (size_t)k);
+  GR_TRY(be->ops->upload(be, f->dsums, f->sums, sizeof(double) * kd));
+  GR_TRY(be->ops->upload(be, f->dcounts, f->counts, sizeof(int64_t) * (size_t)k));
+  /* staged blocks are gone after the pass: keep the distances in case a
+   * cluster empties (resident ones can be fetched then) */
+  GR_TRY(blocks_pass(&f->bl, f->bl.staged ? KM_D2 : 0, f->dC, k, f->dsums, f->dcounts));
+  GR_TRY(be->ops->download(be, f->sums, f->dsums, sizeof(double) * kd));
+  GR_TRY(be->ops->download(be, f->counts, f->dcounts, sizeof(int64_t) * (size_t)k));
+  memcpy(f->prev, f->C, sizeof(float) * kd);
   int empty = 0;
-  for (int c = 0; c < f->k; c++)
+  for (int c = 0; c < k; c++) {
     empty |= f->counts[c] == 0;
-  if (empty) {
-    float *d2 = NULL;
-    GR_TRY(host_d2(f, &d2));
-    relocate_empty(f->C, f->counts, f->X, d2, f->n, f->d, f->k);
-    GR_TRY(be->ops->upload(be, f->dC, f->C, sizeof(float) * kd));
+    if (f->counts[c] == 0) continue; /* relocated below */
+    for (int j = 0; j < d; j++)
+      f->C[(size_t)c * d + j] = gr_km_mean(f->sums[(size_t)c * d + j], f->counts[c]);
   }
+  if (empty) {
+    GR_TRY(blocks_fetch(&f->bl, KM_D2));
+    relocate_empty(f->C, f->counts, f->bl.X, f->d2, f->bl.n, d, k);
+  }
+  GR_TRY(be->ops->upload(be, f->dC, f->C, sizeof(float) * kd));
   double s = 0;
   for (size_t i = 0; i < kd; i++)
-    s += ((double)f->C[i] - prev[i]) * ((double)f->C[i] - prev[i]);
+    s += ((double)f->C[i] - f->prev[i]) * ((double)f->C[i] - f->prev[i]);
   *shift = s;
+  return GR_OK;
+}
+
+static gr_status check_block_rows(int64_t block_rows) {
+  if (block_rows >= 0 && block_rows % GR_KM_CHUNK == 0) return GR_OK;
+  return gr_fail(GR_ERR_INVALID_ARG, "kmeans: block_rows %lld must be 0 or a multiple of %d",
+                 (long long)block_rows, GR_KM_CHUNK);
+}
+
+static void fit_free(km_fit *f) {
+  gr_backend *be = f->bl.be;
+  blocks_close(&f->bl);
+  if (f->dC) be->ops->mem_free(be, f->dC);
+  if (f->dsums) be->ops->mem_free(be, f->dsums);
+  if (f->dcounts) be->ops->mem_free(be, f->dcounts);
+  free(f->C);
+  free(f->prev);
+  free(f->sums);
+  free(f->counts);
+  free(f->norm);
+  free(f->d2);
+  free(f->labels);
+}
+
+/* Runs restart `run`; keeps it in out when its inertia is the lowest. */
+static gr_status fit_run(km_fit *f, const gr_kmeans_params *p, int run, double tol,
+                         gr_kmeans_result *out) {
+  const int64_t n = f->bl.n;
+  gr_rng rng;
+  gr_rng_seed_stream(&rng, p->seed, (uint64_t)run);
+  GR_TRY(seed_plus_plus(f, &rng));
+  int it = 0;
+  while (it < p->max_iter) {
+    double shift = 0;
+    GR_TRY(lloyd_step(f, &shift));
+    it++;
+    if (shift <= tol) break;
+  }
+  /* final labels and inertia against the final centers */
+  GR_TRY(blocks_pass(&f->bl, KM_LABELS | KM_D2, f->dC, f->k, NULL, NULL));
+  double inertia = 0;
+  for (int64_t r = 0; r < n; r++)
+    inertia += f->d2[r];
+  if (inertia < out->inertia) {
+    out->inertia = inertia;
+    out->iterations = it;
+    memcpy(out->centroids, f->C, sizeof(float) * (size_t)f->k * f->bl.d);
+    memcpy(out->labels, f->labels, sizeof(int32_t) * (size_t)n);
+  }
   return GR_OK;
 }
 
@@ -171,97 +391,83 @@ gr_status gr_kmeans_fit(gr_context *ctx, const float *X, int64_t n, int d,
   } else {
     gr_kmeans_params_default(&p);
   }
+  memset(out, 0, sizeof *out);
   if (p.k < 1 || p.max_iter < 1 || p.n_init < 1 || !(p.tol >= 0) || d < 1)
     return gr_fail(GR_ERR_INVALID_ARG, "kmeans: k, max_iter, n_init >= 1, tol >= 0 and d >= 1");
   if (n < p.k)
     return gr_fail(GR_ERR_INVALID_ARG, "kmeans: %lld rows cannot make %d clusters", (long long)n,
                    p.k);
-  for (size_t i = 0; i < (size_t)n * d; i++)
-    if (!isfinite(X[i]))
-      return gr_fail(GR_ERR_INVALID_ARG, "kmeans: row %lld has a value that is not finite",
-                     (long long)(i / (size_t)d));
+  GR_TRY(check_block_rows(p.block_rows));
   gr_backend *be = ctx->be;
-  GR_TRY(check_device_budget(be, n, d));
+  km_fit f;
+  memset(&f, 0, sizeof f);
+  f.bl.be = be;
+  f.bl.X = X;
+  f.bl.n = n;
+  f.bl.d = d;
+  f.k = p.k;
+  GR_TRY(plan_rows(&f.bl, p.k, 1, p.block_rows));
   const size_t kd = (size_t)p.k * d;
-  km_fit f = {be, X, n, d, p.k, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-  float *prev = malloc(sizeof(float) * kd);
   f.C = malloc(sizeof(float) * kd);
-  f.d2 = malloc(sizeof(float) * (size_t)n);
+  f.prev = malloc(sizeof(float) * kd);
+  f.sums = malloc(sizeof(double) * kd);
   f.counts = malloc(sizeof(int64_t) * (size_t)p.k);
-  memset(out, 0, sizeof *out);
+  f.norm = malloc(sizeof(float) * (size_t)n);
+  f.d2 = malloc(sizeof(float) * (size_t)n);
+  f.labels = malloc(sizeof(int32_t) * (size_t)n);
   out->centroids = malloc(sizeof(float) * kd);
   out->labels = malloc(sizeof(int32_t) * (size_t)n);
-  gr_status st = f.C && prev && f.d2 && f.counts && out->centroids && out->labels
-                     ? GR_OK
-                     : gr_fail(GR_ERR_NOMEM, "cannot allocate KMeans buffers");
-  if (st == GR_OK) st = gr_stage(be, (void **)&f.dX, X, sizeof(float) * (size_t)n * d);
+  gr_status st =
+      f.C && f.prev && f.sums && f.counts && f.norm && f.d2 && f.labels && out->centroids &&
+              out->labels
+          ? GR_OK
+          : gr_fail(GR_ERR_NOMEM, "cannot allocate KMeans buffers (%lld rows)", (long long)n);
+  if (st == GR_OK) st = blocks_open(&f.bl, f.labels, f.d2, f.norm);
   if (st == GR_OK) st = be->ops->mem_alloc(be, (void **)&f.dC, sizeof(float) * kd);
-  if (st == GR_OK) st = be->ops->mem_alloc(be, (void **)&f.dd2, sizeof(float) * (size_t)n);
-  if (st == GR_OK) st = be->ops->mem_alloc(be, (void **)&f.dlabels, sizeof(int32_t) * (size_t)n);
+  if (st == GR_OK) st = be->ops->mem_alloc(be, (void **)&f.dsums, sizeof(double) * kd);
   if (st == GR_OK) st = be->ops->mem_alloc(be, (void **)&f.dcounts, sizeof(int64_t) * (size_t)p.k);
-  const double tol = p.tol * mean_variance(X, n, d);
+  if (st == GR_OK) st = norms_and_check(&f);
+  const double tol = st == GR_OK ? p.tol * mean_variance(X, n, d, be->n_threads) : 0;
   out->inertia = INFINITY;
   out->k = p.k;
   out->d = d;
-  for (int run = 0; st == GR_OK && run < p.n_init; run++) {
-    gr_rng rng;
-    gr_rng_seed_stream(&rng, p.seed, (uint64_t)run);
-    st = seed_plus_plus(&f, &rng);
-    int it = 0;
-    for (; st == GR_OK && it < p.max_iter; it++) {
-      double shift = 0;
-      st = lloyd_step(&f, prev, &shift);
-      if (st == GR_OK && shift <= tol) {
-        it++;
-        break;
-      }
-    }
-    if (st != GR_OK) break;
-    /* final labels and inertia against the final centers */
-    float *d2 = NULL;
-    st = be->ops->kmeans_assign(be, f.dlabels, f.dd2, f.dX, n, d, f.dC, p.k);
-    if (st == GR_OK) st = host_d2(&f, &d2);
-    if (st != GR_OK) break;
-    double inertia = 0;
-    for (int64_t r = 0; r < n; r++)
-      inertia += d2[r];
-    if (inertia < out->inertia) {
-      out->inertia = inertia;
-      out->iterations = it;
-      memcpy(out->centroids, f.C, sizeof(float) * kd);
-      st = be->ops->download(be, out->labels, f.dlabels, sizeof(int32_t) * (size_t)n);
-    }
-  }
-  be->ops->mem_free(be, f.dcounts);
-  be->ops->mem_free(be, f.dlabels);
-  be->ops->mem_free(be, f.dd2);
-  be->ops->mem_free(be, f.dC);
-  gr_unstage(be, f.dX, X);
-  free(prev);
-  free(f.C);
-  free(f.d2);
-  free(f.counts);
+  for (int run = 0; st == GR_OK && run < p.n_init; run++)
+    st = fit_run(&f, &p, run, tol, out);
+  fit_free(&f);
   if (st != GR_OK) gr_kmeans_result_free(out);
+  return st;
+}
+
+// ---- prediction ---------------------------------------------------------------
+
+gr_status gr_kmeans_predict_blocks(gr_context *ctx, const float *X, int64_t n, int d,
+                                   const float *C, int k, int64_t block_rows, int32_t *labels) {
+  if (k < 1 || d < 1 || n < 0) return gr_fail(GR_ERR_INVALID_ARG, "kmeans: k, d >= 1");
+  GR_TRY(check_block_rows(block_rows));
+  if (n == 0) return GR_OK;
+  gr_backend *be = ctx->be;
+  km_blocks bl;
+  memset(&bl, 0, sizeof bl);
+  bl.be = be;
+  bl.X = X;
+  bl.n = n;
+  bl.d = d;
+  GR_TRY(plan_rows(&bl, k, 0, block_rows));
+  /* norms live only as long as their block here: a host-memory backend
+   * still needs an array for them */
+  float *norm = bl.alias ? malloc(sizeof(float) * (size_t)n) : NULL;
+  void *dC = NULL;
+  gr_status st = !bl.alias || norm ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate row norms");
+  if (st == GR_OK) st = blocks_open(&bl, labels, NULL, norm);
+  if (st == GR_OK) st = gr_stage(be, &dC, C, sizeof(float) * (size_t)k * d);
+  if (st == GR_OK) st = blocks_pass(&bl, KM_NORMS | KM_LABELS, dC, k, NULL, NULL);
+  gr_unstage(be, dC, C);
+  blocks_close(&bl);
+  free(norm);
   return st;
 }
 
 gr_status gr_kmeans_predict(gr_context *ctx, const float *X, int64_t n, int d, const float *C,
                             int k, int32_t *labels) {
-  if (k < 1 || d < 1 || n < 0) return gr_fail(GR_ERR_INVALID_ARG, "kmeans: k, d >= 1");
-  if (n == 0) return GR_OK;
-  gr_backend *be = ctx->be;
-  GR_TRY(check_device_budget(be, n, d));
-  void *dX = NULL, *dC = NULL, *dlabels = labels;
-  gr_status st;
-  GR_CHECK_GOTO(st, gr_stage(be, &dX, X, sizeof(float) * (size_t)n * d), done);
-  GR_CHECK_GOTO(st, gr_stage(be, &dC, C, sizeof(float) * (size_t)k * d), done);
-  if (!be->host_memory)
-    GR_CHECK_GOTO(st, be->ops->mem_alloc(be, &dlabels, sizeof(int32_t) * (size_t)n), done);
-  GR_CHECK_GOTO(st, be->ops->kmeans_assign(be, dlabels, NULL, dX, n, d, dC, k), done);
-  if (!be->host_memory) st = be->ops->download(be, labels, dlabels, sizeof(int32_t) * (size_t)n);
-done:
-  gr_unstage(be, dX, X);
-  gr_unstage(be, dC, C);
-  gr_unstage(be, dlabels, labels);
-  return st;
+  return gr_kmeans_predict_blocks(ctx, X, n, d, C, k, 0, labels);
 }

@@ -15,6 +15,10 @@ typedef struct gr_kmeans_params {
   double tol;    /* default 1e-4 */
   int n_init;    /* restarts, default 1 */
   uint64_t seed; /* default 42 */
+  /* Rows of X per block on the backend: 0 (default) = planned from the
+   * memory budget (all of X when it fits); else a multiple of 4096
+   * (GR_KM_CHUNK). Results do not depend on it. */
+  int64_t block_rows;
 } gr_kmeans_params;
 
 typedef struct gr_kmeans_result {
@@ -27,7 +31,9 @@ typedef struct gr_kmeans_result {
 
 void gr_kmeans_params_default(gr_kmeans_params *p);
 /* X (n, d) row-major, finite. The result's arrays are owned by the caller
- * (gr_kmeans_result_free). Runs on the context's backend (CPU or CUDA). */
+ * (gr_kmeans_result_free). Runs on the context's backend (CPU or CUDA); X
+ * larger than the device budget streams through it in row blocks, and a
+ * budget too small for one block of 4096 rows is GR_ERR_DEVICE_MEM. */
 gr_status gr_kmeans_fit(gr_context *ctx, const float *X, int64_t n, int d,
                         const gr_kmeans_params *p, gr_kmeans_result *out);
 void gr_kmeans_result_free(gr_kmeans_result *r);
@@ -37,5 +43,8 @@ void gr_kmeans_result_free(gr_kmeans_result *r);
  * the fit, so scoring labels rows exactly as fitting did). */
 gr_status gr_kmeans_predict(gr_context *ctx, const float *X, int64_t n, int d, const float *C,
                             int k, int32_t *labels);
+/* The same with block_rows as in gr_kmeans_params (0 = planned). */
+gr_status gr_kmeans_predict_blocks(gr_context *ctx, const float *X, int64_t n, int d,
+                                   const float *C, int k, int64_t block_rows, int32_t *labels);
 
 #endif

@@ -41,6 +41,8 @@ typedef struct gr_backend_ops {
   gr_status (*upload)(gr_backend *be, void *dst, const void *src, size_t bytes);
   gr_status (*download)(gr_backend *be, void *dst, const void *src, size_t bytes);
   gr_status (*sync)(gr_backend *be);
+  /* Bytes the backend may still allocate (SIZE_MAX when unlimited). */
+  size_t (*mem_available)(gr_backend *be);
 
   /* -- ALS ------------------------------------------------------------- */
   /* G = Y^T Y + reg * I.  G (k, k) row-major; Y (n, k). */
@@ -81,17 +83,25 @@ typedef struct gr_backend_ops {
                         int k, const gr_csr_view *exclude, const uint8_t *allowed, int topk);
 
   /* -- KMeans ------------------------------------------------------------ */
+  /* The fit streams X through these in row blocks (host/kmeans.c); a block
+   * starts at a multiple of GR_KM_CHUNK rows (kernels/shared_math.h). */
+  /* out[r] = |X[r]|^2 summed in double, rounded to float: the row norms the
+   * fit computes once and passes to every assignment. out (n); X (n, d). */
+  gr_status (*kmeans_row_norms)(gr_backend *be, float *out, const float *X, int64_t n, int d);
   /* labels[r] = the nearest centroid of row r by |x|^2 - 2 x.c + |c|^2
    * (ties: lower index), min_d2[r] that distance clamped at 0 (min_d2 may be
-   * NULL). labels, min_d2 (n); X (n, d); C (k, d). */
+   * NULL). labels, min_d2, x_norm (n); X (n, d); C (k, d). */
   gr_status (*kmeans_assign)(gr_backend *be, int32_t *labels, float *min_d2, const float *X,
-                             int64_t n, int d, const float *C, int k);
-  /* C[c] = mean of the rows labelled c (summed in double, independent of
-   * threads and launch shape), counts[c] their number; a cluster with no
-   * rows keeps its centroid and gets count 0. C (k, d); counts (k) int64;
-   * X (n, d); labels (n), each in [0, k). */
-  gr_status (*kmeans_update)(gr_backend *be, float *C, int64_t *counts, const float *X,
-                             const int32_t *labels, int64_t n, int d, int k);
+                             const float *x_norm, int64_t n, int d, const float *C, int k);
+  /* One Lloyd pass over a block: kmeans_assign, and the block's rows added
+   * to the running sums. Each GR_KM_CHUNK-row chunk of the block is summed
+   * per cluster in row order in double, and the chunk sums are added to
+   * sums (k, d) and counts (k, int64) in chunk order: for the same labels,
+   * any split of X into chunk-aligned blocks gives bit-identical sums on
+   * either backend. sums and counts accumulate (the caller zeroes them). */
+  gr_status (*kmeans_step)(gr_backend *be, int32_t *labels, float *min_d2, double *sums,
+                           int64_t *counts, const float *X, const float *x_norm, int64_t n, int d,
+                           const float *C, int k);
 
   /* -- logistic regression (per-group Newton, host/logreg_groups.c) ------ */
   /* Group g holds rows seg[g]..seg[g+1) of X (n, d) with labels y (n) in

@@ -37,6 +37,11 @@ GR_HD double gr_loss_pair(double c, double s) { return (c - 1.0) * s * s - 2.0 *
 /* CG step length; 0 when the direction has no curvature (keeps x finite). */
 GR_HD float gr_cg_step(float rs_old, float p_ap) { return p_ap > 0.0f ? rs_old / p_ap : 0.0f; }
 
+/* KMeans sums rows per cluster in chunks of this many rows (counted from
+ * row 0 of X), each in row order, the chunks added in order; blocks of X
+ * are multiples of it, so sums do not depend on the block size. */
+#define GR_KM_CHUNK 4096
+
 /* KMeans squared distance from the row norm, the dot product x.c and the
  * centroid norm, in float and in this order (2 * dot is exact, so a fused
  * multiply-add gives the same value). It may round below 0. */

@@ -1,5 +1,6 @@
 /* The CPU backend: host memory, OpenMP over rows, OpenBLAS/LAPACKE for the
  * dense parts. It is the reference every CUDA operation is tested against. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,10 @@ static gr_status cpu_sync(gr_backend *be) {
   return GR_OK;
 }
 
+/* Host memory has no budget of its own; a limit set on the backend (tests
+ * that plan as if it were a device) is reported as is. */
+static size_t cpu_mem_available(gr_backend *be) { return be->mem_limit ? be->mem_limit : SIZE_MAX; }
+
 static const gr_backend_ops cpu_ops = {
     .name = "cpu",
     .destroy = cpu_destroy,
@@ -40,14 +45,16 @@ static const gr_backend_ops cpu_ops = {
     .upload = cpu_copy,
     .download = cpu_copy,
     .sync = cpu_sync,
+    .mem_available = cpu_mem_available,
     .gram = gr_cpu_gram,
     .als_solve_cg = gr_cpu_als_solve_cg,
     .als_solve_cholesky = gr_cpu_als_solve_cholesky,
     .als_loss_terms = gr_cpu_als_loss_terms,
     .row_sq_norms = gr_cpu_row_sq_norms,
     .topk_dot = gr_cpu_topk_dot,
+    .kmeans_row_norms = gr_cpu_kmeans_row_norms,
     .kmeans_assign = gr_cpu_kmeans_assign,
-    .kmeans_update = gr_cpu_kmeans_update,
+    .kmeans_step = gr_cpu_kmeans_step,
     .logreg_objective = gr_cpu_logreg_objective,
     .logreg_grad_hess = gr_cpu_logreg_grad_hess,
     .spd_solve_batched = gr_cpu_spd_solve_batched,

@@ -18,14 +18,14 @@ gr_status gr_cpu_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, co
                           const int32_t *rows, int64_t n_queries, const float *Y, int64_t n_items,
                           int k, const gr_csr_view *exclude, const uint8_t *allowed, int topk);
 
-/* KMeans: labels[r] = the nearest centroid of row r (ties: lower index),
- * min_d2[r] its squared distance (may be NULL). X (n, d), C (k, d). */
+/* KMeans (see backend.h): row norms, assignment, and the one-pass Lloyd
+ * step that also adds the rows to the running per-cluster sums. */
+gr_status gr_cpu_kmeans_row_norms(gr_backend *be, float *out, const float *X, int64_t n, int d);
 gr_status gr_cpu_kmeans_assign(gr_backend *be, int32_t *labels, float *min_d2, const float *X,
-                               int64_t n, int d, const float *C, int k);
-/* C[c] = mean of the rows labelled c, counts[c] their number; clusters with
- * no rows keep their centroid (counts 0). */
-gr_status gr_cpu_kmeans_update(gr_backend *be, float *C, int64_t *counts, const float *X,
-                               const int32_t *labels, int64_t n, int d, int k);
+                               const float *x_norm, int64_t n, int d, const float *C, int k);
+gr_status gr_cpu_kmeans_step(gr_backend *be, int32_t *labels, float *min_d2, double *sums,
+                             int64_t *counts, const float *X, const float *x_norm, int64_t n, int d,
+                             const float *C, int k);
 
 /* Batched logistic regression terms and Newton solves (see backend.h). */
 gr_status gr_cpu_logreg_objective(gr_backend *be, double *f, const double *theta, const float *X,

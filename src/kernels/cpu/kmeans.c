@@ -1,8 +1,13 @@
-/* CPU twins of the KMeans steps. Assignment scores rows against centroids
- * with one sgemm per tile (|x - c|^2 = |x|^2 - 2 x.c + |c|^2); the update
- * sums rows per cluster in double over fixed chunks, combined in chunk
- * order, so centroids do not depend on the thread count. The distance, tie
- * and mean rules are shared with the CUDA twin (../shared_math.h). */
+/* CPU twins of the KMeans steps. One Lloyd step is one pass over X: each
+ * GR_KM_CHUNK-row chunk is assigned and summed while its rows are in cache.
+ * Up to GR_KM_DIRECT_K clusters, rows are scored 8 at a time against 8
+ * clusters at a time held in vector registers (sgemm's packing costs more
+ * than it saves at k = 8); above it a one-thread sgemm scores tiles of a
+ * chunk. Chunks go to
+ * threads dynamically, but each chunk sums into its own slot and the slots
+ * are added to the running sums in chunk order, so nothing depends on the
+ * thread count. The distance, tie and chunk rules are shared with the CUDA
+ * twin (../shared_math.h). */
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -13,18 +18,165 @@
 #include "../shared_math.h"
 #include "cpu_ops.h"
 
-#define GR_KM_TILE 2048  /* rows per sgemm tile */
-#define GR_KM_CHUNK 4096 /* rows per partial sum in the update */
+/* Up to this many clusters: dot products row by row. On the 2-core test VM
+ * (OpenBLAS on its generic kernels) they beat sgemm 1.6-2x at k = 64-256. */
+#define GR_KM_DIRECT_K 128
+#define GR_KM_TILE 1024 /* rows per sgemm tile above it; divides GR_KM_CHUNK */
+/* Chunk partial sums held at once (at least one chunk per thread). */
+#define GR_KM_PART_BYTES ((size_t)32 << 20)
 
-gr_status gr_cpu_kmeans_assign(gr_backend *be, int32_t *labels, float *min_d2, const float *X,
-                               int64_t n, int d, const float *C, int k) {
+gr_status gr_cpu_kmeans_row_norms(gr_backend *be, float *out, const float *X, int64_t n, int d) {
+#pragma omp parallel for num_threads(be->n_threads) schedule(static)
+  for (int64_t r = 0; r < n; r++) {
+    const float *x = X + (size_t)r * d;
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int j = 0; j < d; j++)
+      s += (double)x[j] * x[j];
+    out[r] = (float)s;
+  }
+  return GR_OK;
+}
+
+/* What every chunk of one call shares. */
+typedef struct km_job {
+  int32_t *labels;
+  float *min_d2;       /* may be NULL */
+  const float *X;      /* (n, d) */
+  const float *x_norm; /* (n) */
+  const float *C;      /* (k, d) */
+  const float *Ct;     /* direct path: C transposed, (d, direct_lanes(k)), zero padded */
+  const float *c_norm; /* (k) */
+  int d, k;
+} km_job;
+
+/* The direct path scores GR_KM_ROWS rows at a time against 8 clusters at
+ * a time: one 8-float vector per row holds the 8 dots (C transposed and
+ * zero padded: Ct (d, kp), kp a multiple of 8), x_r[j] * Ct[j] added for j
+ * in order. The rows are independent accumulator chains that hide the
+ * add latency, and no horizontal sums are needed; a row's dots do not
+ * depend on the rows beside it. */
+#define GR_KM_ROWS 8
+typedef float gr_km_v8 __attribute__((vector_size(32), aligned(4)));
+
+/* Fused multiply-adds for the vector code below (C11 mode leaves
+ * contraction off): half the arithmetic of a multiply and an add. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define GR_KM_CONTRACT __attribute__((optimize("fp-contract=fast")))
+#else
+#define GR_KM_CONTRACT
+#endif
+
+/* out[r * kp + g * 8 + l] = x_r . C[g * 8 + l] for the 8 clusters of group g. */
+GR_KM_CONTRACT static void rows_dots8(float *out, const float *const *x, const float *Ct, int d,
+                                      int kp, int g) {
+  const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4], *x5 = x[5], *x6 = x[6],
+              *x7 = x[7];
+  gr_km_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
+#ifdef __clang__
+#pragma clang fp contract(fast)
+#endif
+  const float *ct = Ct + (size_t)g * 8;
+  for (int j = 0; j < d; j++, ct += kp) {
+    const gr_km_v8 c = *(const gr_km_v8 *)ct;
+    a0 += x0[j] * c;
+    a1 += x1[j] * c;
+    a2 += x2[j] * c;
+    a3 += x3[j] * c;
+    a4 += x4[j] * c;
+    a5 += x5[j] * c;
+    a6 += x6[j] * c;
+    a7 += x7[j] * c;
+  }
+  const gr_km_v8 acc[GR_KM_ROWS] = {a0, a1, a2, a3, a4, a5, a6, a7};
+  for (int r = 0; r < GR_KM_ROWS; r++)
+    memcpy(out + (size_t)r * kp + (size_t)g * 8, &acc[r], sizeof acc[r]);
+}
+
+/* Lanes per row for k clusters on the direct path. */
+static int direct_lanes(int k) { return (k + 7) / 8 * 8; }
+
+/* One row's label and distance from its dots, and with sum its addition
+ * to sum (k, d) and cnt (k). */
+static inline void finish_row(const km_job *jb, int64_t r, const float *dot, double *sum,
+                              int64_t *cnt) {
+  const int d = jb->d, k = jb->k;
+  const float xn = jb->x_norm[r];
+  int32_t best = 0;
+  float best_d = INFINITY;
+  for (int c = 0; c < k; c++)
+    gr_km_consider(gr_km_dist(xn, dot[c], jb->c_norm[c]), c, &best_d, &best);
+  jb->labels[r] = best;
+  if (jb->min_d2) jb->min_d2[r] = gr_km_clamp(best_d);
+  if (!sum) return;
+  const float *x = jb->X + (size_t)r * d;
+  double *s = sum + (size_t)best * d;
+#pragma omp simd
+  for (int j = 0; j < d; j++)
+    s[j] += x[j];
+  cnt[best]++;
+}
+
+/* Rows [r0, r1): labels, min_d2 and, when sum is not NULL, the rows added
+ * to sum (k, d) and cnt (k) in row order. scores: GR_KM_TILE * k floats
+ * (sgemm path) or GR_KM_ROWS * direct_lanes(k) (direct path). */
+static void assign_rows(const km_job *jb, int64_t r0, int64_t r1, float *scores, double *sum,
+                        int64_t *cnt) {
+  const int d = jb->d, k = jb->k;
+  if (k <= GR_KM_DIRECT_K) {
+    const int kp = direct_lanes(k);
+    for (int64_t t0 = r0; t0 < r1; t0 += GR_KM_ROWS) {
+      const int nb = (int)(r1 - t0 < GR_KM_ROWS ? r1 - t0 : GR_KM_ROWS);
+      const float *x[GR_KM_ROWS];
+      for (int b = 0; b < GR_KM_ROWS; b++) /* a short group repeats its first row */
+        x[b] = jb->X + (size_t)(t0 + (b < nb ? b : 0)) * d;
+      for (int g = 0; g < kp / 8; g++)
+        rows_dots8(scores, x, jb->Ct, d, kp, g);
+      for (int b = 0; b < nb; b++)
+        finish_row(jb, t0 + b, scores + (size_t)b * kp, sum, cnt);
+    }
+    return;
+  }
+  for (int64_t t0 = r0; t0 < r1; t0 += GR_KM_TILE) {
+    const int nb = (int)(r1 - t0 < GR_KM_TILE ? r1 - t0 : GR_KM_TILE);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, 1.0f, jb->X + (size_t)t0 * d, d,
+                jb->C, d, 0.0f, scores, k);
+    for (int b = 0; b < nb; b++)
+      finish_row(jb, t0 + b, scores + (size_t)b * k, sum, cnt);
+  }
+}
+
+/* Assignment, and with sums the chunked accumulation (see backend.h). */
+static gr_status assign_and_sum(gr_backend *be, int32_t *labels, float *min_d2, double *sums,
+                                int64_t *counts, const float *X, const float *x_norm, int64_t n,
+                                int d, const float *C, int k) {
+  if (k < 1 || d < 1)
+    return gr_fail(GR_ERR_INVALID_ARG, "kmeans: k = %d and d = %d must be >= 1", k, d);
+  if (n <= 0) return GR_OK;
   const int threads = be->n_threads > 0 ? be->n_threads : 1;
+  const int direct = k <= GR_KM_DIRECT_K;
+  const size_t kd = (size_t)k * d;
+  const int kp = direct ? direct_lanes(k) : 0;
+  const size_t per_thread = direct ? (size_t)GR_KM_ROWS * kp : (size_t)GR_KM_TILE * k;
+  const int64_t n_chunks = (n + GR_KM_CHUNK - 1) / GR_KM_CHUNK;
+  int64_t wave = 0; /* chunks whose partial sums are held at once */
+  if (sums) {
+    wave = (int64_t)(GR_KM_PART_BYTES / (sizeof(double) * kd));
+    if (wave < threads) wave = threads;
+    if (wave > n_chunks) wave = n_chunks;
+  }
   float *c_norm = malloc(sizeof(float) * (size_t)k);
-  float *S = malloc(sizeof(float) * (size_t)GR_KM_TILE * k * threads); /* a tile per thread */
-  if (!c_norm || !S) {
+  float *Ct = direct ? calloc((size_t)d * kp, sizeof(float)) : NULL;
+  float *scores = malloc(sizeof(float) * per_thread * threads);
+  double *part = sums ? malloc(sizeof(double) * kd * (size_t)wave) : NULL;
+  int64_t *part_n = sums ? malloc(sizeof(int64_t) * (size_t)k * (size_t)wave) : NULL;
+  if (!c_norm || !scores || (direct && !Ct) || (sums && (!part || !part_n))) {
     free(c_norm);
-    free(S);
-    return gr_fail(GR_ERR_NOMEM, "cannot allocate KMeans scores");
+    free(Ct);
+    free(scores);
+    free(part);
+    free(part_n);
+    return gr_fail(GR_ERR_NOMEM, "cannot allocate KMeans scratch (%d clusters, %d features)", k, d);
   }
   for (int c = 0; c < k; c++) {
     double s = 0;
@@ -32,76 +184,55 @@ gr_status gr_cpu_kmeans_assign(gr_backend *be, int32_t *labels, float *min_d2, c
       s += (double)C[(size_t)c * d + j] * C[(size_t)c * d + j];
     c_norm[c] = (float)s;
   }
-  /* each thread scores whole tiles with a one-thread sgemm: no barrier per
-   * tile, and a tile's scores do not depend on the thread count */
-  const int64_t n_tiles = (n + GR_KM_TILE - 1) / GR_KM_TILE;
-  const int blas_threads = openblas_get_num_threads();
-  openblas_set_num_threads(1);
+  for (int c = 0; direct && c < k; c++)
+    for (int j = 0; j < d; j++)
+      Ct[(size_t)j * kp + c] = C[(size_t)c * d + j];
+  const km_job jb = {labels, min_d2, X, x_norm, C, Ct, c_norm, d, k};
+  const int blas_threads = direct ? 0 : openblas_get_num_threads();
+  if (!direct) openblas_set_num_threads(1); /* one sgemm per thread, a fixed shape */
+  for (int64_t w0 = 0; w0 < n_chunks; w0 += (wave ? wave : n_chunks)) {
+    const int64_t w1 = wave && w0 + wave < n_chunks ? w0 + wave : n_chunks;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (int64_t t = 0; t < n_tiles; t++) {
-    float *St = S + (size_t)omp_get_thread_num() * GR_KM_TILE * k;
-    const int64_t r0 = t * GR_KM_TILE;
-    const int nb = (int)(n - r0 < GR_KM_TILE ? n - r0 : GR_KM_TILE);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, 1.0f, X + (size_t)r0 * d, d, C,
-                d, 0.0f, St, k);
-    for (int b = 0; b < nb; b++) {
-      const float *x = X + (size_t)(r0 + b) * d;
-      double xn = 0;
-      for (int j = 0; j < d; j++)
-        xn += (double)x[j] * x[j];
-      int32_t best = 0;
-      float best_d = INFINITY;
+    for (int64_t ch = w0; ch < w1; ch++) {
+      double *s = NULL;
+      int64_t *cnt = NULL;
+      if (sums) {
+        s = part + kd * (size_t)(ch - w0);
+        cnt = part_n + (size_t)k * (size_t)(ch - w0);
+        memset(s, 0, sizeof(double) * kd);
+        memset(cnt, 0, sizeof(int64_t) * (size_t)k);
+      }
+      const int64_t r1 = (ch + 1) * GR_KM_CHUNK < n ? (ch + 1) * GR_KM_CHUNK : n;
+      assign_rows(&jb, ch * GR_KM_CHUNK, r1, scores + per_thread * (size_t)omp_get_thread_num(), s,
+                  cnt);
+    }
+    if (!sums) continue;
+    for (int64_t ch = w0; ch < w1; ch++) { /* chunk order */
+      const double *s = part + kd * (size_t)(ch - w0);
+      const int64_t *cnt = part_n + (size_t)k * (size_t)(ch - w0);
+      for (size_t i = 0; i < kd; i++)
+        sums[i] += s[i];
       for (int c = 0; c < k; c++)
-        gr_km_consider(gr_km_dist((float)xn, St[(size_t)b * k + c], c_norm[c]), c, &best_d, &best);
-      labels[r0 + b] = best;
-      if (min_d2) min_d2[r0 + b] = gr_km_clamp(best_d);
+        counts[c] += cnt[c];
     }
   }
-  openblas_set_num_threads(blas_threads);
+  if (!direct) openblas_set_num_threads(blas_threads);
   free(c_norm);
-  free(S);
-  return GR_OK;
-}
-
-gr_status gr_cpu_kmeans_update(gr_backend *be, float *C, int64_t *counts, const float *X,
-                               const int32_t *labels, int64_t n, int d, int k) {
-  const int64_t n_chunks = (n + GR_KM_CHUNK - 1) / GR_KM_CHUNK;
-  const size_t kd = (size_t)k * d;
-  double *part = calloc((size_t)(n_chunks ? n_chunks : 1) * kd, sizeof(double));
-  int64_t *part_n = calloc((size_t)(n_chunks ? n_chunks : 1) * k, sizeof(int64_t));
-  if (!part || !part_n) {
-    free(part);
-    free(part_n);
-    return gr_fail(GR_ERR_NOMEM, "cannot allocate KMeans partial sums");
-  }
-#pragma omp parallel for num_threads(be->n_threads) schedule(dynamic, 1)
-  for (int64_t ch = 0; ch < n_chunks; ch++) {
-    double *sum = part + (size_t)ch * kd;
-    int64_t *cnt = part_n + (size_t)ch * k;
-    const int64_t end = (ch + 1) * GR_KM_CHUNK < n ? (ch + 1) * GR_KM_CHUNK : n;
-    for (int64_t r = ch * GR_KM_CHUNK; r < end; r++) {
-      const int c = labels[r];
-      const float *x = X + (size_t)r * d;
-      double *s = sum + (size_t)c * d;
-      for (int j = 0; j < d; j++)
-        s[j] += x[j];
-      cnt[c]++;
-    }
-  }
-  for (int c = 0; c < k; c++) {
-    int64_t total = 0;
-    for (int64_t ch = 0; ch < n_chunks; ch++)
-      total += part_n[(size_t)ch * k + c];
-    counts[c] = total;
-    if (total == 0) continue; /* the caller relocates empty clusters */
-    for (int j = 0; j < d; j++) {
-      double s = 0;
-      for (int64_t ch = 0; ch < n_chunks; ch++)
-        s += part[(size_t)ch * kd + (size_t)c * d + j];
-      C[(size_t)c * d + j] = gr_km_mean(s, total);
-    }
-  }
+  free(Ct);
+  free(scores);
   free(part);
   free(part_n);
   return GR_OK;
+}
+
+gr_status gr_cpu_kmeans_assign(gr_backend *be, int32_t *labels, float *min_d2, const float *X,
+                               const float *x_norm, int64_t n, int d, const float *C, int k) {
+  return assign_and_sum(be, labels, min_d2, NULL, NULL, X, x_norm, n, d, C, k);
+}
+
+gr_status gr_cpu_kmeans_step(gr_backend *be, int32_t *labels, float *min_d2, double *sums,
+                             int64_t *counts, const float *X, const float *x_norm, int64_t n, int d,
+                             const float *C, int k) {
+  if (!sums || !counts) return gr_fail(GR_ERR_INVALID_ARG, "kmeans step: sums and counts needed");
+  return assign_and_sum(be, labels, min_d2, sums, counts, X, x_norm, n, d, C, k);
 }

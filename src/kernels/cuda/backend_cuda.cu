@@ -152,6 +152,8 @@ static void cuda_destroy(gr_backend *be) {
   free(be);
 }
 
+static size_t cuda_mem_available(gr_backend *be) { return gr_cuda_mem_available(be); }
+
 static const gr_backend_ops cuda_ops = {
     .name = "cuda",
     .destroy = cuda_destroy,
@@ -160,14 +162,16 @@ static const gr_backend_ops cuda_ops = {
     .upload = cuda_upload,
     .download = cuda_download,
     .sync = cuda_sync,
+    .mem_available = cuda_mem_available,
     .gram = gr_cuda_gram,
     .als_solve_cg = gr_cuda_als_solve_cg,
     .als_solve_cholesky = gr_cuda_als_solve_cholesky,
     .als_loss_terms = gr_cuda_als_loss_terms,
     .row_sq_norms = gr_cuda_row_sq_norms,
     .topk_dot = gr_cuda_topk_dot,
+    .kmeans_row_norms = gr_cuda_kmeans_row_norms,
     .kmeans_assign = gr_cuda_kmeans_assign,
-    .kmeans_update = gr_cuda_kmeans_update,
+    .kmeans_step = gr_cuda_kmeans_step,
     .logreg_objective = gr_cuda_logreg_objective,
     .logreg_grad_hess = gr_cuda_logreg_grad_hess,
     .spd_solve_batched = gr_cuda_spd_solve_batched,

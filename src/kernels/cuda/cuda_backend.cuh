@@ -58,10 +58,12 @@ gr_status gr_cuda_row_sq_norms(gr_backend *be, float *out, const float *Y, int64
 gr_status gr_cuda_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, const float *Q,
                            const int32_t *rows, int64_t n_queries, const float *Y, int64_t n_items,
                            int k, const gr_csr_view *exclude, const uint8_t *allowed, int topk);
+gr_status gr_cuda_kmeans_row_norms(gr_backend *be, float *out, const float *X, int64_t n, int d);
 gr_status gr_cuda_kmeans_assign(gr_backend *be, int32_t *labels, float *min_d2, const float *X,
-                                int64_t n, int d, const float *C, int k);
-gr_status gr_cuda_kmeans_update(gr_backend *be, float *C, int64_t *counts, const float *X,
-                                const int32_t *labels, int64_t n, int d, int k);
+                                const float *x_norm, int64_t n, int d, const float *C, int k);
+gr_status gr_cuda_kmeans_step(gr_backend *be, int32_t *labels, float *min_d2, double *sums,
+                              int64_t *counts, const float *X, const float *x_norm, int64_t n,
+                              int d, const float *C, int k);
 gr_status gr_cuda_logreg_objective(gr_backend *be, double *f, const double *theta, const float *X,
                                    const uint8_t *y, const float *sw, const int64_t *seg,
                                    const double *cw, const uint8_t *active, int m, int d);
