@@ -390,6 +390,14 @@ static void check_described(gr_context *ctx, gr_rng *rng, int64_t n_x, int d, in
   CHECK_OK(gr_logreg_fit_groups(ctx, Xm, y, sw, seg, M, d, &p, mat));
   CHECK_MSG(same_models(desc, mat, M, d),
             "n %lld d %d: described rows fit another model than their copy", (long long)n, d);
+  gr_context *one = n < 20000 ? cpu_test_context(1) : NULL; /* threads: small case only */
+  if (one) {
+    gr_logreg_model *alone = calloc(M, sizeof *alone);
+    CHECK_OK(gr_logreg_fit_groups_rows(one, &rows, y, sw, seg, M, d, &p, alone));
+    CHECK_MSG(same_models(desc, alone, M, d), "described rows: 1 and 2 threads differ");
+    free_models(alone, M);
+    gr_context_free(one);
+  }
   int k[M];
   for (int g = 0; g < M; g++)
     k[g] = 1;
