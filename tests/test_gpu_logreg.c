@@ -1,8 +1,11 @@
 /* The batched logistic-regression operations on the CUDA backend against
  * the CPU twins, with seeded random inputs and the bounds stated where they
- * are checked; then gr_logreg_fit_groups through a CUDA context against a
- * CPU context, also under a device-memory budget small enough to force
- * small row chunks. Exits 77 (skipped) when no GPU is usable. */
+ * are checked, over X's own rows and over described rows (gr_lr_rows: real
+ * rows picked from X, SMOTE-style synthetic rows between two of them); then
+ * gr_logreg_fit_groups and gr_logreg_fit_groups_rows through a CUDA
+ * context against a CPU context, also under a device-memory budget small
+ * enough to force small row chunks. Exits 77 (skipped) when no GPU is
+ * usable. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include "common/rng.h"
 #include "host/logreg.h"
 #include "kernels/backend.h"
+#include "kernels/shared_math.h"
 #include "test_util.h"
 
 static gr_backend *cpu, *gpu;
@@ -33,23 +37,54 @@ typedef struct lr_data {
   uint8_t *y;
   double *theta, *cw;
   uint8_t *active;
+  int64_t n_x;      /* rows of X */
+  int32_t *ra, *rb; /* described rows (gr_lr_rows), or NULL */
+  float *rgap;
 } lr_data;
 
+/* Training row i, coordinate j, as both backends must see it. */
+static float x_at(const lr_data *a, int64_t i, int j) {
+  const int d = a->d;
+  if (!a->ra) return a->X[i * d + j];
+  const float u = a->X[(int64_t)a->ra[i] * d + j];
+  if (!a->rb || a->rb[i] == a->ra[i]) return u;
+  return gr_smote_lerp(u, a->X[(int64_t)a->rb[i] * d + j], a->rgap[i]);
+}
+
 /* Groups of 20000 rows (past one GPU chunk), 37, 5000 and 35000; x ~ N(0,1),
- * theta such that margins are O(1); group 1 inactive. */
-static lr_data random_data(gr_rng *rng, int d, int with_sw) {
+ * theta such that margins are O(1); group 1 inactive. described 0: X holds
+ * the rows; 1: the rows are described over 4000 rows of X, 40% synthetic
+ * (two distinct rows, a uniform gap), the rest real (b = a, the gap set but
+ * not to be read); 2: real rows only, b NULL. */
+static lr_data random_data(gr_rng *rng, int d, int with_sw, int described) {
   const int64_t sizes[4] = {20000, 37, 5000, 35000};
-  lr_data a = {4, d, malloc(sizeof(int64_t) * 5), NULL, NULL, NULL, NULL, NULL, NULL};
+  lr_data a = {4,    d,   malloc(sizeof(int64_t) * 5), NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL,
+               NULL, NULL};
   a.seg[0] = 0;
   for (int g = 0; g < 4; g++)
     a.seg[g + 1] = a.seg[g] + sizes[g];
   const int64_t n = a.seg[4];
   const int D = d + 1;
-  a.X = malloc(sizeof(float) * n * d);
+  a.n_x = described ? 4000 : n;
+  a.X = malloc(sizeof(float) * a.n_x * d);
   a.y = malloc((size_t)n);
   a.sw = with_sw ? malloc(sizeof(float) * n) : NULL;
-  for (int64_t i = 0; i < n * d; i++)
+  for (int64_t i = 0; i < a.n_x * d; i++)
     a.X[i] = (float)gr_rng_normal(rng);
+  if (described) {
+    a.ra = malloc(sizeof(int32_t) * n);
+    a.rb = described == 1 ? malloc(sizeof(int32_t) * n) : NULL;
+    a.rgap = described == 1 ? malloc(sizeof(float) * n) : NULL;
+    for (int64_t i = 0; i < n; i++) {
+      a.ra[i] = (int32_t)gr_rng_below(rng, (uint64_t)a.n_x);
+      if (!a.rb) continue;
+      a.rb[i] = a.ra[i];
+      a.rgap[i] = (float)gr_rng_uniform(rng);
+      if (gr_rng_uniform(rng) < 0.4)
+        while (a.rb[i] == a.ra[i])
+          a.rb[i] = (int32_t)gr_rng_below(rng, (uint64_t)a.n_x);
+    }
+  }
   for (int64_t i = 0; i < n; i++) {
     a.y[i] = gr_rng_uniform(rng) < 0.3;
     if (a.sw) a.sw[i] = (float)(0.5 + 1.5 * gr_rng_uniform(rng));
@@ -76,6 +111,9 @@ static void free_data(lr_data *a) {
   free(a->theta);
   free(a->cw);
   free(a->active);
+  free(a->ra);
+  free(a->rb);
+  free(a->rgap);
 }
 
 /* Both passes on backend be: f from the objective, f2, g, H from grad_hess;
@@ -84,18 +122,26 @@ static void run_passes(gr_backend *be, const lr_data *a, double *f, double *f2, 
                        double *H) {
   const int m = a->m, d = a->d, D = d + 1;
   const int64_t n = a->seg[m];
-  float *X = put(be, a->X, sizeof(float) * n * d);
+  float *X = put(be, a->X, sizeof(float) * a->n_x * d);
+  int32_t *ra = a->ra ? put(be, a->ra, sizeof(int32_t) * n) : NULL;
+  int32_t *rb = a->rb ? put(be, a->rb, sizeof(int32_t) * n) : NULL;
+  float *rgap = a->rgap ? put(be, a->rgap, sizeof(float) * n) : NULL;
+  const gr_lr_rows desc = {ra, rb, rgap};
+  const gr_lr_rows *rows = a->ra ? &desc : NULL;
   uint8_t *y = put(be, a->y, (size_t)n);
   float *sw = a->sw ? put(be, a->sw, sizeof(float) * n) : NULL;
   double *theta = put(be, a->theta, sizeof(double) * m * D);
   double *gd = put(be, g, sizeof(double) * m * D);
   double *Hd = put(be, H, sizeof(double) * m * D * D);
-  CHECK_OK(be->ops->logreg_objective(be, f, theta, X, y, sw, a->seg, a->cw, a->active, m, d));
-  CHECK_OK(
-      be->ops->logreg_grad_hess(be, gd, Hd, f2, theta, X, y, sw, a->seg, a->cw, a->active, m, d));
+  CHECK_OK(be->ops->logreg_objective(be, f, theta, X, rows, y, sw, a->seg, a->cw, a->active, m, d));
+  CHECK_OK(be->ops->logreg_grad_hess(be, gd, Hd, f2, theta, X, rows, y, sw, a->seg, a->cw,
+                                     a->active, m, d));
   get(be, g, gd, sizeof(double) * m * D);
   get(be, H, Hd, sizeof(double) * m * D * D);
   drop(be, X);
+  drop(be, ra);
+  drop(be, rb);
+  drop(be, rgap);
   drop(be, y);
   drop(be, sw);
   drop(be, theta);
@@ -103,8 +149,8 @@ static void run_passes(gr_backend *be, const lr_data *a, double *f, double *f2, 
   drop(be, Hd);
 }
 
-static void test_passes(gr_rng *rng, int d, int with_sw) {
-  lr_data a = random_data(rng, d, with_sw);
+static void test_passes(gr_rng *rng, int d, int with_sw, int described) {
+  lr_data a = random_data(rng, d, with_sw, described);
   const int m = a.m, D = d + 1;
   const size_t nh = (size_t)m * D * D;
   double *fc = filled(m, SENTINEL), *fc2 = filled(m, SENTINEL), *gc = filled(m * D, SENTINEL);
@@ -136,7 +182,7 @@ static void test_passes(gr_rng *rng, int d, int with_sw) {
       double scale = j < d ? fabs(a.theta[k * D + j]) : 0.0;
       for (int64_t i = a.seg[k]; i < a.seg[k + 1]; i++) {
         const double c = a.cw[2 * k + a.y[i]] * (a.sw ? a.sw[i] : 1.0);
-        scale += c * (j < d ? fabs(a.X[i * d + j]) : 1.0);
+        scale += c * (j < d ? fabs(x_at(&a, i, j)) : 1.0);
       }
       bad_g += !(fabs(gk[j] - gc[(size_t)k * D + j]) <= 1e-10 * scale);
     }
@@ -150,8 +196,10 @@ static void test_passes(gr_rng *rng, int d, int with_sw) {
         bad_h += !(fabs(Hk[r * D + c] - Hck[r * D + c]) <= tol);
         bad_h += Hk[r * D + c] != Hk[c * D + r]; /* both triangles, symmetric */
       }
-    CHECK_MSG(bad_g == 0, "d %d sw %d group %d: %d gradient entries differ", d, with_sw, k, bad_g);
-    CHECK_MSG(bad_h == 0, "d %d sw %d group %d: %d Hessian entries differ", d, with_sw, k, bad_h);
+    CHECK_MSG(bad_g == 0, "d %d sw %d described %d group %d: %d gradient entries differ", d,
+              with_sw, described, k, bad_g);
+    CHECK_MSG(bad_h == 0, "d %d sw %d described %d group %d: %d Hessian entries differ", d, with_sw,
+              described, k, bad_h);
   }
   free(fc);
   free(fc2);
@@ -304,6 +352,87 @@ static void test_fit(gr_rng *rng, int d) {
   free(mu);
 }
 
+/* The same over described rows: 141,150 training rows (so the described
+ * warm start runs too) over 20,000 market-like rows of X with planted
+ * labels; each group draws real rows anywhere in X (rows shared between
+ * groups) and synthetic positives between two of X's positives. */
+static void test_fit_described(gr_rng *rng, int d) {
+  enum { M = 5 };
+  const int64_t n_x = 20000, sizes[M] = {60000, 900, 30000, 250, 50000};
+  int64_t seg[M + 1] = {0};
+  for (int g = 0; g < M; g++)
+    seg[g + 1] = seg[g] + sizes[g];
+  const int64_t n = seg[M];
+  float *X = malloc(sizeof(float) * n_x * d), *gap = malloc(sizeof(float) * n);
+  float *sw = malloc(sizeof(float) * n);
+  int32_t *a = malloc(sizeof(int32_t) * n), *b = malloc(sizeof(int32_t) * n);
+  int32_t *pos = malloc(sizeof(int32_t) * n_x);
+  uint8_t *lab = malloc((size_t)n_x), *y = malloc((size_t)n);
+  double *mu = malloc(sizeof(double) * d);
+  for (int j = 0; j < d; j++)
+    mu[j] = 1.5 * gr_rng_normal(rng) / sqrt((double)d);
+  int64_t np = 0;
+  for (int64_t r = 0; r < n_x; r++) {
+    lab[r] = gr_rng_uniform(rng) < 0.2;
+    if (lab[r]) pos[np++] = (int32_t)r;
+    for (int j = 0; j < d; j++)
+      X[r * d + j] = (float)((lab[r] ? 0.5 : -0.5) * mu[j] + gr_rng_normal(rng));
+  }
+  for (int64_t i = 0; i < n; i++) {
+    sw[i] = (float)(0.5 + gr_rng_uniform(rng));
+    gap[i] = (float)gr_rng_uniform(rng);
+    if (gr_rng_uniform(rng) < 0.3) { /* synthetic */
+      a[i] = pos[gr_rng_below(rng, (uint64_t)np)];
+      do
+        b[i] = pos[gr_rng_below(rng, (uint64_t)np)];
+      while (b[i] == a[i]);
+      y[i] = 1;
+    } else {
+      a[i] = b[i] = (int32_t)gr_rng_below(rng, (uint64_t)n_x);
+      y[i] = lab[a[i]];
+    }
+  }
+  gr_logreg_params p;
+  gr_logreg_params_default(&p);
+  p.balanced = 1;
+  p.C = 0.5;
+  /* X, the descriptors, labels and weights, and a few thousand scaled rows */
+  const size_t small = sizeof(float) * n_x * d + (size_t)17 * n + ((size_t)8 << 20);
+  gr_context *ctxs[3] = {test_context(GR_DEVICE_CPU, 2, 0), test_context(GR_DEVICE_CUDA, 2, 0),
+                         test_context(GR_DEVICE_CUDA, 2, small)};
+  const gr_logreg_rows rows = {X, n_x, a, b, gap};
+  gr_logreg_model *out[3];
+  for (int c = 0; c < 3; c++) {
+    out[c] = calloc(M, sizeof(gr_logreg_model));
+    if (ctxs[c]) CHECK_OK(gr_logreg_fit_groups_rows(ctxs[c], &rows, y, sw, seg, M, d, &p, out[c]));
+  }
+  for (int c = 1; c < 3; c++) {
+    for (int g = 0; g < M && out[0][g].w && out[c][g].w; g++) {
+      double diff = fabs(out[c][g].b - out[0][g].b);
+      for (int j = 0; j < d; j++)
+        diff = fmax(diff, fabs(out[c][g].w[j] - out[0][g].w[j]));
+      printf("described d %d group %d (%s budget): %d iterations (cpu %d), max difference %.2e\n",
+             d, g, c == 1 ? "full" : "small", out[c][g].iterations, out[0][g].iterations, diff);
+      CHECK_MSG(diff <= 1e-4, "described d %d group %d: cuda differs from cpu by %g", d, g, diff);
+    }
+  }
+  for (int c = 0; c < 3; c++) {
+    for (int g = 0; g < M; g++)
+      gr_logreg_model_free(&out[c][g]);
+    free(out[c]);
+    gr_context_free(ctxs[c]);
+  }
+  free(X);
+  free(gap);
+  free(sw);
+  free(a);
+  free(b);
+  free(pos);
+  free(lab);
+  free(y);
+  free(mu);
+}
+
 int main(void) {
   CHECK_OK(gr_backend_cpu_create(&cpu, 2));
   if (gr_backend_cuda_create(&gpu, 0, 0, 0) != GR_OK) {
@@ -315,12 +444,16 @@ int main(void) {
   gr_rng_seed(&rng, 20240611);
   const int ds[4] = {1, 45, 64, 300};
   for (int t = 0; t < 4; t++)
-    test_passes(&rng, ds[t], t % 2);
+    test_passes(&rng, ds[t], t % 2, 0);
+  for (int t = 0; t < 4; t++)
+    test_passes(&rng, ds[t], (t + 1) % 2, 1 + (t == 2));
   const int Ds[4] = {1, 7, 64, 301};
   for (int t = 0; t < 4; t++)
     test_solve(&rng, Ds[t]);
   test_fit(&rng, 30);
   test_fit(&rng, 129);
+  test_fit_described(&rng, 30);
+  test_fit_described(&rng, 190);
   cpu->ops->destroy(cpu);
   gpu->ops->destroy(gpu);
   return gr_test_finish();

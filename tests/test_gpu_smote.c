@@ -45,8 +45,8 @@ int main(void) {
             *ug = malloc(sizeof(int64_t) * (size_t)n_new);
     int64_t *vc = malloc(sizeof(int64_t) * (size_t)n_new),
             *vg = malloc(sizeof(int64_t) * (size_t)n_new);
-    CHECK_OK(gr_smote(cpu, oc, uc, vc, P, n, d, k, n_new, 9));
-    CHECK_OK(gr_smote(gpu, og, ug, vg, P, n, d, k, n_new, 9));
+    CHECK_OK(gr_smote(cpu, oc, uc, vc, NULL, P, n, d, k, n_new, 9));
+    CHECK_OK(gr_smote(gpu, og, ug, vg, NULL, P, n, d, k, n_new, 9));
     int64_t differ = 0, bad = 0;
     const int keff = k < n - 1 ? k : (int)(n - 1);
     for (int64_t s = 0; s < n_new; s++) {

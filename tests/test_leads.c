@@ -2,13 +2,18 @@
  * one region and sector, so held-out clients must rank high (a broken
  * pipeline ranks at chance); determinism by seed, the model file round
  * trip (identical scores), the global fallback for clusters without
- * clients, ranking exclusions, portfolio matching, and bad model files. */
+ * clients, ranking exclusions, portfolio matching, and bad model files; and
+ * that the fit over described training rows is, bit for bit, the fit of
+ * the training sets materialized as matrices (market rows copied, SMOTE
+ * rows written out). */
 #include <string.h>
 
 #include "check.h"
 #include "common/rng.h"
 #include "host/leads.h"
+#include "host/logreg.h"
 #include "host/model_io.h"
+#include "host/smote.h"
 #include "test_util.h"
 
 static const char *regions[] = {"SP", "RJ", "MG", "BA", "PR", "RS"};
@@ -212,6 +217,98 @@ static void test_global_fallback(gr_context *ctx) {
   gr_table_free(t);
 }
 
+/* The training sets gr_leads_fit describes, built here the long way (each
+ * cluster's rows copied, then gr_smote's rows written out with the seed
+ * leads_fit gives group gi), fitted with gr_logreg_fit_groups: the same
+ * models bit for bit, prior correction included. One cluster in three is
+ * stripped of its clients so that the global model is in the fit too. */
+static void test_matches_materialized(gr_context *ctx, const gr_table *market,
+                                      const uint8_t *client_in, int k) {
+  const int64_t n = market->n_rows;
+  gr_leads_params p;
+  gr_leads_params_default(&p);
+  p.kmeans.k = k;
+  gr_leads_model *m = NULL;
+  float *X = NULL;
+  int32_t *cl = NULL;
+  CHECK_OK(gr_leads_fit(ctx, market, client_in, &p, &m, &X, &cl, NULL));
+  if (!m) return;
+  uint8_t *client = malloc((size_t)n);
+  for (int64_t r = 0; r < n; r++)
+    client[r] = client_in[r] && cl[r] % 3 != 1;
+  gr_leads_model_free(m);
+  free(X);
+  free(cl);
+  m = NULL;
+  X = NULL;
+  cl = NULL;
+  CHECK_OK(gr_leads_fit(ctx, market, client, &p, &m, &X, &cl, NULL));
+  if (!m) {
+    free(client);
+    free(X);
+    free(cl);
+    return;
+  }
+  const int d = m->d;
+  int slot[9], n_groups = 0, global = 0;
+  for (int c = 0; c < m->k; c++) {
+    if (m->model_of[c] == c) slot[n_groups++] = c;
+    global |= m->model_of[c] == m->k;
+  }
+  if (global) slot[n_groups++] = m->k;
+  CHECK(global && n_groups >= 2);
+  int64_t seg[10] = {0}, rows[9], clients[9], synth[9];
+  for (int g = 0; g < n_groups; g++) {
+    rows[g] = clients[g] = 0;
+    for (int64_t r = 0; r < n; r++)
+      if (slot[g] == m->k || cl[r] == slot[g]) {
+        rows[g]++;
+        clients[g] += client[r];
+      }
+    const int64_t others = rows[g] - clients[g];
+    synth[g] = clients[g] >= 2 && others > clients[g] ? others - clients[g] : 0;
+    seg[g + 1] = seg[g] + rows[g] + synth[g];
+  }
+  float *Xt = malloc(sizeof(float) * (size_t)seg[n_groups] * d);
+  float *P = malloc(sizeof(float) * (size_t)n * d);
+  uint8_t *yt = malloc((size_t)seg[n_groups]);
+  for (int g = 0; g < n_groups; g++) {
+    int64_t at = seg[g], np = 0;
+    for (int64_t r = 0; r < n; r++) {
+      if (slot[g] != m->k && cl[r] != slot[g]) continue;
+      memcpy(Xt + at * d, X + r * d, sizeof(float) * d);
+      yt[at++] = client[r];
+      if (client[r]) memcpy(P + np++ * d, X + r * d, sizeof(float) * d);
+    }
+    uint64_t s = p.seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(g + 1));
+    if (synth[g])
+      CHECK_OK(gr_smote(ctx, Xt + at * d, NULL, NULL, NULL, P, np, d, p.smote_k, synth[g],
+                        gr_splitmix64(&s)));
+    memset(yt + at, 1, (size_t)synth[g]);
+  }
+  gr_logreg_model *ref = calloc((size_t)n_groups, sizeof *ref);
+  CHECK_OK(gr_logreg_fit_groups(ctx, Xt, yt, NULL, seg, n_groups, d, &p.logreg, ref));
+  int same = 0;
+  for (int g = 0; g < n_groups && ref[g].w; g++) {
+    const int64_t others = rows[g] - clients[g];
+    if (others > clients[g]) ref[g].b += log((double)clients[g] / (double)others);
+    const gr_logreg_model *got = &m->models[slot[g]];
+    same += got->w && got->b == ref[g].b && got->iterations == ref[g].iterations &&
+            memcmp(got->w, ref[g].w, sizeof(double) * d) == 0;
+    gr_logreg_model_free(&ref[g]);
+  }
+  CHECK_MSG(same == n_groups, "k %d: %d of %d models differ from the materialized fit", k,
+            n_groups - same, n_groups);
+  free(ref);
+  free(Xt);
+  free(P);
+  free(yt);
+  free(client);
+  free(X);
+  free(cl);
+  gr_leads_model_free(m);
+}
+
 static void test_portfolio_matching(void) {
   gr_table *market = read_csv_text("id,x\na,1\nb,2\nc,3\nd,4\n");
   gr_table *pt = read_csv_text(",id\n0,c\n1,zz\n2,a\n3,yy\n");
@@ -247,6 +344,8 @@ int main(void) {
     test_quality_and_determinism(ctx, market, client);
     test_round_trip(ctx, market, client);
     test_global_fallback(ctx);
+    test_matches_materialized(ctx, market, client, 3);
+    test_matches_materialized(ctx, market, client, 8);
   }
   test_portfolio_matching();
   free(client);

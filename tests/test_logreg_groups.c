@@ -5,7 +5,10 @@
  * rows for the reference; with balanced weights too, class counts n_neg =
  * k n_pos make the class weights a1 = (k+1)/2, a0 = (k+1)/(2k), i.e. the
  * reference on positives replicated k times more with C a0. Then: the same
- * result on 1 and 2 threads, the input errors, and groups of several chunks. */
+ * result on 1 and 2 threads, the input errors, and groups of several chunks.
+ * Described training rows (gr_logreg_fit_groups_rows: real rows shared by
+ * two groups, SMOTE-style synthetic rows) give bit for bit the model of
+ * their materialized copy, and the reference's within 1e-4. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +16,7 @@
 #include "common/rng.h"
 #include "host/context.h"
 #include "host/logreg.h"
+#include "kernels/shared_math.h"
 #include "test_util.h"
 
 typedef struct group_spec {
@@ -186,9 +190,9 @@ static void check_ops(gr_context *ctx, gr_rng *rng) {
   for (int e = 0; e < M * D * D; e++)
     H[e] = g[e % (M * D)] = f[e % M] = -1.0;
   gr_backend *be = ctx->be;
-  CHECK_OK(be->ops->logreg_grad_hess(be, g, H, f, theta, X, y, sw, seg, cw, active, M, d));
+  CHECK_OK(be->ops->logreg_grad_hess(be, g, H, f, theta, X, NULL, y, sw, seg, cw, active, M, d));
   double f_obj[M] = {-1.0, -1.0, -1.0};
-  CHECK_OK(be->ops->logreg_objective(be, f_obj, theta, X, y, sw, seg, cw, active, M, d));
+  CHECK_OK(be->ops->logreg_objective(be, f_obj, theta, X, NULL, y, sw, seg, cw, active, M, d));
   double worst_h = 0.0;
   for (int k = 0; k < 2; k++) {
     const double *w = theta + k * D;
@@ -311,6 +315,136 @@ static void check_multi_chunk(gr_context *ctx, gr_rng *rng) {
   free_groups(&G);
 }
 
+/* Groups over one matrix X (n_x, d) with planted labels: group g takes the
+ * real rows [g n_x / 4, g n_x / 4 + n_x / 2) (so neighbouring groups share
+ * a quarter of X), plus synthetic positives between two of its positive
+ * rows (gap uniform in [0, 1), label 1) until the classes are even, all
+ * shuffled so chunks mix both kinds. The fit over the descriptors must be
+ * the fit of the materialized rows bit for bit: the backend builds the
+ * same float rows (gr_smote_lerp) and sums them in the same chunks and
+ * order. Both must also be within 1e-4 of the double reference. */
+static void check_described(gr_context *ctx, gr_rng *rng, int64_t n_x, int d, int with_sw,
+                            int balanced) {
+  enum { M = 3 };
+  float *X = malloc(sizeof(float) * n_x * d);
+  uint8_t *lab = malloc((size_t)n_x);
+  double *mu = malloc(sizeof(double) * d);
+  for (int j = 0; j < d; j++)
+    mu[j] = 0.35 * gr_rng_normal(rng) + (j == 0 ? 1.2 : 0.0);
+  for (int64_t r = 0; r < n_x; r++) {
+    lab[r] = gr_rng_uniform(rng) < 0.25;
+    for (int j = 0; j < d; j++)
+      X[r * d + j] = (float)((lab[r] ? 0.5 : -0.5) * mu[j] + gr_rng_normal(rng));
+  }
+  const int64_t span = n_x / 2;
+  int64_t seg[M + 1] = {0}, n_pos[M] = {0};
+  for (int g = 0; g < M; g++) {
+    for (int64_t r = g * n_x / 4; r < g * n_x / 4 + span; r++)
+      n_pos[g] += lab[r];
+    seg[g + 1] = seg[g] + span + (span - 2 * n_pos[g]); /* synthetic: negatives - positives */
+  }
+  const int64_t n = seg[M];
+  int32_t *a = malloc(sizeof(int32_t) * n), *b = malloc(sizeof(int32_t) * n);
+  int32_t *pos = malloc(sizeof(int32_t) * span);
+  float *gap = malloc(sizeof(float) * n), *Xm = malloc(sizeof(float) * n * d);
+  float *sw = with_sw ? malloc(sizeof(float) * n) : NULL;
+  uint8_t *y = malloc((size_t)n);
+  for (int g = 0; g < M; g++) {
+    int64_t at = seg[g], np = 0;
+    for (int64_t r = g * n_x / 4; r < g * n_x / 4 + span; r++, at++) {
+      a[at] = b[at] = (int32_t)r;
+      gap[at] = 0.5f; /* not read: b == a */
+      y[at] = lab[r];
+      if (lab[r]) pos[np++] = (int32_t)r;
+    }
+    for (; at < seg[g + 1]; at++) {
+      a[at] = pos[gr_rng_below(rng, (uint64_t)np)];
+      do
+        b[at] = pos[gr_rng_below(rng, (uint64_t)np)];
+      while (b[at] == a[at]);
+      gap[at] = (float)gr_rng_uniform(rng);
+      y[at] = 1;
+    }
+    for (int64_t i = seg[g + 1] - 1; i > seg[g]; i--) { /* Fisher-Yates */
+      const int64_t k = seg[g] + (int64_t)gr_rng_below(rng, (uint64_t)(i - seg[g]) + 1);
+      const int32_t ta = a[i], tb = b[i];
+      const float tg = gap[i];
+      const uint8_t ty = y[i];
+      a[i] = a[k], b[i] = b[k], gap[i] = gap[k], y[i] = y[k];
+      a[k] = ta, b[k] = tb, gap[k] = tg, y[k] = ty;
+    }
+  }
+  for (int64_t i = 0; i < n; i++) {
+    for (int j = 0; j < d; j++)
+      Xm[i * d + j] =
+          a[i] == b[i] ? X[(int64_t)a[i] * d + j]
+                       : gr_smote_lerp(X[(int64_t)a[i] * d + j], X[(int64_t)b[i] * d + j], gap[i]);
+    if (sw) sw[i] = (float)(1 + gr_rng_below(rng, 3));
+  }
+  gr_logreg_params p;
+  gr_logreg_params_default(&p);
+  p.balanced = balanced;
+  const gr_logreg_rows rows = {X, n_x, a, b, gap};
+  gr_logreg_model *desc = calloc(M, sizeof *desc), *mat = calloc(M, sizeof *mat);
+  CHECK_OK(gr_logreg_fit_groups_rows(ctx, &rows, y, sw, seg, M, d, &p, desc));
+  CHECK_OK(gr_logreg_fit_groups(ctx, Xm, y, sw, seg, M, d, &p, mat));
+  CHECK_MSG(same_models(desc, mat, M, d),
+            "n %lld d %d: described rows fit another model than their copy", (long long)n, d);
+  gr_context *one = n < 20000 ? cpu_test_context(1) : NULL; /* threads: small case only */
+  if (one) {
+    gr_logreg_model *alone = calloc(M, sizeof *alone);
+    CHECK_OK(gr_logreg_fit_groups_rows(one, &rows, y, sw, seg, M, d, &p, alone));
+    CHECK_MSG(same_models(desc, alone, M, d), "described rows: 1 and 2 threads differ");
+    free_models(alone, M);
+    gr_context_free(one);
+  }
+  int k[M];
+  for (int g = 0; g < M; g++)
+    k[g] = 1;
+  const groups G = {M, d, seg, Xm, sw, y, k};
+  for (int g = 0; g < M && desc[g].w; g++) {
+    gr_logreg_model ref = {0};
+    CHECK_OK(reference(&G, g, &p, &ref));
+    if (!ref.w) continue;
+    double diff = fabs(desc[g].b - ref.b), wmax = fabs(ref.b);
+    for (int j = 0; j < d; j++) {
+      diff = fmax(diff, fabs(desc[g].w[j] - ref.w[j]));
+      wmax = fmax(wmax, fabs(ref.w[j]));
+    }
+    printf("described n %lld d %d sw %d balanced %d group %d: %d iterations (reference %d), max "
+           "|coef| %.2f, max difference %.2e\n",
+           (long long)n, d, with_sw, balanced, g, desc[g].iterations, ref.iterations, wmax, diff);
+    CHECK_MSG(diff <= 1e-4, "described group %d differs from the reference by %g", g, diff);
+    CHECK(wmax > 0.3 && wmax < 10);
+    gr_logreg_model_free(&ref);
+  }
+  /* descriptors that leave X or a gap outside [0, 1] are refused */
+  gr_logreg_model out[M];
+  const int32_t keep = a[7];
+  a[7] = (int32_t)n_x;
+  CHECK(gr_logreg_fit_groups_rows(ctx, &rows, y, sw, seg, M, d, &p, out) == GR_ERR_INVALID_ARG);
+  CHECK_MSG(strstr(gr_last_error(), "training row 7") != NULL, "%s", gr_last_error());
+  a[7] = keep;
+  int64_t syn = 0;
+  while (a[syn] == b[syn])
+    syn++;
+  gap[syn] = -0.25f;
+  CHECK(gr_logreg_fit_groups_rows(ctx, &rows, y, sw, seg, M, d, &p, out) == GR_ERR_INVALID_ARG);
+  CHECK_MSG(strstr(gr_last_error(), "gap") != NULL, "%s", gr_last_error());
+  free_models(desc, M);
+  free_models(mat, M);
+  free(X);
+  free(lab);
+  free(mu);
+  free(a);
+  free(b);
+  free(pos);
+  free(gap);
+  free(Xm);
+  free(sw);
+  free(y);
+}
+
 int main(void) {
   gr_context *ctx = cpu_test_context(2);
   if (!ctx) return gr_test_finish();
@@ -325,6 +459,8 @@ int main(void) {
   check_errors(ctx, &rng);
   check_multi_chunk(ctx, &rng);
   check_warm_start(ctx, &rng);
+  check_described(ctx, &rng, 3000, 19, 1, 0); /* small: no warm start; sample weights */
+  check_described(ctx, &rng, 60000, 6, 0, 1); /* 135k rows: a described warm start */
   gr_context_free(ctx);
   return gr_test_finish();
 }

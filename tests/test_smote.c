@@ -1,11 +1,13 @@
 /* SMOTE's defining property: every synthetic row lies on the segment from
  * a minority row to one of its k nearest minority neighbours (checked by
- * brute force); plus determinism and the edge cases. */
+ * brute force); determinism; the descriptors-only mode (base, neighbour,
+ * gap) rebuilding the very same floats; and the edge cases. */
 #include <string.h>
 
 #include "check.h"
 #include "common/rng.h"
 #include "host/smote.h"
+#include "kernels/shared_math.h"
 #include "test_util.h"
 
 static gr_context *ctx1, *ctx2; /* CPU, 1 and 2 threads */
@@ -19,7 +21,7 @@ static void check_property(int64_t n, int d, int k, int64_t n_new, uint64_t seed
   float *out = malloc(sizeof(float) * (size_t)(n_new * d + 1));
   int64_t *u = malloc(sizeof(int64_t) * (size_t)(n_new + 1)),
           *v = malloc(sizeof(int64_t) * (size_t)(n_new + 1));
-  CHECK_OK(gr_smote(ctx2, out, u, v, P, n, d, k, n_new, seed));
+  CHECK_OK(gr_smote(ctx2, out, u, v, NULL, P, n, d, k, n_new, seed));
   const int keff = k < n - 1 ? k : (int)(n - 1);
   int on_segment = 1, neighbours = 1;
   for (int64_t s = 0; s < n_new; s++) {
@@ -55,8 +57,25 @@ static void check_property(int64_t n, int d, int k, int64_t n_new, uint64_t seed
   CHECK_MSG(on_segment, "n %lld k %d: a synthetic row is off its segment", (long long)n, k);
   /* the same seed gives the same rows */
   float *again = malloc(sizeof(float) * (size_t)(n_new * d + 1));
-  CHECK_OK(gr_smote(ctx1, again, NULL, NULL, P, n, d, k, n_new, seed));
+  CHECK_OK(gr_smote(ctx1, again, NULL, NULL, NULL, P, n, d, k, n_new, seed));
   CHECK(memcmp(out, again, sizeof(float) * (size_t)(n_new * d)) == 0);
+  /* descriptors only: the same draws, and they rebuild the rows exactly */
+  int64_t *u2 = malloc(sizeof(int64_t) * (size_t)(n_new + 1)),
+          *v2 = malloc(sizeof(int64_t) * (size_t)(n_new + 1));
+  float *gaps = malloc(sizeof(float) * (size_t)(n_new + 1));
+  CHECK_OK(gr_smote(ctx1, NULL, u2, v2, gaps, P, n, d, k, n_new, seed));
+  int64_t same = 0;
+  for (int64_t s = 0; s < n_new; s++) {
+    int row = u2[s] == u[s] && v2[s] == v[s] && gaps[s] >= 0.0f && gaps[s] < 1.0f;
+    for (int j = 0; j < d; j++)
+      row &= gr_smote_lerp(P[u2[s] * d + j], P[v2[s] * d + j], gaps[s]) == out[s * d + j];
+    same += row;
+  }
+  CHECK_MSG(same == n_new, "n %lld k %d: %lld of %lld described rows differ", (long long)n, k,
+            (long long)(n_new - same), (long long)n_new);
+  free(u2);
+  free(v2);
+  free(gaps);
   free(again);
   free(P);
   free(out);
@@ -73,8 +92,8 @@ int main(void) {
   check_property(2, 4, 5, 10, 3);     /* k capped at n - 1 */
   check_property(1500, 2, 3, 500, 4); /* more rows than one distance tile */
   float one[2] = {1, 2}, out[2];
-  CHECK(gr_smote(ctx1, out, NULL, NULL, one, 1, 2, 5, 1, 1) == GR_ERR_INVALID_ARG);
-  CHECK(gr_smote(ctx1, out, NULL, NULL, one, 1, 2, 0, 1, 1) == GR_ERR_INVALID_ARG);
+  CHECK(gr_smote(ctx1, out, NULL, NULL, NULL, one, 1, 2, 5, 1, 1) == GR_ERR_INVALID_ARG);
+  CHECK(gr_smote(ctx1, out, NULL, NULL, NULL, one, 1, 2, 0, 1, 1) == GR_ERR_INVALID_ARG);
   gr_context_free(ctx1);
   gr_context_free(ctx2);
   return gr_test_finish();

@@ -1,8 +1,10 @@
 /* Fitting the leads model: encode -> KMeans -> per-cluster training sets
  * (the cluster's rows plus, with SMOTE, synthetic clients up to the number
  * of non-clients) -> every logistic regression in one batched fit. The
- * training sets are laid out back to back as groups of one matrix, so the
- * backend fits all clusters (and the global fallback) in one pass. */
+ * training sets are groups of described rows over the encoded market (a
+ * market row, or SMOTE's two clients and gap: 9 bytes and a label instead
+ * of a 4d-byte copy), so the backend fits all clusters (and the global
+ * fallback) in one pass without the market being copied. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,28 +70,45 @@ static int in_group(const group *g, const int32_t *cluster, int64_t r) {
   return g->cluster < 0 || cluster[r] == g->cluster;
 }
 
-/* Writes group g's rows of X and its synthetic clients to Xt/yt. */
+/* Describes group g's training rows: its market rows, then its synthetic
+ * clients (SMOTE's base and neighbour as market rows, and its gap). */
 static gr_status fill_group(gr_context *ctx, const group *g, int gi, const float *X,
                             const uint8_t *client, const int32_t *cluster, int64_t n, int d,
-                            const gr_leads_params *p, float *Xt, uint8_t *yt) {
+                            const gr_leads_params *p, int32_t *a, int32_t *b, float *gap,
+                            uint8_t *yt) {
   int64_t at = 0;
   for (int64_t r = 0; r < n; r++) {
     if (!in_group(g, cluster, r)) continue;
-    memcpy(Xt + (size_t)at * d, X + (size_t)r * d, sizeof(float) * (size_t)d);
+    a[at] = b[at] = (int32_t)r;
+    gap[at] = 0.0f;
     yt[at++] = client[r];
   }
   if (g->synthetic == 0) return GR_OK;
   float *P = malloc(sizeof(float) * (size_t)g->clients * d);
-  if (!P) return gr_fail(GR_ERR_NOMEM, "cannot allocate the clients of a cluster");
+  int32_t *row_of = malloc(sizeof(int32_t) * (size_t)g->clients);
+  int64_t *u = malloc(sizeof(int64_t) * (size_t)g->synthetic);
+  int64_t *v = malloc(sizeof(int64_t) * (size_t)g->synthetic);
+  gr_status st = P && row_of && u && v
+                     ? GR_OK
+                     : gr_fail(GR_ERR_NOMEM, "cannot allocate the clients of a cluster");
   int64_t np = 0;
-  for (int64_t r = 0; r < n; r++)
-    if (client[r] && in_group(g, cluster, r))
-      memcpy(P + (size_t)np++ * d, X + (size_t)r * d, sizeof(float) * (size_t)d);
+  for (int64_t r = 0; st == GR_OK && r < n; r++)
+    if (client[r] && in_group(g, cluster, r)) {
+      memcpy(P + (size_t)np * d, X + (size_t)r * d, sizeof(float) * (size_t)d);
+      row_of[np++] = (int32_t)r;
+    }
   uint64_t s = p->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(gi + 1));
-  gr_status st = gr_smote(ctx, Xt + (size_t)at * d, NULL, NULL, P, np, d, p->smote_k, g->synthetic,
-                          gr_splitmix64(&s));
+  if (st == GR_OK)
+    st = gr_smote(ctx, NULL, u, v, gap + at, P, np, d, p->smote_k, g->synthetic, gr_splitmix64(&s));
+  for (int64_t i = 0; st == GR_OK && i < g->synthetic; i++) {
+    a[at + i] = row_of[u[i]];
+    b[at + i] = row_of[v[i]];
+    yt[at + i] = 1;
+  }
   free(P);
-  memset(yt + at, 1, (size_t)g->synthetic);
+  free(row_of);
+  free(u);
+  free(v);
   return st;
 }
 
@@ -121,7 +140,8 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
   if (!m) return gr_fail(GR_ERR_NOMEM, "cannot allocate the leads model");
   m->params = *p;
   gr_id_map_init(&m->clients);
-  float *X = NULL, *Xt = NULL;
+  float *X = NULL, *gap = NULL;
+  int32_t *a = NULL, *b = NULL;
   uint8_t *yt = NULL;
   group *groups = NULL;
   int64_t *seg = NULL;
@@ -134,6 +154,11 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
   if (st != GR_OK) goto done;
   const int d = m->enc->n_features;
   m->d = d;
+  if (n > INT32_MAX) { /* training rows refer to market rows by int32 */
+    st = gr_fail(GR_ERR_INVALID_ARG, "the market has %lld rows; at most %d are supported",
+                 (long long)n, INT32_MAX);
+    goto done;
+  }
   X = malloc(sizeof(float) * (size_t)n * (size_t)d);
   if (!X) {
     st = gr_fail(GR_ERR_NOMEM, "cannot allocate the encoded market (%lld x %d floats)",
@@ -201,17 +226,20 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
     seg[g + 1] = seg[g] + groups[g].rows + groups[g].synthetic;
   }
   t0 = gr_now_seconds();
-  Xt = malloc(sizeof(float) * (size_t)seg[n_groups] * (size_t)d);
-  yt = malloc((size_t)seg[n_groups]);
+  const size_t n_train = (size_t)seg[n_groups];
+  a = malloc(sizeof(int32_t) * n_train);
+  b = malloc(sizeof(int32_t) * n_train);
+  gap = malloc(sizeof(float) * n_train);
+  yt = malloc(n_train);
   fitted = calloc((size_t)n_groups, sizeof *fitted);
-  if (!Xt || !yt || !fitted) {
-    st = gr_fail(GR_ERR_NOMEM, "cannot allocate the training sets (%lld x %d floats)",
-                 (long long)seg[n_groups], d);
+  if (!a || !b || !gap || !yt || !fitted) {
+    st = gr_fail(GR_ERR_NOMEM, "cannot allocate the training sets (%lld rows)",
+                 (long long)seg[n_groups]);
     goto done;
   }
   for (int g = 0; g < n_groups && st == GR_OK; g++)
-    st = fill_group(ctx, &groups[g], g, X, client, km.labels, n, d, p, Xt + (size_t)seg[g] * d,
-                    yt + seg[g]);
+    st = fill_group(ctx, &groups[g], g, X, client, km.labels, n, d, p, a + seg[g], b + seg[g],
+                    gap + seg[g], yt + seg[g]);
   if (st != GR_OK) goto done;
   t.balance = gr_now_seconds() - t0;
   if (verbose)
@@ -222,7 +250,9 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
   t0 = gr_now_seconds();
   gr_logreg_params lp = p->logreg;
   lp.balanced = p->balance == GR_BALANCE_WEIGHT;
-  GR_CHECK_GOTO(st, gr_logreg_fit_groups(ctx, Xt, yt, NULL, seg, n_groups, d, &lp, fitted), done);
+  const gr_logreg_rows rows = {X, n, a, b, gap};
+  GR_CHECK_GOTO(st, gr_logreg_fit_groups_rows(ctx, &rows, yt, NULL, seg, n_groups, d, &lp, fitted),
+                done);
   t.logreg = gr_now_seconds() - t0;
   for (int g = 0; g < n_groups; g++) {
     const int slot = groups[g].cluster < 0 ? k : groups[g].cluster;
@@ -249,7 +279,9 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
     }
 
 done:
-  free(Xt);
+  free(a);
+  free(b);
+  free(gap);
   free(yt);
   free(groups);
   free(seg);

@@ -39,9 +39,36 @@ void gr_logreg_model_free(gr_logreg_model *m);
  * and optional sample weights sw (NULL = 1), multiplied by the balanced
  * class weights of group g when p->balanced. Same objective as
  * gr_logreg_fit; every group must hold both classes. out: m models, each
- * released with gr_logreg_model_free. */
+ * released with gr_logreg_model_free.
+ * @return GR_OK, GR_ERR_INVALID_ARG (bad segments, labels or weights),
+ * GR_ERR_NOMEM, GR_ERR_NUMERIC (a fit diverged) or a backend error. */
 gr_status gr_logreg_fit_groups(gr_context *ctx, const float *X, const uint8_t *y, const float *sw,
                                const int64_t *seg, int m, int d, const gr_logreg_params *p,
                                gr_logreg_model *out);
+
+/* Training rows described over a matrix instead of copied into one: row i
+ * is X[a[i]] + gap[i] (X[b[i]] - X[a[i]]), computed in float exactly as
+ * gr_smote computes a synthetic row (so a SMOTE row described by its
+ * base, neighbour and gap is the row gr_smote writes); a row with
+ * b[i] == a[i] (or b NULL: every row) is X[a[i]] itself. A row of X may
+ * serve any number of training rows and groups. a NULL: row i is X[i]
+ * (what gr_logreg_fit_groups passes). All host memory; nothing is kept. */
+typedef struct gr_logreg_rows {
+  const float *X;   /* (n_x, d) row-major */
+  int64_t n_x;      /* rows of X; a and b must lie in [0, n_x) */
+  const int32_t *a; /* (n) or NULL */
+  const int32_t *b; /* (n) or NULL */
+  const float *gap; /* (n), in [0, 1]; needed when b is given */
+} gr_logreg_rows;
+
+/* gr_logreg_fit_groups over described training rows: group g is training
+ * rows seg[g]..seg[g+1) of `rows`, y and sw (NULL = 1) are per training
+ * row (n = seg[m]). Same model as fitting the materialized rows, bit for
+ * bit on the CPU backend.
+ * @return as gr_logreg_fit_groups; GR_ERR_INVALID_ARG also for a row
+ * index outside X or a gap outside [0, 1]. */
+gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows, const uint8_t *y,
+                                    const float *sw, const int64_t *seg, int m, int d,
+                                    const gr_logreg_params *p, gr_logreg_model *out);
 
 #endif

@@ -9,7 +9,10 @@
  * Hessian is a float sum: so a group also stops after a full Newton step
  * whose decrement g.H^-1 g was below 1e-10 of its objective (the
  * reference's own threshold for skipping the line search), where one more
- * step cannot change the fit. */
+ * step cannot change the fit. Training rows may be described over one
+ * matrix (gr_logreg_rows) instead of copied: X is staged once, the
+ * descriptors and labels per run, and the backend rebuilds each row where
+ * it reads it. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,22 @@
 #define LR_ARMIJO 1e-4         /* sufficient decrease, as in the reference */
 #define LR_HALVINGS 50         /* backtracking steps at most */
 #define LR_FULL_STEP_EPS 1e-10 /* decrement below this times (1 + |f|): full step, done */
+
+/* The descriptors point into X (n_x rows) and a synthetic row's gap is in
+ * [0, 1]; NULL rows: X holds the rows themselves. */
+static gr_status check_rows(const gr_logreg_rows *rows, const int64_t *seg, int m) {
+  for (int64_t i = seg[0]; i < seg[m]; i++) {
+    const int32_t a = rows->a[i], b = rows->b ? rows->b[i] : a;
+    if (a < 0 || a >= rows->n_x || b < 0 || b >= rows->n_x)
+      return gr_fail(GR_ERR_INVALID_ARG,
+                     "logreg: training row %lld refers to rows %d and %d of a matrix of %lld",
+                     (long long)i, (int)a, (int)b, (long long)rows->n_x);
+    if (b != a && !(rows->gap[i] >= 0.0f && rows->gap[i] <= 1.0f))
+      return gr_fail(GR_ERR_INVALID_ARG, "logreg: training row %lld has gap %g (not in [0, 1])",
+                     (long long)i, (double)rows->gap[i]);
+  }
+  return GR_OK;
+}
 
 static gr_status check_input(const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
                              const gr_logreg_params *p, double *cw) {
@@ -74,6 +93,17 @@ typedef struct lr_host {
   uint8_t *have, *need; /* (m): g and H at theta are on the backend already; to compute */
 } lr_host;
 
+/* One run's training data in backend memory: rows (NULL = X's own rows)
+ * points at desc when the rows are described. */
+typedef struct lr_data {
+  const float *X;
+  const gr_lr_rows *rows;
+  gr_lr_rows desc;
+  const uint8_t *y;
+  const float *sw;
+  const int64_t *seg; /* host */
+} lr_data;
+
 static void host_free(lr_host *h) {
   free(h->theta);
   free(h->trial);
@@ -124,12 +154,13 @@ static int any(const uint8_t *flags, int m) {
 /* Backtracking for the groups in h->search, all at once: one objective
  * pass per halving. Groups whose step is accepted leave the search; after
  * LR_HALVINGS halvings the last trial is taken, as the reference does. */
-static gr_status line_search(gr_backend *be, lr_host *h, double *trial_dev, const float *X,
-                             const uint8_t *y, const float *sw, const int64_t *seg, int m, int d) {
+static gr_status line_search(gr_backend *be, lr_host *h, double *trial_dev, const lr_data *t, int m,
+                             int d) {
   const int D = d + 1;
   for (int tries = 0; tries < LR_HALVINGS && any(h->search, m); tries++) {
     GR_TRY(be->ops->upload(be, trial_dev, h->trial, sizeof(double) * (size_t)m * D));
-    GR_TRY(be->ops->logreg_objective(be, h->ft, trial_dev, X, y, sw, seg, h->cw, h->search, m, d));
+    GR_TRY(be->ops->logreg_objective(be, h->ft, trial_dev, t->X, t->rows, t->y, t->sw, t->seg,
+                                     h->cw, h->search, m, d));
     for (int g = 0; g < m; g++) {
       if (!h->search[g]) continue;
       if (h->ft[g] <= h->f0[g] - LR_ARMIJO * h->t[g] * h->slope[g]) {
@@ -153,15 +184,15 @@ static gr_status line_search(gr_backend *be, lr_host *h, double *trial_dev, cons
  * the rows per iteration instead of two); elsewhere they are dropped and
  * the backtracking goes on from half the step. g and H at theta are spent
  * by now (the host holds g, the solve overwrote H). */
-static gr_status speculate(gr_backend *be, lr_host *h, double *dev[5], const float *X,
-                           const uint8_t *y, const float *sw, const int64_t *seg, int m, int d) {
+static gr_status speculate(gr_backend *be, lr_host *h, double *dev[5], const lr_data *t, int m,
+                           int d) {
   const int D = d + 1;
   for (int g = 0; g < m; g++)
     h->have[g] = 0;
   if (!any(h->search, m)) return GR_OK;
   GR_TRY(be->ops->upload(be, dev[1], h->trial, sizeof(double) * (size_t)m * D));
-  GR_TRY(be->ops->logreg_grad_hess(be, dev[2], dev[4], h->ft, dev[1], X, y, sw, seg, h->cw,
-                                   h->search, m, d));
+  GR_TRY(be->ops->logreg_grad_hess(be, dev[2], dev[4], h->ft, dev[1], t->X, t->rows, t->y, t->sw,
+                                   t->seg, h->cw, h->search, m, d));
   for (int g = 0; g < m; g++) {
     if (!h->search[g]) continue;
     h->search[g] = 0;
@@ -182,9 +213,8 @@ static gr_status speculate(gr_backend *be, lr_host *h, double *dev[5], const flo
 
 /* One Newton iteration of the running groups: gradient and Hessian, the
  * tol test, the step, the line search and the finiteness check. */
-static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const float *X,
-                             const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
-                             const gr_logreg_params *p, int it) {
+static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const lr_data *t, int m,
+                             int d, const gr_logreg_params *p, int it) {
   const int D = d + 1;
   double *theta_dev = dev[0], *trial_dev = dev[1], *g_dev = dev[2], *step_dev = dev[3];
   double *H_dev = dev[4];
@@ -192,8 +222,8 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const f
   for (int g = 0; g < m; g++)
     h->need[g] = h->running[g] && !h->have[g];
   if (any(h->need, m))
-    GR_TRY(be->ops->logreg_grad_hess(be, g_dev, H_dev, h->f0, theta_dev, X, y, sw, seg, h->cw,
-                                     h->need, m, d));
+    GR_TRY(be->ops->logreg_grad_hess(be, g_dev, H_dev, h->f0, theta_dev, t->X, t->rows, t->y, t->sw,
+                                     t->seg, h->cw, h->need, m, d));
   GR_TRY(be->ops->download(be, h->g, g_dev, vbytes));
   for (int g = 0; g < m; g++) {
     if (!h->running[g]) continue;
@@ -228,8 +258,8 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const f
     for (int j = 0; j < D; j++)
       h->trial[(size_t)g * D + j] -= s[j];
   }
-  GR_TRY(speculate(be, h, dev, X, y, sw, seg, m, d));
-  GR_TRY(line_search(be, h, trial_dev, X, y, sw, seg, m, d));
+  GR_TRY(speculate(be, h, dev, t, m, d));
+  GR_TRY(line_search(be, h, trial_dev, t, m, d));
   for (int g = 0; g < m; g++) {
     if (!h->running[g]) continue;
     for (int j = 0; j < D; j++) {
@@ -268,18 +298,30 @@ static gr_status write_models(const lr_host *h, int m, int d, gr_logreg_model *o
 }
 
 /* Newton's method for every group from h->theta (zeros or a warm start),
- * with h->cw set for these rows; leaves the models in h. */
-static gr_status newton_run(gr_backend *be, lr_host *h, const float *X, const uint8_t *y,
-                            const float *sw, const int64_t *seg, int m, int d,
+ * with h->cw set for these rows; leaves the models in h. Xd is X in
+ * backend memory; rows, y and sw are host memory, staged here. */
+static gr_status newton_run(gr_backend *be, lr_host *h, const float *Xd, const gr_logreg_rows *rows,
+                            const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
                             const gr_logreg_params *p) {
   const int D = d + 1;
   const int64_t n = seg[m];
-  void *Xd = NULL, *yd = NULL, *swd = NULL;
+  void *ad = NULL, *bd = NULL, *gapd = NULL, *yd = NULL, *swd = NULL;
   double *dev[5] = {NULL, NULL, NULL, NULL, NULL}; /* theta, trial, g, step, H */
+  lr_data t = {Xd, NULL, {NULL, NULL, NULL}, NULL, NULL, seg};
   gr_status st;
-  GR_CHECK_GOTO(st, gr_stage(be, &Xd, X, sizeof(float) * (size_t)n * d), done);
+  if (rows && rows->a) {
+    GR_CHECK_GOTO(st, gr_stage(be, &ad, rows->a, sizeof(int32_t) * (size_t)n), done);
+    if (rows->b) {
+      GR_CHECK_GOTO(st, gr_stage(be, &bd, rows->b, sizeof(int32_t) * (size_t)n), done);
+      GR_CHECK_GOTO(st, gr_stage(be, &gapd, rows->gap, sizeof(float) * (size_t)n), done);
+    }
+    t.desc = (gr_lr_rows){ad, bd, gapd};
+    t.rows = &t.desc;
+  }
   GR_CHECK_GOTO(st, gr_stage(be, &yd, y, (size_t)n), done);
   if (sw) GR_CHECK_GOTO(st, gr_stage(be, &swd, sw, sizeof(float) * (size_t)n), done);
+  t.y = yd;
+  t.sw = swd;
   for (int k = 0; k < 5; k++) {
     const size_t bytes = sizeof(double) * (size_t)m * D * (k == 4 ? (size_t)D : 1);
     GR_CHECK_GOTO(st, be->ops->mem_alloc(be, (void **)&dev[k], bytes), done);
@@ -292,13 +334,17 @@ static gr_status newton_run(gr_backend *be, lr_host *h, const float *X, const ui
     h->gmax[g] = INFINITY;
   }
   for (int it = 0; it < p->max_iter && any(h->running, m); it++)
-    GR_CHECK_GOTO(st, newton_step(be, h, dev, Xd, yd, swd, seg, m, d, p, it), done);
+    GR_CHECK_GOTO(st, newton_step(be, h, dev, &t, m, d, p, it), done);
 done:
   for (int k = 0; k < 5; k++)
     if (dev[k]) be->ops->mem_free(be, dev[k]);
   gr_unstage(be, swd, sw);
   gr_unstage(be, yd, y);
-  gr_unstage(be, Xd, X);
+  if (rows) {
+    gr_unstage(be, gapd, rows->gap);
+    gr_unstage(be, bd, rows->b);
+    gr_unstage(be, ad, rows->a);
+  }
   return st;
 }
 
@@ -307,52 +353,67 @@ done:
  * keeps its weight against the penalty: that fit costs an eighth of a pass
  * per step and lands near the optimum, so the full data then needs a few
  * Newton steps instead of a dozen. The optimum is the full data's either
- * way (the same stopping rules). Skipped when a subsampled group would lose
- * a class or the memory is not there. */
+ * way (the same stopping rules). The subsample is described over the same
+ * X (a row index, and for a synthetic row its partner and gap), never
+ * copied. Skipped when a subsampled group would lose a class or the memory
+ * is not there. */
 #define LR_WARM_STRIDE 8
 #define LR_WARM_MIN_ROWS 131072
 
-static void warm_start(gr_backend *be, lr_host *h, const float *X, const uint8_t *y,
-                       const float *sw, const int64_t *seg, int m, int d,
+static void warm_start(gr_backend *be, lr_host *h, const float *Xd, const gr_logreg_rows *rows,
+                       const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
                        const gr_logreg_params *p) {
   if (seg[m] - seg[0] < LR_WARM_MIN_ROWS) return;
+  if (!rows->a && seg[m] > INT32_MAX) return; /* row numbers past the descriptors' range */
   int64_t *sseg = malloc(sizeof(int64_t) * ((size_t)m + 1));
   int64_t n_sub = 0;
   for (int g = 0; g < m; g++)
     n_sub += (seg[g + 1] - seg[g] + LR_WARM_STRIDE - 1) / LR_WARM_STRIDE;
-  float *Xs = malloc(sizeof(float) * (size_t)n_sub * d), *sws = malloc(sizeof(float) * n_sub);
-  uint8_t *ys = malloc((size_t)n_sub);
+  const size_t ns = (size_t)(n_sub ? n_sub : 1);
+  const int synthetic = rows->a && rows->b;
+  int32_t *as = malloc(sizeof(int32_t) * ns), *bs = synthetic ? malloc(sizeof(int32_t) * ns) : NULL;
+  float *gaps = synthetic ? malloc(sizeof(float) * ns) : NULL, *sws = malloc(sizeof(float) * ns);
+  uint8_t *ys = malloc(ns);
   double *cw_full = malloc(sizeof(double) * 2 * (size_t)m);
-  if (sseg && Xs && sws && ys && cw_full) {
+  if (sseg && as && (!synthetic || (bs && gaps)) && sws && ys && cw_full) {
     int64_t at = 0;
     sseg[0] = 0;
     for (int g = 0; g < m; g++) {
       for (int64_t r = seg[g]; r < seg[g + 1]; r += LR_WARM_STRIDE, at++) {
-        memcpy(Xs + (size_t)at * d, X + (size_t)r * d, sizeof(float) * d);
+        as[at] = rows->a ? rows->a[r] : (int32_t)r;
+        if (synthetic) {
+          bs[at] = rows->b[r];
+          gaps[at] = rows->gap[r];
+        }
         ys[at] = y[r];
         sws[at] = (float)LR_WARM_STRIDE * (sw ? sw[r] : 1.0f);
       }
       sseg[g + 1] = at;
     }
+    const gr_logreg_rows sub = {rows->X, rows->n_x, as, bs, gaps};
     memcpy(cw_full, h->cw, sizeof(double) * 2 * (size_t)m);
     if (check_input(ys, sws, sseg, m, d, p, h->cw) == GR_OK &&
-        newton_run(be, h, Xs, ys, sws, sseg, m, d, p) != GR_OK)
+        newton_run(be, h, Xd, &sub, ys, sws, sseg, m, d, p) != GR_OK)
       memset(h->theta, 0, sizeof(double) * (size_t)m * (d + 1)); /* start from zero after all */
     memcpy(h->cw, cw_full, sizeof(double) * 2 * (size_t)m);
     gr_clear_error();
   }
   free(sseg);
-  free(Xs);
+  free(as);
+  free(bs);
+  free(gaps);
   free(sws);
   free(ys);
   free(cw_full);
 }
 
-gr_status gr_logreg_fit_groups(gr_context *ctx, const float *X, const uint8_t *y, const float *sw,
-                               const int64_t *seg, int m, int d, const gr_logreg_params *params,
-                               gr_logreg_model *out) {
-  if (!ctx || !X || !y || !seg || !out)
+gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows, const uint8_t *y,
+                                    const float *sw, const int64_t *seg, int m, int d,
+                                    const gr_logreg_params *params, gr_logreg_model *out) {
+  if (!ctx || !rows || !rows->X || !y || !seg || !out)
     return gr_fail(GR_ERR_INVALID_ARG, "logreg: NULL context, data, segments or output");
+  if (rows->a && rows->b && !rows->gap)
+    return gr_fail(GR_ERR_INVALID_ARG, "logreg: described rows with partners need their gaps");
   gr_logreg_params p;
   if (params) {
     p = *params;
@@ -366,11 +427,24 @@ gr_status gr_logreg_fit_groups(gr_context *ctx, const float *X, const uint8_t *y
     return gr_fail(GR_ERR_NOMEM, "cannot allocate logistic regression state for %d groups", m);
   }
   gr_status st = check_input(y, sw, seg, m, d, &p, h.cw);
+  if (st == GR_OK && rows->a) st = check_rows(rows, seg, m);
+  /* X is staged once for the warm start and the full fit */
+  const int64_t n_x = rows->a ? rows->n_x : seg[m];
+  void *Xd = NULL;
+  if (st == GR_OK) st = gr_stage(ctx->be, &Xd, rows->X, sizeof(float) * (size_t)n_x * d);
   if (st == GR_OK) {
-    warm_start(ctx->be, &h, X, y, sw, seg, m, d, &p);
-    st = newton_run(ctx->be, &h, X, y, sw, seg, m, d, &p);
+    warm_start(ctx->be, &h, Xd, rows, y, sw, seg, m, d, &p);
+    st = newton_run(ctx->be, &h, Xd, rows, y, sw, seg, m, d, &p);
   }
+  gr_unstage(ctx->be, Xd, rows->X);
   if (st == GR_OK) st = write_models(&h, m, d, out);
   host_free(&h);
   return st;
+}
+
+gr_status gr_logreg_fit_groups(gr_context *ctx, const float *X, const uint8_t *y, const float *sw,
+                               const int64_t *seg, int m, int d, const gr_logreg_params *params,
+                               gr_logreg_model *out) {
+  const gr_logreg_rows rows = {X, seg && m >= 1 ? seg[m] : 0, NULL, NULL, NULL};
+  return gr_logreg_fit_groups_rows(ctx, &rows, y, sw, seg, m, d, params, out);
 }

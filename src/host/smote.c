@@ -12,6 +12,7 @@
 #include "../common/error.h"
 #include "../common/rng.h"
 #include "csr.h"
+#include "kernels/shared_math.h"
 #include "ranking.h"
 
 /* nn (n, k): the k nearest other rows of each row. */
@@ -50,8 +51,8 @@ static gr_status nearest(gr_context *ctx, int32_t *nn, const float *P, int64_t n
   return st;
 }
 
-gr_status gr_smote(gr_context *ctx, float *out, int64_t *base, int64_t *neighbor, const float *P,
-                   int64_t n_pos, int d, int k, int64_t n_new, uint64_t seed) {
+gr_status gr_smote(gr_context *ctx, float *out, int64_t *base, int64_t *neighbor, float *gaps,
+                   const float *P, int64_t n_pos, int d, int k, int64_t n_new, uint64_t seed) {
   if (n_pos < 2) return gr_fail(GR_ERR_INVALID_ARG, "SMOTE needs at least 2 minority rows");
   if (k < 1 || d < 1 || n_new < 0)
     return gr_fail(GR_ERR_INVALID_ARG, "SMOTE: k >= 1, d >= 1 and n_new >= 0");
@@ -68,10 +69,11 @@ gr_status gr_smote(gr_context *ctx, float *out, int64_t *base, int64_t *neighbor
       const uint64_t pick = gr_rng_below(&rng, (uint64_t)n_pos * (uint64_t)k);
       const int64_t u = (int64_t)(pick / (uint64_t)k), v = nn[pick];
       const float gap = (float)gr_rng_uniform(&rng);
-      for (int j = 0; j < d; j++)
-        out[s * d + j] = P[u * d + j] + gap * (P[v * d + j] - P[u * d + j]);
+      for (int j = 0; out && j < d; j++)
+        out[s * d + j] = gr_smote_lerp(P[u * d + j], P[v * d + j], gap);
       if (base) base[s] = u;
       if (neighbor) neighbor[s] = v;
+      if (gaps) gaps[s] = gap;
     }
   }
   free(nn);

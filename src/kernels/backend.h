@@ -29,6 +29,18 @@ typedef struct gr_csr_view {
   const float *data;      /* (nnz), may be NULL for a pattern-only matrix */
 } gr_csr_view;
 
+/* Logistic-regression training rows described instead of copied (the
+ * leads engine's per-cluster sets and SMOTE clients over one market matrix
+ * X): row i = X[a[i]] + gap[i] (X[b[i]] - X[a[i]]), coordinate by coordinate
+ * in float by gr_smote_lerp (shared_math.h), SMOTE's own formula, so a
+ * synthetic row is the vector SMOTE would have written. A row with
+ * b[i] == a[i] (or b NULL: every row) is X[a[i]] itself. Backend memory. */
+typedef struct gr_lr_rows {
+  const int32_t *a; /* (n) rows of X */
+  const int32_t *b; /* (n) rows of X, or NULL */
+  const float *gap; /* (n), read where b[i] != a[i] */
+} gr_lr_rows;
+
 typedef struct gr_backend gr_backend;
 
 typedef struct gr_backend_ops {
@@ -104,25 +116,29 @@ typedef struct gr_backend_ops {
                            const float *C, int k);
 
   /* -- logistic regression (per-group Newton, host/logreg_groups.c) ------ */
-  /* Group g holds rows seg[g]..seg[g+1) of X (n, d) with labels y (n) in
-   * {0, 1} and sample weights sw (n, NULL = 1); row i of group g weighs
-   * c_i = cw[2 g + y_i] * sw_i (cw: C times the class weights). theta (m, D)
-   * in double, D = d + 1: the weights w, then the intercept b. Only groups
-   * with active[g] (NULL = all) are computed; the others' outputs are left
-   * as they are. seg (m + 1), cw (2 m), active (m) and f (m) are host memory.
-   * Margins z_i = x_i.w + b, the per-row terms and all sums are double.
+  /* Group g holds training rows seg[g]..seg[g+1) (n = seg[m]), row i being
+   * x_i = X[i] when rows is NULL, else as gr_lr_rows describes it over X
+   * (n_x, d); labels y (n) in {0, 1} and sample weights sw (n, NULL = 1)
+   * are per training row; row i of group g weighs c_i = cw[2 g + y_i] *
+   * sw_i (cw: C times the class weights). theta (m, D) in double, D = d + 1:
+   * the weights w, then the intercept b. Only groups with active[g] (NULL =
+   * all) are computed; the others' outputs are left as they are. rows (the
+   * struct; its arrays are backend memory), seg (m + 1), cw (2 m), active
+   * (m) and f (m) are host memory. Margins z_i = x_i.w + b, the per-row
+   * terms and all sums are double.
    * f[g] = 1/2 |w|^2 + sum_i c_i log(1 + exp(-(2 y_i - 1) z_i)). */
   gr_status (*logreg_objective)(gr_backend *be, double *f, const double *theta, const float *X,
-                                const uint8_t *y, const float *sw, const int64_t *seg,
-                                const double *cw, const uint8_t *active, int m, int d);
+                                const gr_lr_rows *rows, const uint8_t *y, const float *sw,
+                                const int64_t *seg, const double *cw, const uint8_t *active, int m,
+                                int d);
   /* The same f, plus the gradient g (m, D) = [w; 0] + sum_i r_i [x_i; 1] and
    * the Hessian H (m, D, D) = diag(1,..,1, 0) + sum_i h_i [x_i; 1][x_i; 1]^T
    * (both triangles), r and h as in shared_math.h. H alone is summed in
    * float over row chunks (sgemm-class work), the chunks added in double. */
   gr_status (*logreg_grad_hess)(gr_backend *be, double *g, double *H, double *f,
-                                const double *theta, const float *X, const uint8_t *y,
-                                const float *sw, const int64_t *seg, const double *cw,
-                                const uint8_t *active, int m, int d);
+                                const double *theta, const float *X, const gr_lr_rows *rows,
+                                const uint8_t *y, const float *sw, const int64_t *seg,
+                                const double *cw, const uint8_t *active, int m, int d);
   /* step[g] = H[g]^{-1} rhs[g] by Cholesky in double for each active group
    * (active host memory, NULL = all); H (m, D, D) symmetric is overwritten
    * by its factor. A matrix that is not positive definite: GR_ERR_NUMERIC

@@ -64,6 +64,23 @@ GR_HD float gr_km_clamp(float dist) { return dist > 0.0f ? dist : 0.0f; }
 /* A centroid coordinate from its double sum over count > 0 rows. */
 GR_HD float gr_km_mean(double sum, int64_t count) { return (float)(sum / (double)count); }
 
+/* ---- SMOTE rows -------------------------------------------------------------
+ * One coordinate of a synthetic row u + gap (v - u), in float. Written once
+ * here for SMOTE (host/smote.c) and for the logistic regression passes that
+ * rebuild its rows from descriptors, so both give the same floats: one
+ * rounding per operation, never fused (separate statements keep host
+ * compilers from contracting; the device uses the _rn intrinsics, which
+ * nvcc never fuses). */
+GR_HD float gr_smote_lerp(float u, float v, float gap) {
+#ifdef __CUDA_ARCH__
+  return __fadd_rn(u, __fmul_rn(gap, __fsub_rn(v, u)));
+#else
+  const float diff = v - u;
+  const float step = gap * diff;
+  return u + step;
+#endif
+}
+
 /* ---- logistic regression -------------------------------------------------
  * One row's terms of C s_i log(1 + exp(-(2 y_i - 1) z_i)) in double, in
  * forms that neither overflow nor cancel for large |z|. */

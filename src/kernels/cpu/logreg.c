@@ -8,8 +8,11 @@
  * becomes coefficient error one for one.) Chunks run in parallel, each with
  * single-threaded OpenBLAS (its own threads would split these calls and
  * compete with ours); their partials are added to double sums in chunk
- * order, so no result depends on the thread count. The Newton systems are
- * D x D: LAPACKE Cholesky in double, group by group. */
+ * order, so no result depends on the thread count. Described rows
+ * (gr_lr_rows) are read where they lie: a real row straight from X, a
+ * synthetic one rebuilt into the thread's row buffer, so nothing the size of
+ * the training set is ever written. The Newton systems are D x D: LAPACKE
+ * Cholesky in double, group by group. */
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
@@ -34,6 +37,7 @@ typedef struct lr_chunk {
 /* One pass over the active groups' rows; hess == 0: the objective only. */
 typedef struct lr_pass {
   const float *X, *sw;
+  const gr_lr_rows *rows; /* NULL: row i is X[i] */
   const uint8_t *y;
   const double *theta, *cw;
   int d, D;
@@ -42,6 +46,7 @@ typedef struct lr_pass {
   double *gpart;       /* (LR_WAVE, d): X_c^T r */
   float *Hpart;        /* (LR_WAVE, D, D): upper triangles */
   float *A;            /* (threads, LR_CHUNK, D): sqrt(h)-scaled rows and intercept */
+  float *xbuf;         /* (threads, d): a synthetic row, rebuilt */
 } lr_pass;
 
 static size_t round_up(size_t bytes) { return (bytes + LR_ALIGN - 1) / LR_ALIGN * LR_ALIGN; }
@@ -56,19 +61,33 @@ static inline double dot_fd(const float *restrict x, const double *restrict w, i
   return s;
 }
 
+/* Training row i: in X, or rebuilt into buf by SMOTE's formula. */
+static inline const float *train_row(const lr_pass *p, int64_t i, float *restrict buf) {
+  const int d = p->d;
+  if (!p->rows) return p->X + (size_t)i * d;
+  const int32_t u = p->rows->a[i];
+  const float *xu = p->X + (size_t)u * d;
+  if (!p->rows->b || p->rows->b[i] == u) return xu;
+  const float *xv = p->X + (size_t)p->rows->b[i] * d;
+  const float gap = p->rows->gap[i];
+  for (int j = 0; j < d; j++)
+    buf[j] = gr_smote_lerp(xu[j], xv[j], gap);
+  return buf;
+}
+
 static void chunk_work(const lr_pass *p, const lr_chunk *c, int slot, int tid) {
   const int d = p->d, D = p->D, rows = c->rows;
-  const float *Xc = p->X + (size_t)c->r0 * d;
   const uint8_t *yc = p->y + c->r0;
   const double *w = p->theta + (size_t)c->g * D, b = w[d];
   const double cw0 = p->cw[2 * c->g], cw1 = p->cw[2 * c->g + 1];
   double *restrict gp = p->hess ? p->gpart + (size_t)slot * d : NULL;
   float *A = p->hess ? p->A + (size_t)tid * (round_up(sizeof(float) * LR_CHUNK * D) / sizeof(float))
                      : NULL;
+  float *xbuf = p->xbuf + (size_t)tid * (round_up(sizeof(float) * d) / sizeof(float));
   if (gp) memset(gp, 0, sizeof(double) * d);
   double loss = 0.0, rsum = 0.0;
   for (int i = 0; i < rows; i++) {
-    const float *x = Xc + (size_t)i * d;
+    const float *x = train_row(p, c->r0 + i, xbuf);
     const double ci = (yc[i] ? cw1 : cw0) * (p->sw ? (double)p->sw[c->r0 + i] : 1.0);
     const gr_logreg_terms t = gr_logreg_row(dot_fd(x, w, d) + b, yc[i] != 0, ci);
     loss += t.loss;
@@ -93,9 +112,13 @@ static void chunk_work(const lr_pass *p, const lr_chunk *c, int slot, int tid) {
 
 /* f, and with g and H the gradient and Hessian; see backend.h. */
 static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, const double *theta,
-                             const float *X, const uint8_t *y, const float *sw, const int64_t *seg,
-                             const double *cw, const uint8_t *active, int m, int d) {
+                             const float *X, const gr_lr_rows *rows, const uint8_t *y,
+                             const float *sw, const int64_t *seg, const double *cw,
+                             const uint8_t *active, int m, int d) {
   if (m < 1 || d < 1) return gr_fail(GR_ERR_INVALID_ARG, "logreg: %d groups of %d features", m, d);
+  if (rows && !rows->a) rows = NULL; /* no descriptors: X's own rows */
+  if (rows && rows->b && !rows->gap)
+    return gr_fail(GR_ERR_INVALID_ARG, "logreg: described rows with partners need their gaps");
   const int D = d + 1, hess = H != NULL;
   const int threads = be->n_threads > 0 ? be->n_threads : 1;
   int64_t n_chunks = 0;
@@ -103,8 +126,17 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
     if (!active || active[k]) n_chunks += (seg[k + 1] - seg[k] + LR_CHUNK - 1) / LR_CHUNK;
   lr_chunk *chunks = malloc(sizeof(lr_chunk) * (size_t)(n_chunks ? n_chunks : 1));
   double *fsum = calloc((size_t)m, sizeof(double)), *rsum = calloc((size_t)m, sizeof(double));
-  lr_pass p = {X, sw, y, theta, cw, d, D, hess, NULL, NULL, NULL, NULL, NULL};
+  lr_pass p = {.X = X,
+               .sw = sw,
+               .rows = rows,
+               .y = y,
+               .theta = theta,
+               .cw = cw,
+               .d = d,
+               .D = D,
+               .hess = hess};
   p.loss = malloc(sizeof(double) * LR_WAVE);
+  p.xbuf = scratch(round_up(sizeof(float) * d) * threads);
   p.rsum = malloc(sizeof(double) * LR_WAVE);
   if (hess) {
     p.gpart = scratch(sizeof(double) * LR_WAVE * (size_t)d);
@@ -112,7 +144,8 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
     p.A = scratch(round_up(sizeof(float) * LR_CHUNK * D) * threads);
   }
   gr_status st = GR_OK;
-  if (!chunks || !fsum || !rsum || !p.loss || !p.rsum || (hess && (!p.gpart || !p.Hpart || !p.A))) {
+  if (!chunks || !fsum || !rsum || !p.loss || !p.rsum || !p.xbuf ||
+      (hess && (!p.gpart || !p.Hpart || !p.A))) {
     st = gr_fail(GR_ERR_NOMEM, "cannot allocate logistic regression scratch (%d features)", d);
     goto done;
   }
@@ -192,20 +225,22 @@ done:
   free(p.gpart);
   free(p.Hpart);
   free(p.A);
+  free(p.xbuf);
   return st;
 }
 
 gr_status gr_cpu_logreg_objective(gr_backend *be, double *f, const double *theta, const float *X,
-                                  const uint8_t *y, const float *sw, const int64_t *seg,
-                                  const double *cw, const uint8_t *active, int m, int d) {
-  return lr_pass_run(be, f, NULL, NULL, theta, X, y, sw, seg, cw, active, m, d);
+                                  const gr_lr_rows *rows, const uint8_t *y, const float *sw,
+                                  const int64_t *seg, const double *cw, const uint8_t *active,
+                                  int m, int d) {
+  return lr_pass_run(be, f, NULL, NULL, theta, X, rows, y, sw, seg, cw, active, m, d);
 }
 
 gr_status gr_cpu_logreg_grad_hess(gr_backend *be, double *g, double *H, double *f,
-                                  const double *theta, const float *X, const uint8_t *y,
-                                  const float *sw, const int64_t *seg, const double *cw,
-                                  const uint8_t *active, int m, int d) {
-  return lr_pass_run(be, f, g, H, theta, X, y, sw, seg, cw, active, m, d);
+                                  const double *theta, const float *X, const gr_lr_rows *rows,
+                                  const uint8_t *y, const float *sw, const int64_t *seg,
+                                  const double *cw, const uint8_t *active, int m, int d) {
+  return lr_pass_run(be, f, g, H, theta, X, rows, y, sw, seg, cw, active, m, d);
 }
 
 gr_status gr_cpu_spd_solve_batched(gr_backend *be, double *step, double *H, const double *rhs,

@@ -8,6 +8,10 @@
  * add every partial to the double outputs in a fixed order, so no result
  * depends on timing. (Margins and gradients are double for the same reason
  * as on the CPU: float ones miss the reference on nearly separable groups.)
+ * Described rows (gr_lr_rows) are read where they lie: both row kernels
+ * look each row up through lr_src and rebuild a synthetic one coordinate
+ * by coordinate as they read it (gr_smote_lerp, SMOTE's own rounding), so
+ * they need no scratch and the chunk planner is the same for both kinds.
  * The Newton systems are solved in double by cusolverDnDpotrfBatched and
  * DpotrsBatched over the active groups, every info checked. */
 #include <math.h>
@@ -26,6 +30,41 @@
 
 // ---- kernels -----------------------------------------------------------------
 
+/* Where a chunk's training rows are: row i is X[i] when a is NULL, else
+ * X[a[i]], or between X[a[i]] and X[b[i]] at gap[i] (gr_lr_rows). Passed by
+ * value, already offset to the chunk's first row. */
+struct lr_src {
+  const float *X;
+  const int32_t *a, *b;
+  const float *gap;
+};
+
+/* One training row, looked up once: v NULL for a real row. */
+struct lr_row {
+  const float *u, *v;
+  float gap;
+};
+
+__device__ __forceinline__ lr_row lr_row_of(const lr_src &s, int64_t i, int d) {
+  lr_row r;
+  if (!s.a) {
+    r.u = s.X + (size_t)i * d;
+    r.v = NULL;
+    r.gap = 0.0f;
+    return r;
+  }
+  const int32_t u = __ldg(s.a + i), v = s.b ? __ldg(s.b + i) : u;
+  r.u = s.X + (size_t)u * d;
+  r.v = v == u ? NULL : s.X + (size_t)v * d;
+  r.gap = v == u ? 0.0f : __ldg(s.gap + i);
+  return r;
+}
+
+/* Coordinate j of a row; X is read-only for the whole pass. */
+__device__ __forceinline__ float lr_at(const lr_row &r, int j) {
+  return r.v ? gr_smote_lerp(__ldg(r.u + j), __ldg(r.v + j), r.gap) : __ldg(r.u + j);
+}
+
 __device__ __forceinline__ double lr_warp_sum(double v) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1)
@@ -41,7 +80,7 @@ __device__ __forceinline__ double lr_warp_sum(double v) {
 __global__ void __launch_bounds__(LR_THREADS)
     lr_rows_kernel(double *__restrict__ part, double *__restrict__ r,           // (rows)
                    float *__restrict__ A,                                       // (rows, d + 1)
-                   const float *__restrict__ X,                                 // (rows, d)
+                   const lr_src src,                                            // (rows, d)
                    const uint8_t *__restrict__ y, const float *__restrict__ sw, // (rows)
                    const double *__restrict__ theta_g,                          // (d + 1)
                    double cw0, double cw1, int rows, int d) {
@@ -51,10 +90,10 @@ __global__ void __launch_bounds__(LR_THREADS)
   double loss = 0.0, rsum = 0.0;
   for (int64_t i = (int64_t)blockIdx.x * LR_WARPS + warp; i < rows;
        i += (int64_t)gridDim.x * LR_WARPS) {
-    const float *x = X + (size_t)i * d;
+    const lr_row x = lr_row_of(src, i, d);
     double zp = 0.0;
     for (int j = lane; j < d; j += 32)
-      zp += (double)x[j] * theta_g[j];
+      zp += (double)lr_at(x, j) * theta_g[j];
     const double ci = (y[i] ? cw1 : cw0) * (sw ? (double)sw[i] : 1.0);
     const gr_logreg_terms t = gr_logreg_row(lr_warp_sum(zp) + b, y[i] != 0, ci);
     loss += t.loss;
@@ -64,7 +103,7 @@ __global__ void __launch_bounds__(LR_THREADS)
       const float sh = (float)sqrt(t.h);
       float *a = A + (size_t)i * D;
       for (int j = lane; j < d; j += 32)
-        a[j] = sh * x[j];
+        a[j] = sh * lr_at(x, j);
       if (lane == 0) a[d] = sh;
     }
   }
@@ -102,10 +141,11 @@ __global__ void lr_accumulate_kernel(double *__restrict__ acc, const double *__r
 }
 
 /* grid (column tiles, row blocks): gpart[rb][j] = sum of r_i x_ij over the
- * LR_GRAD_ROWS rows of block rb. A warp reads a row's columns together. */
+ * LR_GRAD_ROWS rows of block rb. A warp reads a row's columns together (a
+ * described row's indices and gap: one broadcast load per warp). */
 __global__ void __launch_bounds__(LR_GRAD_COLS)
-    lr_grad_kernel(double *__restrict__ gpart,                                // (row blocks, d)
-                   const double *__restrict__ r, const float *__restrict__ X, // (rows), (rows, d)
+    lr_grad_kernel(double *__restrict__ gpart,                     // (row blocks, d)
+                   const double *__restrict__ r, const lr_src src, // (rows), (rows, d)
                    int rows, int d) {
   const int j = blockIdx.x * LR_GRAD_COLS + threadIdx.x;
   const int64_t i0 = (int64_t)blockIdx.y * LR_GRAD_ROWS;
@@ -113,7 +153,7 @@ __global__ void __launch_bounds__(LR_GRAD_COLS)
   if (j >= d) return;
   double s = 0.0;
   for (int64_t i = i0; i < i1; i++)
-    s += r[i] * (double)X[(size_t)i * d + j];
+    s += r[i] * (double)lr_at(lr_row_of(src, i, d), j);
   gpart[(size_t)blockIdx.y * d + j] = s;
 }
 
@@ -222,19 +262,23 @@ static gr_status scratch_alloc(gr_backend *be, lr_scratch *s, int m, int d, int6
 
 /* The chunks of group k: row terms, and with hess the partials. */
 static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, double *H,
-                            const double *theta, const float *X, const uint8_t *y, const float *sw,
-                            const int64_t *seg, const double *cw, int k, int d, int64_t chunk,
-                            int hess) {
+                            const double *theta, const float *X, const gr_lr_rows *desc,
+                            const uint8_t *y, const float *sw, const int64_t *seg, const double *cw,
+                            int k, int d, int64_t chunk, int hess) {
   gr_cuda *c = gr_cuda_of(be);
   const int D = d + 1;
   const float one = 1.0f, zero = 0.0f;
   for (int64_t r0 = seg[k]; r0 < seg[k + 1]; r0 += chunk) {
     const int rows = (int)(seg[k + 1] - r0 < chunk ? seg[k + 1] - r0 : chunk);
-    const float *Xc = X + (size_t)r0 * d;
+    lr_src src;
+    src.X = desc ? X : X + (size_t)r0 * d;
+    src.a = desc ? desc->a + r0 : NULL;
+    src.b = desc && desc->b ? desc->b + r0 : NULL;
+    src.gap = desc && desc->b ? desc->gap + r0 : NULL;
     const int64_t want = ((int64_t)rows + LR_WARPS - 1) / LR_WARPS;
     const int blocks = (int)(want < LR_MAX_BLOCKS ? want : LR_MAX_BLOCKS);
     lr_rows_kernel<<<blocks, LR_THREADS, 0, c->stream>>>(
-        s->part, hess ? s->r : NULL, hess ? s->A : NULL, Xc, y + r0, sw ? sw + r0 : NULL,
+        s->part, hess ? s->r : NULL, hess ? s->A : NULL, src, y + r0, sw ? sw + r0 : NULL,
         theta + (size_t)k * D, cw[2 * k], cw[2 * k + 1], rows, d);
     GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_rows_kernel"));
     lr_accumulate_kernel<<<1, 32, 0, c->stream>>>(s->acc + 2 * k, s->part, blocks);
@@ -242,7 +286,7 @@ static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, doub
     if (!hess) continue;
     const unsigned gb = (unsigned)grad_blocks(rows);
     lr_grad_kernel<<<dim3((unsigned)((d + LR_GRAD_COLS - 1) / LR_GRAD_COLS), gb), LR_GRAD_COLS, 0,
-                     c->stream>>>(s->gpart, s->r, Xc, rows, d);
+                     c->stream>>>(s->gpart, s->r, src, rows, d);
     GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_grad_kernel"));
     lr_grad_reduce_kernel<<<grid_for(d), 256, 0, c->stream>>>(g + (size_t)k * D, s->gpart, (int)gb,
                                                               d);
@@ -263,9 +307,13 @@ static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, doub
 }
 
 static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, const double *theta,
-                             const float *X, const uint8_t *y, const float *sw, const int64_t *seg,
-                             const double *cw, const uint8_t *active, int m, int d) {
+                             const float *X, const gr_lr_rows *rows, const uint8_t *y,
+                             const float *sw, const int64_t *seg, const double *cw,
+                             const uint8_t *active, int m, int d) {
   if (m < 1 || d < 1) return gr_fail(GR_ERR_INVALID_ARG, "logreg: %d groups of %d features", m, d);
+  if (rows && !rows->a) rows = NULL; /* no descriptors: X's own rows */
+  if (rows && rows->b && !rows->gap)
+    return gr_fail(GR_ERR_INVALID_ARG, "logreg: described rows with partners need their gaps");
   gr_cuda *c = gr_cuda_of(be);
   GR_TRY(gr_cuda_enter(be));
   const int hess = H != NULL, D = d + 1;
@@ -287,7 +335,8 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
         st = GR_CU(
             cudaMemsetAsync(H + (size_t)k * D * D, 0, sizeof(double) * (size_t)D * D, c->stream));
     }
-    if (st == GR_OK) st = group_pass(be, &s, g, H, theta, X, y, sw, seg, cw, k, d, chunk, hess);
+    if (st == GR_OK)
+      st = group_pass(be, &s, g, H, theta, X, rows, y, sw, seg, cw, k, d, chunk, hess);
   }
   if (st == GR_OK)
     st = GR_CU(cudaMemcpyAsync(f_host, s.fd, sizeof(double) * (size_t)m, cudaMemcpyDeviceToHost,
@@ -301,17 +350,19 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
 }
 
 extern "C" gr_status gr_cuda_logreg_objective(gr_backend *be, double *f, const double *theta,
-                                              const float *X, const uint8_t *y, const float *sw,
-                                              const int64_t *seg, const double *cw,
-                                              const uint8_t *active, int m, int d) {
-  return lr_pass_run(be, f, NULL, NULL, theta, X, y, sw, seg, cw, active, m, d);
+                                              const float *X, const gr_lr_rows *rows,
+                                              const uint8_t *y, const float *sw, const int64_t *seg,
+                                              const double *cw, const uint8_t *active, int m,
+                                              int d) {
+  return lr_pass_run(be, f, NULL, NULL, theta, X, rows, y, sw, seg, cw, active, m, d);
 }
 
 extern "C" gr_status gr_cuda_logreg_grad_hess(gr_backend *be, double *g, double *H, double *f,
-                                              const double *theta, const float *X, const uint8_t *y,
+                                              const double *theta, const float *X,
+                                              const gr_lr_rows *rows, const uint8_t *y,
                                               const float *sw, const int64_t *seg, const double *cw,
                                               const uint8_t *active, int m, int d) {
-  return lr_pass_run(be, f, g, H, theta, X, y, sw, seg, cw, active, m, d);
+  return lr_pass_run(be, f, g, H, theta, X, rows, y, sw, seg, cw, active, m, d);
 }
 
 // ---- the batched solve -------------------------------------------------------
