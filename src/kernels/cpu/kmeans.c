@@ -70,12 +70,12 @@ typedef float gr_km_v8 __attribute__((vector_size(32), aligned(4)));
 /* out[r * kp + g * 8 + l] = x_r . C[g * 8 + l] for the 8 clusters of group g. */
 GR_KM_CONTRACT static void rows_dots8(float *out, const float *const *x, const float *Ct, int d,
                                       int kp, int g) {
-  const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4], *x5 = x[5], *x6 = x[6],
-              *x7 = x[7];
-  gr_km_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
 #ifdef __clang__
 #pragma clang fp contract(fast)
 #endif
+  const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4], *x5 = x[5], *x6 = x[6],
+              *x7 = x[7];
+  gr_km_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
   const float *ct = Ct + (size_t)g * 8;
   for (int j = 0; j < d; j++, ct += kp) {
     const gr_km_v8 c = *(const gr_km_v8 *)ct;
