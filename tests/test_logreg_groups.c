@@ -168,8 +168,11 @@ static void check_warm_start(gr_context *ctx, gr_rng *rng) {
  * 0 spans two row chunks, group 2 inactive and left untouched). f and g are
  * double sums in another order: 1e-12 relative to the terms' sizes. H is a
  * float sum over chunks of 4096 rows (~sqrt(4096) eps of the terms' sizes,
- * bounded by sqrt(H_aa H_bb)): 1e-4 of that. */
-static void check_ops(gr_context *ctx, gr_rng *rng) {
+ * bounded by sqrt(H_aa H_bb)): 1e-4 of that. With curvature sampling (tau
+ * > 0, margins spread wider so that many rows fall below it) f and g stay
+ * exact, H is the sum over the rows gr_logreg_hess_scale keeps, and rows
+ * must have been left out. */
+static void check_ops(gr_context *ctx, gr_rng *rng, double tau) {
   enum { M = 3, d = 7, D = 8 };
   const int64_t seg[M + 1] = {0, 4500, 5300, 5400};
   const int64_t n = seg[M];
@@ -184,16 +187,18 @@ static void check_ops(gr_context *ctx, gr_rng *rng) {
     sw[i] = (float)(0.5 + gr_rng_uniform(rng));
   }
   for (int e = 0; e < M * D; e++)
-    theta[e] = 0.5 * gr_rng_normal(rng);
+    theta[e] = (tau > 0 ? 2.0 : 0.5) * gr_rng_normal(rng);
   for (int e = 0; e < 2 * M; e++)
     cw[e] = 0.5 + gr_rng_uniform(rng);
   for (int e = 0; e < M * D * D; e++)
     H[e] = g[e % (M * D)] = f[e % M] = -1.0;
   gr_backend *be = ctx->be;
-  CHECK_OK(be->ops->logreg_grad_hess(be, g, H, f, theta, X, NULL, y, sw, seg, cw, active, M, d));
+  CHECK_OK(
+      be->ops->logreg_grad_hess(be, g, H, f, theta, X, NULL, y, sw, seg, cw, active, M, d, tau));
   double f_obj[M] = {-1.0, -1.0, -1.0};
   CHECK_OK(be->ops->logreg_objective(be, f_obj, theta, X, NULL, y, sw, seg, cw, active, M, d));
   double worst_h = 0.0;
+  int64_t left_out = 0;
   for (int k = 0; k < 2; k++) {
     const double *w = theta + k * D;
     double rf = 0.0, rg[D] = {0}, rH[D * D] = {0}, sg[D] = {0};
@@ -209,12 +214,14 @@ static void check_ops(gr_context *ctx, gr_rng *rng) {
         if (j < d) z += w[j] * xi[j];
       }
       const double c = cw[2 * k + y[i]] * sw[i], p = 1.0 / (1.0 + exp(-z));
+      const double sh = gr_logreg_hess_scale(c * p * (1 - p), c, tau, i);
+      left_out += sh == 0.0;
       rf += c * log1p(exp(y[i] ? -z : z));
       for (int a = 0; a < D; a++) {
         rg[a] += c * (p - y[i]) * xi[a];
         sg[a] += c * fabs(xi[a]);
         for (int b = 0; b < D; b++)
-          rH[a * D + b] += c * p * (1 - p) * xi[a] * xi[b];
+          rH[a * D + b] += sh * sh * xi[a] * xi[b];
       }
     }
     CHECK_NEAR(f[k], rf, 1e-12 * rf);
@@ -228,11 +235,44 @@ static void check_ops(gr_context *ctx, gr_rng *rng) {
       }
     }
   }
-  printf("ops: Hessian off by at most %.1e of sqrt(H_aa H_bb)\n", worst_h);
+  printf("ops (tau %g, %lld rows left out): Hessian off by at most %.1e of sqrt(H_aa H_bb)\n", tau,
+         (long long)left_out, worst_h);
+  CHECK(tau > 0 ? left_out > 200 : left_out == 0);
   CHECK(f[2] == -1.0 && f_obj[2] == -1.0 && g[2 * D] == -1.0 && H[2 * D * D] == -1.0);
   free(X);
   free(sw);
   free(y);
+}
+
+/* Curvature sampling changes the steps, not the optimum: on nearly
+ * separable groups (features scaled up) the fits with and without it both
+ * stop at max |gradient| <= tol, so their coefficients agree far inside
+ * 1e-6; and sampling took effect (the step counts or the models differ). */
+static void check_sampled_fit(gr_context *ctx, gr_rng *rng) {
+  const group_spec spec[2] = {{1500, 3}, {600, 9}};
+  groups G = make_groups(rng, spec, 2, 6, 0);
+  for (int64_t e = 0; e < G.seg[2] * G.d; e++)
+    G.X[e] *= 3.0f;
+  gr_logreg_params p;
+  gr_logreg_params_default(&p);
+  p.hessian_sample = 0.0;
+  gr_logreg_model *exact = fit(ctx, &G, &p, NULL);
+  p.hessian_sample = 0.05;
+  gr_logreg_model *sampled = fit(ctx, &G, &p, NULL);
+  int differ = 0;
+  for (int g = 0; g < 2; g++) {
+    double worst = fabs(sampled[g].b - exact[g].b);
+    for (int j = 0; j < G.d; j++)
+      worst = fmax(worst, fabs(sampled[g].w[j] - exact[g].w[j]) / (1.0 + fabs(exact[g].w[j])));
+    CHECK_MSG(worst <= 1e-6, "group %d: sampled Hessians moved the optimum by %g", g, worst);
+    differ |= sampled[g].iterations != exact[g].iterations || worst > 0;
+    printf("sampled fit, group %d: %d Newton steps (exact Hessians: %d), %.1e apart\n", g,
+           sampled[g].iterations, exact[g].iterations, worst);
+  }
+  CHECK(differ);
+  free_models(exact, 2);
+  free_models(sampled, 2);
+  free_groups(&G);
 }
 
 static int same_models(const gr_logreg_model *a, const gr_logreg_model *b, int m, int d) {
@@ -450,7 +490,9 @@ int main(void) {
   if (!ctx) return gr_test_finish();
   gr_rng rng;
   gr_rng_seed(&rng, 31);
-  check_ops(ctx, &rng);
+  check_ops(ctx, &rng, 0.0);
+  check_ops(ctx, &rng, 0.05);
+  check_sampled_fit(ctx, &rng);
   check_against_reference(ctx, &rng, 3, 1.0, 0, 0);
   check_against_reference(ctx, &rng, 17, 0.3, 1, 0);
   check_against_reference(ctx, &rng, 17, 2.0, 0, 1);

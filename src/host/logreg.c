@@ -17,6 +17,7 @@ void gr_logreg_params_default(gr_logreg_params *p) {
   p->max_iter = 100;
   p->tol = 1e-8;
   p->balanced = 0;
+  p->hessian_sample = 0.003;
 }
 
 void gr_logreg_model_free(gr_logreg_model *m) {

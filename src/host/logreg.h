@@ -15,6 +15,12 @@ typedef struct gr_logreg_params {
   int max_iter; /* Newton steps at most, default 100 */
   double tol;   /* stop when max |gradient| <= tol, default 1e-8 */
   int balanced; /* 1: sample weights n / (2 n_class), as class_weight="balanced" */
+  /* gr_logreg_fit_groups: the Newton Hessians from the rows curvature
+   * sampling keeps, a row whose p (1 - p) is below hessian_sample with
+   * probability p (1 - p) / hessian_sample (backend.h); 0: from every row.
+   * The optimum is the same either way. Default 0.003 (the leads fits keep
+   * their Newton step counts and spend a fifth less time). */
+  double hessian_sample;
 } gr_logreg_params;
 
 typedef struct gr_logreg_model {

@@ -12,7 +12,15 @@
  * step cannot change the fit. Training rows may be described over one
  * matrix (gr_logreg_rows) instead of copied: X is staged once, the
  * descriptors and labels per run, and the backend rebuilds each row where
- * it reads it. */
+ * it reads it.
+ *
+ * The Hessian is the costly part (a D x D rank update per row, against a
+ * dot product per row for the gradient), and on a nearly separable group
+ * most rows add almost nothing to it: with hessian_sample > 0 it comes
+ * from the rows curvature sampling keeps (gr_logreg_hess_scale), an
+ * unbiased estimate. The steps are then inexact Newton steps; the
+ * objective, the gradient, the line search and the stopping test use every
+ * row exactly, so the optimum reached is the same. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,9 +54,12 @@ static gr_status check_input(const uint8_t *y, const float *sw, const int64_t *s
   if (m < 1 || d < 1)
     return gr_fail(GR_ERR_INVALID_ARG, "logreg: %d groups of %d features (need >= 1 of each)", m,
                    d);
-  if (!(p->C > 0) || !isfinite(p->C) || p->max_iter < 1 || !(p->tol >= 0))
-    return gr_fail(GR_ERR_INVALID_ARG, "logreg: C > 0 (got %g), max_iter >= 1 (got %d), tol >= 0",
-                   p->C, p->max_iter);
+  if (!(p->C > 0) || !isfinite(p->C) || p->max_iter < 1 || !(p->tol >= 0) ||
+      !(p->hessian_sample >= 0) || !isfinite(p->hessian_sample))
+    return gr_fail(GR_ERR_INVALID_ARG,
+                   "logreg: C > 0 (got %g), max_iter >= 1 (got %d), tol >= 0 (got %g), "
+                   "hessian_sample >= 0 (got %g)",
+                   p->C, p->max_iter, p->tol, p->hessian_sample);
   if (seg[0] < 0) return gr_fail(GR_ERR_INVALID_ARG, "logreg: seg[0] = %lld", (long long)seg[0]);
   for (int g = 0; g < m; g++) {
     const int64_t n = seg[g + 1] - seg[g];
@@ -151,6 +162,64 @@ static int any(const uint8_t *flags, int m) {
   return 0;
 }
 
+/* Every stride-th training row of each group, described over the same X,
+ * its sample weight times the stride so that its sums estimate the
+ * group's. Host memory; rows->a NULL reads X's own rows (seg[m] must fit
+ * the descriptors' int32). */
+typedef struct lr_subset {
+  int64_t *seg; /* (m + 1) */
+  int32_t *a, *b;
+  float *gap, *sw;
+  uint8_t *y;
+  gr_logreg_rows rows;
+} lr_subset;
+
+static void subset_free(lr_subset *s) {
+  free(s->seg);
+  free(s->a);
+  free(s->b);
+  free(s->gap);
+  free(s->sw);
+  free(s->y);
+  memset(s, 0, sizeof *s);
+}
+
+static int subset_build(lr_subset *s, const gr_logreg_rows *rows, const uint8_t *y, const float *sw,
+                        const int64_t *seg, int m, int64_t stride) {
+  memset(s, 0, sizeof *s);
+  int64_t n_sub = 0;
+  for (int g = 0; g < m; g++)
+    n_sub += (seg[g + 1] - seg[g] + stride - 1) / stride;
+  const size_t ns = (size_t)(n_sub ? n_sub : 1);
+  const int synthetic = rows->a && rows->b;
+  s->seg = malloc(sizeof(int64_t) * ((size_t)m + 1));
+  s->a = malloc(sizeof(int32_t) * ns);
+  s->b = synthetic ? malloc(sizeof(int32_t) * ns) : NULL;
+  s->gap = synthetic ? malloc(sizeof(float) * ns) : NULL;
+  s->sw = malloc(sizeof(float) * ns);
+  s->y = malloc(ns);
+  if (!s->seg || !s->a || (synthetic && (!s->b || !s->gap)) || !s->sw || !s->y) {
+    subset_free(s);
+    return 0;
+  }
+  int64_t at = 0;
+  s->seg[0] = 0;
+  for (int g = 0; g < m; g++) {
+    for (int64_t r = seg[g]; r < seg[g + 1]; r += stride, at++) {
+      s->a[at] = rows->a ? rows->a[r] : (int32_t)r;
+      if (synthetic) {
+        s->b[at] = rows->b[r];
+        s->gap[at] = rows->gap[r];
+      }
+      s->y[at] = y[r];
+      s->sw[at] = (float)stride * (sw ? sw[r] : 1.0f);
+    }
+    s->seg[g + 1] = at;
+  }
+  s->rows = (gr_logreg_rows){rows->X, rows->n_x, s->a, s->b, s->gap};
+  return 1;
+}
+
 /* Backtracking for the groups in h->search, all at once: one objective
  * pass per halving. Groups whose step is accepted leave the search; after
  * LR_HALVINGS halvings the last trial is taken, as the reference does. */
@@ -179,20 +248,20 @@ static gr_status line_search(gr_backend *be, lr_host *h, double *trial_dev, cons
 }
 
 /* The full Newton step is almost always accepted, so the trial point's
- * gradient and Hessian are computed in the same pass as its objective:
- * where Armijo accepts, the next iteration has them already (one pass over
- * the rows per iteration instead of two); elsewhere they are dropped and
- * the backtracking goes on from half the step. g and H at theta are spent
- * by now (the host holds g, the solve overwrote H). */
+ * gradient and Hessian are computed in the same pass as its
+ * objective: where Armijo accepts, the next iteration has them already
+ * (one pass over the rows per iteration instead of two); elsewhere they
+ * are dropped and the backtracking goes on from half the step. g and H at
+ * theta are spent by now (the host holds g, the solve overwrote H). */
 static gr_status speculate(gr_backend *be, lr_host *h, double *dev[5], const lr_data *t, int m,
-                           int d) {
+                           int d, double tau) {
   const int D = d + 1;
   for (int g = 0; g < m; g++)
     h->have[g] = 0;
   if (!any(h->search, m)) return GR_OK;
   GR_TRY(be->ops->upload(be, dev[1], h->trial, sizeof(double) * (size_t)m * D));
   GR_TRY(be->ops->logreg_grad_hess(be, dev[2], dev[4], h->ft, dev[1], t->X, t->rows, t->y, t->sw,
-                                   t->seg, h->cw, h->search, m, d));
+                                   t->seg, h->cw, h->search, m, d, tau));
   for (int g = 0; g < m; g++) {
     if (!h->search[g]) continue;
     h->search[g] = 0;
@@ -223,7 +292,7 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const l
     h->need[g] = h->running[g] && !h->have[g];
   if (any(h->need, m))
     GR_TRY(be->ops->logreg_grad_hess(be, g_dev, H_dev, h->f0, theta_dev, t->X, t->rows, t->y, t->sw,
-                                     t->seg, h->cw, h->need, m, d));
+                                     t->seg, h->cw, h->need, m, d, p->hessian_sample));
   GR_TRY(be->ops->download(be, h->g, g_dev, vbytes));
   for (int g = 0; g < m; g++) {
     if (!h->running[g]) continue;
@@ -258,7 +327,7 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const l
     for (int j = 0; j < D; j++)
       h->trial[(size_t)g * D + j] -= s[j];
   }
-  GR_TRY(speculate(be, h, dev, t, m, d));
+  GR_TRY(speculate(be, h, dev, t, m, d, p->hessian_sample));
   GR_TRY(line_search(be, h, trial_dev, t, m, d));
   for (int g = 0; g < m; g++) {
     if (!h->running[g]) continue;
@@ -297,6 +366,46 @@ static gr_status write_models(const lr_host *h, int m, int d, gr_logreg_model *o
   return GR_OK;
 }
 
+/* One set of training rows staged to the backend: descriptors (when rows
+ * has them), labels and weights; d->seg stays host memory. */
+typedef struct lr_staged {
+  void *a, *b, *gap, *y, *sw;
+} lr_staged;
+
+static gr_status stage_rows(gr_backend *be, lr_staged *s, lr_data *out, const float *Xd,
+                            const gr_logreg_rows *rows, const uint8_t *y, const float *sw,
+                            const int64_t *seg, int m) {
+  const int64_t n = seg[m];
+  memset(s, 0, sizeof *s);
+  *out = (lr_data){Xd, NULL, {NULL, NULL, NULL}, NULL, NULL, seg};
+  if (rows && rows->a) {
+    GR_TRY(gr_stage(be, &s->a, rows->a, sizeof(int32_t) * (size_t)n));
+    if (rows->b) {
+      GR_TRY(gr_stage(be, &s->b, rows->b, sizeof(int32_t) * (size_t)n));
+      GR_TRY(gr_stage(be, &s->gap, rows->gap, sizeof(float) * (size_t)n));
+    }
+    out->desc = (gr_lr_rows){s->a, s->b, s->gap};
+    out->rows = &out->desc;
+  }
+  GR_TRY(gr_stage(be, &s->y, y, (size_t)n));
+  if (sw) GR_TRY(gr_stage(be, &s->sw, sw, sizeof(float) * (size_t)n));
+  out->y = s->y;
+  out->sw = s->sw;
+  return GR_OK;
+}
+
+static void unstage_rows(gr_backend *be, lr_staged *s, const gr_logreg_rows *rows, const uint8_t *y,
+                         const float *sw) {
+  gr_unstage(be, s->sw, sw);
+  gr_unstage(be, s->y, y);
+  if (rows) {
+    gr_unstage(be, s->gap, rows->gap);
+    gr_unstage(be, s->b, rows->b);
+    gr_unstage(be, s->a, rows->a);
+  }
+  memset(s, 0, sizeof *s);
+}
+
 /* Newton's method for every group from h->theta (zeros or a warm start),
  * with h->cw set for these rows; leaves the models in h. Xd is X in
  * backend memory; rows, y and sw are host memory, staged here. */
@@ -304,47 +413,26 @@ static gr_status newton_run(gr_backend *be, lr_host *h, const float *Xd, const g
                             const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
                             const gr_logreg_params *p) {
   const int D = d + 1;
-  const int64_t n = seg[m];
-  void *ad = NULL, *bd = NULL, *gapd = NULL, *yd = NULL, *swd = NULL;
   double *dev[5] = {NULL, NULL, NULL, NULL, NULL}; /* theta, trial, g, step, H */
-  lr_data t = {Xd, NULL, {NULL, NULL, NULL}, NULL, NULL, seg};
-  gr_status st;
-  if (rows && rows->a) {
-    GR_CHECK_GOTO(st, gr_stage(be, &ad, rows->a, sizeof(int32_t) * (size_t)n), done);
-    if (rows->b) {
-      GR_CHECK_GOTO(st, gr_stage(be, &bd, rows->b, sizeof(int32_t) * (size_t)n), done);
-      GR_CHECK_GOTO(st, gr_stage(be, &gapd, rows->gap, sizeof(float) * (size_t)n), done);
-    }
-    t.desc = (gr_lr_rows){ad, bd, gapd};
-    t.rows = &t.desc;
-  }
-  GR_CHECK_GOTO(st, gr_stage(be, &yd, y, (size_t)n), done);
-  if (sw) GR_CHECK_GOTO(st, gr_stage(be, &swd, sw, sizeof(float) * (size_t)n), done);
-  t.y = yd;
-  t.sw = swd;
-  for (int k = 0; k < 5; k++) {
+  lr_data t;
+  lr_staged ts;
+  gr_status st = stage_rows(be, &ts, &t, Xd, rows, y, sw, seg, m);
+  for (int k = 0; k < 5 && st == GR_OK; k++) {
     const size_t bytes = sizeof(double) * (size_t)m * D * (k == 4 ? (size_t)D : 1);
-    GR_CHECK_GOTO(st, be->ops->mem_alloc(be, (void **)&dev[k], bytes), done);
+    st = be->ops->mem_alloc(be, (void **)&dev[k], bytes);
   }
-  GR_CHECK_GOTO(st, be->ops->upload(be, dev[0], h->theta, sizeof(double) * (size_t)m * D), done);
+  if (st == GR_OK) st = be->ops->upload(be, dev[0], h->theta, sizeof(double) * (size_t)m * D);
   for (int g = 0; g < m; g++) {
     h->running[g] = 1;
     h->have[g] = 0;
     h->iters[g] = p->max_iter;
     h->gmax[g] = INFINITY;
   }
-  for (int it = 0; it < p->max_iter && any(h->running, m); it++)
-    GR_CHECK_GOTO(st, newton_step(be, h, dev, &t, m, d, p, it), done);
-done:
+  for (int it = 0; st == GR_OK && it < p->max_iter && any(h->running, m); it++)
+    st = newton_step(be, h, dev, &t, m, d, p, it);
   for (int k = 0; k < 5; k++)
     if (dev[k]) be->ops->mem_free(be, dev[k]);
-  gr_unstage(be, swd, sw);
-  gr_unstage(be, yd, y);
-  if (rows) {
-    gr_unstage(be, gapd, rows->gap);
-    gr_unstage(be, bd, rows->b);
-    gr_unstage(be, ad, rows->a);
-  }
+  unstage_rows(be, &ts, rows, y, sw);
   return st;
 }
 
@@ -365,45 +453,19 @@ static void warm_start(gr_backend *be, lr_host *h, const float *Xd, const gr_log
                        const gr_logreg_params *p) {
   if (seg[m] - seg[0] < LR_WARM_MIN_ROWS) return;
   if (!rows->a && seg[m] > INT32_MAX) return; /* row numbers past the descriptors' range */
-  int64_t *sseg = malloc(sizeof(int64_t) * ((size_t)m + 1));
-  int64_t n_sub = 0;
-  for (int g = 0; g < m; g++)
-    n_sub += (seg[g + 1] - seg[g] + LR_WARM_STRIDE - 1) / LR_WARM_STRIDE;
-  const size_t ns = (size_t)(n_sub ? n_sub : 1);
-  const int synthetic = rows->a && rows->b;
-  int32_t *as = malloc(sizeof(int32_t) * ns), *bs = synthetic ? malloc(sizeof(int32_t) * ns) : NULL;
-  float *gaps = synthetic ? malloc(sizeof(float) * ns) : NULL, *sws = malloc(sizeof(float) * ns);
-  uint8_t *ys = malloc(ns);
   double *cw_full = malloc(sizeof(double) * 2 * (size_t)m);
-  if (sseg && as && (!synthetic || (bs && gaps)) && sws && ys && cw_full) {
-    int64_t at = 0;
-    sseg[0] = 0;
-    for (int g = 0; g < m; g++) {
-      for (int64_t r = seg[g]; r < seg[g + 1]; r += LR_WARM_STRIDE, at++) {
-        as[at] = rows->a ? rows->a[r] : (int32_t)r;
-        if (synthetic) {
-          bs[at] = rows->b[r];
-          gaps[at] = rows->gap[r];
-        }
-        ys[at] = y[r];
-        sws[at] = (float)LR_WARM_STRIDE * (sw ? sw[r] : 1.0f);
-      }
-      sseg[g + 1] = at;
+  lr_subset sub;
+  if (cw_full) {
+    if (subset_build(&sub, rows, y, sw, seg, m, LR_WARM_STRIDE)) {
+      memcpy(cw_full, h->cw, sizeof(double) * 2 * (size_t)m);
+      if (check_input(sub.y, sub.sw, sub.seg, m, d, p, h->cw) == GR_OK &&
+          newton_run(be, h, Xd, &sub.rows, sub.y, sub.sw, sub.seg, m, d, p) != GR_OK)
+        memset(h->theta, 0, sizeof(double) * (size_t)m * (d + 1)); /* start from zero after all */
+      memcpy(h->cw, cw_full, sizeof(double) * 2 * (size_t)m);
+      gr_clear_error();
+      subset_free(&sub);
     }
-    const gr_logreg_rows sub = {rows->X, rows->n_x, as, bs, gaps};
-    memcpy(cw_full, h->cw, sizeof(double) * 2 * (size_t)m);
-    if (check_input(ys, sws, sseg, m, d, p, h->cw) == GR_OK &&
-        newton_run(be, h, Xd, &sub, ys, sws, sseg, m, d, p) != GR_OK)
-      memset(h->theta, 0, sizeof(double) * (size_t)m * (d + 1)); /* start from zero after all */
-    memcpy(h->cw, cw_full, sizeof(double) * 2 * (size_t)m);
-    gr_clear_error();
   }
-  free(sseg);
-  free(as);
-  free(bs);
-  free(gaps);
-  free(sws);
-  free(ys);
   free(cw_full);
 }
 

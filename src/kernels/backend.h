@@ -134,11 +134,16 @@ typedef struct gr_backend_ops {
   /* The same f, plus the gradient g (m, D) = [w; 0] + sum_i r_i [x_i; 1] and
    * the Hessian H (m, D, D) = diag(1,..,1, 0) + sum_i h_i [x_i; 1][x_i; 1]^T
    * (both triangles), r and h as in shared_math.h. H alone is summed in
-   * float over row chunks (sgemm-class work), the chunks added in double. */
+   * float over row chunks (sgemm-class work), the chunks added in double.
+   * hess_tau > 0: H from the rows gr_logreg_hess_scale keeps (an unbiased
+   * estimate that skips most rows of a nearly separable group; the CPU
+   * leaves them out of its rank updates), 0: every row. f and g are exact
+   * either way. */
   gr_status (*logreg_grad_hess)(gr_backend *be, double *g, double *H, double *f,
                                 const double *theta, const float *X, const gr_lr_rows *rows,
                                 const uint8_t *y, const float *sw, const int64_t *seg,
-                                const double *cw, const uint8_t *active, int m, int d);
+                                const double *cw, const uint8_t *active, int m, int d,
+                                double hess_tau);
   /* step[g] = H[g]^{-1} rhs[g] by Cholesky in double for each active group
    * (active host memory, NULL = all); H (m, D, D) symmetric is overwritten
    * by its factor. A matrix that is not positive definite: GR_ERR_NUMERIC

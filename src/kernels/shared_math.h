@@ -113,4 +113,22 @@ GR_HD gr_logreg_terms gr_logreg_row(double z, int y, double c) {
   return t;
 }
 
+/* Curvature sampling for the Newton Hessian (logreg_grad_hess, tau > 0).
+ * On a nearly separable fit most rows have p (1 - p) near 0 and add almost
+ * nothing to the Hessian, yet each costs a rank-one update. A row with
+ * p (1 - p) = h / c below tau enters with probability h / (c tau) and then
+ * with the curvature c tau (Poisson sampling: the sum stays unbiased); the
+ * others enter as they are. The draw is a hash of the training row's
+ * index, so the same rows are kept on either backend and any thread count.
+ * Returns the row's scale sqrt(curvature), 0 for a row left out. */
+GR_HD double gr_logreg_hess_scale(double h, double c, double tau, int64_t row) {
+  if (!(tau > 0) || !(c > 0) || h >= c * tau) return sqrt(h);
+  uint64_t x = (uint64_t)row * 0x9E3779B97F4A7C15ull; /* splitmix64's finalizer */
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  x ^= x >> 31;
+  const double u = (double)(x >> 11) * (1.0 / 9007199254740992.0); /* [0, 1) */
+  return u * c * tau < h ? sqrt(c * tau) : 0.0;
+}
+
 #endif

@@ -35,7 +35,8 @@ gr_status gr_cpu_logreg_objective(gr_backend *be, double *f, const double *theta
 gr_status gr_cpu_logreg_grad_hess(gr_backend *be, double *g, double *H, double *f,
                                   const double *theta, const float *X, const gr_lr_rows *rows,
                                   const uint8_t *y, const float *sw, const int64_t *seg,
-                                  const double *cw, const uint8_t *active, int m, int d);
+                                  const double *cw, const uint8_t *active, int m, int d,
+                                  double hess_tau);
 gr_status gr_cpu_spd_solve_batched(gr_backend *be, double *step, double *H, const double *rhs,
                                    const uint8_t *active, int m, int D);
 

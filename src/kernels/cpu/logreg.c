@@ -2,7 +2,9 @@
  * active groups are cut into chunks of LR_CHUNK rows that never span two
  * groups. Per row, in double: the margin, the terms (shared_math.h) and the
  * gradient sum, while the row is in cache; the sqrt(h)-scaled row goes to a
- * float buffer, and one ssyrk per chunk turns it into the curvature sum.
+ * float buffer, and one ssyrk per chunk turns it into the curvature sum;
+ * with curvature sampling (hess_tau > 0) only the rows it keeps are
+ * written, so the rank update skips the rest.
  * (Float margins and gradients, by sgemv, missed the double reference by
  * 7e-4 on a nearly separable group: H ~ I there, so gradient rounding
  * becomes coefficient error one for one.) Chunks run in parallel, each with
@@ -34,14 +36,16 @@ typedef struct lr_chunk {
   int64_t r0;
 } lr_chunk;
 
-/* One pass over the active groups' rows; hess == 0: the objective only. */
+/* One pass over the active groups' rows: the objective, and with grad the
+ * gradient, and with hess the curvature too. */
 typedef struct lr_pass {
   const float *X, *sw;
   const gr_lr_rows *rows; /* NULL: row i is X[i] */
   const uint8_t *y;
   const double *theta, *cw;
   int d, D;
-  int hess;
+  int grad, hess;      /* g wanted; H wanted (implies g) */
+  double tau;          /* curvature sampling, 0 = every row */
   double *loss, *rsum; /* (LR_WAVE) per-chunk sums */
   double *gpart;       /* (LR_WAVE, d): X_c^T r */
   float *Hpart;        /* (LR_WAVE, D, D): upper triangles */
@@ -80,22 +84,35 @@ static void chunk_work(const lr_pass *p, const lr_chunk *c, int slot, int tid) {
   const uint8_t *yc = p->y + c->r0;
   const double *w = p->theta + (size_t)c->g * D, b = w[d];
   const double cw0 = p->cw[2 * c->g], cw1 = p->cw[2 * c->g + 1];
-  double *restrict gp = p->hess ? p->gpart + (size_t)slot * d : NULL;
+  double *restrict gp = p->grad ? p->gpart + (size_t)slot * d : NULL;
   float *A = p->hess ? p->A + (size_t)tid * (round_up(sizeof(float) * LR_CHUNK * D) / sizeof(float))
                      : NULL;
   float *xbuf = p->xbuf + (size_t)tid * (round_up(sizeof(float) * d) / sizeof(float));
   if (gp) memset(gp, 0, sizeof(double) * d);
   double loss = 0.0, rsum = 0.0;
+  int kept = 0; /* rows of A written */
   for (int i = 0; i < rows; i++) {
     const float *x = train_row(p, c->r0 + i, xbuf);
     const double ci = (yc[i] ? cw1 : cw0) * (p->sw ? (double)p->sw[c->r0 + i] : 1.0);
     const gr_logreg_terms t = gr_logreg_row(dot_fd(x, w, d) + b, yc[i] != 0, ci);
     loss += t.loss;
-    if (!p->hess) continue;
+    if (!p->grad) continue;
     rsum += t.r;
     const double r = t.r;
-    const float sh = (float)sqrt(t.h);
-    float *restrict a = A + (size_t)i * D;
+    if (!p->hess) {
+#pragma omp simd
+      for (int j = 0; j < d; j++)
+        gp[j] += r * x[j];
+      continue;
+    }
+    const float sh = (float)gr_logreg_hess_scale(t.h, ci, p->tau, c->r0 + i);
+    if (sh == 0.0f) {
+#pragma omp simd
+      for (int j = 0; j < d; j++)
+        gp[j] += r * x[j];
+      continue;
+    }
+    float *restrict a = A + (size_t)kept++ * D;
 #pragma omp simd
     for (int j = 0; j < d; j++) {
       gp[j] += r * x[j];
@@ -104,22 +121,28 @@ static void chunk_work(const lr_pass *p, const lr_chunk *c, int slot, int tid) {
     a[d] = sh;
   }
   p->loss[slot] = loss;
-  if (!p->hess) return;
+  if (!p->grad) return;
   p->rsum[slot] = rsum;
-  cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, D, rows, 1.0f, A, D, 0.0f,
-              p->Hpart + (size_t)slot * D * D, D);
+  if (!p->hess) return;
+  float *Hp = p->Hpart + (size_t)slot * D * D;
+  if (kept == 0) {
+    memset(Hp, 0, sizeof(float) * D * D);
+    return;
+  }
+  cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, D, kept, 1.0f, A, D, 0.0f, Hp, D);
 }
 
 /* f, and with g and H the gradient and Hessian; see backend.h. */
 static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, const double *theta,
                              const float *X, const gr_lr_rows *rows, const uint8_t *y,
                              const float *sw, const int64_t *seg, const double *cw,
-                             const uint8_t *active, int m, int d) {
+                             const uint8_t *active, int m, int d, double tau) {
   if (m < 1 || d < 1) return gr_fail(GR_ERR_INVALID_ARG, "logreg: %d groups of %d features", m, d);
   if (rows && !rows->a) rows = NULL; /* no descriptors: X's own rows */
   if (rows && rows->b && !rows->gap)
     return gr_fail(GR_ERR_INVALID_ARG, "logreg: described rows with partners need their gaps");
-  const int D = d + 1, hess = H != NULL;
+  if (H && !g) return gr_fail(GR_ERR_INVALID_ARG, "logreg: a Hessian without its gradient");
+  const int D = d + 1, grad = g != NULL, hess = H != NULL;
   const int threads = be->n_threads > 0 ? be->n_threads : 1;
   int64_t n_chunks = 0;
   for (int k = 0; k < m; k++)
@@ -134,18 +157,20 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
                .cw = cw,
                .d = d,
                .D = D,
-               .hess = hess};
+               .grad = grad,
+               .hess = hess,
+               .tau = tau};
   p.loss = malloc(sizeof(double) * LR_WAVE);
   p.xbuf = scratch(round_up(sizeof(float) * d) * threads);
   p.rsum = malloc(sizeof(double) * LR_WAVE);
+  if (grad) p.gpart = scratch(sizeof(double) * LR_WAVE * (size_t)d);
   if (hess) {
-    p.gpart = scratch(sizeof(double) * LR_WAVE * (size_t)d);
     p.Hpart = scratch(sizeof(float) * LR_WAVE * (size_t)D * D);
     p.A = scratch(round_up(sizeof(float) * LR_CHUNK * D) * threads);
   }
   gr_status st = GR_OK;
-  if (!chunks || !fsum || !rsum || !p.loss || !p.rsum || !p.xbuf ||
-      (hess && (!p.gpart || !p.Hpart || !p.A))) {
+  if (!chunks || !fsum || !rsum || !p.loss || !p.rsum || !p.xbuf || (grad && !p.gpart) ||
+      (hess && (!p.Hpart || !p.A))) {
     st = gr_fail(GR_ERR_NOMEM, "cannot allocate logistic regression scratch (%d features)", d);
     goto done;
   }
@@ -156,10 +181,8 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
       const int64_t left = seg[k + 1] - r0;
       chunks[n_chunks++] = (lr_chunk){k, (int)(left < LR_CHUNK ? left : LR_CHUNK), r0};
     }
-    if (hess) {
-      memset(g + (size_t)k * D, 0, sizeof(double) * D);
-      memset(H + (size_t)k * D * D, 0, sizeof(double) * D * D);
-    }
+    if (grad) memset(g + (size_t)k * D, 0, sizeof(double) * D);
+    if (hess) memset(H + (size_t)k * D * D, 0, sizeof(double) * D * D);
   }
   const int blas_threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
@@ -177,7 +200,7 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
       for (int s = 0; s < nw; s++) {
         const int k = chunks[w0 + s].g;
         fsum[k] += p.loss[s];
-        if (!hess) continue;
+        if (!grad) continue;
         rsum[k] += p.rsum[s];
         double *gk = g + (size_t)k * D;
         const double *gp = p.gpart + (size_t)s * d;
@@ -205,11 +228,13 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
     for (int j = 0; j < d; j++)
       reg += w[j] * w[j];
     f[k] = 0.5 * reg + fsum[k];
-    if (!hess) continue;
-    double *gk = g + (size_t)k * D, *Hk = H + (size_t)k * D * D;
+    if (!grad) continue;
+    double *gk = g + (size_t)k * D;
     for (int j = 0; j < d; j++)
       gk[j] += w[j];
     gk[d] = rsum[k];
+    if (!hess) continue;
+    double *Hk = H + (size_t)k * D * D;
     for (int a = 0; a < D; a++) {
       if (a < d) Hk[(size_t)a * D + a] += 1.0;
       for (int c = a + 1; c < D; c++)
@@ -233,14 +258,15 @@ gr_status gr_cpu_logreg_objective(gr_backend *be, double *f, const double *theta
                                   const gr_lr_rows *rows, const uint8_t *y, const float *sw,
                                   const int64_t *seg, const double *cw, const uint8_t *active,
                                   int m, int d) {
-  return lr_pass_run(be, f, NULL, NULL, theta, X, rows, y, sw, seg, cw, active, m, d);
+  return lr_pass_run(be, f, NULL, NULL, theta, X, rows, y, sw, seg, cw, active, m, d, 0.0);
 }
 
 gr_status gr_cpu_logreg_grad_hess(gr_backend *be, double *g, double *H, double *f,
                                   const double *theta, const float *X, const gr_lr_rows *rows,
                                   const uint8_t *y, const float *sw, const int64_t *seg,
-                                  const double *cw, const uint8_t *active, int m, int d) {
-  return lr_pass_run(be, f, g, H, theta, X, rows, y, sw, seg, cw, active, m, d);
+                                  const double *cw, const uint8_t *active, int m, int d,
+                                  double hess_tau) {
+  return lr_pass_run(be, f, g, H, theta, X, rows, y, sw, seg, cw, active, m, d, hess_tau);
 }
 
 gr_status gr_cpu_spd_solve_batched(gr_backend *be, double *step, double *H, const double *rhs,

@@ -71,7 +71,8 @@ gr_status gr_cuda_logreg_objective(gr_backend *be, double *f, const double *thet
 gr_status gr_cuda_logreg_grad_hess(gr_backend *be, double *g, double *H, double *f,
                                    const double *theta, const float *X, const gr_lr_rows *rows,
                                    const uint8_t *y, const float *sw, const int64_t *seg,
-                                   const double *cw, const uint8_t *active, int m, int d);
+                                   const double *cw, const uint8_t *active, int m, int d,
+                                   double hess_tau);
 gr_status gr_cuda_spd_solve_batched(gr_backend *be, double *step, double *H, const double *rhs,
                                     const uint8_t *active, int m, int D);
 #ifdef __cplusplus

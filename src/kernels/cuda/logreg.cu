@@ -4,7 +4,9 @@
  * margin and the per-row terms in double (shared_math.h), writes r and the
  * sqrt(h)-scaled row, and leaves per-block double sums of the loss and r;
  * a column kernel sums r_i x_i in double per block of rows; cuBLAS ssyrk
- * turns the scaled rows into the chunk's float curvature sum. Small kernels
+ * turns the scaled rows into the chunk's float curvature sum (a row that
+ * curvature sampling leaves out is written as zeros: the same sum as the
+ * CPU's, which skips it, without a compaction). Small kernels
  * add every partial to the double outputs in a fixed order, so no result
  * depends on timing. (Margins and gradients are double for the same reason
  * as on the CPU: float ones miss the reference on nearly separable groups.)
@@ -83,7 +85,7 @@ __global__ void __launch_bounds__(LR_THREADS)
                    const lr_src src,                                            // (rows, d)
                    const uint8_t *__restrict__ y, const float *__restrict__ sw, // (rows)
                    const double *__restrict__ theta_g,                          // (d + 1)
-                   double cw0, double cw1, int rows, int d) {
+                   double cw0, double cw1, int rows, int d, double tau, int64_t row0) {
   __shared__ double red[LR_WARPS][2];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, D = d + 1;
   const double b = theta_g[d];
@@ -100,7 +102,7 @@ __global__ void __launch_bounds__(LR_THREADS)
     rsum += t.r;
     if (r && lane == 0) r[i] = t.r;
     if (A) {
-      const float sh = (float)sqrt(t.h);
+      const float sh = (float)gr_logreg_hess_scale(t.h, ci, tau, row0 + i);
       float *a = A + (size_t)i * D;
       for (int j = lane; j < d; j += 32)
         a[j] = sh * lr_at(x, j);
@@ -233,13 +235,13 @@ static void scratch_free(gr_backend *be, lr_scratch *s) {
 static int64_t grad_blocks(int64_t rows) { return (rows + LR_GRAD_ROWS - 1) / LR_GRAD_ROWS; }
 
 /* Rows per chunk: the most that leave half the budget to cuBLAS. */
-static int64_t chunk_rows(const gr_backend *be, int64_t longest, int d, int hess) {
-  if (!hess) return longest < (1 << 30) ? longest : (1 << 30); /* no per-row scratch */
+static int64_t chunk_rows(const gr_backend *be, int64_t longest, int d, int grad, int hess) {
+  if (!grad) return longest < (1 << 30) ? longest : (1 << 30); /* no per-row scratch */
   const size_t D = (size_t)d + 1;
-  const size_t fixed = sizeof(float) * D * D + sizeof(double) * (size_t)d + (64 << 10);
+  const size_t fixed = (hess ? sizeof(float) * D * D : 0) + sizeof(double) * (size_t)d + (64 << 10);
   const size_t per_row = sizeof(double) +
                          (sizeof(double) * (size_t)d + LR_GRAD_ROWS - 1) / LR_GRAD_ROWS +
-                         sizeof(float) * D;
+                         (hess ? sizeof(float) * D : 0);
   const size_t avail = gr_cuda_mem_available(be) / 2;
   int64_t rows = avail > fixed ? (int64_t)((avail - fixed) / per_row) : 0;
   if (rows > LR_MAX_CHUNK) rows = LR_MAX_CHUNK;
@@ -247,24 +249,26 @@ static int64_t chunk_rows(const gr_backend *be, int64_t longest, int d, int hess
   return rows < LR_GRAD_ROWS ? LR_GRAD_ROWS : rows; /* the allocation then names the budget */
 }
 
-static gr_status scratch_alloc(gr_backend *be, lr_scratch *s, int m, int d, int64_t chunk,
+static gr_status scratch_alloc(gr_backend *be, lr_scratch *s, int m, int d, int64_t chunk, int grad,
                                int hess) {
   const size_t D = (size_t)d + 1;
   GR_TRY(gr_cuda_alloc(be, (void **)&s->part, sizeof(double) * 2 * LR_MAX_BLOCKS));
   GR_TRY(gr_cuda_alloc(be, (void **)&s->acc, sizeof(double) * 2 * (size_t)m));
   GR_TRY(gr_cuda_alloc(be, (void **)&s->fd, sizeof(double) * (size_t)m));
-  if (!hess) return GR_OK;
+  if (!grad) return GR_OK;
   GR_TRY(gr_cuda_alloc(be, (void **)&s->r, sizeof(double) * (size_t)chunk));
   GR_TRY(gr_cuda_alloc(be, (void **)&s->gpart, sizeof(double) * grad_blocks(chunk) * (size_t)d));
+  if (!hess) return GR_OK;
   GR_TRY(gr_cuda_alloc(be, (void **)&s->A, sizeof(float) * (size_t)chunk * D));
   return gr_cuda_alloc(be, (void **)&s->P, sizeof(float) * D * D);
 }
 
-/* The chunks of group k: row terms, and with hess the partials. */
+/* The chunks of group k: row terms, with grad the gradient partials, with
+ * hess the curvature partials too. */
 static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, double *H,
                             const double *theta, const float *X, const gr_lr_rows *desc,
                             const uint8_t *y, const float *sw, const int64_t *seg, const double *cw,
-                            int k, int d, int64_t chunk, int hess) {
+                            int k, int d, int64_t chunk, int grad, int hess, double tau) {
   gr_cuda *c = gr_cuda_of(be);
   const int D = d + 1;
   const float one = 1.0f, zero = 0.0f;
@@ -278,12 +282,12 @@ static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, doub
     const int64_t want = ((int64_t)rows + LR_WARPS - 1) / LR_WARPS;
     const int blocks = (int)(want < LR_MAX_BLOCKS ? want : LR_MAX_BLOCKS);
     lr_rows_kernel<<<blocks, LR_THREADS, 0, c->stream>>>(
-        s->part, hess ? s->r : NULL, hess ? s->A : NULL, src, y + r0, sw ? sw + r0 : NULL,
-        theta + (size_t)k * D, cw[2 * k], cw[2 * k + 1], rows, d);
+        s->part, grad ? s->r : NULL, hess ? s->A : NULL, src, y + r0, sw ? sw + r0 : NULL,
+        theta + (size_t)k * D, cw[2 * k], cw[2 * k + 1], rows, d, tau, r0);
     GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_rows_kernel"));
     lr_accumulate_kernel<<<1, 32, 0, c->stream>>>(s->acc + 2 * k, s->part, blocks);
     GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_accumulate_kernel"));
-    if (!hess) continue;
+    if (!grad) continue;
     const unsigned gb = (unsigned)grad_blocks(rows);
     lr_grad_kernel<<<dim3((unsigned)((d + LR_GRAD_COLS - 1) / LR_GRAD_COLS), gb), LR_GRAD_COLS, 0,
                      c->stream>>>(s->gpart, s->r, src, rows, d);
@@ -291,6 +295,7 @@ static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, doub
     lr_grad_reduce_kernel<<<grid_for(d), 256, 0, c->stream>>>(g + (size_t)k * D, s->gpart, (int)gb,
                                                               d);
     GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_grad_reduce_kernel"));
+    if (!hess) continue;
     /* row-major A (rows, D) is column-major (D, rows): op N gives A^T A */
     GR_CU_TRY(cublasSsyrk(c->cublas, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, D, rows, &one, s->A, D,
                           &zero, s->P, D));
@@ -298,7 +303,7 @@ static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, doub
                                                                          s->P, D);
     GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_add_lower_kernel"));
   }
-  lr_finish_kernel<<<1, 32, 0, c->stream>>>(s->fd + k, hess ? g + (size_t)k * D : NULL,
+  lr_finish_kernel<<<1, 32, 0, c->stream>>>(s->fd + k, grad ? g + (size_t)k * D : NULL,
                                             theta + (size_t)k * D, s->acc + 2 * k, d);
   GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_finish_kernel"));
   if (!hess) return GR_OK;
@@ -309,34 +314,33 @@ static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, doub
 static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, const double *theta,
                              const float *X, const gr_lr_rows *rows, const uint8_t *y,
                              const float *sw, const int64_t *seg, const double *cw,
-                             const uint8_t *active, int m, int d) {
+                             const uint8_t *active, int m, int d, double tau) {
   if (m < 1 || d < 1) return gr_fail(GR_ERR_INVALID_ARG, "logreg: %d groups of %d features", m, d);
   if (rows && !rows->a) rows = NULL; /* no descriptors: X's own rows */
   if (rows && rows->b && !rows->gap)
     return gr_fail(GR_ERR_INVALID_ARG, "logreg: described rows with partners need their gaps");
+  if (H && !g) return gr_fail(GR_ERR_INVALID_ARG, "logreg: a Hessian without its gradient");
   gr_cuda *c = gr_cuda_of(be);
   GR_TRY(gr_cuda_enter(be));
-  const int hess = H != NULL, D = d + 1;
+  const int grad = g != NULL, hess = H != NULL, D = d + 1;
   int64_t longest = 1;
   for (int k = 0; k < m; k++)
     if ((!active || active[k]) && seg[k + 1] - seg[k] > longest) longest = seg[k + 1] - seg[k];
-  const int64_t chunk = chunk_rows(be, longest, d, hess);
+  const int64_t chunk = chunk_rows(be, longest, d, grad, hess);
   lr_scratch s;
   memset(&s, 0, sizeof s);
   double *f_host = (double *)malloc(sizeof(double) * (size_t)m);
   gr_status st = f_host ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate %d objective values", m);
-  if (st == GR_OK) st = scratch_alloc(be, &s, m, d, chunk, hess);
+  if (st == GR_OK) st = scratch_alloc(be, &s, m, d, chunk, grad, hess);
   if (st == GR_OK) st = GR_CU(cudaMemsetAsync(s.acc, 0, sizeof(double) * 2 * m, c->stream));
   for (int k = 0; k < m && st == GR_OK; k++) {
     if (active && !active[k]) continue;
-    if (hess) {
-      st = GR_CU(cudaMemsetAsync(g + (size_t)k * D, 0, sizeof(double) * D, c->stream));
-      if (st == GR_OK)
-        st = GR_CU(
-            cudaMemsetAsync(H + (size_t)k * D * D, 0, sizeof(double) * (size_t)D * D, c->stream));
-    }
+    if (grad) st = GR_CU(cudaMemsetAsync(g + (size_t)k * D, 0, sizeof(double) * D, c->stream));
+    if (hess && st == GR_OK)
+      st = GR_CU(
+          cudaMemsetAsync(H + (size_t)k * D * D, 0, sizeof(double) * (size_t)D * D, c->stream));
     if (st == GR_OK)
-      st = group_pass(be, &s, g, H, theta, X, rows, y, sw, seg, cw, k, d, chunk, hess);
+      st = group_pass(be, &s, g, H, theta, X, rows, y, sw, seg, cw, k, d, chunk, grad, hess, tau);
   }
   if (st == GR_OK)
     st = GR_CU(cudaMemcpyAsync(f_host, s.fd, sizeof(double) * (size_t)m, cudaMemcpyDeviceToHost,
@@ -354,15 +358,16 @@ extern "C" gr_status gr_cuda_logreg_objective(gr_backend *be, double *f, const d
                                               const uint8_t *y, const float *sw, const int64_t *seg,
                                               const double *cw, const uint8_t *active, int m,
                                               int d) {
-  return lr_pass_run(be, f, NULL, NULL, theta, X, rows, y, sw, seg, cw, active, m, d);
+  return lr_pass_run(be, f, NULL, NULL, theta, X, rows, y, sw, seg, cw, active, m, d, 0.0);
 }
 
 extern "C" gr_status gr_cuda_logreg_grad_hess(gr_backend *be, double *g, double *H, double *f,
                                               const double *theta, const float *X,
                                               const gr_lr_rows *rows, const uint8_t *y,
                                               const float *sw, const int64_t *seg, const double *cw,
-                                              const uint8_t *active, int m, int d) {
-  return lr_pass_run(be, f, g, H, theta, X, rows, y, sw, seg, cw, active, m, d);
+                                              const uint8_t *active, int m, int d,
+                                              double hess_tau) {
+  return lr_pass_run(be, f, g, H, theta, X, rows, y, sw, seg, cw, active, m, d, hess_tau);
 }
 
 // ---- the batched solve -------------------------------------------------------
