@@ -26,7 +26,60 @@ static int feature(const gr_encoder *e, const char *name) {
   return -1;
 }
 
+/* Numbers anywhere in the double range (found by fuzzing: 4e240 squared
+ * overflowed the variance, and the feature became inf): the spread is
+ * still computed, every feature is finite, standardized like small ones,
+ * and an outlier at scoring time is clipped instead of overflowing float. */
+static void check_huge_numbers(void) {
+  gr_table *t = NULL;
+  CHECK_OK(
+      gr_table_read_csv(&t, write_temp_str("id,v\na,4.4444e240\nb,\nc,4e44\nd,-1e300\n"), NULL));
+  if (!t) return;
+  gr_encoder_options o;
+  gr_encoder_options_default(&o);
+  gr_encoder *e = NULL;
+  CHECK_OK(gr_encoder_fit(&e, t, &o));
+  if (e) {
+    CHECK(e->n_features == 2); /* v and v:missing */
+    float X[4 * 2];
+    CHECK_OK(gr_encoder_transform(e, t, X));
+    /* filled: the median of 4.4e240, 4e44, -1e300 is 4e44 */
+    const double v[4] = {4.4444e240, 4e44, 4e44, -1e300};
+    double mean = 0, var = 0;
+    for (int r = 0; r < 4; r++)
+      mean += v[r] / 4;
+    for (int r = 0; r < 4; r++)
+      var += (v[r] / 1e300 - mean / 1e300) * (v[r] / 1e300 - mean / 1e300) / 4;
+    for (int r = 0; r < 4; r++) {
+      CHECK(isfinite(X[r * 2]));
+      CHECK_NEAR(X[r * 2], (v[r] - mean) / (sqrt(var) * 1e300), 1e-5);
+    }
+    gr_table *t2 = NULL;
+    CHECK_OK(gr_table_read_csv(&t2, write_temp_str("id,v\nz,1.7e308\n"), NULL));
+    if (t2) {
+      float Z[2];
+      CHECK_OK(gr_encoder_transform(e, t2, Z));
+      CHECK_MSG(Z[0] == 1e6f, "an outlier far past the spread gives %g", (double)Z[0]);
+      gr_table_free(t2);
+    }
+    gr_encoder_free(e);
+  }
+  gr_table_free(t);
+  /* the widest spread there is (the standard deviation is at most half
+   * of it, so it is finite): -1 and +1 */
+  CHECK_OK(gr_table_read_csv(&t, write_temp_str("id,v\na,1.79e308\nb,-1.79e308\n"), NULL));
+  if (t) {
+    CHECK_OK(gr_encoder_fit(&e, t, &o));
+    float Y[2];
+    if (e) CHECK_OK(gr_encoder_transform(e, t, Y));
+    CHECK(e && Y[0] == 1.0f && Y[1] == -1.0f);
+    gr_encoder_free(e);
+    gr_table_free(t);
+  }
+}
+
 int main(void) {
+  check_huge_numbers();
   gr_table *t = NULL;
   CHECK_OK(gr_table_read_csv(&t, write_temp_str(k_fit), NULL));
   if (!t) return gr_test_finish();

@@ -102,20 +102,32 @@ static gr_status fit_numeric(const gr_encoder *e, gr_enc_column *ec, const gr_co
   for (int64_t r = 0; r < n; r++)
     if (!isnan(col->num[r])) scratch[m++] = numeric_value(e->reference_day, col, r);
   ec->fill = col->kind == GR_COL_BOOL || m == 0 ? 0 : median(scratch, m);
-  double sum = 0, sq = 0;
+  /* Any finite values, up to DBL_MAX: the mean as a sum of v / n, the
+   * spread from halves (v / 2 - mean / 2 cannot overflow) scaled by their
+   * largest, so that nothing overflows on the way. */
+  double mean = 0, top = 0, sq = 0;
+  for (int64_t r = 0; r < n; r++)
+    mean += (isnan(col->num[r]) ? ec->fill : numeric_value(e->reference_day, col, r)) / (double)n;
   for (int64_t r = 0; r < n; r++) {
     const double v = isnan(col->num[r]) ? ec->fill : numeric_value(e->reference_day, col, r);
-    sum += v;
-    sq += v * v;
+    top = fmax(top, fabs(v / 2 - mean / 2));
   }
-  ec->mean = sum / (double)n;
-  const double var = sq / (double)n - ec->mean * ec->mean;
+  for (int64_t r = 0; top > 0 && r < n; r++) {
+    const double v = isnan(col->num[r]) ? ec->fill : numeric_value(e->reference_day, col, r);
+    const double u = (v / 2 - mean / 2) / top;
+    sq += u * u;
+  }
+  ec->mean = mean;
+  const double sd = 2 * top * sqrt(sq / (double)n); /* <= (max - min) / 2: finite */
   ec->indicator = m < n;
-  if (!(var > 1e-12 * (1 + ec->mean * ec->mean)) && !ec->indicator) {
+  if (!(sd > 1e-6 * hypot(1, mean)) && !ec->indicator) {
     ec->action = GR_ENC_DROP_CONSTANT;
     return GR_OK;
   }
-  ec->scale = var > 0 ? sqrt(var) : 1.0;
+  if (!isfinite(sd))
+    return gr_fail(GR_ERR_PARSE, "column '%s': values spread past the double range (%g to %g)",
+                   col->name, -2 * top + mean, 2 * top + mean);
+  ec->scale = sd > 0 ? sd : 1.0;
   if (col->kind == GR_COL_BOOL) { /* booleans stay 0/1 */
     ec->mean = 0;
     ec->scale = 1;
@@ -123,6 +135,15 @@ static gr_status fit_numeric(const gr_encoder *e, gr_enc_column *ec, const gr_co
   ec->action = GR_ENC_NUMERIC;
   ec->width = 1 + ec->indicator;
   return GR_OK;
+}
+
+/* (v - mean) / scale without overflow (halves; exact scalings by 2 in the
+ * normal range), clipped to +-GR_ENC_CLIP: a value far outside the fitted
+ * spread cannot become an infinite feature or margin. */
+#define GR_ENC_CLIP 1e6
+static float standardized(double v, const gr_enc_column *ec) {
+  const double z = (v / 2 - ec->mean / 2) / (ec->scale / 2);
+  return (float)(z > GR_ENC_CLIP ? GR_ENC_CLIP : z < -GR_ENC_CLIP ? -GR_ENC_CLIP : z);
 }
 
 typedef struct level_count {
@@ -271,7 +292,7 @@ static void transform_rows(const gr_encoder *e, const plan *plans, int n_plans, 
       for (int64_t r = r0; r < r1; r++) {
         const int missing = isnan(col->num[r]);
         const double v = missing ? ec->fill : numeric_value(e->reference_day, col, r);
-        o[(size_t)r * F] = (float)((v - ec->mean) / ec->scale);
+        o[(size_t)r * F] = standardized(v, ec);
         if (ec->indicator) o[(size_t)r * F + 1] = (float)missing;
       }
       continue;
