@@ -57,7 +57,7 @@ int gr_cmd_logreg(int argc, char **argv) {
   int balanced = 0;
   gr_logreg_params p;
   gr_logreg_params_default(&p);
-  float C = (float)p.C;
+  float C = (float)p.C, hessian_sample = (float)p.hessian_sample;
   gr_table_options to;
   gr_table_options_default(&to);
   gr_common_args common;
@@ -68,12 +68,14 @@ int gr_cmd_logreg(int argc, char **argv) {
       {"--C", OPT_FLOAT, &C, "inverse L2 strength, as scikit-learn's C"},
       {"--balanced", OPT_FLAG, &balanced, "class_weight=\"balanced\""},
       {"--max-iter", OPT_INT, &p.max_iter, "Newton steps at most"},
+      {"--hessian-sample", OPT_FLOAT, &hessian_sample,
+       "curvature sampling of the Newton Hessian (0: exact; same optimum)"},
       {"--coef", OPT_STR, &coef_path, "output: feature,coefficient (intercept last)"},
       {"--predict", OPT_STR, &prob_path, "output: row,probability"},
       {"--id-col", OPT_STR, &to.id_name, "name of the row id column"},
       {"--kinds", OPT_STR, &to.kinds, "forced column kinds, e.g. notes=skip"},
   };
-  int n = gr_common_args_add(opts, 9, &common);
+  int n = gr_common_args_add(opts, 10, &common);
   int rc = gr_args_parse(argc, argv, cmd,
                          "L2 logistic regression (scikit-learn's LogisticRegression objective, "
                          "Newton's method)\non the numeric columns of a CSV.",
@@ -85,6 +87,8 @@ int gr_cmd_logreg(int argc, char **argv) {
   }
   p.C = C;
   p.balanced = balanced;
+  if (hessian_sample != (float)p.hessian_sample) /* keep the exact default */
+    p.hessian_sample = hessian_sample;
   gr_context *ctx = gr_common_context(&common, cmd);
   if (!ctx) return GR_EXIT_FAIL;
   gr_table *t = NULL;

@@ -62,6 +62,11 @@ awk 'BEGIN { srand(5); print "id,a,b,y"; for (r = 0; r < 300; r++) { a = rand() 
 expect_ok "logreg" "$G" logreg --input "$D/lr.csv" --label y --coef "$D/coef.csv" --predict "$D/p.csv" --device cpu
 check "coefficients: a positive, b negative" "awk -F, '\$1==\"a\" && \$2 > 1 {x++} \$1==\"b\" && \$2 < -0.5 {x++} END {exit x != 2}' '$D/coef.csv'"
 check "probabilities" "[ \$(wc -l < '$D/p.csv') -eq 301 ]"
+# exact Hessians reach the same optimum as the sampled ones (6 significant digits printed)
+expect_ok "logreg exact Hessian" "$G" logreg --input "$D/lr.csv" --label y --coef "$D/coef0.csv" --hessian-sample 0 --device cpu
+check "same coefficients with --hessian-sample 0" "paste -d, '$D/coef.csv' '$D/coef0.csv' | awk -F, 'NR > 1 { d = \$2 - \$4; if (d < 0) d = -d; if (d > 1e-5 * (1 + (\$2 < 0 ? -\$2 : \$2))) bad++ } END { exit bad > 0 || NR < 3 }'"
+expect_fail "logreg negative hessian sample" "hessian_sample >= 0" "$G" logreg --input "$D/lr.csv" --label y --coef "$D/coef1.csv" --hessian-sample -1 --device cpu
+check "no coefficients left behind" "[ ! -e '$D/coef1.csv' ]"
 expect_fail "logreg label missing" "has no column 'nope'" "$G" logreg --input "$D/lr.csv" --label nope
 printf 'id,a,y\nr1,1,0\nr2,2,3\n' > "$D/badlabel.csv"
 expect_fail "logreg label not 0/1" "expected 0 or 1" "$G" logreg --input "$D/badlabel.csv" --label y
