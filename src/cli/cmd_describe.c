@@ -9,6 +9,7 @@
 #include "args.h"
 #include "commands.h"
 #include "host/encoder.h"
+#include "host/table_kinds.h"
 
 static const char *action_text(const gr_enc_column *ec, char *buf, size_t cap) {
   switch (ec->action) {
@@ -32,7 +33,7 @@ static const char *action_text(const gr_enc_column *ec, char *buf, size_t cap) {
 
 int gr_cmd_describe(int argc, char **argv) {
   const char *cmd = "describe";
-  const char *input = NULL;
+  const char *input = NULL, *kinds_out = NULL;
   gr_table_options to;
   gr_table_options_default(&to);
   gr_encoder_options eo;
@@ -43,6 +44,10 @@ int gr_cmd_describe(int argc, char **argv) {
       {"--id-col", OPT_STR, &to.id_name, "name of the row id column"},
       {"--kinds", OPT_STR, &to.kinds,
        "forced kinds, e.g. cep=category,fl_x=bool (skip, bool, number, date, category)"},
+      {"--kinds-file", OPT_STR, &to.kinds_file,
+       "forced kinds from a file, one name=kind per line (--kinds wins over it)"},
+      {"--kinds-out", OPT_STR, &kinds_out,
+       "output: every column's kind as a kinds file, to edit and pass back with --kinds-file"},
       {"--max-missing", OPT_FLOAT, &max_missing, "drop columns missing more often than this"},
       {"--max-levels", OPT_INT, &eo.max_levels, "one-hot levels per category before 'other'"},
       {"--threads", OPT_INT, &to.n_threads, "threads reading the table (0 = OMP_NUM_THREADS)"},
@@ -68,6 +73,7 @@ int gr_cmd_describe(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   gr_encoder *e = NULL;
   if (st == GR_OK) st = gr_encoder_fit(&e, t, &eo);
+  if (st == GR_OK && kinds_out) st = gr_table_write_kinds(t, kinds_out);
   if (st != GR_OK) {
     gr_table_free(t);
     return gr_cli_fail(cmd, st);

@@ -70,8 +70,9 @@ int gr_cmd_kmeans(int argc, char **argv) {
       {"--centroids", OPT_STR, &centroids_path, "output: one row per cluster"},
       {"--id-col", OPT_STR, &to.id_name, "name of the row id column"},
       {"--kinds", OPT_STR, &to.kinds, "forced column kinds, e.g. notes=skip"},
+      {"--kinds-file", OPT_STR, &to.kinds_file, "forced kinds from a file, one name=kind a line"},
   };
-  int n = gr_common_args_add(opts, 10, &common);
+  int n = gr_common_args_add(opts, 11, &common);
   int rc = gr_args_parse(argc, argv, cmd,
                          "KMeans (k-means++ seeding, Lloyd iterations, restarts) on the numeric "
                          "columns of a CSV.",

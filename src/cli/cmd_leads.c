@@ -48,6 +48,8 @@ static int add_table_opts(gr_opt *o, int n, leads_args *a) {
       (gr_opt){"--market", OPT_STR, &a->market, "market CSV: one company per row, an id column"};
   o[n++] = (gr_opt){"--id-col", OPT_STR, &a->table.id_name, "name of the id column (default id)"};
   o[n++] = (gr_opt){"--kinds", OPT_STR, &a->table.kinds, "forced column kinds, e.g. cep=category"};
+  o[n++] = (gr_opt){"--kinds-file", OPT_STR, &a->table.kinds_file,
+                    "forced kinds from a file (gpurec describe --kinds-out writes one)"};
   return n;
 }
 

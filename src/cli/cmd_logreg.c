@@ -74,8 +74,9 @@ int gr_cmd_logreg(int argc, char **argv) {
       {"--predict", OPT_STR, &prob_path, "output: row,probability"},
       {"--id-col", OPT_STR, &to.id_name, "name of the row id column"},
       {"--kinds", OPT_STR, &to.kinds, "forced column kinds, e.g. notes=skip"},
+      {"--kinds-file", OPT_STR, &to.kinds_file, "forced kinds from a file, one name=kind a line"},
   };
-  int n = gr_common_args_add(opts, 10, &common);
+  int n = gr_common_args_add(opts, 11, &common);
   int rc = gr_args_parse(argc, argv, cmd,
                          "L2 logistic regression (scikit-learn's LogisticRegression objective, "
                          "Newton's method)\non the numeric columns of a CSV.",

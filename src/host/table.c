@@ -19,6 +19,7 @@
 
 #include "../common/error.h"
 #include "csv.h"
+#include "table_kinds.h"
 #include "table_scan.h"
 
 #define MIN_CHUNK ((size_t)256 << 10)
@@ -53,39 +54,6 @@ int gr_table_find(const gr_table *t, const char *name) {
   for (int c = 0; c < t->n_cols; c++)
     if (strcmp(t->cols[c].name, name) == 0) return c;
   return -1;
-}
-
-/* Applies "name=kind,..." overrides; forced[c] = 1 where one applies. */
-static gr_status apply_overrides(gr_table *t, const char *spec, int *forced) {
-  const char *p = spec;
-  while (p && *p) {
-    const char *comma = strchr(p, ',');
-    const size_t len = comma ? (size_t)(comma - p) : strlen(p);
-    const char *eq = memchr(p, '=', len);
-    if (!eq)
-      return gr_fail(GR_ERR_INVALID_ARG, "--kinds: expected name=kind, found '%.*s'", (int)len, p);
-    const size_t name_len = (size_t)(eq - p), kind_len = len - name_len - 1;
-    int col = -1;
-    for (int c = 0; c < t->n_cols && col < 0; c++)
-      if (strlen(t->cols[c].name) == name_len && strncmp(t->cols[c].name, p, name_len) == 0)
-        col = c;
-    if (col < 0) return gr_fail(GR_ERR_INVALID_ARG, "--kinds: no column '%.*s'", (int)name_len, p);
-    int kind = -1;
-    for (int k = GR_COL_SKIP; k <= GR_COL_CATEGORY; k++)
-      if (k != GR_COL_ID && strlen(gr_col_kind_name((gr_col_kind)k)) == kind_len &&
-          strncmp(gr_col_kind_name((gr_col_kind)k), eq + 1, kind_len) == 0)
-        kind = k;
-    if (kind < 0)
-      return gr_fail(GR_ERR_INVALID_ARG,
-                     "--kinds: unknown kind '%.*s' (skip, bool, number, date, category)",
-                     (int)kind_len, eq + 1);
-    if (col == t->id_col)
-      return gr_fail(GR_ERR_INVALID_ARG, "--kinds: the id column is always an id");
-    t->cols[col].kind = (gr_col_kind)kind;
-    forced[col] = 1;
-    p = comma ? comma + 1 : NULL;
-  }
-  return GR_OK;
 }
 
 /* Reads the header into t's columns. */
@@ -508,7 +476,7 @@ static gr_status read_table(gr_table **out, gr_csv *src, const gr_table_options 
   gr_status override_st = GR_OK;
   char override_msg[MSG_CAP];
   if (st == GR_OK) {
-    override_st = apply_overrides(t, o->kinds, forced);
+    override_st = gr_table_apply_kinds(t, o->kinds_file, o->kinds, forced);
     if (override_st != GR_OK) snprintf(override_msg, sizeof override_msg, "%s", gr_last_error());
   }
   if (st == GR_OK) st = reader_init(&R, src, t, o);

@@ -44,6 +44,8 @@ typedef struct gr_table_options {
   /* Forced kinds, "name=kind,name=kind" with kind one of skip, bool, number,
    * date, category; a value that does not fit a forced kind is an error. */
   const char *kinds;
+  /* A kinds file (table_kinds.h): one name=kind per line; --kinds wins. */
+  const char *kinds_file;
   int n_threads;      /* 0 = all cores (or OMP_NUM_THREADS); the table does not depend on it */
   size_t chunk_bytes; /* rows are read in ranges of about this size; 0 = 256 KiB to 4 MiB */
 } gr_table_options;

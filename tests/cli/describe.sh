@@ -20,4 +20,22 @@ expect_fail "negative threads" "--threads must be >= 0" "$G" describe --input "$
 printf 'id,x\n1,2\n1,3\n' > "$D/dup.csv"
 expect_fail "duplicate id" "dup.csv:3:1: duplicate id '1'" "$G" describe --input "$D/dup.csv"
 expect_fail "bad kind" "unknown kind" "$G" describe --input "$D/market.csv" --kinds vl_total=money
+
+# kinds files: describe writes the inferred kinds; read back, they change nothing
+expect_ok "describe --kinds-out" "$G" describe --input "$D/market.csv" --kinds-out "$D/kinds.txt"
+check "kinds file" "grep -qx 'fl_matriz=bool' '$D/kinds.txt' && grep -qx 'de_faixa=category' '$D/kinds.txt' && ! grep -q '^id=' '$D/kinds.txt' && [ \$(grep -vc '^#' '$D/kinds.txt') -eq 6 ]"
+expect_ok "describe --kinds-file" "$G" describe --input "$D/market.csv" --kinds-file "$D/kinds.txt"
+check "same description from the kinds file" "tail -n +2 '$WORK/out' | cmp -s - '$D/two.txt'"
+# an edited file forces its kinds; --kinds wins over the file
+printf '# edited\n\n  fl_matriz=category \nvl_total=skip\n' > "$D/edited.txt"
+expect_ok "describe with an edited kinds file" "$G" describe --input "$D/market.csv" --kinds-file "$D/edited.txt" --kinds vl_total=number
+check "file and --kinds applied" "grep -q 'fl_matriz *category' '$WORK/out' && grep -q 'vl_total *number' '$WORK/out'"
+printf 'fl_matriz=bool\nvl_total=money\n' > "$D/badkind.txt"
+expect_fail "kinds file: bad kind" "badkind.txt:2:1: unknown kind 'money'" "$G" describe --input "$D/market.csv" --kinds-file "$D/badkind.txt"
+printf 'nope=bool\n' > "$D/badcol.txt"
+expect_fail "kinds file: no such column" "badcol.txt:1:1: no column 'nope'" "$G" describe --input "$D/market.csv" --kinds-file "$D/badcol.txt"
+printf 'id=number\n' > "$D/idkind.txt"
+expect_fail "kinds file: the id" "the id column is always an id" "$G" describe --input "$D/market.csv" --kinds-file "$D/idkind.txt"
+expect_fail "kinds file missing" "cannot open the kinds file" "$G" describe --input "$D/market.csv" --kinds-file "$D/none.txt"
+expect_fail "kinds-out unwritable" "cannot" "$G" describe --input "$D/market.csv" --kinds-out /nonexistent/dir/k.txt
 finish
