@@ -1,7 +1,9 @@
 /* Option parsing and the shared compute options. */
 #include "args.h"
+#include "host/output_file.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,5 +160,20 @@ gr_context *gr_common_context(const gr_common_args *c, const char *command) {
 
 int gr_cli_fail(const char *command, gr_status st) {
   fprintf(stderr, "gpurec %s: %s: %s\n", command, gr_status_str(st), gr_last_error());
-  return GR_EXIT_FAIL;
+  return st == GR_ERR_INTERRUPTED ? 130 : GR_EXIT_FAIL; /* 130: the shell's code for SIGINT */
 }
+
+volatile sig_atomic_t gr_cli_interrupted = 0;
+static void (*g_previous_sigint)(int) = SIG_DFL;
+
+static void on_sigint(int sig) {
+  gr_cli_interrupted = 1;
+  signal(sig, gr_output_on_fatal_signal);
+}
+
+void gr_cli_catch_sigint(void) {
+  gr_cli_interrupted = 0;
+  g_previous_sigint = signal(SIGINT, on_sigint);
+}
+
+void gr_cli_release_sigint(void) { signal(SIGINT, g_previous_sigint); }

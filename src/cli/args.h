@@ -42,6 +42,14 @@ int gr_common_args_add(gr_opt *opts, int n, gr_common_args *c);
 gr_context *gr_common_context(const gr_common_args *c, const char *command);
 
 /* Prints "gpurec <command>: <status>: <message>" for a failed call. */
+/* Ctrl-C during a fit: the first sets gr_cli_interrupted, which the fit
+ * checks after each iteration (it then fails with GR_ERR_INTERRUPTED: exit
+ * status 130, no output written); a second kills at once, removing any
+ * temporary output. release restores the handler that was there before. */
+extern volatile sig_atomic_t gr_cli_interrupted;
+void gr_cli_catch_sigint(void);
+void gr_cli_release_sigint(void);
+
 int gr_cli_fail(const char *command, gr_status st);
 
 #endif

@@ -60,13 +60,6 @@ static int als_args_finish(als_args *a, const char *cmd) {
 
 /* ---- training with progress ---------------------------------------------- */
 
-static volatile sig_atomic_t g_interrupted = 0;
-
-static void on_sigint(int sig) {
-  g_interrupted = 1;
-  signal(sig, SIG_DFL);
-}
-
 typedef struct fit_log {
   int quiet, total;
   double seconds[4096];
@@ -120,11 +113,11 @@ static gr_status fit(gr_context *ctx, const als_args *a, const gr_interactions *
   o.resume = resume;
   o.checkpoint_path = a->checkpoint;
   o.checkpoint_every = a->checkpoint_every;
-  o.stop = &g_interrupted;
+  o.stop = &gr_cli_interrupted;
   /* the first Ctrl-C finishes the iteration in progress; a second one kills */
-  void (*previous)(int) = signal(SIGINT, on_sigint);
+  gr_cli_catch_sigint();
   gr_status st = gr_als_train(ctx, &a->p, data, &o, model);
-  signal(SIGINT, previous);
+  gr_cli_release_sigint();
   gr_als_model_free(resume);
   return st;
 }
@@ -222,7 +215,6 @@ static int als_fit_cmd(int argc, char **argv) {
     fprintf(stderr, "gpurec: %.3f s per iteration; model written to %s\n", mean_seconds(&log),
             model_path);
   rc = st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
-  if (st == GR_ERR_INTERRUPTED) rc = 130; /* the shell's code for SIGINT */
   gr_als_model_free(m);
   gr_context_free(ctx);
   gr_interactions_free(data);

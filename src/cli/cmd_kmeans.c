@@ -91,7 +91,10 @@ int gr_cmd_kmeans(int argc, char **argv) {
   gr_kmeans_result r = {0};
   gr_status st = gr_table_read_csv(&t, input, &to);
   if (st == GR_OK) st = gr_numeric_matrix(t, -1, &X, &cols, &d);
+  p.stop = &gr_cli_interrupted;
+  gr_cli_catch_sigint(); /* Ctrl-C: stop after the Lloyd step in progress, nothing written */
   if (st == GR_OK) st = gr_kmeans_fit(ctx, X, t->n_rows, d, &p, &r);
+  gr_cli_release_sigint();
   if (st == GR_OK) st = write_outputs(t, &r, cols, labels_path, centroids_path);
   if (st == GR_OK) {
     printf("rows %lld, features %d, clusters %d\ninertia %.9g\niterations %d\n",

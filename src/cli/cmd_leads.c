@@ -302,7 +302,10 @@ static int leads_fit(int argc, char **argv) {
   const double t0 = gr_now_seconds();
   gr_status st = read_table(a.market, &a.table, "market", verbose, &market);
   if (st == GR_OK) st = read_clients(&a, market, verbose, &client);
+  a.p.kmeans.stop = a.p.logreg.stop = &gr_cli_interrupted;
+  gr_cli_catch_sigint(); /* Ctrl-C: the fit stops after its current iteration, nothing written */
   if (st == GR_OK) st = gr_leads_fit(ctx, market, client, &a.p, &m, &X, &cluster, NULL);
+  gr_cli_release_sigint();
   if (st == GR_OK && a.model) st = gr_leads_model_save(m, a.model);
   if (st == GR_OK) st = score_and_write(&a, ctx, m, market, X, cluster, client);
   if (st == GR_OK && verbose) fprintf(stderr, "leads: done in %.2f s\n", gr_now_seconds() - t0);
@@ -476,8 +479,12 @@ static int leads_eval(int argc, char **argv) {
   if (st == GR_OK) st = read_clients(&a, market, verbose, &client);
   if (st == GR_OK && !(test = malloc((size_t)market->n_rows)))
     st = gr_fail(GR_ERR_NOMEM, "cannot allocate the holdout");
-  if (st == GR_OK)
+  if (st == GR_OK) {
+    a.p.kmeans.stop = a.p.logreg.stop = &gr_cli_interrupted;
+    gr_cli_catch_sigint(); /* Ctrl-C: the fit stops after its current iteration, nothing written */
     st = gr_leads_evaluate(ctx, market, client, &a.p, a.test_fraction, a.eval_seed, &e, test);
+    gr_cli_release_sigint();
+  }
   const double total_s = gr_now_seconds() - t0;
   if (st == GR_OK) print_eval(stdout, &e);
   if (st == GR_OK && a.json) st = write_json(&a, &e, read_s, total_s, gr_context_backend_name(ctx));

@@ -109,7 +109,10 @@ int gr_cmd_logreg(int argc, char **argv) {
   }
   if (st == GR_OK) st = labels_of(t, lc, y);
   const int64_t seg[2] = {0, t ? t->n_rows : 0};
+  p.stop = &gr_cli_interrupted;
+  gr_cli_catch_sigint(); /* Ctrl-C: stop after the Newton step in progress, nothing written */
   if (st == GR_OK) st = gr_logreg_fit_groups(ctx, X, y, NULL, seg, 1, d, &p, &m);
+  gr_cli_release_sigint();
   if (st == GR_OK) {
     gr_logreg_predict(&m, X, t->n_rows, prob);
     double loss = 0;

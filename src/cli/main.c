@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "host/output_file.h"
 #include "kernels/cpu/blas_tune.h"
 
 static void usage(FILE *f) {
@@ -45,6 +46,7 @@ static void use_fast_blas(char **argv) {
 
 int main(int argc, char **argv) {
   use_fast_blas(argv);
+  gr_output_guard_signals(); /* killed while writing: no temporary left behind */
   if (argc < 2) {
     usage(stderr);
     return GR_EXIT_USAGE;

@@ -27,6 +27,7 @@ void gr_kmeans_params_default(gr_kmeans_params *p) {
   p->n_init = 1;
   p->seed = 42;
   p->block_rows = 0;
+  p->stop = NULL;
 }
 
 void gr_kmeans_result_free(gr_kmeans_result *r) {
@@ -367,6 +368,9 @@ static gr_status fit_run(km_fit *f, const gr_kmeans_params *p, int run, double t
     double shift = 0;
     GR_TRY(lloyd_step(f, &shift));
     it++;
+    if (p->stop && *p->stop)
+      return gr_fail(GR_ERR_INTERRUPTED, "kmeans: stopped after Lloyd step %d of restart %d", it,
+                     run + 1);
     if (shift <= tol) break;
   }
   /* final labels and inertia against the final centers */

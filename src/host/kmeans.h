@@ -19,6 +19,9 @@ typedef struct gr_kmeans_params {
    * memory budget (all of X when it fits); else a multiple of 4096
    * (GR_KM_CHUNK). Results do not depend on it. */
   int64_t block_rows;
+  /* When set and *stop becomes non-zero (a SIGINT handler's flag), the fit
+   * stops after the Lloyd step in progress with GR_ERR_INTERRUPTED. */
+  volatile sig_atomic_t *stop;
 } gr_kmeans_params;
 
 typedef struct gr_kmeans_result {

@@ -18,6 +18,7 @@ void gr_logreg_params_default(gr_logreg_params *p) {
   p->tol = 1e-8;
   p->balanced = 0;
   p->hessian_sample = 0.003;
+  p->stop = NULL;
 }
 
 void gr_logreg_model_free(gr_logreg_model *m) {

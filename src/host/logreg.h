@@ -21,6 +21,10 @@ typedef struct gr_logreg_params {
    * The optimum is the same either way. Default 0.003 (the leads fits keep
    * their Newton step counts and spend a fifth less time). */
   double hessian_sample;
+  /* gr_logreg_fit_groups: when set and *stop becomes non-zero (a SIGINT
+   * handler's flag), the fit stops after the Newton step in progress with
+   * GR_ERR_INTERRUPTED. */
+  volatile sig_atomic_t *stop;
 } gr_logreg_params;
 
 typedef struct gr_logreg_model {

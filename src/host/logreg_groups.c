@@ -428,8 +428,11 @@ static gr_status newton_run(gr_backend *be, lr_host *h, const float *Xd, const g
     h->iters[g] = p->max_iter;
     h->gmax[g] = INFINITY;
   }
-  for (int it = 0; st == GR_OK && it < p->max_iter && any(h->running, m); it++)
+  for (int it = 0; st == GR_OK && it < p->max_iter && any(h->running, m); it++) {
     st = newton_step(be, h, dev, &t, m, d, p, it);
+    if (st == GR_OK && p->stop && *p->stop)
+      st = gr_fail(GR_ERR_INTERRUPTED, "logreg: stopped after Newton step %d", it + 1);
+  }
   for (int k = 0; k < 5; k++)
     if (dev[k]) be->ops->mem_free(be, dev[k]);
   unstage_rows(be, &ts, rows, y, sw);
@@ -496,7 +499,8 @@ gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows,
   if (st == GR_OK) st = gr_stage(ctx->be, &Xd, rows->X, sizeof(float) * (size_t)n_x * d);
   if (st == GR_OK) {
     warm_start(ctx->be, &h, Xd, rows, y, sw, seg, m, d, &p);
-    st = newton_run(ctx->be, &h, Xd, rows, y, sw, seg, m, d, &p);
+    st = p.stop && *p.stop ? gr_fail(GR_ERR_INTERRUPTED, "logreg: stopped in the warm start")
+                           : newton_run(ctx->be, &h, Xd, rows, y, sw, seg, m, d, &p);
   }
   gr_unstage(ctx->be, Xd, rows->X);
   if (st == GR_OK) st = write_models(&h, m, d, out);

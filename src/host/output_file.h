@@ -12,6 +12,7 @@ typedef struct gr_output_file {
   FILE *f;
   char *path;     /* final path, NULL for stdout */
   char *tmp_path; /* temporary path */
+  int slot;       /* 1 + its place among the live temporaries, 0 if none */
 } gr_output_file;
 
 gr_status gr_output_open(gr_output_file *o, const char *path);
@@ -19,6 +20,16 @@ gr_status gr_output_open(gr_output_file *o, const char *path);
 gr_status gr_output_commit(gr_output_file *o);
 /* Closes and deletes the temporary file. Safe to call twice. */
 void gr_output_abort(gr_output_file *o);
+
+/* A process killed by a signal while writing would leave its temporary
+ * files behind. gr_output_guard_signals (for programs, not libraries: it
+ * installs handlers) makes SIGINT, SIGTERM, SIGHUP and SIGPIPE, where their
+ * action is still the default, remove every live temporary and then die of
+ * the signal as before. gr_output_on_fatal_signal is that handler, for a
+ * program's own SIGINT handler to hand a second Ctrl-C to. Both are
+ * async-signal-safe. */
+void gr_output_guard_signals(void);
+void gr_output_on_fatal_signal(int sig);
 
 /* Writes s as one CSV field, quoted when needed. */
 void gr_write_csv_field(FILE *f, const char *s);

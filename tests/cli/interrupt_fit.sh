@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Ctrl-C during KMeans (gpurec kmeans, and inside gpurec leads eval): the fit
+# stops after the Lloyd step in progress, says so, exits 130, and writes no
+# output and leaves no temporary file. Long fits are made with tol 0 and many
+# clusters; a machine fast enough to finish before the signal skips (77).
+source "$(dirname "$0")/lib.bash"
+G="$GPUREC"
+D="$WORK"
+awk 'BEGIN { srand(9); printf "id"; for (j = 0; j < 12; j++) printf ",x%d", j; print "";
+  for (r = 0; r < 100000; r++) { printf "r%d", r; for (j = 0; j < 12; j++) printf ",%.3f", rand() * 10; print "" } }' > "$D/num.csv"
+
+# runs "$@" in the background, sends SIGINT after $1 seconds; sets rc
+interrupt_after() {
+  local delay="$1"; shift
+  "$@" 2>"$D/int.err" >/dev/null &
+  local pid=$!
+  sleep "$delay"
+  kill -INT "$pid" 2>/dev/null
+  wait "$pid"
+  rc=$?
+}
+
+interrupt_after 1.5 "$G" kmeans --input "$D/num.csv" --k 96 --max-iter 100000 --tol 0 \
+  --labels "$D/labels.csv" --centroids "$D/centroids.csv" --threads 2 --device cpu
+if [ "$rc" -eq 0 ]; then
+  echo "kmeans finished before the signal: machine too fast for this test, skipping" >&2
+  exit 77
+fi
+check "kmeans: exit 130" "[ $rc -eq 130 ]"
+check "kmeans: message" "grep -q 'stopped after Lloyd step' '$D/int.err'"
+check "kmeans: no output, no temporary" "[ ! -e '$D/labels.csv' ] && [ ! -e '$D/centroids.csv' ] && ! ls '$D' | grep -q tmp"
+
+expect_ok "gen market" "$G" gen market --rows 30000 --seed 5 --out "$D/market.csv" --portfolio-prefix "$D/portfolio"
+interrupt_after 2 "$G" leads eval --market "$D/market.csv" --portfolio "$D/portfolio1.csv" --k 128 \
+  --kmeans-max-iter 100000 --kmeans-tol 0 --json "$D/report.json" --threads 2 --device cpu
+if [ "$rc" -eq 0 ]; then
+  echo "leads eval finished before the signal: machine too fast for this test, skipping" >&2
+  exit 77
+fi
+check "leads: exit 130" "[ $rc -eq 130 ]"
+check "leads: message" "grep -q 'interrupted' '$D/int.err'"
+check "leads: no report, no temporary" "[ ! -e '$D/report.json' ] && ! ls '$D' | grep -q tmp"
+finish
