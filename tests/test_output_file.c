@@ -21,10 +21,12 @@ static int exists(const char *path) {
 }
 
 /* The child: opens path, writes, then raises sig with the output open
- * (ignore: SIG_IGN for sig first, as nohup does); if it survives it
+ * (ignore: SIG_IGN for sig first, as nohup does, else SIG_DFL); if it survives it
  * commits and exits 0. */
 static void child(const char *path, int sig, int ignore) {
-  if (ignore) signal(sig, SIG_IGN);
+  /* the default action unless told otherwise, whatever was inherited (a
+   * shell's background job starts with SIGINT ignored) */
+  signal(sig, ignore ? SIG_IGN : SIG_DFL);
   gr_output_guard_signals();
   gr_output_file o;
   if (gr_output_open(&o, path) != GR_OK) _exit(3);
