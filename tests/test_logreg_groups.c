@@ -16,6 +16,7 @@
 #include "common/rng.h"
 #include "host/context.h"
 #include "host/logreg.h"
+#include "host/logreg_plan.h"
 #include "kernels/shared_math.h"
 #include "test_util.h"
 
@@ -214,7 +215,7 @@ static void check_ops(gr_context *ctx, gr_rng *rng, double tau) {
         if (j < d) z += w[j] * xi[j];
       }
       const double c = cw[2 * k + y[i]] * sw[i], p = 1.0 / (1.0 + exp(-z));
-      const double sh = gr_logreg_hess_scale(c * p * (1 - p), c, tau, i);
+      const double sh = gr_logreg_hess_scale(c * p * (1 - p), c, tau, i - seg[k]);
       left_out += sh == 0.0;
       rf += c * log1p(exp(y[i] ? -z : z));
       for (int a = 0; a < D; a++) {
@@ -363,6 +364,50 @@ static void check_multi_chunk(gr_context *ctx, gr_rng *rng) {
  * the fit of the materialized rows bit for bit: the backend builds the
  * same float rows (gr_smote_lerp) and sums them in the same chunks and
  * order. Both must also be within 1e-4 of the double reference. */
+/* Within a memory budget (max_bytes) the groups are fitted in batches, each
+ * with a compact copy of the X rows it needs: for every budget from one
+ * that no group fits to one that holds everything, the fit either gives
+ * the unbatched models bit for bit or, where even one group does not fit,
+ * fails with GR_ERR_DEVICE_MEM naming --max-device-mem. The budgets must
+ * cover all of: too small, one group per batch, several per batch (or all
+ * in one). */
+static void check_budgets(gr_context *ctx, const gr_logreg_rows *rows, const uint8_t *y,
+                          const float *sw, const int64_t *seg, int m, int d,
+                          const gr_logreg_params *p, const gr_logreg_model *want) {
+  int first[8], seen_none = 0, seen_each = 0, seen_fewer = 0;
+  for (size_t budget = 4096; budget <= ((size_t)64 << 20); budget *= 2) {
+    int too_big = -1;
+    size_t need = 0;
+    const int nb = gr_logreg_plan_batches(rows, seg, m, d, budget, first, &too_big, &need);
+    CHECK(nb >= 0 && nb <= m);
+    gr_logreg_params q = *p;
+    q.max_bytes = (int64_t)budget;
+    gr_logreg_model *got = calloc((size_t)m, sizeof *got);
+    const gr_status st = gr_logreg_fit_groups_rows(ctx, rows, y, sw, seg, m, d, &q, got);
+    if (nb == 0) {
+      seen_none = 1;
+      CHECK_MSG(st == GR_ERR_DEVICE_MEM && strstr(gr_last_error(), "--max-device-mem") &&
+                    need > budget / 2 && too_big >= 0,
+                "budget %zu: status %d, %s", budget, (int)st, gr_last_error());
+      free(got);
+      continue;
+    }
+    seen_each |= nb == m;
+    seen_fewer |= nb < m;
+    CHECK_MSG(first[0] == 0 && first[nb] == m, "budget %zu: batches do not cover the groups",
+              budget);
+    CHECK_OK(st);
+    CHECK_MSG(st == GR_OK && same_models(got, want, m, d),
+              "budget %zu (%d batches, described %d): other models than unbatched", budget, nb,
+              rows->a != NULL);
+    free_models(got, m);
+  }
+  CHECK_MSG(seen_none && seen_each && seen_fewer,
+            "budgets: too small %d, one group each %d, fewer "
+            "batches %d",
+            seen_none, seen_each, seen_fewer);
+}
+
 static void check_described(gr_context *ctx, gr_rng *rng, int64_t n_x, int d, int with_sw,
                             int balanced) {
   enum { M = 3 };
@@ -430,6 +475,11 @@ static void check_described(gr_context *ctx, gr_rng *rng, int64_t n_x, int d, in
   CHECK_OK(gr_logreg_fit_groups(ctx, Xm, y, sw, seg, M, d, &p, mat));
   CHECK_MSG(same_models(desc, mat, M, d),
             "n %lld d %d: described rows fit another model than their copy", (long long)n, d);
+  if (n < 20000) { /* budgets: small case only */
+    check_budgets(ctx, &rows, y, sw, seg, M, d, &p, desc);
+    const gr_logreg_rows own = {Xm, n, NULL, NULL, NULL};
+    check_budgets(ctx, &own, y, sw, seg, M, d, &p, mat);
+  }
   gr_context *one = n < 20000 ? cpu_test_context(1) : NULL; /* threads: small case only */
   if (one) {
     gr_logreg_model *alone = calloc(M, sizeof *alone);

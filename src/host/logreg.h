@@ -25,6 +25,13 @@ typedef struct gr_logreg_params {
    * handler's flag), the fit stops after the Newton step in progress with
    * GR_ERR_INTERRUPTED. */
   volatile sig_atomic_t *stop;
+  /* gr_logreg_fit_groups: bytes the fit may stage on the backend (X, the
+   * training rows' descriptors, labels and weights); 0 = what the backend
+   * has (for the CUDA backend, within --max-device-mem; the CPU backend
+   * reads host memory in place). Past it, the groups are fitted in
+   * batches, each with its own copy of the X rows it needs; a group's
+   * model does not depend on the batching (bit for bit on the CPU). */
+  int64_t max_bytes;
 } gr_logreg_params;
 
 typedef struct gr_logreg_model {

@@ -28,6 +28,7 @@
 #include "../common/error.h"
 #include "context.h"
 #include "logreg.h"
+#include "logreg_plan.h"
 
 #define LR_ARMIJO 1e-4         /* sufficient decrease, as in the reference */
 #define LR_HALVINGS 50         /* backtracking steps at most */
@@ -49,6 +50,19 @@ static gr_status check_rows(const gr_logreg_rows *rows, const int64_t *seg, int 
   return GR_OK;
 }
 
+static int64_t positives(const uint8_t *y, const int64_t *seg, int g) {
+  int64_t n_pos = 0;
+  for (int64_t i = seg[g]; i < seg[g + 1]; i++)
+    n_pos += y[i] != 0;
+  return n_pos;
+}
+
+/* cw[0], cw[1]: C times the negatives' and positives' class weights. */
+static void class_weights(int64_t n, int64_t n_pos, const gr_logreg_params *p, double *cw) {
+  cw[0] = p->C * (p->balanced ? (double)n / (2.0 * (double)(n - n_pos)) : 1.0);
+  cw[1] = p->C * (p->balanced ? (double)n / (2.0 * (double)n_pos) : 1.0);
+}
+
 static gr_status check_input(const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
                              const gr_logreg_params *p, double *cw) {
   if (m < 1 || d < 1)
@@ -66,16 +80,13 @@ static gr_status check_input(const uint8_t *y, const float *sw, const int64_t *s
     if (n < 0)
       return gr_fail(GR_ERR_INVALID_ARG, "logreg: group %d ends before it starts (seg %lld, %lld)",
                      g, (long long)seg[g], (long long)seg[g + 1]);
-    int64_t n_pos = 0;
-    for (int64_t i = seg[g]; i < seg[g + 1]; i++)
-      n_pos += y[i] != 0;
+    const int64_t n_pos = positives(y, seg, g);
     if (n_pos == 0 || n_pos == n)
       return gr_fail(GR_ERR_INVALID_ARG,
                      "logreg: group %d holds one class only (%lld of %lld rows positive); every "
                      "group needs both classes",
                      g, (long long)n_pos, (long long)n);
-    cw[2 * g] = p->C * (p->balanced ? (double)n / (2.0 * (double)(n - n_pos)) : 1.0);
-    cw[2 * g + 1] = p->C * (p->balanced ? (double)n / (2.0 * (double)n_pos) : 1.0);
+    class_weights(n, n_pos, p, cw + 2 * g);
   }
   for (int64_t i = seg[0]; sw && i < seg[m]; i++)
     if (!(sw[i] >= 0) || !isfinite(sw[i]))
@@ -406,12 +417,13 @@ static void unstage_rows(gr_backend *be, lr_staged *s, const gr_logreg_rows *row
   memset(s, 0, sizeof *s);
 }
 
-/* Newton's method for every group from h->theta (zeros or a warm start),
- * with h->cw set for these rows; leaves the models in h. Xd is X in
+/* Newton's method for every group (only: those flagged) from h->theta
+ * (zeros or a warm start), with h->cw set for these rows; leaves the
+ * models in h. Xd is X in
  * backend memory; rows, y and sw are host memory, staged here. */
 static gr_status newton_run(gr_backend *be, lr_host *h, const float *Xd, const gr_logreg_rows *rows,
                             const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
-                            const gr_logreg_params *p) {
+                            const gr_logreg_params *p, const uint8_t *only) {
   const int D = d + 1;
   double *dev[5] = {NULL, NULL, NULL, NULL, NULL}; /* theta, trial, g, step, H */
   lr_data t;
@@ -423,7 +435,7 @@ static gr_status newton_run(gr_backend *be, lr_host *h, const float *Xd, const g
   }
   if (st == GR_OK) st = be->ops->upload(be, dev[0], h->theta, sizeof(double) * (size_t)m * D);
   for (int g = 0; g < m; g++) {
-    h->running[g] = 1;
+    h->running[g] = only ? only[g] : 1;
     h->have[g] = 0;
     h->iters[g] = p->max_iter;
     h->gmax[g] = INFINITY;
@@ -439,42 +451,52 @@ static gr_status newton_run(gr_backend *be, lr_host *h, const float *Xd, const g
   return st;
 }
 
-/* Large fits start from the fit of every LR_WARM_STRIDE-th row of each
- * group, its sample weights multiplied by the stride so that the data term
- * keeps its weight against the penalty: that fit costs an eighth of a pass
- * per step and lands near the optimum, so the full data then needs a few
- * Newton steps instead of a dozen. The optimum is the full data's either
- * way (the same stopping rules). The subsample is described over the same
- * X (a row index, and for a synthetic row its partner and gap), never
- * copied. Skipped when a subsampled group would lose a class or the memory
- * is not there. */
+/* A large group starts from the fit of its every LR_WARM_STRIDE-th row,
+ * sample weights multiplied by the stride so that the data term keeps its
+ * weight against the penalty: that fit costs an eighth of a pass per step
+ * and lands near the optimum, so the full data then needs a few Newton
+ * steps instead of a dozen. The optimum is the full data's either way (the
+ * same stopping rules). The subsample is described over the same X (a row
+ * index, and for a synthetic row its partner and gap), never copied.
+ * Decided group by group (at least LR_WARM_MIN_ROWS rows, both classes in
+ * the subsample), so that a group's fit does not depend on the groups
+ * beside it; if the warm fit fails, its groups start from zero. */
 #define LR_WARM_STRIDE 8
-#define LR_WARM_MIN_ROWS 131072
+#define LR_WARM_MIN_ROWS 32768
 
 static void warm_start(gr_backend *be, lr_host *h, const float *Xd, const gr_logreg_rows *rows,
                        const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
                        const gr_logreg_params *p) {
-  if (seg[m] - seg[0] < LR_WARM_MIN_ROWS) return;
   if (!rows->a && seg[m] > INT32_MAX) return; /* row numbers past the descriptors' range */
+  const int D = d + 1;
   double *cw_full = malloc(sizeof(double) * 2 * (size_t)m);
+  uint8_t *warm = calloc((size_t)m, 1);
   lr_subset sub;
-  if (cw_full) {
-    if (subset_build(&sub, rows, y, sw, seg, m, LR_WARM_STRIDE)) {
-      memcpy(cw_full, h->cw, sizeof(double) * 2 * (size_t)m);
-      if (check_input(sub.y, sub.sw, sub.seg, m, d, p, h->cw) == GR_OK &&
-          newton_run(be, h, Xd, &sub.rows, sub.y, sub.sw, sub.seg, m, d, p) != GR_OK)
-        memset(h->theta, 0, sizeof(double) * (size_t)m * (d + 1)); /* start from zero after all */
-      memcpy(h->cw, cw_full, sizeof(double) * 2 * (size_t)m);
-      gr_clear_error();
-      subset_free(&sub);
+  if (cw_full && warm && subset_build(&sub, rows, y, sw, seg, m, LR_WARM_STRIDE)) {
+    memcpy(cw_full, h->cw, sizeof(double) * 2 * (size_t)m);
+    int any_warm = 0;
+    for (int g = 0; g < m; g++) {
+      const int64_t n = sub.seg[g + 1] - sub.seg[g], n_pos = positives(sub.y, sub.seg, g);
+      if (seg[g + 1] - seg[g] < LR_WARM_MIN_ROWS || n_pos == 0 || n_pos == n) continue;
+      class_weights(n, n_pos, p, h->cw + 2 * g);
+      warm[g] = 1;
+      any_warm = 1;
     }
+    if (any_warm &&
+        newton_run(be, h, Xd, &sub.rows, sub.y, sub.sw, sub.seg, m, d, p, warm) != GR_OK)
+      for (int g = 0; g < m; g++)
+        if (warm[g]) memset(h->theta + (size_t)g * D, 0, sizeof(double) * D);
+    memcpy(h->cw, cw_full, sizeof(double) * 2 * (size_t)m);
+    gr_clear_error();
+    subset_free(&sub);
   }
+  free(warm);
   free(cw_full);
 }
 
-gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows, const uint8_t *y,
-                                    const float *sw, const int64_t *seg, int m, int d,
-                                    const gr_logreg_params *params, gr_logreg_model *out) {
+gr_status gr_logreg_fit_resident(gr_context *ctx, const gr_logreg_rows *rows, const uint8_t *y,
+                                 const float *sw, const int64_t *seg, int m, int d,
+                                 const gr_logreg_params *params, gr_logreg_model *out) {
   if (!ctx || !rows || !rows->X || !y || !seg || !out)
     return gr_fail(GR_ERR_INVALID_ARG, "logreg: NULL context, data, segments or output");
   if (rows->a && rows->b && !rows->gap)
@@ -500,7 +522,7 @@ gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows,
   if (st == GR_OK) {
     warm_start(ctx->be, &h, Xd, rows, y, sw, seg, m, d, &p);
     st = p.stop && *p.stop ? gr_fail(GR_ERR_INTERRUPTED, "logreg: stopped in the warm start")
-                           : newton_run(ctx->be, &h, Xd, rows, y, sw, seg, m, d, &p);
+                           : newton_run(ctx->be, &h, Xd, rows, y, sw, seg, m, d, &p, NULL);
   }
   gr_unstage(ctx->be, Xd, rows->X);
   if (st == GR_OK) st = write_models(&h, m, d, out);

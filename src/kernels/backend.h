@@ -135,7 +135,8 @@ typedef struct gr_backend_ops {
    * the Hessian H (m, D, D) = diag(1,..,1, 0) + sum_i h_i [x_i; 1][x_i; 1]^T
    * (both triangles), r and h as in shared_math.h. H alone is summed in
    * float over row chunks (sgemm-class work), the chunks added in double.
-   * hess_tau > 0: H from the rows gr_logreg_hess_scale keeps (an unbiased
+   * hess_tau > 0: H from the rows gr_logreg_hess_scale keeps (row index:
+   * the row's place in its group, i - seg[g]; an unbiased
    * estimate that skips most rows of a nearly separable group; the CPU
    * leaves them out of its rank updates), 0: every row. f and g are exact
    * either way. */

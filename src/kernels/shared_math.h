@@ -118,8 +118,9 @@ GR_HD gr_logreg_terms gr_logreg_row(double z, int y, double c) {
  * nothing to the Hessian, yet each costs a rank-one update. A row with
  * p (1 - p) = h / c below tau enters with probability h / (c tau) and then
  * with the curvature c tau (Poisson sampling: the sum stays unbiased); the
- * others enter as they are. The draw is a hash of the training row's
- * index, so the same rows are kept on either backend and any thread count.
+ * others enter as they are. The draw is a hash of the row's place in its
+ * group, so the same rows are kept on either backend, any thread count and
+ * whatever other groups are fitted alongside.
  * Returns the row's scale sqrt(curvature), 0 for a row left out. */
 GR_HD double gr_logreg_hess_scale(double h, double c, double tau, int64_t row) {
   if (!(tau > 0) || !(c > 0) || h >= c * tau) return sqrt(h);

@@ -34,6 +34,7 @@ typedef struct lr_chunk {
   int g;
   int rows;
   int64_t r0;
+  int64_t base; /* the group's first row: sampling draws by the row's place in its group */
 } lr_chunk;
 
 /* One pass over the active groups' rows: the objective, and with grad the
@@ -105,7 +106,7 @@ static void chunk_work(const lr_pass *p, const lr_chunk *c, int slot, int tid) {
         gp[j] += r * x[j];
       continue;
     }
-    const float sh = (float)gr_logreg_hess_scale(t.h, ci, p->tau, c->r0 + i);
+    const float sh = (float)gr_logreg_hess_scale(t.h, ci, p->tau, c->r0 - c->base + i);
     if (sh == 0.0f) {
 #pragma omp simd
       for (int j = 0; j < d; j++)
@@ -179,7 +180,7 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
     if (active && !active[k]) continue;
     for (int64_t r0 = seg[k]; r0 < seg[k + 1]; r0 += LR_CHUNK) {
       const int64_t left = seg[k + 1] - r0;
-      chunks[n_chunks++] = (lr_chunk){k, (int)(left < LR_CHUNK ? left : LR_CHUNK), r0};
+      chunks[n_chunks++] = (lr_chunk){k, (int)(left < LR_CHUNK ? left : LR_CHUNK), r0, seg[k]};
     }
     if (grad) memset(g + (size_t)k * D, 0, sizeof(double) * D);
     if (hess) memset(H + (size_t)k * D * D, 0, sizeof(double) * D * D);

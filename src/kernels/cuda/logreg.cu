@@ -283,7 +283,7 @@ static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, doub
     const int blocks = (int)(want < LR_MAX_BLOCKS ? want : LR_MAX_BLOCKS);
     lr_rows_kernel<<<blocks, LR_THREADS, 0, c->stream>>>(
         s->part, grad ? s->r : NULL, hess ? s->A : NULL, src, y + r0, sw ? sw + r0 : NULL,
-        theta + (size_t)k * D, cw[2 * k], cw[2 * k + 1], rows, d, tau, r0);
+        theta + (size_t)k * D, cw[2 * k], cw[2 * k + 1], rows, d, tau, r0 - seg[k]);
     GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_rows_kernel"));
     lr_accumulate_kernel<<<1, 32, 0, c->stream>>>(s->acc + 2 * k, s->part, blocks);
     GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_accumulate_kernel"));
