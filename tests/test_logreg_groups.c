@@ -479,6 +479,20 @@ static void check_described(gr_context *ctx, gr_rng *rng, int64_t n_x, int d, in
     check_budgets(ctx, &rows, y, sw, seg, M, d, &p, desc);
     const gr_logreg_rows own = {Xm, n, NULL, NULL, NULL};
     check_budgets(ctx, &own, y, sw, seg, M, d, &p, mat);
+  } else { /* groups large enough for warm starts: one group per batch, once */
+    int first[M + 1], too_big;
+    size_t need, budget = (size_t)1 << 20;
+    int nb = 0;
+    while ((nb = gr_logreg_plan_batches(&rows, seg, M, d, budget, first, &too_big, &need)) != M &&
+           budget < ((size_t)1 << 34))
+      budget += budget / 16;
+    CHECK_MSG(nb == M, "no budget gives one group per batch (%d batches)", nb);
+    gr_logreg_params q = p;
+    q.max_bytes = (int64_t)budget;
+    gr_logreg_model *batched = calloc(M, sizeof *batched);
+    CHECK_OK(gr_logreg_fit_groups_rows(ctx, &rows, y, sw, seg, M, d, &q, batched));
+    CHECK_MSG(same_models(batched, desc, M, d), "warm-started groups fitted one per batch differ");
+    free_models(batched, M);
   }
   gr_context *one = n < 20000 ? cpu_test_context(1) : NULL; /* threads: small case only */
   if (one) {

@@ -462,7 +462,7 @@ static gr_status newton_run(gr_backend *be, lr_host *h, const float *Xd, const g
  * the subsample), so that a group's fit does not depend on the groups
  * beside it; if the warm fit fails, its groups start from zero. */
 #define LR_WARM_STRIDE 8
-#define LR_WARM_MIN_ROWS 32768
+#define LR_WARM_MIN_ROWS 8192
 
 static void warm_start(gr_backend *be, lr_host *h, const float *Xd, const gr_logreg_rows *rows,
                        const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
