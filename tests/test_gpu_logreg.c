@@ -15,6 +15,7 @@
 #include "check.h"
 #include "common/rng.h"
 #include "host/logreg.h"
+#include "host/logreg_plan.h"
 #include "kernels/backend.h"
 #include "kernels/shared_math.h"
 #include "test_util.h"
@@ -422,6 +423,30 @@ static void test_fit_described(gr_rng *rng, int d) {
              d, g, c == 1 ? "full" : "small", out[c][g].iterations, out[0][g].iterations, diff);
       CHECK_MSG(diff <= 1e-4, "described d %d group %d: cuda differs from cpu by %g", d, g, diff);
     }
+  }
+  /* batches of groups under max_bytes, the device memory ample: the op's
+   * row chunks are the group's own, so the models are the resident fit's
+   * bit for bit */
+  if (ctxs[1]) {
+    int first[M + 1], too_big, nb = 0;
+    size_t need, budget = (size_t)1 << 16;
+    while ((nb = gr_logreg_plan_batches(&rows, seg, M, d, budget, first, &too_big, &need)) != M &&
+           budget < ((size_t)1 << 34))
+      budget += budget / 16;
+    gr_logreg_params q = p;
+    q.max_bytes = (int64_t)budget;
+    gr_logreg_model *batched = calloc(M, sizeof(gr_logreg_model));
+    CHECK_OK(gr_logreg_fit_groups_rows(ctxs[1], &rows, y, sw, seg, M, d, &q, batched));
+    for (int g = 0; g < M && nb == M && batched[g].w && out[1][g].w; g++) {
+      int same = batched[g].b == out[1][g].b && batched[g].iterations == out[1][g].iterations;
+      for (int j = 0; j < d; j++)
+        same &= batched[g].w[j] == out[1][g].w[j];
+      CHECK_MSG(same, "described d %d group %d: one group per batch differs from resident", d, g);
+    }
+    CHECK(nb == M);
+    for (int g = 0; g < M; g++)
+      gr_logreg_model_free(&batched[g]);
+    free(batched);
   }
   for (int c = 0; c < 3; c++) {
     for (int g = 0; g < M; g++)
