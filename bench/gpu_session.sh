@@ -6,7 +6,8 @@
 #   test      the GPU parity tests (ctest -L gpu), again with GPUREC_CUDA_SYNC=1, then the whole suite
 #   sanitize  every GPU test under compute-sanitizer memcheck, racecheck and synccheck
 #   leads     the leads bench on the GPU (bench/leads_vs_sklearn.py --device cuda), with the Python
-#             pipeline on 2 cores beside it when the carried imbalanced-learn installs
+#             pipeline on 2 cores beside it when the carried imbalanced-learn installs; then the
+#             same evaluation under several --max-device-mem budgets, which must not move a metric
 #   als       bench/gpu_als_lastfm.sh with its memcheck run
 # Logs and reports go to $OUT (the device tool brings them back), else bench/work/gpu_session.
 # One call runs within the tool's 10 minutes with `build test sanitize`; run `build leads als` in
@@ -83,6 +84,32 @@ stage_leads() {
     --note "GPU session (bench/gpu_session.sh): gpurec on the lent GPU with 2 CPU threads; Python on 2 cores of the same machine" \
     "${py_args[@]}" >"$out/leads.log" 2>&1 || fail "leads bench (see leads.log)"
   tail -5 "$out/leads.log"
+  # the same evaluation within less device memory: the logistic regressions go in batches of
+  # clusters (the global model needs the whole market, ~400 MB, so small budgets are refused,
+  # naming --max-device-mem); every budget that runs must give the same metrics
+  local w=/tmp/gpurec_leads_bench ran=0
+  local args=(leads eval --market "$w/market.csv" --portfolio "$w/portfolio1.csv" --k 8 --seed 42
+    --eval-seed 42 --n-init 1 --device cuda --threads 2)
+  "$build/gpurec" "${args[@]}" --json "$out/leads_mem_all.json" >"$out/leads_mem_all.log" 2>&1 ||
+    fail "leads eval with all memory (see leads_mem_all.log)"
+  for mib in 1024 800 640 512 256; do
+    if "$build/gpurec" "${args[@]}" --max-device-mem "$mib" --json "$out/leads_mem_$mib.json" \
+      >"$out/leads_mem_$mib.log" 2>&1; then
+      ran=1
+      python3 - "$out/leads_mem_all.json" "$out/leads_mem_$mib.json" "$mib" <<'PY' |
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+same = a["map"] == b["map"] and a["auc"] == b["auc"]
+print(f"leads in {sys.argv[3]} MiB: MAP@10 {b['map']['10']} AUC {b['auc']},",
+      "the same as with all memory" if same else f"DIFFERENT (all memory: {a['map']['10']}, {a['auc']})")
+sys.exit(0 if same else 1)
+PY
+        tee -a "$out/session.log" || fail "leads in $mib MiB differs from all memory"
+    else
+      log "leads in $mib MiB: refused: $(tail -1 "$out/leads_mem_$mib.log")"
+    fi
+  done
+  [[ $ran == 1 ]] || fail "no device-memory budget let the leads evaluation run"
 }
 
 stage_als() {
