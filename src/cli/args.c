@@ -17,7 +17,8 @@ static void print_help(const char *command, const char *summary, const gr_opt *o
     case OPT_INT:
     case OPT_I64:
     case OPT_U64: meta = " N"; break;
-    case OPT_FLOAT: meta = " X"; break;
+    case OPT_FLOAT:
+    case OPT_DOUBLE: meta = " X"; break;
     case OPT_STR: meta = " S"; break;
     }
     char left[64];
@@ -28,6 +29,7 @@ static void print_help(const char *command, const char *summary, const gr_opt *o
     case OPT_I64: printf(" (default %lld)", (long long)*(int64_t *)opts[i].dst); break;
     case OPT_U64: printf(" (default %llu)", (unsigned long long)*(uint64_t *)opts[i].dst); break;
     case OPT_FLOAT: printf(" (default %g)", (double)*(float *)opts[i].dst); break;
+    case OPT_DOUBLE: printf(" (default %g)", *(double *)opts[i].dst); break;
     case OPT_STR:
       if (*(const char **)opts[i].dst) printf(" (default %s)", *(const char **)opts[i].dst);
       break;
@@ -103,6 +105,12 @@ int gr_args_parse(int argc, char **argv, const char *command, const char *summar
       float x = strtof(v, &end);
       if (!*v || *end || errno) return bad_value(command, o->name, "a number", v);
       *(float *)o->dst = x;
+      break;
+    }
+    case OPT_DOUBLE: {
+      double x = strtod(v, &end);
+      if (!*v || *end || errno) return bad_value(command, o->name, "a number", v);
+      *(double *)o->dst = x;
       break;
     }
     case OPT_STR: *(const char **)o->dst = v; break;

@@ -7,7 +7,15 @@
 
 #include "gpurec.h"
 
-typedef enum gr_opt_kind { OPT_FLAG, OPT_INT, OPT_I64, OPT_U64, OPT_FLOAT, OPT_STR } gr_opt_kind;
+typedef enum gr_opt_kind {
+  OPT_FLAG,
+  OPT_INT,
+  OPT_I64,
+  OPT_U64,
+  OPT_FLOAT,
+  OPT_DOUBLE,
+  OPT_STR
+} gr_opt_kind;
 
 typedef struct gr_opt {
   const char *name; /* "--factors" */

@@ -20,7 +20,7 @@ typedef struct leads_args {
   const char *market, *portfolio, *model, *leads, *scores, *columns, *json, *holdout_out;
   const char *balance;
   int top, uncalibrated;
-  float C, test_fraction, max_missing, kmeans_tol, hessian_sample;
+  float C, test_fraction, max_missing, kmeans_tol;
   uint64_t eval_seed;
   gr_table_options table;
   gr_leads_params p;
@@ -35,7 +35,6 @@ static void leads_args_default(leads_args *a) {
   a->balance = "smote";
   a->top = 100;
   a->C = (float)a->p.logreg.C;
-  a->hessian_sample = (float)a->p.logreg.hessian_sample;
   a->test_fraction = 0.2f;
   a->eval_seed = 42;
   a->max_missing = (float)a->p.encoder.max_missing;
@@ -65,7 +64,7 @@ static int add_fit_opts(gr_opt *o, int n, leads_args *a) {
   o[n++] = (gr_opt){"--smote-k", OPT_INT, &a->p.smote_k, "SMOTE nearest neighbours"};
   o[n++] = (gr_opt){"--C", OPT_FLOAT, &a->C, "inverse L2 strength, as scikit-learn's C"};
   o[n++] = (gr_opt){"--max-iter", OPT_INT, &a->p.logreg.max_iter, "Newton steps at most"};
-  o[n++] = (gr_opt){"--hessian-sample", OPT_FLOAT, &a->hessian_sample,
+  o[n++] = (gr_opt){"--hessian-sample", OPT_DOUBLE, &a->p.logreg.hessian_sample,
                     "curvature sampling of the Newton Hessians (0: exact; same optimum)"};
   o[n++] = (gr_opt){"--uncalibrated", OPT_FLAG, &a->uncalibrated,
                     "keep the balanced 50% prior in every cluster (no prior correction)"};
@@ -90,8 +89,6 @@ static int finish_params(leads_args *a, const char *cmd) {
     return GR_EXIT_USAGE;
   }
   a->p.logreg.C = a->C;
-  if (a->hessian_sample != (float)a->p.logreg.hessian_sample) /* keep the exact default */
-    a->p.logreg.hessian_sample = a->hessian_sample;
   a->p.encoder.max_missing = a->max_missing;
   a->p.kmeans.tol = a->kmeans_tol;
   a->p.seed = a->p.kmeans.seed;

@@ -57,7 +57,7 @@ int gr_cmd_logreg(int argc, char **argv) {
   int balanced = 0;
   gr_logreg_params p;
   gr_logreg_params_default(&p);
-  float C = (float)p.C, hessian_sample = (float)p.hessian_sample;
+  float C = (float)p.C;
   gr_table_options to;
   gr_table_options_default(&to);
   gr_common_args common;
@@ -68,7 +68,7 @@ int gr_cmd_logreg(int argc, char **argv) {
       {"--C", OPT_FLOAT, &C, "inverse L2 strength, as scikit-learn's C"},
       {"--balanced", OPT_FLAG, &balanced, "class_weight=\"balanced\""},
       {"--max-iter", OPT_INT, &p.max_iter, "Newton steps at most"},
-      {"--hessian-sample", OPT_FLOAT, &hessian_sample,
+      {"--hessian-sample", OPT_DOUBLE, &p.hessian_sample,
        "curvature sampling of the Newton Hessian (0: exact; same optimum)"},
       {"--coef", OPT_STR, &coef_path, "output: feature,coefficient (intercept last)"},
       {"--predict", OPT_STR, &prob_path, "output: row,probability"},
@@ -88,8 +88,6 @@ int gr_cmd_logreg(int argc, char **argv) {
   }
   p.C = C;
   p.balanced = balanced;
-  if (hessian_sample != (float)p.hessian_sample) /* keep the exact default */
-    p.hessian_sample = hessian_sample;
   gr_context *ctx = gr_common_context(&common, cmd);
   if (!ctx) return GR_EXIT_FAIL;
   gr_table *t = NULL;

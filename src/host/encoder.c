@@ -96,6 +96,12 @@ static double numeric_value(double reference_day, const gr_column *col, int64_t 
   return col->kind == GR_COL_DATE ? (reference_day - v) / 365.25 : v;
 }
 
+/* The value a cell stands for after imputation (the median where missing). */
+static double filled_value(const gr_encoder *e, const gr_enc_column *ec, const gr_column *col,
+                           int64_t r) {
+  return isnan(col->num[r]) ? ec->fill : numeric_value(e->reference_day, col, r);
+}
+
 static gr_status fit_numeric(const gr_encoder *e, gr_enc_column *ec, const gr_column *col,
                              int64_t n, double *scratch) {
   int64_t m = 0;
@@ -107,13 +113,13 @@ static gr_status fit_numeric(const gr_encoder *e, gr_enc_column *ec, const gr_co
    * largest, so that nothing overflows on the way. */
   double mean = 0, top = 0, sq = 0;
   for (int64_t r = 0; r < n; r++)
-    mean += (isnan(col->num[r]) ? ec->fill : numeric_value(e->reference_day, col, r)) / (double)n;
+    mean += filled_value(e, ec, col, r) / (double)n;
   for (int64_t r = 0; r < n; r++) {
-    const double v = isnan(col->num[r]) ? ec->fill : numeric_value(e->reference_day, col, r);
+    const double v = filled_value(e, ec, col, r);
     top = fmax(top, fabs(v / 2 - mean / 2));
   }
   for (int64_t r = 0; top > 0 && r < n; r++) {
-    const double v = isnan(col->num[r]) ? ec->fill : numeric_value(e->reference_day, col, r);
+    const double v = filled_value(e, ec, col, r);
     const double u = (v / 2 - mean / 2) / top;
     sq += u * u;
   }
@@ -290,10 +296,8 @@ static void transform_rows(const gr_encoder *e, const plan *plans, int n_plans, 
     float *o = out + ec->offset;
     if (ec->action == GR_ENC_NUMERIC) {
       for (int64_t r = r0; r < r1; r++) {
-        const int missing = isnan(col->num[r]);
-        const double v = missing ? ec->fill : numeric_value(e->reference_day, col, r);
-        o[(size_t)r * F] = standardized(v, ec);
-        if (ec->indicator) o[(size_t)r * F + 1] = (float)missing;
+        o[(size_t)r * F] = standardized(filled_value(e, ec, col, r), ec);
+        if (ec->indicator) o[(size_t)r * F + 1] = (float)isnan(col->num[r]);
       }
       continue;
     }

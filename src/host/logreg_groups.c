@@ -167,6 +167,12 @@ static int host_alloc(lr_host *h, int m, int D) {
          h->gmax && h->iters && h->running && h->search && h->full && h->have && h->need;
 }
 
+gr_status gr_logreg_check(const gr_logreg_rows *rows, const uint8_t *y, const float *sw,
+                          const int64_t *seg, int m, int d, const gr_logreg_params *p, double *cw) {
+  GR_TRY(check_input(y, sw, seg, m, d, p, cw));
+  return rows->a ? check_rows(rows, seg, m) : GR_OK;
+}
+
 static int any(const uint8_t *flags, int m) {
   for (int g = 0; g < m; g++)
     if (flags[g]) return 1;
@@ -513,8 +519,7 @@ gr_status gr_logreg_fit_resident(gr_context *ctx, const gr_logreg_rows *rows, co
     host_free(&h);
     return gr_fail(GR_ERR_NOMEM, "cannot allocate logistic regression state for %d groups", m);
   }
-  gr_status st = check_input(y, sw, seg, m, d, &p, h.cw);
-  if (st == GR_OK && rows->a) st = check_rows(rows, seg, m);
+  gr_status st = gr_logreg_check(rows, y, sw, seg, m, d, &p, h.cw);
   /* X is staged once for the warm start and the full fit */
   const int64_t n_x = rows->a ? rows->n_x : seg[m];
   void *Xd = NULL;

@@ -2,7 +2,6 @@
  * batches of groups with compact copies of X; see logreg_plan.h. */
 #include "logreg_plan.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,28 +141,6 @@ done:
   return st;
 }
 
-/* The planner reads seg and the descriptors, and a batch's errors would
- * name its own group and row numbers: anything off (segments, labels,
- * weights, indices) is left to the resident fit, which names it. */
-static int plannable(const gr_logreg_rows *rows, const uint8_t *y, const float *sw,
-                     const int64_t *seg, int m) {
-  if (seg[0] < 0) return 0;
-  for (int g = 0; g < m; g++) {
-    if (seg[g + 1] <= seg[g]) return 0;
-    int64_t n_pos = 0;
-    for (int64_t i = seg[g]; i < seg[g + 1]; i++)
-      n_pos += y[i] != 0;
-    if (n_pos == 0 || n_pos == seg[g + 1] - seg[g]) return 0;
-  }
-  for (int64_t i = seg[0]; sw && i < seg[m]; i++)
-    if (!(sw[i] >= 0) || !(sw[i] < INFINITY)) return 0;
-  for (int64_t i = seg[0]; rows->a && i < seg[m]; i++) {
-    if (rows->a[i] < 0 || rows->a[i] >= rows->n_x) return 0;
-    if (rows->b && (rows->b[i] < 0 || rows->b[i] >= rows->n_x)) return 0;
-  }
-  return rows->a || seg[m] <= INT32_MAX;
-}
-
 gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows, const uint8_t *y,
                                     const float *sw, const int64_t *seg, int m, int d,
                                     const gr_logreg_params *params, gr_logreg_model *out) {
@@ -180,14 +157,22 @@ gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows,
   const size_t budget = p.max_bytes > 0   ? (size_t)p.max_bytes
                         : be->host_memory ? 0 /* read in place */
                                           : be->ops->mem_available(be);
-  if (budget == 0 || !plannable(rows, y, sw, seg, m))
+  /* without descriptors, row numbers past int32 are the resident fit's to handle */
+  if (budget == 0 || (!rows->a && seg[m] > INT32_MAX))
     return gr_logreg_fit_resident(ctx, rows, y, sw, seg, m, d, &p, out);
+  /* checked here, as a batch's errors would name its own group and row numbers */
   int *first = malloc(sizeof(int) * ((size_t)m + 1));
-  if (!first) return gr_fail(GR_ERR_NOMEM, "cannot plan %d logistic regressions", m);
+  double *cw = malloc(sizeof(double) * 2 * (size_t)m);
+  gr_status st = first && cw ? gr_logreg_check(rows, y, sw, seg, m, d, &p, cw)
+                             : gr_fail(GR_ERR_NOMEM, "cannot plan %d logistic regressions", m);
+  free(cw);
+  if (st != GR_OK) {
+    free(first);
+    return st;
+  }
   int too_big = 0;
   size_t need = 0;
   const int nb = gr_logreg_plan_batches(rows, seg, m, d, budget, first, &too_big, &need);
-  gr_status st = GR_OK;
   if (nb < 0) {
     st = gr_fail(GR_ERR_NOMEM, "cannot plan %d logistic regressions", m);
   } else if (nb == 0) {

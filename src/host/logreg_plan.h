@@ -20,6 +20,12 @@
 int gr_logreg_plan_batches(const gr_logreg_rows *rows, const int64_t *seg, int m, int d,
                            size_t budget, int *first, int *too_big, size_t *need);
 
+/* The fit's input checks (logreg_groups.c): parameters, segments, both
+ * classes in every group, weights, descriptors in range; cw (2 m) gets C
+ * times each group's class weights. Errors name the group or row. */
+gr_status gr_logreg_check(const gr_logreg_rows *rows, const uint8_t *y, const float *sw,
+                          const int64_t *seg, int m, int d, const gr_logreg_params *p, double *cw);
+
 /* The fit with everything staged at once (logreg_groups.c). */
 gr_status gr_logreg_fit_resident(gr_context *ctx, const gr_logreg_rows *rows, const uint8_t *y,
                                  const float *sw, const int64_t *seg, int m, int d,

@@ -100,13 +100,9 @@ static void chunk_work(const lr_pass *p, const lr_chunk *c, int slot, int tid) {
     if (!p->grad) continue;
     rsum += t.r;
     const double r = t.r;
-    if (!p->hess) {
-#pragma omp simd
-      for (int j = 0; j < d; j++)
-        gp[j] += r * x[j];
-      continue;
-    }
-    const float sh = (float)gr_logreg_hess_scale(t.h, ci, p->tau, c->r0 - c->base + i);
+    /* 0: no curvature from this row (gradient only, or left out by sampling) */
+    const float sh =
+        p->hess ? (float)gr_logreg_hess_scale(t.h, ci, p->tau, c->r0 - c->base + i) : 0.0f;
     if (sh == 0.0f) {
 #pragma omp simd
       for (int j = 0; j < d; j++)
