@@ -1,7 +1,8 @@
 /* The batched logistic-regression operations on the CUDA backend against
  * the CPU twins, with seeded random inputs and the bounds stated where they
  * are checked, over X's own rows and over described rows (gr_lr_rows: real
- * rows picked from X, SMOTE-style synthetic rows between two of them); then
+ * rows picked from X, SMOTE-style synthetic rows between two of them, read
+ * by pair: pairs of many rows, and groups of more than one pair chunk); then
  * gr_logreg_fit_groups and gr_logreg_fit_groups_rows through a CUDA
  * context against a CPU context, also under a device-memory budget small
  * enough to force small row chunks. Exits 77 (skipped) when no GPU is
@@ -15,6 +16,7 @@
 #include "check.h"
 #include "common/rng.h"
 #include "host/logreg.h"
+#include "host/logreg_pairs.h"
 #include "host/logreg_plan.h"
 #include "kernels/backend.h"
 #include "kernels/shared_math.h"
@@ -44,19 +46,21 @@ typedef struct lr_data {
 } lr_data;
 
 /* Training row i, coordinate j, as both backends must see it. */
-static float x_at(const lr_data *a, int64_t i, int j) {
+static double x_at(const lr_data *a, int64_t i, int j) {
   const int d = a->d;
   if (!a->ra) return a->X[i * d + j];
-  const float u = a->X[(int64_t)a->ra[i] * d + j];
+  const double u = a->X[(int64_t)a->ra[i] * d + j];
   if (!a->rb || a->rb[i] == a->ra[i]) return u;
-  return gr_smote_lerp(u, a->X[(int64_t)a->rb[i] * d + j], a->rgap[i]);
+  return u + (double)a->rgap[i] * (a->X[(int64_t)a->rb[i] * d + j] - u);
 }
 
 /* Groups of 20000 rows (past one GPU chunk), 37, 5000 and 35000; x ~ N(0,1),
  * theta such that margins are O(1); group 1 inactive. described 0: X holds
  * the rows; 1: the rows are described over 4000 rows of X, 40% synthetic
- * (two distinct rows, a uniform gap), the rest real (b = a, the gap set but
- * not to be read); 2: real rows only, b NULL. */
+ * (a uniform gap between one of 600 "clients" and one of its 5
+ * neighbours: up to 3000 pairs per group, a few rows each, so more than
+ * one pair chunk), the rest real
+ * (b = a, the gap set but not to be read); 2: real rows only, b NULL. */
 static lr_data random_data(gr_rng *rng, int d, int with_sw, int described) {
   const int64_t sizes[4] = {20000, 37, 5000, 35000};
   lr_data a = {4,    d,   malloc(sizeof(int64_t) * 5), NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL,
@@ -81,9 +85,10 @@ static lr_data random_data(gr_rng *rng, int d, int with_sw, int described) {
       if (!a.rb) continue;
       a.rb[i] = a.ra[i];
       a.rgap[i] = (float)gr_rng_uniform(rng);
-      if (gr_rng_uniform(rng) < 0.4)
-        while (a.rb[i] == a.ra[i])
-          a.rb[i] = (int32_t)gr_rng_below(rng, (uint64_t)a.n_x);
+      if (gr_rng_uniform(rng) < 0.4) {
+        a.ra[i] = (int32_t)gr_rng_below(rng, 600);
+        a.rb[i] = (a.ra[i] + 1 + (int32_t)gr_rng_below(rng, 5)) % 600;
+      }
     }
   }
   for (int64_t i = 0; i < n; i++) {
@@ -128,7 +133,13 @@ static void run_passes(gr_backend *be, const lr_data *a, double *f, double *f2, 
   int32_t *ra = a->ra ? put(be, a->ra, sizeof(int32_t) * n) : NULL;
   int32_t *rb = a->rb ? put(be, a->rb, sizeof(int32_t) * n) : NULL;
   float *rgap = a->rgap ? put(be, a->rgap, sizeof(float) * n) : NULL;
-  const gr_lr_rows desc = {ra, rb, rgap};
+  gr_lr_pairs P = {0};
+  if (a->rb) CHECK_OK(gr_lr_pairs_build(&P, a->ra, a->rb, a->seg, m));
+  int32_t *pa = a->rb ? put(be, P.a, sizeof(int32_t) * (size_t)(P.n_pairs + 1)) : NULL;
+  int32_t *pb = a->rb ? put(be, P.b, sizeof(int32_t) * (size_t)(P.n_pairs + 1)) : NULL;
+  int64_t *ps = a->rb ? put(be, P.start, sizeof(int64_t) * (size_t)(P.n_pairs + 1)) : NULL;
+  int64_t *pr = a->rb ? put(be, P.rows, sizeof(int64_t) * (size_t)(P.n_rows + 1)) : NULL;
+  const gr_lr_rows desc = {ra, rb, rgap, a->rb ? P.seg : NULL, pa, pb, ps, pr};
   const gr_lr_rows *rows = a->ra ? &desc : NULL;
   uint8_t *y = put(be, a->y, (size_t)n);
   float *sw = a->sw ? put(be, a->sw, sizeof(float) * n) : NULL;
@@ -144,6 +155,11 @@ static void run_passes(gr_backend *be, const lr_data *a, double *f, double *f2, 
   drop(be, ra);
   drop(be, rb);
   drop(be, rgap);
+  drop(be, pa);
+  drop(be, pb);
+  drop(be, ps);
+  drop(be, pr);
+  gr_lr_pairs_free(&P);
   drop(be, y);
   drop(be, sw);
   drop(be, theta);

@@ -3,9 +3,9 @@
  * pipeline ranks at chance); determinism by seed, the model file round
  * trip (identical scores), the global fallback for clusters without
  * clients, ranking exclusions, portfolio matching, and bad model files; and
- * that the fit over described training rows is, bit for bit, the fit of
- * the training sets materialized as matrices (market rows copied, SMOTE
- * rows written out). */
+ * that the fit over described training rows is the fit of the training
+ * sets materialized as matrices (market rows copied, SMOTE rows written
+ * out in float), within 1e-6. */
 #include <string.h>
 
 #include "check.h"
@@ -220,7 +220,10 @@ static void test_global_fallback(gr_context *ctx) {
 /* The training sets gr_leads_fit describes, built here the long way (each
  * cluster's rows copied, then gr_smote's rows written out with the seed
  * leads_fit gives group gi), fitted with gr_logreg_fit_groups: the same
- * models bit for bit, prior correction included. One cluster in three is
+ * models, prior correction included, within 1e-6 relative to 1 +
+ * |coefficient| (the described fit takes a synthetic row as the exact
+ * point between its pair, the copy as its float rounding). One cluster in
+ * three is
  * stripped of its clients so that the global model is in the fit too. */
 static void test_matches_materialized(gr_context *ctx, const gr_table *market,
                                       const uint8_t *client_in, int k) {
@@ -289,16 +292,21 @@ static void test_matches_materialized(gr_context *ctx, const gr_table *market,
   gr_logreg_model *ref = calloc((size_t)n_groups, sizeof *ref);
   CHECK_OK(gr_logreg_fit_groups(ctx, Xt, yt, NULL, seg, n_groups, d, &p.logreg, ref));
   int same = 0;
+  double worst = 0.0;
   for (int g = 0; g < n_groups && ref[g].w; g++) {
     const int64_t others = rows[g] - clients[g];
     if (others > clients[g]) ref[g].b += log((double)clients[g] / (double)others);
     const gr_logreg_model *got = &m->models[slot[g]];
-    same += got->w && got->b == ref[g].b && got->iterations == ref[g].iterations &&
-            memcmp(got->w, ref[g].w, sizeof(double) * d) == 0;
+    if (!got->w) continue;
+    double apart = fabs(got->b - ref[g].b) / (1.0 + fabs(ref[g].b));
+    for (int j = 0; j < d; j++)
+      apart = fmax(apart, fabs(got->w[j] - ref[g].w[j]) / (1.0 + fabs(ref[g].w[j])));
+    worst = fmax(worst, apart);
+    same += apart <= 1e-6;
     gr_logreg_model_free(&ref[g]);
   }
-  CHECK_MSG(same == n_groups, "k %d: %d of %d models differ from the materialized fit", k,
-            n_groups - same, n_groups);
+  CHECK_MSG(same == n_groups, "k %d: %d of %d models differ from the materialized fit (by %g)", k,
+            n_groups - same, n_groups, worst);
   free(ref);
   free(Xt);
   free(P);

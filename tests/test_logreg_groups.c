@@ -7,8 +7,9 @@
  * reference on positives replicated k times more with C a0. Then: the same
  * result on 1 and 2 threads, the input errors, and groups of several chunks.
  * Described training rows (gr_logreg_fit_groups_rows: real rows shared by
- * two groups, SMOTE-style synthetic rows) give bit for bit the model of
- * their materialized copy, and the reference's within 1e-4. */
+ * two groups, SMOTE-style synthetic rows, read by pair) give the model of
+ * their materialized float copy within 1e-6, and the reference's within
+ * 1e-4; the operations on them match a naive double computation. */
 #include <stdio.h>
 #include <string.h>
 
@@ -276,6 +277,18 @@ static void check_sampled_fit(gr_context *ctx, gr_rng *rng) {
   free_groups(&G);
 }
 
+/* max over coefficients of |a - b| / (1 + |b|); infinite where a model is missing */
+static double model_distance(const gr_logreg_model *a, const gr_logreg_model *b, int m, int d) {
+  double worst = 0.0;
+  for (int g = 0; g < m; g++) {
+    if (!a[g].w || !b[g].w) return INFINITY;
+    worst = fmax(worst, fabs(a[g].b - b[g].b) / (1.0 + fabs(b[g].b)));
+    for (int j = 0; j < d; j++)
+      worst = fmax(worst, fabs(a[g].w[j] - b[g].w[j]) / (1.0 + fabs(b[g].w[j])));
+  }
+  return worst;
+}
+
 static int same_models(const gr_logreg_model *a, const gr_logreg_model *b, int m, int d) {
   for (int g = 0; g < m; g++)
     if (!a[g].w || !b[g].w || a[g].b != b[g].b || a[g].iterations != b[g].iterations ||
@@ -356,14 +369,6 @@ static void check_multi_chunk(gr_context *ctx, gr_rng *rng) {
   free_groups(&G);
 }
 
-/* Groups over one matrix X (n_x, d) with planted labels: group g takes the
- * real rows [g n_x / 4, g n_x / 4 + n_x / 2) (so neighbouring groups share
- * a quarter of X), plus synthetic positives between two of its positive
- * rows (gap uniform in [0, 1), label 1) until the classes are even, all
- * shuffled so chunks mix both kinds. The fit over the descriptors must be
- * the fit of the materialized rows bit for bit: the backend builds the
- * same float rows (gr_smote_lerp) and sums them in the same chunks and
- * order. Both must also be within 1e-4 of the double reference. */
 /* Within a memory budget (max_bytes) the groups are fitted in batches, each
  * with a compact copy of the X rows it needs: for every budget from one
  * that no group fits to one that holds everything, the fit either gives
@@ -408,6 +413,15 @@ static void check_budgets(gr_context *ctx, const gr_logreg_rows *rows, const uin
             seen_none, seen_each, seen_fewer);
 }
 
+/* Groups over one matrix X (n_x, d) with planted labels: group g takes the
+ * real rows [g n_x / 4, g n_x / 4 + n_x / 2) (so neighbouring groups share
+ * a quarter of X), plus synthetic positives between two of its positive
+ * rows (gap uniform in [0, 1), label 1) until the classes are even, all
+ * shuffled so chunks mix both kinds. The backend takes a synthetic row as
+ * the exact point between its pair, the materialized copy as SMOTE's float
+ * rounding of it (gr_smote_lerp): the two fits agree within 1e-6 (relative
+ * to 1 + |coefficient|), and both lie within 1e-4 of the double
+ * reference. */
 static void check_described(gr_context *ctx, gr_rng *rng, int64_t n_x, int d, int with_sw,
                             int balanced) {
   enum { M = 3 };
@@ -473,8 +487,11 @@ static void check_described(gr_context *ctx, gr_rng *rng, int64_t n_x, int d, in
   gr_logreg_model *desc = calloc(M, sizeof *desc), *mat = calloc(M, sizeof *mat);
   CHECK_OK(gr_logreg_fit_groups_rows(ctx, &rows, y, sw, seg, M, d, &p, desc));
   CHECK_OK(gr_logreg_fit_groups(ctx, Xm, y, sw, seg, M, d, &p, mat));
-  CHECK_MSG(same_models(desc, mat, M, d),
-            "n %lld d %d: described rows fit another model than their copy", (long long)n, d);
+  const double apart = model_distance(desc, mat, M, d);
+  printf("described n %lld d %d: %.1e from the fit of the materialized float rows\n", (long long)n,
+         d, apart);
+  CHECK_MSG(apart <= 1e-6, "n %lld d %d: described rows fit a model %g from their copy's",
+            (long long)n, d, apart);
   if (n < 20000) { /* budgets: small case only */
     check_budgets(ctx, &rows, y, sw, seg, M, d, &p, desc);
     const gr_logreg_rows own = {Xm, n, NULL, NULL, NULL};

@@ -64,10 +64,11 @@ gr_status gr_logreg_fit_groups(gr_context *ctx, const float *X, const uint8_t *y
                                gr_logreg_model *out);
 
 /* Training rows described over a matrix instead of copied into one: row i
- * is X[a[i]] + gap[i] (X[b[i]] - X[a[i]]), computed in float exactly as
- * gr_smote computes a synthetic row (so a SMOTE row described by its
- * base, neighbour and gap is the row gr_smote writes); a row with
- * b[i] == a[i] (or b NULL: every row) is X[a[i]] itself. A row of X may
+ * is the point X[a[i]] + gap[i] (X[b[i]] - X[a[i]]), taken exactly (the
+ * row gr_smote writes for the same base, neighbour and gap is its float
+ * rounding); a row with b[i] == a[i] (or b NULL: every row) is X[a[i]]
+ * itself. The synthetic rows are read by pair (backend.h, gr_lr_rows), so
+ * they cost far less than real ones. A row of X may
  * serve any number of training rows and groups. a NULL: row i is X[i]
  * (what gr_logreg_fit_groups passes). All host memory; nothing is kept. */
 typedef struct gr_logreg_rows {
@@ -80,8 +81,8 @@ typedef struct gr_logreg_rows {
 
 /* gr_logreg_fit_groups over described training rows: group g is training
  * rows seg[g]..seg[g+1) of `rows`, y and sw (NULL = 1) are per training
- * row (n = seg[m]). Same model as fitting the materialized rows, bit for
- * bit on the CPU backend.
+ * row (n = seg[m]). The model of the materialized rows up to their float
+ * rounding (1e-6 relative in the tests).
  * @return as gr_logreg_fit_groups; GR_ERR_INVALID_ARG also for a row
  * index outside X or a gap outside [0, 1]. */
 gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows, const uint8_t *y,

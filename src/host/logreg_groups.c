@@ -28,6 +28,7 @@
 #include "../common/error.h"
 #include "context.h"
 #include "logreg.h"
+#include "logreg_pairs.h"
 #include "logreg_plan.h"
 
 #define LR_ARMIJO 1e-4         /* sufficient decrease, as in the reference */
@@ -387,6 +388,8 @@ static gr_status write_models(const lr_host *h, int m, int d, gr_logreg_model *o
  * has them), labels and weights; d->seg stays host memory. */
 typedef struct lr_staged {
   void *a, *b, *gap, *y, *sw;
+  void *pair_a, *pair_b, *pair_start, *pair_rows;
+  gr_lr_pairs pairs; /* host */
 } lr_staged;
 
 static gr_status stage_rows(gr_backend *be, lr_staged *s, lr_data *out, const float *Xd,
@@ -394,14 +397,25 @@ static gr_status stage_rows(gr_backend *be, lr_staged *s, lr_data *out, const fl
                             const int64_t *seg, int m) {
   const int64_t n = seg[m];
   memset(s, 0, sizeof *s);
-  *out = (lr_data){Xd, NULL, {NULL, NULL, NULL}, NULL, NULL, seg};
+  memset(out, 0, sizeof *out);
+  out->X = Xd;
+  out->seg = seg;
   if (rows && rows->a) {
     GR_TRY(gr_stage(be, &s->a, rows->a, sizeof(int32_t) * (size_t)n));
+    out->desc = (gr_lr_rows){s->a, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     if (rows->b) {
       GR_TRY(gr_stage(be, &s->b, rows->b, sizeof(int32_t) * (size_t)n));
       GR_TRY(gr_stage(be, &s->gap, rows->gap, sizeof(float) * (size_t)n));
+      gr_lr_pairs *q = &s->pairs;
+      GR_TRY(gr_lr_pairs_build(q, rows->a, rows->b, seg, m));
+      const size_t np = (size_t)q->n_pairs + 1, nr = (size_t)q->n_rows + 1; /* never 0 bytes */
+      GR_TRY(gr_stage(be, &s->pair_a, q->a, sizeof(int32_t) * np));
+      GR_TRY(gr_stage(be, &s->pair_b, q->b, sizeof(int32_t) * np));
+      GR_TRY(gr_stage(be, &s->pair_start, q->start, sizeof(int64_t) * np));
+      GR_TRY(gr_stage(be, &s->pair_rows, q->rows, sizeof(int64_t) * nr));
+      out->desc = (gr_lr_rows){s->a,      s->b,      s->gap,        q->seg,
+                               s->pair_a, s->pair_b, s->pair_start, s->pair_rows};
     }
-    out->desc = (gr_lr_rows){s->a, s->b, s->gap};
     out->rows = &out->desc;
   }
   GR_TRY(gr_stage(be, &s->y, y, (size_t)n));
@@ -416,6 +430,11 @@ static void unstage_rows(gr_backend *be, lr_staged *s, const gr_logreg_rows *row
   gr_unstage(be, s->sw, sw);
   gr_unstage(be, s->y, y);
   if (rows) {
+    gr_unstage(be, s->pair_rows, s->pairs.rows);
+    gr_unstage(be, s->pair_start, s->pairs.start);
+    gr_unstage(be, s->pair_b, s->pairs.b);
+    gr_unstage(be, s->pair_a, s->pairs.a);
+    gr_lr_pairs_free(&s->pairs);
     gr_unstage(be, s->gap, rows->gap);
     gr_unstage(be, s->b, rows->b);
     gr_unstage(be, s->a, rows->a);

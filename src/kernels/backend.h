@@ -31,14 +31,24 @@ typedef struct gr_csr_view {
 
 /* Logistic-regression training rows described instead of copied (the
  * leads engine's per-cluster sets and SMOTE clients over one market matrix
- * X): row i = X[a[i]] + gap[i] (X[b[i]] - X[a[i]]), coordinate by coordinate
- * in float by gr_smote_lerp (shared_math.h), SMOTE's own formula, so a
- * synthetic row is the vector SMOTE would have written. A row with
- * b[i] == a[i] (or b NULL: every row) is X[a[i]] itself. Backend memory. */
+ * X). Row i is real, X[a[i]], when b is NULL or b[i] == a[i]; else it is
+ * synthetic, the point x_a + gap[i] (x_b - x_a) between two rows of X, taken
+ * exactly (in double), not rounded to float. The ops read the synthetic
+ * rows by pair: a pair's rows share x_a and x_b, so their margins are
+ * u + gap v from two dot products per pair, and their gradient and Hessian
+ * terms are a few sums over gap per pair (docs/leads_internals.md). The
+ * pairs come from gr_lr_pairs_build (host/logreg_pairs.h) and are required
+ * whenever b is given. Arrays in backend memory unless said otherwise. */
 typedef struct gr_lr_rows {
   const int32_t *a; /* (n) rows of X */
   const int32_t *b; /* (n) rows of X, or NULL */
   const float *gap; /* (n), read where b[i] != a[i] */
+  /* the synthetic rows grouped by pair */
+  const int64_t *pair_seg;   /* (m + 1) host: group g's pairs are pair_seg[g]..pair_seg[g+1) */
+  const int32_t *pair_a;     /* (n_pairs) */
+  const int32_t *pair_b;     /* (n_pairs) */
+  const int64_t *pair_start; /* (n_pairs + 1): pair p's rows are pair_rows[pair_start[p]..) */
+  const int64_t *pair_rows;  /* training rows, ascending within a pair */
 } gr_lr_rows;
 
 typedef struct gr_backend gr_backend;
@@ -133,13 +143,14 @@ typedef struct gr_backend_ops {
                                 int d);
   /* The same f, plus the gradient g (m, D) = [w; 0] + sum_i r_i [x_i; 1] and
    * the Hessian H (m, D, D) = diag(1,..,1, 0) + sum_i h_i [x_i; 1][x_i; 1]^T
-   * (both triangles), r and h as in shared_math.h. H alone is summed in
-   * float over row chunks (sgemm-class work), the chunks added in double.
-   * hess_tau > 0: H from the rows gr_logreg_hess_scale keeps (row index:
-   * the row's place in its group, i - seg[g]; an unbiased
-   * estimate that skips most rows of a nearly separable group; the CPU
-   * leaves them out of its rank updates), 0: every row. f and g are exact
-   * either way. */
+   * (both triangles), r and h as in shared_math.h. The real rows' part of
+   * H is summed in float over row chunks (sgemm-class work), the chunks
+   * added in double; the synthetic rows' part is exact, in double, two
+   * rank-one terms per pair. hess_tau > 0: the real rows' part from the
+   * rows gr_logreg_hess_scale keeps (row index: the row's place in its
+   * group, i - seg[g]; an unbiased estimate that skips most rows of a
+   * nearly separable group; the CPU leaves them out of its rank updates),
+   * 0: every row. f and g are exact either way. */
   gr_status (*logreg_grad_hess)(gr_backend *be, double *g, double *H, double *f,
                                 const double *theta, const float *X, const gr_lr_rows *rows,
                                 const uint8_t *y, const float *sw, const int64_t *seg,

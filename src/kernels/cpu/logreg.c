@@ -1,20 +1,22 @@
-/* CPU twins of the batched logistic-regression operations. The rows of the
- * active groups are cut into chunks of LR_CHUNK rows that never span two
- * groups. Per row, in double: the margin, the terms (shared_math.h) and the
- * gradient sum, while the row is in cache; the sqrt(h)-scaled row goes to a
- * float buffer, and one ssyrk per chunk turns it into the curvature sum;
- * with curvature sampling (hess_tau > 0) only the rows it keeps are
- * written, so the rank update skips the rest.
+/* CPU twins of the batched logistic-regression operations. A group's work
+ * is cut into chunks that never span two groups: chunks of LR_CHUNK real
+ * rows, then chunks of LR_PAIR_CHUNK pairs of its synthetic rows
+ * (gr_lr_rows). Per real row, in double: the margin, the terms
+ * (shared_math.h) and the gradient sum, while the row is in cache; the
+ * sqrt(h)-scaled row goes to a float buffer, and one ssyrk per chunk turns
+ * it into the curvature sum; with curvature sampling (hess_tau > 0) only
+ * the rows it keeps are written, so the rank update skips the rest. Per
+ * pair: u = x_a.w + b and v = (x_b - x_a).w, then per synthetic row only
+ * scalars (z = u + gap v) and six sums over the pair's rows; the pair adds
+ * R0 x_a + R1 (x_b - x_a) to the gradient and two rows to the chunk's
+ * buffer, the factor of its 2 x 2 curvature sum (see pair_terms).
  * (Float margins and gradients, by sgemv, missed the double reference by
  * 7e-4 on a nearly separable group: H ~ I there, so gradient rounding
  * becomes coefficient error one for one.) Chunks run in parallel, each with
  * single-threaded OpenBLAS (its own threads would split these calls and
  * compete with ours); their partials are added to double sums in chunk
- * order, so no result depends on the thread count. Described rows
- * (gr_lr_rows) are read where they lie: a real row straight from X, a
- * synthetic one rebuilt into the thread's row buffer, so nothing the size of
- * the training set is ever written. The Newton systems are D x D: LAPACKE
- * Cholesky in double, group by group. */
+ * order, so no result depends on the thread count. The Newton systems are
+ * D x D: LAPACKE Cholesky in double, group by group. */
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
@@ -26,12 +28,15 @@
 #include "../shared_math.h"
 #include "cpu_ops.h"
 
-#define LR_CHUNK 4096 /* rows per partial sum */
-#define LR_WAVE 16    /* chunks whose partials are held at once */
-#define LR_ALIGN 64   /* every scratch buffer: the same alignment on every thread */
+#define LR_CHUNK 4096     /* real rows per partial sum */
+#define LR_PAIR_CHUNK 256 /* pairs per partial sum (two buffer rows each) */
+_Static_assert(2 * LR_PAIR_CHUNK <= LR_CHUNK, "a pair chunk's rows fit the row buffer");
+#define LR_WAVE 16  /* chunks whose partials are held at once */
+#define LR_ALIGN 64 /* every scratch buffer: the same alignment on every thread */
 
 typedef struct lr_chunk {
   int g;
+  int pairs; /* rows r0.. are pairs r0.. */
   int rows;
   int64_t r0;
   int64_t base; /* the group's first row: sampling draws by the row's place in its group */
@@ -51,7 +56,6 @@ typedef struct lr_pass {
   double *gpart;       /* (LR_WAVE, d): X_c^T r */
   float *Hpart;        /* (LR_WAVE, D, D): upper triangles */
   float *A;            /* (threads, LR_CHUNK, D): sqrt(h)-scaled rows and intercept */
-  float *xbuf;         /* (threads, d): a synthetic row, rebuilt */
 } lr_pass;
 
 static size_t round_up(size_t bytes) { return (bytes + LR_ALIGN - 1) / LR_ALIGN * LR_ALIGN; }
@@ -66,56 +70,116 @@ static inline double dot_fd(const float *restrict x, const double *restrict w, i
   return s;
 }
 
-/* Training row i: in X, or rebuilt into buf by SMOTE's formula. */
-static inline const float *train_row(const lr_pass *p, int64_t i, float *restrict buf) {
-  const int d = p->d;
-  if (!p->rows) return p->X + (size_t)i * d;
-  const int32_t u = p->rows->a[i];
-  const float *xu = p->X + (size_t)u * d;
-  if (!p->rows->b || p->rows->b[i] == u) return xu;
-  const float *xv = p->X + (size_t)p->rows->b[i] * d;
-  const float gap = p->rows->gap[i];
-  for (int j = 0; j < d; j++)
-    buf[j] = gr_smote_lerp(xu[j], xv[j], gap);
-  return buf;
+/* Row i is synthetic: read through its pair. */
+static inline int synthetic(const gr_lr_rows *rows, int64_t i) {
+  return rows && rows->b && rows->b[i] != rows->a[i];
+}
+
+/* The curvature of a pair's rows, sum_i h_i [x_i; 1][x_i; 1]^T with
+ * x_i = x_a + g_i e (e = x_b - x_a), is [x_a; 1], [e; 0] times the 2 x 2
+ * matrix M = sum_i h_i [1 g_i; g_i g_i^2] = L L^T: two buffer rows,
+ * l11 [x_a; 1] + l21 [e; 0] and l22 [e; 0], whose rank updates add it. */
+static void pair_rows_out(float *restrict a1, float *restrict a2, const float *restrict xa,
+                          const float *restrict xb, double s0, double s1, double s2, int d) {
+  const double l11 = sqrt(s0), l21 = l11 > 0 ? s1 / l11 : 0.0;
+  const double l22 = sqrt(fmax(s2 - l21 * l21, 0.0));
+#pragma omp simd
+  for (int j = 0; j < d; j++) {
+    const double e = (double)xb[j] - (double)xa[j];
+    a1[j] = (float)(l11 * xa[j] + l21 * e);
+    a2[j] = (float)(l22 * e);
+  }
+  a1[d] = (float)l11;
+  a2[d] = 0.0f;
+}
+
+/* A chunk of pairs: the terms of their synthetic rows, exact (no sampling:
+ * a pair's curvature costs two rows however many rows it has). */
+static int pair_chunk_work(const lr_pass *p, const lr_chunk *c, double *restrict gp, float *A,
+                           double *loss_out, double *rsum_out) {
+  const int d = p->d, D = p->D;
+  const gr_lr_rows *rows = p->rows;
+  const double *w = p->theta + (size_t)c->g * D, b = w[d];
+  const double cw0 = p->cw[2 * c->g], cw1 = p->cw[2 * c->g + 1];
+  double loss = 0.0, rsum = 0.0;
+  int kept = 0;
+  for (int64_t q = c->r0; q < c->r0 + c->rows; q++) {
+    const float *xa = p->X + (size_t)rows->pair_a[q] * d, *xb = p->X + (size_t)rows->pair_b[q] * d;
+    double u = 0.0, v = 0.0;
+#pragma omp simd reduction(+ : u, v)
+    for (int j = 0; j < d; j++) {
+      u += (double)xa[j] * w[j];
+      v += ((double)xb[j] - (double)xa[j]) * w[j];
+    }
+    u += b;
+    double ls = 0.0, r0 = 0.0, r1 = 0.0, s0 = 0.0, s1 = 0.0, s2 = 0.0;
+    for (int64_t k = rows->pair_start[q]; k < rows->pair_start[q + 1]; k++) {
+      const int64_t i = rows->pair_rows[k];
+      const double gap = (double)rows->gap[i];
+      const double ci = (p->y[i] ? cw1 : cw0) * (p->sw ? (double)p->sw[i] : 1.0);
+      const gr_logreg_terms t = gr_logreg_row(u + gap * v, p->y[i] != 0, ci);
+      ls += t.loss;
+      r0 += t.r;
+      r1 += t.r * gap;
+      s0 += t.h;
+      s1 += t.h * gap;
+      s2 += t.h * gap * gap;
+    }
+    loss += ls;
+    if (!p->grad) continue;
+    rsum += r0;
+#pragma omp simd
+    for (int j = 0; j < d; j++)
+      gp[j] += r0 * xa[j] + r1 * ((double)xb[j] - (double)xa[j]);
+    if (!p->hess || !(s0 > 0)) continue;
+    pair_rows_out(A + (size_t)kept * D, A + (size_t)(kept + 1) * D, xa, xb, s0, s1, s2, d);
+    kept += 2;
+  }
+  *loss_out = loss;
+  *rsum_out = rsum;
+  return kept;
 }
 
 static void chunk_work(const lr_pass *p, const lr_chunk *c, int slot, int tid) {
   const int d = p->d, D = p->D, rows = c->rows;
-  const uint8_t *yc = p->y + c->r0;
-  const double *w = p->theta + (size_t)c->g * D, b = w[d];
-  const double cw0 = p->cw[2 * c->g], cw1 = p->cw[2 * c->g + 1];
   double *restrict gp = p->grad ? p->gpart + (size_t)slot * d : NULL;
   float *A = p->hess ? p->A + (size_t)tid * (round_up(sizeof(float) * LR_CHUNK * D) / sizeof(float))
                      : NULL;
-  float *xbuf = p->xbuf + (size_t)tid * (round_up(sizeof(float) * d) / sizeof(float));
   if (gp) memset(gp, 0, sizeof(double) * d);
   double loss = 0.0, rsum = 0.0;
   int kept = 0; /* rows of A written */
-  for (int i = 0; i < rows; i++) {
-    const float *x = train_row(p, c->r0 + i, xbuf);
-    const double ci = (yc[i] ? cw1 : cw0) * (p->sw ? (double)p->sw[c->r0 + i] : 1.0);
-    const gr_logreg_terms t = gr_logreg_row(dot_fd(x, w, d) + b, yc[i] != 0, ci);
-    loss += t.loss;
-    if (!p->grad) continue;
-    rsum += t.r;
-    const double r = t.r;
-    /* 0: no curvature from this row (gradient only, or left out by sampling) */
-    const float sh =
-        p->hess ? (float)gr_logreg_hess_scale(t.h, ci, p->tau, c->r0 - c->base + i) : 0.0f;
-    if (sh == 0.0f) {
+  if (c->pairs) {
+    kept = pair_chunk_work(p, c, gp, A, &loss, &rsum);
+  } else {
+    const uint8_t *yc = p->y + c->r0;
+    const double *w = p->theta + (size_t)c->g * D, b = w[d];
+    const double cw0 = p->cw[2 * c->g], cw1 = p->cw[2 * c->g + 1];
+    for (int i = 0; i < rows; i++) {
+      const int64_t row = c->r0 + i;
+      if (synthetic(p->rows, row)) continue;
+      const float *x = p->X + (size_t)(p->rows ? p->rows->a[row] : row) * d;
+      const double ci = (yc[i] ? cw1 : cw0) * (p->sw ? (double)p->sw[row] : 1.0);
+      const gr_logreg_terms t = gr_logreg_row(dot_fd(x, w, d) + b, yc[i] != 0, ci);
+      loss += t.loss;
+      if (!p->grad) continue;
+      rsum += t.r;
+      const double r = t.r;
+      /* 0: no curvature from this row (gradient only, or left out by sampling) */
+      const float sh = p->hess ? (float)gr_logreg_hess_scale(t.h, ci, p->tau, row - c->base) : 0.0f;
+      if (sh == 0.0f) {
 #pragma omp simd
-      for (int j = 0; j < d; j++)
+        for (int j = 0; j < d; j++)
+          gp[j] += r * x[j];
+        continue;
+      }
+      float *restrict a = A + (size_t)kept++ * D;
+#pragma omp simd
+      for (int j = 0; j < d; j++) {
         gp[j] += r * x[j];
-      continue;
+        a[j] = sh * x[j];
+      }
+      a[d] = sh;
     }
-    float *restrict a = A + (size_t)kept++ * D;
-#pragma omp simd
-    for (int j = 0; j < d; j++) {
-      gp[j] += r * x[j];
-      a[j] = sh * x[j];
-    }
-    a[d] = sh;
   }
   p->loss[slot] = loss;
   if (!p->grad) return;
@@ -136,14 +200,21 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
                              const uint8_t *active, int m, int d, double tau) {
   if (m < 1 || d < 1) return gr_fail(GR_ERR_INVALID_ARG, "logreg: %d groups of %d features", m, d);
   if (rows && !rows->a) rows = NULL; /* no descriptors: X's own rows */
-  if (rows && rows->b && !rows->gap)
-    return gr_fail(GR_ERR_INVALID_ARG, "logreg: described rows with partners need their gaps");
+  if (rows && rows->b &&
+      (!rows->gap || !rows->pair_seg || !rows->pair_a || !rows->pair_b || !rows->pair_start ||
+       (rows->pair_seg[m] > rows->pair_seg[0] && !rows->pair_rows)))
+    return gr_fail(GR_ERR_INVALID_ARG,
+                   "logreg: described rows with partners need their gaps and pairs");
   if (H && !g) return gr_fail(GR_ERR_INVALID_ARG, "logreg: a Hessian without its gradient");
   const int D = d + 1, grad = g != NULL, hess = H != NULL;
+  const int64_t *pseg = rows && rows->b ? rows->pair_seg : NULL;
   const int threads = be->n_threads > 0 ? be->n_threads : 1;
   int64_t n_chunks = 0;
-  for (int k = 0; k < m; k++)
-    if (!active || active[k]) n_chunks += (seg[k + 1] - seg[k] + LR_CHUNK - 1) / LR_CHUNK;
+  for (int k = 0; k < m; k++) {
+    if (active && !active[k]) continue;
+    n_chunks += (seg[k + 1] - seg[k] + LR_CHUNK - 1) / LR_CHUNK;
+    if (pseg) n_chunks += (pseg[k + 1] - pseg[k] + LR_PAIR_CHUNK - 1) / LR_PAIR_CHUNK;
+  }
   lr_chunk *chunks = malloc(sizeof(lr_chunk) * (size_t)(n_chunks ? n_chunks : 1));
   double *fsum = calloc((size_t)m, sizeof(double)), *rsum = calloc((size_t)m, sizeof(double));
   lr_pass p = {.X = X,
@@ -158,7 +229,6 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
                .hess = hess,
                .tau = tau};
   p.loss = malloc(sizeof(double) * LR_WAVE);
-  p.xbuf = scratch(round_up(sizeof(float) * d) * threads);
   p.rsum = malloc(sizeof(double) * LR_WAVE);
   if (grad) p.gpart = scratch(sizeof(double) * LR_WAVE * (size_t)d);
   if (hess) {
@@ -166,7 +236,7 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
     p.A = scratch(round_up(sizeof(float) * LR_CHUNK * D) * threads);
   }
   gr_status st = GR_OK;
-  if (!chunks || !fsum || !rsum || !p.loss || !p.rsum || !p.xbuf || (grad && !p.gpart) ||
+  if (!chunks || !fsum || !rsum || !p.loss || !p.rsum || (grad && !p.gpart) ||
       (hess && (!p.Hpart || !p.A))) {
     st = gr_fail(GR_ERR_NOMEM, "cannot allocate logistic regression scratch (%d features)", d);
     goto done;
@@ -176,7 +246,12 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
     if (active && !active[k]) continue;
     for (int64_t r0 = seg[k]; r0 < seg[k + 1]; r0 += LR_CHUNK) {
       const int64_t left = seg[k + 1] - r0;
-      chunks[n_chunks++] = (lr_chunk){k, (int)(left < LR_CHUNK ? left : LR_CHUNK), r0, seg[k]};
+      chunks[n_chunks++] = (lr_chunk){k, 0, (int)(left < LR_CHUNK ? left : LR_CHUNK), r0, seg[k]};
+    }
+    for (int64_t q0 = pseg ? pseg[k] : 0; pseg && q0 < pseg[k + 1]; q0 += LR_PAIR_CHUNK) {
+      const int64_t left = pseg[k + 1] - q0;
+      chunks[n_chunks++] =
+          (lr_chunk){k, 1, (int)(left < LR_PAIR_CHUNK ? left : LR_PAIR_CHUNK), q0, seg[k]};
     }
     if (grad) memset(g + (size_t)k * D, 0, sizeof(double) * D);
     if (hess) memset(H + (size_t)k * D * D, 0, sizeof(double) * D * D);
@@ -247,7 +322,6 @@ done:
   free(p.gpart);
   free(p.Hpart);
   free(p.A);
-  free(p.xbuf);
   return st;
 }
 

@@ -11,14 +11,18 @@
  * depends on timing. (Margins and gradients are double for the same reason
  * as on the CPU: float ones miss the reference on nearly separable groups.)
  * Described rows (gr_lr_rows) are read where they lie: both row kernels
- * look each row up through lr_src and rebuild a synthetic one coordinate
- * by coordinate as they read it (gr_smote_lerp, SMOTE's own rounding), so
- * they need no scratch and the chunk planner is the same for both kinds.
- * The Newton systems are solved in double by cusolverDnDpotrfBatched and
- * DpotrsBatched over the active groups, every info checked. */
+ * look each real row up through lr_src and pass over the synthetic ones,
+ * which go by pair: a warp per pair takes u = x_a.w + b and v = (x_b -
+ * x_a).w, then its rows' margins u + gap v and six sums over them
+ * (cub::WarpReduce), and writes the pair's two rows of the curvature
+ * factor (as the CPU's pair_rows_out) for the same ssyrk, and its two
+ * gradient coefficients for a column kernel. The Newton systems are solved in double by
+ * cusolverDnDpotrfBatched and DpotrsBatched over the active groups, every info checked. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cub/warp/warp_reduce.cuh>
 
 #include "../shared_math.h"
 #include "cuda_backend.cuh"
@@ -29,6 +33,7 @@
 #define LR_MAX_CHUNK 16384 /* rows per float curvature partial */
 #define LR_GRAD_ROWS 128   /* rows per gradient partial */
 #define LR_GRAD_COLS 128   /* columns per gradient block */
+#define LR_PAIR_CHUNK 1024 /* pairs per curvature partial, at most (two rows each) */
 
 // ---- kernels -----------------------------------------------------------------
 
@@ -41,30 +46,13 @@ struct lr_src {
   const float *gap;
 };
 
-/* One training row, looked up once: v NULL for a real row. */
-struct lr_row {
-  const float *u, *v;
-  float gap;
-};
-
-__device__ __forceinline__ lr_row lr_row_of(const lr_src &s, int64_t i, int d) {
-  lr_row r;
-  if (!s.a) {
-    r.u = s.X + (size_t)i * d;
-    r.v = NULL;
-    r.gap = 0.0f;
-    return r;
-  }
-  const int32_t u = __ldg(s.a + i), v = s.b ? __ldg(s.b + i) : u;
-  r.u = s.X + (size_t)u * d;
-  r.v = v == u ? NULL : s.X + (size_t)v * d;
-  r.gap = v == u ? 0.0f : __ldg(s.gap + i);
-  return r;
-}
-
-/* Coordinate j of a row; X is read-only for the whole pass. */
-__device__ __forceinline__ float lr_at(const lr_row &r, int j) {
-  return r.v ? gr_smote_lerp(__ldg(r.u + j), __ldg(r.v + j), r.gap) : __ldg(r.u + j);
+/* Training row i of the chunk in X, or NULL for a synthetic row (read by
+ * pair, not here). */
+__device__ __forceinline__ const float *lr_real_row(const lr_src &s, int64_t i, int d) {
+  if (!s.a) return s.X + (size_t)i * d;
+  const int32_t u = __ldg(s.a + i);
+  if (s.b && __ldg(s.b + i) != u) return NULL;
+  return s.X + (size_t)u * d;
 }
 
 __device__ __forceinline__ double lr_warp_sum(double v) {
@@ -92,10 +80,19 @@ __global__ void __launch_bounds__(LR_THREADS)
   double loss = 0.0, rsum = 0.0;
   for (int64_t i = (int64_t)blockIdx.x * LR_WARPS + warp; i < rows;
        i += (int64_t)gridDim.x * LR_WARPS) {
-    const lr_row x = lr_row_of(src, i, d);
+    const float *x = lr_real_row(src, i, d);
+    if (!x) { /* synthetic: its pair adds its terms; a zero row here */
+      if (r && lane == 0) r[i] = 0.0;
+      if (A) {
+        float *a = A + (size_t)i * D;
+        for (int j = lane; j < D; j += 32)
+          a[j] = 0.0f;
+      }
+      continue;
+    }
     double zp = 0.0;
     for (int j = lane; j < d; j += 32)
-      zp += (double)lr_at(x, j) * theta_g[j];
+      zp += (double)__ldg(x + j) * theta_g[j];
     const double ci = (y[i] ? cw1 : cw0) * (sw ? (double)sw[i] : 1.0);
     const gr_logreg_terms t = gr_logreg_row(lr_warp_sum(zp) + b, y[i] != 0, ci);
     loss += t.loss;
@@ -105,7 +102,7 @@ __global__ void __launch_bounds__(LR_THREADS)
       const float sh = (float)gr_logreg_hess_scale(t.h, ci, tau, row0 + i);
       float *a = A + (size_t)i * D;
       for (int j = lane; j < d; j += 32)
-        a[j] = sh * lr_at(x, j);
+        a[j] = sh * __ldg(x + j);
       if (lane == 0) a[d] = sh;
     }
   }
@@ -123,6 +120,118 @@ __global__ void __launch_bounds__(LR_THREADS)
     part[2 * blockIdx.x] = s0;
     part[2 * blockIdx.x + 1] = s1;
   }
+}
+
+/* One chunk of pairs (pairs p0.. of gr_lr_rows), passed by value. */
+struct lr_pair_src {
+  const float *X, *gap;
+  const int32_t *a, *b;        /* the pairs' rows of X, from p0 */
+  const int64_t *start, *rows; /* pair_start from p0; pair_rows */
+  const uint8_t *y;            /* the whole run's labels */
+  const float *sw;             /* the whole run's weights, or NULL */
+};
+
+/* The synthetic rows of a chunk of pairs, a warp per pair: u and v (lanes
+ * split the columns), then the pair's rows (lanes split them) and their six
+ * sums, reduced by cub::WarpReduce in a fixed tree. r2 (pairs, 2): the
+ * gradient coefficients R0 = sum r_i and R1 = sum r_i gap_i; A (2 pairs,
+ * d + 1): the curvature factor's rows (zeros where the pair has no
+ * curvature); part (gridDim.x, 2): the block's loss and R0 sums, in warp
+ * order. r2 and A may be NULL. */
+
+__global__ void __launch_bounds__(LR_THREADS)
+    lr_pair_kernel(double *__restrict__ part, double *__restrict__ r2, float *__restrict__ A,
+                   const lr_pair_src src, const double *__restrict__ theta_g, double cw0,
+                   double cw1, int pairs, int d) {
+  typedef cub::WarpReduce<double> warp_reduce;
+  __shared__ typename warp_reduce::TempStorage tmp[LR_WARPS];
+  __shared__ double red[LR_WARPS][2];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, D = d + 1;
+  double loss_sum = 0.0, r_sum = 0.0; /* lane 0's */
+  for (int q = blockIdx.x * LR_WARPS + warp; q < pairs; q += gridDim.x * LR_WARPS) {
+    const float *xa = src.X + (size_t)__ldg(src.a + q) * d;
+    const float *xb = src.X + (size_t)__ldg(src.b + q) * d;
+    double u = 0.0, v = 0.0;
+    for (int j = lane; j < d; j += 32) {
+      const double ua = (double)__ldg(xa + j);
+      u += ua * theta_g[j];
+      v += ((double)__ldg(xb + j) - ua) * theta_g[j];
+    }
+    u = lr_warp_sum(u) + theta_g[d];
+    v = lr_warp_sum(v);
+    double sum[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0}; /* loss, R0, R1, S0, S1, S2 */
+    for (int64_t k = __ldg(src.start + q) + lane; k < __ldg(src.start + q + 1); k += 32) {
+      const int64_t i = __ldg(src.rows + k);
+      const double gap = (double)__ldg(src.gap + i);
+      const double ci = (src.y[i] ? cw1 : cw0) * (src.sw ? (double)__ldg(src.sw + i) : 1.0);
+      const gr_logreg_terms t = gr_logreg_row(u + gap * v, src.y[i] != 0, ci);
+      sum[0] += t.loss;
+      sum[1] += t.r;
+      sum[2] += t.r * gap;
+      sum[3] += t.h;
+      sum[4] += t.h * gap;
+      sum[5] += t.h * gap * gap;
+    }
+#pragma unroll
+    for (int e = 0; e < 6; e++) {
+      sum[e] = warp_reduce(tmp[warp]).Sum(sum[e]); /* lane 0 holds it */
+      __syncwarp();
+      sum[e] = __shfl_sync(0xffffffffu, sum[e], 0);
+    }
+    if (lane == 0) {
+      loss_sum += sum[0];
+      r_sum += sum[1];
+      if (r2) {
+        r2[2 * (size_t)q] = sum[1];
+        r2[2 * (size_t)q + 1] = sum[2];
+      }
+    }
+    if (!A) continue;
+    const double l11 = sqrt(sum[3]), l21 = l11 > 0 ? sum[4] / l11 : 0.0;
+    const double l22 = sqrt(fmax(sum[5] - l21 * l21, 0.0));
+    float *a1 = A + (size_t)(2 * q) * D, *a2 = a1 + D;
+    for (int j = lane; j < d; j += 32) {
+      const double ua = (double)__ldg(xa + j), e = (double)__ldg(xb + j) - ua;
+      a1[j] = (float)(l11 * ua + l21 * e);
+      a2[j] = (float)(l22 * e);
+    }
+    if (lane == 0) {
+      a1[d] = (float)l11;
+      a2[d] = 0.0f;
+    }
+  }
+  if (lane == 0) {
+    red[warp][0] = loss_sum;
+    red[warp][1] = r_sum;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    double s0 = 0.0, s1 = 0.0;
+    for (int w = 0; w < LR_WARPS; w++) {
+      s0 += red[w][0];
+      s1 += red[w][1];
+    }
+    part[2 * blockIdx.x] = s0;
+    part[2 * blockIdx.x + 1] = s1;
+  }
+}
+
+/* grid (column tiles, pair blocks): gpart[pb][j] = sum over the
+ * LR_GRAD_ROWS pairs of block pb of R0 x_a[j] + R1 (x_b[j] - x_a[j]). */
+__global__ void __launch_bounds__(LR_GRAD_COLS)
+    lr_pair_grad_kernel(double *__restrict__ gpart, const double *__restrict__ r2,
+                        const lr_pair_src src, int pairs, int d) {
+  const int j = blockIdx.x * LR_GRAD_COLS + threadIdx.x;
+  const int q0 = blockIdx.y * LR_GRAD_ROWS;
+  const int q1 = q0 + LR_GRAD_ROWS < pairs ? q0 + LR_GRAD_ROWS : pairs;
+  if (j >= d) return;
+  double s = 0.0;
+  for (int q = q0; q < q1; q++) {
+    const double ua = (double)__ldg(src.X + (size_t)__ldg(src.a + q) * d + j);
+    const double ub = (double)__ldg(src.X + (size_t)__ldg(src.b + q) * d + j);
+    s += r2[2 * (size_t)q] * ua + r2[2 * (size_t)q + 1] * (ub - ua);
+  }
+  gpart[(size_t)blockIdx.y * d + j] = s;
 }
 
 /* acc[0..1] += the sums of part (n_blocks, 2), in a fixed order: lane l
@@ -154,8 +263,10 @@ __global__ void __launch_bounds__(LR_GRAD_COLS)
   const int64_t i1 = i0 + LR_GRAD_ROWS < rows ? i0 + LR_GRAD_ROWS : rows;
   if (j >= d) return;
   double s = 0.0;
-  for (int64_t i = i0; i < i1; i++)
-    s += r[i] * (double)lr_at(lr_row_of(src, i, d), j);
+  for (int64_t i = i0; i < i1; i++) {
+    const float *x = lr_real_row(src, i, d);
+    if (x) s += r[i] * (double)__ldg(x + j);
+  }
   gpart[(size_t)blockIdx.y * d + j] = s;
 }
 
@@ -263,6 +374,54 @@ static gr_status scratch_alloc(gr_backend *be, lr_scratch *s, int m, int d, int6
   return gr_cuda_alloc(be, (void **)&s->P, sizeof(float) * D * D);
 }
 
+/* The synthetic rows of group k, by pair, in chunks of at most
+ * LR_PAIR_CHUNK pairs (with grad, at most half the row chunk, >= 64). */
+static gr_status group_pairs(gr_backend *be, const lr_scratch *s, double *g, double *H,
+                             const double *theta, const float *X, const gr_lr_rows *desc,
+                             const uint8_t *y, const float *sw, const double *cw, int k, int d,
+                             int64_t chunk, int grad, int hess) {
+  gr_cuda *c = gr_cuda_of(be);
+  const int D = d + 1;
+  const float one = 1.0f, zero = 0.0f;
+  /* with grad, two scratch rows per pair; without, no scratch (chunk may be 1) */
+  const int64_t most = grad && chunk / 2 < LR_PAIR_CHUNK ? chunk / 2 : LR_PAIR_CHUNK;
+  for (int64_t p0 = desc->pair_seg[k]; p0 < desc->pair_seg[k + 1]; p0 += most) {
+    const int pairs = (int)(desc->pair_seg[k + 1] - p0 < most ? desc->pair_seg[k + 1] - p0 : most);
+    lr_pair_src src;
+    src.X = X;
+    src.gap = desc->gap;
+    src.a = desc->pair_a + p0;
+    src.b = desc->pair_b + p0;
+    src.start = desc->pair_start + p0;
+    src.rows = desc->pair_rows;
+    src.y = y;
+    src.sw = sw;
+    const int64_t want = ((int64_t)pairs + LR_WARPS - 1) / LR_WARPS;
+    const int blocks = (int)(want < LR_MAX_BLOCKS ? want : LR_MAX_BLOCKS);
+    lr_pair_kernel<<<blocks, LR_THREADS, 0, c->stream>>>(
+        s->part, grad ? s->r : NULL, hess ? s->A : NULL, src, theta + (size_t)k * D, cw[2 * k],
+        cw[2 * k + 1], pairs, d);
+    GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_pair_kernel"));
+    lr_accumulate_kernel<<<1, 32, 0, c->stream>>>(s->acc + 2 * k, s->part, blocks);
+    GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_accumulate_kernel"));
+    if (!grad) continue;
+    const unsigned gb = (unsigned)grad_blocks(pairs);
+    lr_pair_grad_kernel<<<dim3((unsigned)((d + LR_GRAD_COLS - 1) / LR_GRAD_COLS), gb), LR_GRAD_COLS,
+                          0, c->stream>>>(s->gpart, s->r, src, pairs, d);
+    GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_pair_grad_kernel"));
+    lr_grad_reduce_kernel<<<grid_for(d), 256, 0, c->stream>>>(g + (size_t)k * D, s->gpart, (int)gb,
+                                                              d);
+    GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_grad_reduce_kernel"));
+    if (!hess) continue;
+    GR_CU_TRY(cublasSsyrk(c->cublas, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, D, 2 * pairs, &one, s->A,
+                          D, &zero, s->P, D));
+    lr_add_lower_kernel<<<grid_for((int64_t)D * D), 256, 0, c->stream>>>(H + (size_t)k * D * D,
+                                                                         s->P, D);
+    GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_add_lower_kernel"));
+  }
+  return GR_OK;
+}
+
 /* The chunks of group k: row terms, with grad the gradient partials, with
  * hess the curvature partials too. */
 static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, double *H,
@@ -303,6 +462,8 @@ static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, doub
                                                                          s->P, D);
     GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_add_lower_kernel"));
   }
+  if (desc && desc->b)
+    GR_TRY(group_pairs(be, s, g, H, theta, X, desc, y, sw, cw, k, d, chunk, grad, hess));
   lr_finish_kernel<<<1, 32, 0, c->stream>>>(s->fd + k, grad ? g + (size_t)k * D : NULL,
                                             theta + (size_t)k * D, s->acc + 2 * k, d);
   GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_finish_kernel"));
@@ -317,8 +478,11 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
                              const uint8_t *active, int m, int d, double tau) {
   if (m < 1 || d < 1) return gr_fail(GR_ERR_INVALID_ARG, "logreg: %d groups of %d features", m, d);
   if (rows && !rows->a) rows = NULL; /* no descriptors: X's own rows */
-  if (rows && rows->b && !rows->gap)
-    return gr_fail(GR_ERR_INVALID_ARG, "logreg: described rows with partners need their gaps");
+  if (rows && rows->b &&
+      (!rows->gap || !rows->pair_seg || !rows->pair_a || !rows->pair_b || !rows->pair_start ||
+       (rows->pair_seg[m] > rows->pair_seg[0] && !rows->pair_rows)))
+    return gr_fail(GR_ERR_INVALID_ARG,
+                   "logreg: described rows with partners need their gaps and pairs");
   if (H && !g) return gr_fail(GR_ERR_INVALID_ARG, "logreg: a Hessian without its gradient");
   gr_cuda *c = gr_cuda_of(be);
   GR_TRY(gr_cuda_enter(be));
