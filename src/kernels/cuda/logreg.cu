@@ -138,7 +138,6 @@ struct lr_pair_src {
  * d + 1): the curvature factor's rows (zeros where the pair has no
  * curvature); part (gridDim.x, 2): the block's loss and R0 sums, in warp
  * order. r2 and A may be NULL. */
-
 __global__ void __launch_bounds__(LR_THREADS)
     lr_pair_kernel(double *__restrict__ part, double *__restrict__ r2, float *__restrict__ A,
                    const lr_pair_src src, const double *__restrict__ theta_g, double cw0,
