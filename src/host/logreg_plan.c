@@ -10,9 +10,11 @@
 
 /* What a resident fit of M groups stages for R rows of X and N training
  * rows: X, descriptors (a, b, gap), labels and weights for the rows and for
- * the warm start's eighth, and the per-group vectors and Hessians. */
+ * the warm start's eighth, their pairs (logreg_pairs.h: a row number per
+ * synthetic row, 16 bytes per pair; bounded as if every row were
+ * synthetic and its own pair), and the per-group vectors and Hessians. */
 static size_t staged_bytes(int64_t R, int64_t N, int M, int d) {
-  const size_t D = (size_t)d + 1, per_row = 4 + 4 + 4 + 1 + 4;
+  const size_t D = (size_t)d + 1, per_row = 4 + 4 + 4 + 1 + 4 + 8 + 16;
   return (size_t)R * (size_t)d * sizeof(float) + (size_t)N * per_row +
          ((size_t)N / 8 + (size_t)M) * per_row + (size_t)M * (6 * D + D * D) * sizeof(double);
 }
