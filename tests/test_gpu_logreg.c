@@ -395,7 +395,7 @@ static void test_fit_described(gr_rng *rng, int d) {
   double *mu = malloc(sizeof(double) * d);
   for (int j = 0; j < d; j++)
     mu[j] = 1.5 * gr_rng_normal(rng) / sqrt((double)d);
-  int64_t np = 0;
+  int64_t np = 0, n_syn = 0;
   for (int64_t r = 0; r < n_x; r++) {
     lab[r] = gr_rng_uniform(rng) < 0.2;
     if (lab[r]) pos[np++] = (int32_t)r;
@@ -411,6 +411,7 @@ static void test_fit_described(gr_rng *rng, int d) {
         b[i] = pos[gr_rng_below(rng, (uint64_t)np)];
       while (b[i] == a[i]);
       y[i] = 1;
+      n_syn++;
     } else {
       a[i] = b[i] = (int32_t)gr_rng_below(rng, (uint64_t)n_x);
       y[i] = lab[a[i]];
@@ -420,8 +421,10 @@ static void test_fit_described(gr_rng *rng, int d) {
   gr_logreg_params_default(&p);
   p.balanced = 1;
   p.C = 0.5;
-  /* X, the descriptors, labels and weights, and a few thousand scaled rows */
-  const size_t small = sizeof(float) * n_x * d + (size_t)17 * n + ((size_t)8 << 20);
+  /* X, the descriptors, labels and weights, the pairs, and a few thousand
+   * scaled rows */
+  const size_t small =
+      sizeof(float) * n_x * d + (size_t)17 * n + (size_t)24 * n_syn + ((size_t)8 << 20);
   gr_context *ctxs[3] = {test_context(GR_DEVICE_CPU, 2, 0), test_context(GR_DEVICE_CUDA, 2, 0),
                          test_context(GR_DEVICE_CUDA, 2, small)};
   const gr_logreg_rows rows = {X, n_x, a, b, gap};

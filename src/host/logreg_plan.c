@@ -9,14 +9,16 @@
 #include "context.h"
 
 /* What a resident fit of M groups stages for R rows of X and N training
- * rows: X, descriptors (a, b, gap), labels and weights for the rows and for
- * the warm start's eighth, their pairs (logreg_pairs.h: a row number per
- * synthetic row, 16 bytes per pair; bounded as if every row were
- * synthetic and its own pair), and the per-group vectors and Hessians. */
-static size_t staged_bytes(int64_t R, int64_t N, int M, int d) {
-  const size_t D = (size_t)d + 1, per_row = 4 + 4 + 4 + 1 + 4 + 8 + 16;
-  return (size_t)R * (size_t)d * sizeof(float) + (size_t)N * per_row +
-         ((size_t)N / 8 + (size_t)M) * per_row + (size_t)M * (6 * D + D * D) * sizeof(double);
+ * rows, S of them synthetic: X, descriptors (a, b, gap), labels and weights
+ * for the rows, the synthetic rows' pairs (logreg_pairs.h: a row number per
+ * row, 16 bytes per pair, bounded as if each row had a pair of its own),
+ * the same for the warm start's eighth, and the per-group vectors and
+ * Hessians. */
+static size_t staged_bytes(int64_t R, int64_t N, int64_t S, int M, int d) {
+  const size_t D = (size_t)d + 1, per_row = 4 + 4 + 4 + 1 + 4, per_synthetic = 8 + 16;
+  const size_t rows = (size_t)N * per_row + (size_t)S * per_synthetic;
+  return (size_t)R * (size_t)d * sizeof(float) + rows + rows / 8 +
+         (size_t)M * (per_row + per_synthetic) + (size_t)M * (6 * D + D * D) * sizeof(double);
 }
 
 int gr_logreg_plan_batches(const gr_logreg_rows *rows, const int64_t *seg, int m, int d,
@@ -40,13 +42,14 @@ int gr_logreg_plan_batches(const gr_logreg_rows *rows, const int64_t *seg, int m
   int nb = 0, g = 0;
   while (g < m) {
     first[nb] = g;
-    int64_t R = 0, N = 0;
+    int64_t R = 0, N = 0, S = 0;
     int M = 0;
     while (g < m) {
       const int64_t n_g = seg[g + 1] - seg[g];
-      int64_t added = described ? 0 : n_g, n_fresh = 0;
+      int64_t added = described ? 0 : n_g, n_fresh = 0, s_g = 0;
       for (int64_t i = seg[g]; described && i < seg[g + 1]; i++) {
         const int32_t ends[2] = {rows->a[i], rows->b ? rows->b[i] : rows->a[i]};
+        s_g += ends[1] != ends[0];
         for (int e = 0; e < 2; e++)
           if (stamp[ends[e]] != nb) {
             stamp[ends[e]] = nb;
@@ -54,9 +57,10 @@ int gr_logreg_plan_batches(const gr_logreg_rows *rows, const int64_t *seg, int m
             added++;
           }
       }
-      if (staged_bytes(R + added, N + n_g, M + 1, d) <= cap) {
+      if (staged_bytes(R + added, N + n_g, S + s_g, M + 1, d) <= cap) {
         R += added;
         N += n_g;
+        S += s_g;
         M++;
         g++;
         continue;
@@ -65,7 +69,7 @@ int gr_logreg_plan_batches(const gr_logreg_rows *rows, const int64_t *seg, int m
         stamp[fresh[k]] = -1;
       if (M == 0) { /* alone, and still too big */
         *too_big = g;
-        *need = staged_bytes(added, n_g, 1, d);
+        *need = staged_bytes(added, n_g, s_g, 1, d);
         free(stamp);
         free(fresh);
         return 0;
