@@ -62,6 +62,27 @@ __device__ __forceinline__ double lr_warp_sum(double v) {
   return v;
 }
 
+/* part[2 blockIdx.x + 0, 1] = the block's sums of lane 0's loss and r, in
+ * warp order. Every thread of the block calls it. */
+__device__ __forceinline__ void lr_block_sums(double *__restrict__ part, double loss, double rsum) {
+  __shared__ double red[LR_WARPS][2];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) {
+    red[warp][0] = loss;
+    red[warp][1] = rsum;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    double s0 = 0.0, s1 = 0.0;
+    for (int w = 0; w < LR_WARPS; w++) {
+      s0 += red[w][0];
+      s1 += red[w][1];
+    }
+    part[2 * blockIdx.x] = s0;
+    part[2 * blockIdx.x + 1] = s1;
+  }
+}
+
 /* One warp per row of the chunk: the lanes share the margin's dot product
  * (every lane ends with the same sum), then each computes the row's terms,
  * lane 0 keeps the sums, and the lanes write the scaled row. part
@@ -74,7 +95,6 @@ __global__ void __launch_bounds__(LR_THREADS)
                    const uint8_t *__restrict__ y, const float *__restrict__ sw, // (rows)
                    const double *__restrict__ theta_g,                          // (d + 1)
                    double cw0, double cw1, int rows, int d, double tau, int64_t row0) {
-  __shared__ double red[LR_WARPS][2];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, D = d + 1;
   const double b = theta_g[d];
   double loss = 0.0, rsum = 0.0;
@@ -106,20 +126,7 @@ __global__ void __launch_bounds__(LR_THREADS)
       if (lane == 0) a[d] = sh;
     }
   }
-  if (lane == 0) {
-    red[warp][0] = loss;
-    red[warp][1] = rsum;
-  }
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    double s0 = 0.0, s1 = 0.0;
-    for (int w = 0; w < LR_WARPS; w++) {
-      s0 += red[w][0];
-      s1 += red[w][1];
-    }
-    part[2 * blockIdx.x] = s0;
-    part[2 * blockIdx.x + 1] = s1;
-  }
+  lr_block_sums(part, loss, rsum);
 }
 
 /* One chunk of pairs (pairs p0.. of gr_lr_rows), passed by value. */
@@ -144,7 +151,6 @@ __global__ void __launch_bounds__(LR_THREADS)
                    double cw1, int pairs, int d) {
   typedef cub::WarpReduce<double> warp_reduce;
   __shared__ typename warp_reduce::TempStorage tmp[LR_WARPS];
-  __shared__ double red[LR_WARPS][2];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, D = d + 1;
   double loss_sum = 0.0, r_sum = 0.0; /* lane 0's */
   for (int q = blockIdx.x * LR_WARPS + warp; q < pairs; q += gridDim.x * LR_WARPS) {
@@ -199,20 +205,7 @@ __global__ void __launch_bounds__(LR_THREADS)
       a2[d] = 0.0f;
     }
   }
-  if (lane == 0) {
-    red[warp][0] = loss_sum;
-    red[warp][1] = r_sum;
-  }
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    double s0 = 0.0, s1 = 0.0;
-    for (int w = 0; w < LR_WARPS; w++) {
-      s0 += red[w][0];
-      s1 += red[w][1];
-    }
-    part[2 * blockIdx.x] = s0;
-    part[2 * blockIdx.x + 1] = s1;
-  }
+  lr_block_sums(part, loss_sum, r_sum);
 }
 
 /* grid (column tiles, pair blocks): gpart[pb][j] = sum over the
