@@ -19,6 +19,7 @@
 #include "host/logreg.h"
 #include "host/logreg_plan.h"
 #include "kernels/shared_math.h"
+#include "logreg_reference.h"
 #include "test_util.h"
 
 typedef struct group_spec {
@@ -202,40 +203,16 @@ static void check_ops(gr_context *ctx, gr_rng *rng, double tau) {
   double worst_h = 0.0;
   int64_t left_out = 0;
   for (int k = 0; k < 2; k++) {
-    const double *w = theta + k * D;
-    double rf = 0.0, rg[D] = {0}, rH[D * D] = {0}, sg[D] = {0};
-    for (int j = 0; j < d; j++) {
-      rf += 0.5 * w[j] * w[j];
-      rg[j] = w[j];
-      rH[j * D + j] = 1.0;
-    }
+    lr_reference ref;
+    lr_reference_init(&ref, theta + k * D, d);
     for (int64_t i = seg[k]; i < seg[k + 1]; i++) {
-      double z = w[d], xi[D];
-      for (int j = 0; j < D; j++) {
-        xi[j] = j < d ? X[i * d + j] : 1.0;
-        if (j < d) z += w[j] * xi[j];
-      }
-      const double c = cw[2 * k + y[i]] * sw[i], p = 1.0 / (1.0 + exp(-z));
-      const double sh = gr_logreg_hess_scale(c * p * (1 - p), c, tau, i - seg[k]);
-      left_out += sh == 0.0;
-      rf += c * log1p(exp(y[i] ? -z : z));
-      for (int a = 0; a < D; a++) {
-        rg[a] += c * (p - y[i]) * xi[a];
-        sg[a] += c * fabs(xi[a]);
-        for (int b = 0; b < D; b++)
-          rH[a * D + b] += sh * sh * xi[a] * xi[b];
-      }
+      double x[d];
+      for (int j = 0; j < d; j++)
+        x[j] = X[i * d + j];
+      lr_reference_add(&ref, x, y[i], cw[2 * k + y[i]] * sw[i], tau, i - seg[k], 0);
     }
-    CHECK_NEAR(f[k], rf, 1e-12 * rf);
-    CHECK(f_obj[k] == f[k]); /* the same chunks, the same sums */
-    for (int a = 0; a < D; a++) {
-      CHECK_NEAR(g[k * D + a], rg[a], 1e-12 * sg[a]);
-      for (int b = 0; b < D; b++) {
-        const double scale = sqrt(rH[a * D + a] * rH[b * D + b]);
-        worst_h = fmax(worst_h, fabs(H[(k * D + a) * D + b] - rH[a * D + b]) / scale);
-        CHECK_NEAR(H[(k * D + a) * D + b], rH[a * D + b], 1e-4 * scale);
-      }
-    }
+    left_out += ref.left_out;
+    worst_h = fmax(worst_h, lr_reference_check(&ref, f[k], f_obj[k], g + k * D, H + k * D * D));
   }
   printf("ops (tau %g, %lld rows left out): Hessian off by at most %.1e of sqrt(H_aa H_bb)\n", tau,
          (long long)left_out, worst_h);

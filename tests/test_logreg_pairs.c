@@ -16,6 +16,7 @@
 #include "host/context.h"
 #include "host/logreg_pairs.h"
 #include "kernels/shared_math.h"
+#include "logreg_reference.h"
 #include "test_util.h"
 
 /* Descriptors for m groups of seg: about half the rows synthetic, between
@@ -133,43 +134,19 @@ static void check_pair_ops(gr_context *ctx, gr_rng *rng, double tau) {
   double worst_h = 0.0;
   int64_t left_out = 0;
   for (int k = 0; k < 2; k++) {
-    const double *w = theta + k * D;
-    double rf = 0.0, rg[D] = {0}, rH[D * D] = {0}, sg[D] = {0};
-    for (int j = 0; j < d; j++) {
-      rf += 0.5 * w[j] * w[j];
-      rg[j] = w[j];
-      rH[j * D + j] = 1.0;
-    }
+    lr_reference ref;
+    lr_reference_init(&ref, theta + k * D, d);
     for (int64_t i = seg[k]; i < seg[k + 1]; i++) {
       const int syn = a[i] != b[i];
-      double z = w[d], xi[D];
-      for (int j = 0; j < D; j++) {
-        const double u = j < d ? X[a[i] * d + j] : 1.0, v = j < d ? X[b[i] * d + j] : 1.0;
-        xi[j] = syn ? u + (double)gap[i] * (v - u) : u;
-        if (j < d) z += w[j] * xi[j];
+      double x[d];
+      for (int j = 0; j < d; j++) { /* a synthetic row: the exact point */
+        const double u = X[a[i] * d + j], v = X[b[i] * d + j];
+        x[j] = syn ? u + (double)gap[i] * (v - u) : u;
       }
-      const double c = cw[2 * k + y[i]] * sw[i], p = 1.0 / (1.0 + exp(-z));
-      const double h = c * p * (1 - p);
-      const double sh = syn ? sqrt(h) : gr_logreg_hess_scale(h, c, tau, i - seg[k]);
-      left_out += sh == 0.0;
-      rf += c * log1p(exp(y[i] ? -z : z));
-      for (int e = 0; e < D; e++) {
-        rg[e] += c * (p - y[i]) * xi[e];
-        sg[e] += c * fabs(xi[e]);
-        for (int q = 0; q < D; q++)
-          rH[e * D + q] += sh * sh * xi[e] * xi[q];
-      }
+      lr_reference_add(&ref, x, y[i], cw[2 * k + y[i]] * sw[i], tau, i - seg[k], syn);
     }
-    CHECK_NEAR(f[k], rf, 1e-12 * rf);
-    CHECK(f_obj[k] == f[k]); /* the same chunks, the same sums */
-    for (int e = 0; e < D; e++) {
-      CHECK_NEAR(g[k * D + e], rg[e], 1e-12 * sg[e]);
-      for (int q = 0; q < D; q++) {
-        const double scale = sqrt(rH[e * D + e] * rH[q * D + q]);
-        worst_h = fmax(worst_h, fabs(H[(k * D + e) * D + q] - rH[e * D + q]) / scale);
-        CHECK_NEAR(H[(k * D + e) * D + q], rH[e * D + q], 1e-4 * scale);
-      }
-    }
+    left_out += ref.left_out;
+    worst_h = fmax(worst_h, lr_reference_check(&ref, f[k], f_obj[k], g + k * D, H + k * D * D));
   }
   printf("pair ops (tau %g, %lld pairs, %lld real rows left out): Hessian off by at most %.1e of "
          "sqrt(H_aa H_bb)\n",
