@@ -1,15 +1,15 @@
 /* CPU twins of the batched logistic-regression operations. A group's work
  * is cut into chunks that never span two groups: chunks of LR_CHUNK real
  * rows, then chunks of LR_PAIR_CHUNK pairs of its synthetic rows
- * (gr_lr_rows). Per real row, in double: the margin, the terms
- * (shared_math.h) and the gradient sum, while the row is in cache; the
+ * (gr_lr_rows). Per block of real rows, in double: the margins, the terms
+ * (shared_math.h) and the gradient sum, while the rows are in cache; the
  * sqrt(h)-scaled row goes to a float buffer, and one ssyrk per chunk turns
  * it into the curvature sum; with curvature sampling (hess_tau > 0) only
  * the rows it keeps are written, so the rank update skips the rest. Per
  * pair: u = x_a.w + b and v = (x_b - x_a).w, then per synthetic row only
  * scalars (z = u + gap v) and six sums over the pair's rows; the pair adds
  * R0 x_a + R1 (x_b - x_a) to the gradient and two rows to the chunk's
- * buffer, the factor of its 2 x 2 curvature sum (see pair_terms).
+ * buffer, the factor of its 2 x 2 curvature sum (see pair_rows_out).
  * (Float margins and gradients, by sgemv, missed the double reference by
  * 7e-4 on a nearly separable group: H ~ I there, so gradient rounding
  * becomes coefficient error one for one.) Chunks run in parallel, each with
@@ -61,14 +61,6 @@ typedef struct lr_pass {
 static size_t round_up(size_t bytes) { return (bytes + LR_ALIGN - 1) / LR_ALIGN * LR_ALIGN; }
 
 static void *scratch(size_t bytes) { return aligned_alloc(LR_ALIGN, round_up(bytes ? bytes : 1)); }
-
-static inline double dot_fd(const float *restrict x, const double *restrict w, int d) {
-  double s = 0.0;
-#pragma omp simd reduction(+ : s)
-  for (int j = 0; j < d; j++)
-    s += (double)x[j] * w[j];
-  return s;
-}
 
 /* Row i is synthetic: read through its pair. */
 static inline int synthetic(const gr_lr_rows *rows, int64_t i) {
@@ -140,47 +132,95 @@ static int pair_chunk_work(const lr_pass *p, const lr_chunk *c, double *restrict
   return kept;
 }
 
+static inline void prefetch_row(const float *x, int d) {
+  for (size_t at = 0; at < sizeof(float) * (size_t)d; at += 64)
+    __builtin_prefetch((const char *)x + at);
+}
+
+/* The real rows of a chunk, LR_BLOCK at a time: their margins share each
+ * load of w, and their gradient terms each load and store of the sums,
+ * while the next block's rows are prefetched (on the bench: the logistic
+ * regressions 1.80 s a row at a time, 1.50 s with blocks of 4, 1.44 s with
+ * 8, 1.39 s with the prefetch). Returns the rows of A written. */
+#define LR_BLOCK 8
+static int real_rows_work(const lr_pass *p, const lr_chunk *c, double *restrict gp, float *A,
+                          double *loss_out, double *rsum_out) {
+  const int d = p->d, D = p->D;
+  const double *w = p->theta + (size_t)c->g * D, b = w[d];
+  const double cw0 = p->cw[2 * c->g], cw1 = p->cw[2 * c->g + 1];
+  double loss = 0.0, rsum = 0.0;
+  int kept = 0;
+  for (int64_t i = c->r0, end = c->r0 + c->rows; i < end;) {
+    const float *x[LR_BLOCK];
+    int64_t row[LR_BLOCK];
+    int nb = 0;
+    for (; i < end && nb < LR_BLOCK; i++) {
+      if (synthetic(p->rows, i)) continue;
+      row[nb] = i;
+      x[nb++] = p->X + (size_t)(p->rows ? p->rows->a[i] : i) * d;
+    }
+    if (nb == 0) break;
+    for (int64_t k = i; k < i + LR_BLOCK && k < end; k++)
+      if (!synthetic(p->rows, k)) prefetch_row(p->X + (size_t)(p->rows ? p->rows->a[k] : k) * d, d);
+    for (int k = nb; k < LR_BLOCK; k++) /* a short block repeats its first row, unused */
+      x[k] = x[0];
+    const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+    const float *x4 = x[4], *x5 = x[5], *x6 = x[6], *x7 = x[7];
+    double z0 = 0.0, z1 = 0.0, z2 = 0.0, z3 = 0.0, z4 = 0.0, z5 = 0.0, z6 = 0.0, z7 = 0.0;
+#pragma omp simd reduction(+ : z0, z1, z2, z3, z4, z5, z6, z7)
+    for (int j = 0; j < d; j++) {
+      z0 += (double)x0[j] * w[j];
+      z1 += (double)x1[j] * w[j];
+      z2 += (double)x2[j] * w[j];
+      z3 += (double)x3[j] * w[j];
+      z4 += (double)x4[j] * w[j];
+      z5 += (double)x5[j] * w[j];
+      z6 += (double)x6[j] * w[j];
+      z7 += (double)x7[j] * w[j];
+    }
+    const double z[LR_BLOCK] = {z0, z1, z2, z3, z4, z5, z6, z7};
+    double r[LR_BLOCK] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    for (int k = 0; k < nb; k++) {
+      const int y = p->y[row[k]] != 0;
+      const double ci = (y ? cw1 : cw0) * (p->sw ? (double)p->sw[row[k]] : 1.0);
+      const gr_logreg_terms t = gr_logreg_row(z[k] + b, y, ci);
+      loss += t.loss;
+      if (!p->grad) continue;
+      rsum += t.r;
+      r[k] = t.r;
+      /* 0: no curvature from this row (gradient only, or left out by sampling) */
+      const float sh =
+          p->hess ? (float)gr_logreg_hess_scale(t.h, ci, p->tau, row[k] - c->base) : 0.0f;
+      if (sh == 0.0f) continue;
+      float *restrict a = A + (size_t)kept++ * D;
+      const float *restrict xk = x[k];
+#pragma omp simd
+      for (int j = 0; j < d; j++)
+        a[j] = sh * xk[j];
+      a[d] = sh;
+    }
+    if (!p->grad) continue;
+    const double r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3], r4 = r[4], r5 = r[5], r6 = r[6],
+                 r7 = r[7];
+#pragma omp simd
+    for (int j = 0; j < d; j++)
+      gp[j] += ((r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])) +
+               ((r4 * x4[j] + r5 * x5[j]) + (r6 * x6[j] + r7 * x7[j]));
+  }
+  *loss_out = loss;
+  *rsum_out = rsum;
+  return kept;
+}
+
 static void chunk_work(const lr_pass *p, const lr_chunk *c, int slot, int tid) {
-  const int d = p->d, D = p->D, rows = c->rows;
+  const int d = p->d, D = p->D;
   double *restrict gp = p->grad ? p->gpart + (size_t)slot * d : NULL;
   float *A = p->hess ? p->A + (size_t)tid * (round_up(sizeof(float) * LR_CHUNK * D) / sizeof(float))
                      : NULL;
   if (gp) memset(gp, 0, sizeof(double) * d);
   double loss = 0.0, rsum = 0.0;
-  int kept = 0; /* rows of A written */
-  if (c->pairs) {
-    kept = pair_chunk_work(p, c, gp, A, &loss, &rsum);
-  } else {
-    const uint8_t *yc = p->y + c->r0;
-    const double *w = p->theta + (size_t)c->g * D, b = w[d];
-    const double cw0 = p->cw[2 * c->g], cw1 = p->cw[2 * c->g + 1];
-    for (int i = 0; i < rows; i++) {
-      const int64_t row = c->r0 + i;
-      if (synthetic(p->rows, row)) continue;
-      const float *x = p->X + (size_t)(p->rows ? p->rows->a[row] : row) * d;
-      const double ci = (yc[i] ? cw1 : cw0) * (p->sw ? (double)p->sw[row] : 1.0);
-      const gr_logreg_terms t = gr_logreg_row(dot_fd(x, w, d) + b, yc[i] != 0, ci);
-      loss += t.loss;
-      if (!p->grad) continue;
-      rsum += t.r;
-      const double r = t.r;
-      /* 0: no curvature from this row (gradient only, or left out by sampling) */
-      const float sh = p->hess ? (float)gr_logreg_hess_scale(t.h, ci, p->tau, row - c->base) : 0.0f;
-      if (sh == 0.0f) {
-#pragma omp simd
-        for (int j = 0; j < d; j++)
-          gp[j] += r * x[j];
-        continue;
-      }
-      float *restrict a = A + (size_t)kept++ * D;
-#pragma omp simd
-      for (int j = 0; j < d; j++) {
-        gp[j] += r * x[j];
-        a[j] = sh * x[j];
-      }
-      a[d] = sh;
-    }
-  }
+  const int kept = c->pairs ? pair_chunk_work(p, c, gp, A, &loss, &rsum) /* rows of A written */
+                            : real_rows_work(p, c, gp, A, &loss, &rsum);
   p->loss[slot] = loss;
   if (!p->grad) return;
   p->rsum[slot] = rsum;
