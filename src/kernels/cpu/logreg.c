@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "../../common/error.h"
+#include "../logreg_args.h"
 #include "../shared_math.h"
 #include "cpu_ops.h"
 
@@ -132,6 +133,11 @@ static int pair_chunk_work(const lr_pass *p, const lr_chunk *c, double *restrict
   return kept;
 }
 
+/* Real training row i in X. */
+static inline const float *real_row(const lr_pass *p, int64_t i) {
+  return p->X + (size_t)(p->rows ? p->rows->a[i] : i) * p->d;
+}
+
 static inline void prefetch_row(const float *x, int d) {
   for (size_t at = 0; at < sizeof(float) * (size_t)d; at += 64)
     __builtin_prefetch((const char *)x + at);
@@ -157,11 +163,11 @@ static int real_rows_work(const lr_pass *p, const lr_chunk *c, double *restrict 
     for (; i < end && nb < LR_BLOCK; i++) {
       if (synthetic(p->rows, i)) continue;
       row[nb] = i;
-      x[nb++] = p->X + (size_t)(p->rows ? p->rows->a[i] : i) * d;
+      x[nb++] = real_row(p, i);
     }
     if (nb == 0) break;
     for (int64_t k = i; k < i + LR_BLOCK && k < end; k++)
-      if (!synthetic(p->rows, k)) prefetch_row(p->X + (size_t)(p->rows ? p->rows->a[k] : k) * d, d);
+      if (!synthetic(p->rows, k)) prefetch_row(real_row(p, k), d);
     for (int k = nb; k < LR_BLOCK; k++) /* a short block repeats its first row, unused */
       x[k] = x[0];
     const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
@@ -238,14 +244,7 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
                              const float *X, const gr_lr_rows *rows, const uint8_t *y,
                              const float *sw, const int64_t *seg, const double *cw,
                              const uint8_t *active, int m, int d, double tau) {
-  if (m < 1 || d < 1) return gr_fail(GR_ERR_INVALID_ARG, "logreg: %d groups of %d features", m, d);
-  if (rows && !rows->a) rows = NULL; /* no descriptors: X's own rows */
-  if (rows && rows->b &&
-      (!rows->gap || !rows->pair_seg || !rows->pair_a || !rows->pair_b || !rows->pair_start ||
-       (rows->pair_seg[m] > rows->pair_seg[0] && !rows->pair_rows)))
-    return gr_fail(GR_ERR_INVALID_ARG,
-                   "logreg: described rows with partners need their gaps and pairs");
-  if (H && !g) return gr_fail(GR_ERR_INVALID_ARG, "logreg: a Hessian without its gradient");
+  GR_TRY(gr_lr_pass_args(&rows, m, d, g, H)); /* rows NULL: X's own rows */
   const int D = d + 1, grad = g != NULL, hess = H != NULL;
   const int64_t *pseg = rows && rows->b ? rows->pair_seg : NULL;
   const int threads = be->n_threads > 0 ? be->n_threads : 1;

@@ -24,6 +24,7 @@
 
 #include <cub/warp/warp_reduce.cuh>
 
+#include "../logreg_args.h"
 #include "../shared_math.h"
 #include "cuda_backend.cuh"
 
@@ -366,6 +367,18 @@ static gr_status scratch_alloc(gr_backend *be, lr_scratch *s, int m, int d, int6
   return gr_cuda_alloc(be, (void **)&s->P, sizeof(float) * D * D);
 }
 
+/* Hk (D, D) += the float rank update of the first n rows of s->A, in
+ * double (the lower triangle). */
+static gr_status add_curvature(gr_backend *be, const lr_scratch *s, double *Hk, int n, int D) {
+  gr_cuda *c = gr_cuda_of(be);
+  const float one = 1.0f, zero = 0.0f;
+  /* row-major A (n, D) is column-major (D, n): op N gives A^T A */
+  GR_CU_TRY(cublasSsyrk(c->cublas, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, D, n, &one, s->A, D, &zero,
+                        s->P, D));
+  lr_add_lower_kernel<<<grid_for((int64_t)D * D), 256, 0, c->stream>>>(Hk, s->P, D);
+  return GR_CU_LAUNCHED(c->stream, "lr_add_lower_kernel");
+}
+
 /* The synthetic rows of group k, by pair, in chunks of at most
  * LR_PAIR_CHUNK pairs (with grad, at most half the row chunk, >= 64). */
 static gr_status group_pairs(gr_backend *be, const lr_scratch *s, double *g, double *H,
@@ -374,7 +387,6 @@ static gr_status group_pairs(gr_backend *be, const lr_scratch *s, double *g, dou
                              int64_t chunk, int grad, int hess) {
   gr_cuda *c = gr_cuda_of(be);
   const int D = d + 1;
-  const float one = 1.0f, zero = 0.0f;
   /* with grad, two scratch rows per pair; without, no scratch (chunk may be 1) */
   const int64_t most = grad && chunk / 2 < LR_PAIR_CHUNK ? chunk / 2 : LR_PAIR_CHUNK;
   for (int64_t p0 = desc->pair_seg[k]; p0 < desc->pair_seg[k + 1]; p0 += most) {
@@ -405,11 +417,7 @@ static gr_status group_pairs(gr_backend *be, const lr_scratch *s, double *g, dou
                                                               d);
     GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_grad_reduce_kernel"));
     if (!hess) continue;
-    GR_CU_TRY(cublasSsyrk(c->cublas, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, D, 2 * pairs, &one, s->A,
-                          D, &zero, s->P, D));
-    lr_add_lower_kernel<<<grid_for((int64_t)D * D), 256, 0, c->stream>>>(H + (size_t)k * D * D,
-                                                                         s->P, D);
-    GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_add_lower_kernel"));
+    GR_TRY(add_curvature(be, s, H + (size_t)k * D * D, 2 * pairs, D));
   }
   return GR_OK;
 }
@@ -422,7 +430,6 @@ static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, doub
                             int k, int d, int64_t chunk, int grad, int hess, double tau) {
   gr_cuda *c = gr_cuda_of(be);
   const int D = d + 1;
-  const float one = 1.0f, zero = 0.0f;
   for (int64_t r0 = seg[k]; r0 < seg[k + 1]; r0 += chunk) {
     const int rows = (int)(seg[k + 1] - r0 < chunk ? seg[k + 1] - r0 : chunk);
     lr_src src;
@@ -447,12 +454,7 @@ static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, doub
                                                               d);
     GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_grad_reduce_kernel"));
     if (!hess) continue;
-    /* row-major A (rows, D) is column-major (D, rows): op N gives A^T A */
-    GR_CU_TRY(cublasSsyrk(c->cublas, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, D, rows, &one, s->A, D,
-                          &zero, s->P, D));
-    lr_add_lower_kernel<<<grid_for((int64_t)D * D), 256, 0, c->stream>>>(H + (size_t)k * D * D,
-                                                                         s->P, D);
-    GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_add_lower_kernel"));
+    GR_TRY(add_curvature(be, s, H + (size_t)k * D * D, rows, D));
   }
   if (desc && desc->b)
     GR_TRY(group_pairs(be, s, g, H, theta, X, desc, y, sw, cw, k, d, chunk, grad, hess));
@@ -468,14 +470,7 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
                              const float *X, const gr_lr_rows *rows, const uint8_t *y,
                              const float *sw, const int64_t *seg, const double *cw,
                              const uint8_t *active, int m, int d, double tau) {
-  if (m < 1 || d < 1) return gr_fail(GR_ERR_INVALID_ARG, "logreg: %d groups of %d features", m, d);
-  if (rows && !rows->a) rows = NULL; /* no descriptors: X's own rows */
-  if (rows && rows->b &&
-      (!rows->gap || !rows->pair_seg || !rows->pair_a || !rows->pair_b || !rows->pair_start ||
-       (rows->pair_seg[m] > rows->pair_seg[0] && !rows->pair_rows)))
-    return gr_fail(GR_ERR_INVALID_ARG,
-                   "logreg: described rows with partners need their gaps and pairs");
-  if (H && !g) return gr_fail(GR_ERR_INVALID_ARG, "logreg: a Hessian without its gradient");
+  GR_TRY(gr_lr_pass_args(&rows, m, d, g, H)); /* rows NULL: X's own rows */
   gr_cuda *c = gr_cuda_of(be);
   GR_TRY(gr_cuda_enter(be));
   const int grad = g != NULL, hess = H != NULL, D = d + 1;
