@@ -97,8 +97,7 @@ gr_status gr_lr_pairs_build(gr_lr_pairs *out, const int32_t *a, const int32_t *b
   int64_t j = 0;
   for (int g = 0; g < m && ok; g++) {
     out->seg[g] = n_pairs;
-    memset(t.key, 0, sizeof(uint64_t) * (size_t)t.cap);
-    int64_t in_table = 0;
+    memset(t.key, 0, sizeof(uint64_t) * (size_t)t.cap); /* holds this group's pairs only */
     for (int64_t i = seg[g]; i < seg[g + 1] && ok; i++) {
       if (b[i] == a[i]) continue;
       const uint64_t key = ((uint64_t)(uint32_t)a[i] << 32 | (uint32_t)b[i]) + 1;
@@ -115,7 +114,7 @@ gr_status gr_lr_pairs_build(gr_lr_pairs *out, const int32_t *a, const int32_t *b
             break;
           }
         }
-        if (2 * (in_table + 1) > t.cap) {
+        if (2 * (n_pairs - out->seg[g] + 1) > t.cap) {
           if (!table_grow(&t)) {
             ok = 0;
             break;
@@ -127,7 +126,6 @@ gr_status gr_lr_pairs_build(gr_lr_pairs *out, const int32_t *a, const int32_t *b
         out->a[n_pairs] = a[i];
         out->b[n_pairs] = b[i];
         n_pairs++;
-        in_table++;
       }
       pair_of[j++] = t.id[at];
     }
