@@ -8,7 +8,10 @@
  * small state (centers, sums, counts) and does the sequential parts
  * (k-means++ draws, empty-cluster relocation, the stopping test). Each
  * restart draws from its own stream of the seed, so the result depends on
- * the seed alone. */
+ * the seed alone. On the CPU the Lloyd steps go through Elkan's bounds
+ * (kmeans_step_bounded): a row whose label cannot change is not read, and
+ * the sums follow the rows that move, in fixed point. The labels are those
+ * of the plain steps. */
 #include "kmeans.h"
 
 #include <math.h>
@@ -20,6 +23,10 @@
 #include "../kernels/shared_math.h"
 #include "context.h"
 
+/* Above this many clusters the fit runs plain Lloyd steps: the bounds
+ * (k floats a row) would cost memory on the scale of X. */
+#define GR_KM_BOUNDED_MAX_K 32
+
 void gr_kmeans_params_default(gr_kmeans_params *p) {
   p->k = 8;
   p->max_iter = 300;
@@ -27,6 +34,7 @@ void gr_kmeans_params_default(gr_kmeans_params *p) {
   p->n_init = 1;
   p->seed = 42;
   p->block_rows = 0;
+  p->bounds = 1;
   p->stop = NULL;
 }
 
@@ -196,7 +204,53 @@ typedef struct km_fit {
   int64_t *counts;  /* host (k) */
   float *norm, *d2; /* host (n) */
   int32_t *labels;  /* host (n) */
+  /* the bounded steps (host-memory backends), else all NULL */
+  gr_km_bounds bounds;
+  float *upper, *lower; /* (n) */
+  double *drift, *gap;  /* (k), (k, k) */
+  double *scale;        /* (d) fixed point of the sums */
+  int64_t *qsums;       /* (k, d) */
+  int64_t *delta;       /* (k, d) sums, then (k) counts */
 } km_fit;
+
+// ---- the bounded steps ----------------------------------------------------------
+
+static double center_distance(const float *a, const float *b, int d) {
+  double s = 0;
+  for (int j = 0; j < d; j++)
+    s += ((double)a[j] - b[j]) * ((double)a[j] - b[j]);
+  return sqrt(s);
+}
+
+/* The fixed point of the sums: scale[j] = 2^e with n * max_abs[j] * 2^e <=
+ * 2^61, so any sum of rows, and any difference of two, fits in int64.
+ * Converts max_abs (d) into the scales in place. */
+static void fixed_point_scales(double *scale, int64_t n, int d) {
+  for (int j = 0; j < d; j++) {
+    int e = 0;
+    frexp(scale[j] * (double)n, &e); /* n max < 2^e */
+    const int shift = scale[j] > 0 ? 61 - e : 0;
+    scale[j] = ldexp(1.0, shift < 1000 ? shift : 1000);
+  }
+}
+
+/* The inputs of a bounded step over the first kc centers: how far each
+ * moved since the last step (rounded up; 0 with `still`), and the
+ * distances between them (rounded down; a center's own infinite, so that
+ * the row test needs no exception for it), (kc, kc). */
+static void bounded_inputs(km_fit *f, int kc, int still) {
+  const int d = f->bl.d;
+  for (int c = 0; c < kc; c++) {
+    const size_t at = (size_t)c * d;
+    f->drift[c] = still ? 0 : center_distance(f->C + at, f->prev + at, d) * (1 + 0x1p-40);
+  }
+  for (int c = 0; c < kc; c++)
+    for (int o = 0; o <= c; o++) {
+      const double g = center_distance(f->C + (size_t)c * d, f->C + (size_t)o * d, d);
+      f->gap[(size_t)c * kc + o] = f->gap[(size_t)o * kc + c] =
+          o == c ? INFINITY : g * (1 - 0x1p-40);
+    }
+}
 
 /* Center c of the host copy takes row r of X, and goes to the backend. */
 static gr_status set_center(km_fit *f, int c, int64_t r) {
@@ -245,36 +299,43 @@ static void relocate_empty(float *C, const int64_t *counts, const float *X, floa
   }
 }
 
-/* Mean over features of the per-feature variance: the scale of tol. Rows
- * are summed per GR_KM_CHUNK chunk in parallel and the chunks added in
- * order, so the value does not depend on the thread count. */
-static double mean_variance(const float *X, int64_t n, int d, int threads) {
+/* Mean over features of the per-feature variance: the scale of tol; and
+ * with max_abs (d, may be NULL) each feature's largest magnitude. Rows are
+ * summed per GR_KM_CHUNK chunk in parallel and the chunks added in order,
+ * so the value does not depend on the thread count. */
+static double mean_variance(const float *X, int64_t n, int d, int threads, double *max_abs) {
   if (threads < 1) threads = 1;
   const int64_t n_chunks = (n + GR_KM_CHUNK - 1) / GR_KM_CHUNK;
-  double *part = calloc((size_t)n_chunks * 2 * d, sizeof(double));
+  double *part = calloc((size_t)n_chunks * 3 * d, sizeof(double));
   if (!part) return 1.0; /* only scales tol; the allocations after it fail loudly */
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (int64_t ch = 0; ch < n_chunks; ch++) {
-    double *s = part + (size_t)ch * 2 * d, *s2 = s + d;
+    double *s = part + (size_t)ch * 3 * d, *s2 = s + d, *top = s2 + d;
     const int64_t end = (ch + 1) * GR_KM_CHUNK < n ? (ch + 1) * GR_KM_CHUNK : n;
     for (int64_t r = ch * GR_KM_CHUNK; r < end; r++) {
       const float *x = X + (size_t)r * d;
 #pragma omp simd
       for (int j = 0; j < d; j++) {
-        s[j] += x[j];
-        s2[j] += (double)x[j] * x[j];
+        const double v = x[j];
+        s[j] += v;
+        s2[j] += v * v;
+        const double a = fabs(v);
+        top[j] = a > top[j] ? a : top[j];
       }
     }
   }
   double total = 0;
   for (int j = 0; j < d; j++) {
-    double s = 0, s2 = 0;
+    double s = 0, s2 = 0, top = 0;
     for (int64_t ch = 0; ch < n_chunks; ch++) {
-      s += part[(size_t)ch * 2 * d + j];
-      s2 += part[(size_t)ch * 2 * d + d + j];
+      const double *p = part + (size_t)ch * 3 * d;
+      s += p[j];
+      s2 += p[d + j];
+      top = fmax(top, p[2 * d + j]);
     }
     const double m = s / (double)n;
     total += s2 / (double)n - m * m;
+    if (max_abs) max_abs[j] = top;
   }
   free(part);
   return total / d;
@@ -335,6 +396,70 @@ static gr_status lloyd_step(km_fit *f, double *shift) {
   return GR_OK;
 }
 
+/* One Lloyd step through the bounds: the rows that change label move
+ * between the fixed-point sums, and the means come from those. The labels
+ * are those of lloyd_step; the centers may differ from its double sums in
+ * the last bit of a float. */
+static gr_status lloyd_step_bounded(km_fit *f, int first, double *shift) {
+  gr_backend *be = f->bl.be;
+  const int d = f->bl.d, k = f->k;
+  const int64_t n = f->bl.n;
+  const size_t kd = (size_t)k * d;
+  bounded_inputs(f, k, first);
+  GR_TRY(be->ops->kmeans_step_bounded(be, f->labels, &f->bounds, f->bl.X, f->norm, n, d, f->C, k));
+  for (size_t i = 0; i < kd; i++)
+    f->qsums[i] = first ? f->delta[i] : f->qsums[i] + f->delta[i];
+  for (int c = 0; c < k; c++)
+    f->counts[c] = first ? f->delta[kd + c] : f->counts[c] + f->delta[kd + c];
+  memcpy(f->prev, f->C, sizeof(float) * kd);
+  int empty = 0;
+  for (int c = 0; c < k; c++) {
+    empty |= f->counts[c] == 0;
+    if (f->counts[c] == 0) continue; /* relocated below */
+    for (int j = 0; j < d; j++) {
+      const size_t i = (size_t)c * d + j;
+      f->C[i] = gr_km_mean((double)f->qsums[i] / f->scale[j], f->counts[c]);
+    }
+  }
+  if (empty) { /* the distances the plain step would have had */
+    GR_TRY(be->ops->kmeans_assign(be, f->labels, f->d2, f->bl.X, f->norm, n, d, f->prev, k));
+    relocate_empty(f->C, f->counts, f->bl.X, f->d2, n, d, k);
+  }
+  GR_TRY(be->ops->upload(be, f->dC, f->C, sizeof(float) * kd));
+  double s = 0;
+  for (size_t i = 0; i < kd; i++)
+    s += ((double)f->C[i] - f->prev[i]) * ((double)f->C[i] - f->prev[i]);
+  *shift = s;
+  return GR_OK;
+}
+
+/* The bounded steps' arrays, when the backend has them and k is small
+ * enough for a lower bound per center. */
+static gr_status bounded_open(km_fit *f, const gr_kmeans_params *p) {
+  gr_backend *be = f->bl.be;
+  const int d = f->bl.d, k = f->k;
+  const int64_t n = f->bl.n;
+  if (!p->bounds || !be->ops->kmeans_step_bounded || !f->bl.alias || k > GR_KM_BOUNDED_MAX_K)
+    return GR_OK;
+  f->upper = malloc(sizeof(float) * (size_t)n);
+  f->lower = malloc(sizeof(float) * (size_t)n * k);
+  f->drift = malloc(sizeof(double) * (size_t)k * (k + 1));
+  f->scale = malloc(sizeof(double) * (size_t)d);
+  f->qsums = malloc(sizeof(int64_t) * (size_t)k * d);
+  f->delta = malloc(sizeof(int64_t) * ((size_t)k * d + k));
+  if (!f->upper || !f->lower || !f->drift || !f->scale || !f->qsums || !f->delta)
+    return gr_fail(GR_ERR_NOMEM, "cannot allocate KMeans bounds (%lld rows)", (long long)n);
+  f->gap = f->drift + k;
+  f->bounds = (gr_km_bounds){.upper = f->upper,
+                             .lower = f->lower,
+                             .drift = f->drift,
+                             .gap = f->gap,
+                             .scale = f->scale,
+                             .sum_delta = f->delta,
+                             .count_delta = f->delta + (size_t)k * d};
+  return GR_OK;
+}
+
 static gr_status check_block_rows(int64_t block_rows) {
   if (block_rows >= 0 && block_rows % GR_KM_CHUNK == 0) return GR_OK;
   return gr_fail(GR_ERR_INVALID_ARG, "kmeans: block_rows %lld must be 0 or a multiple of %d",
@@ -354,6 +479,12 @@ static void fit_free(km_fit *f) {
   free(f->norm);
   free(f->d2);
   free(f->labels);
+  free(f->upper);
+  free(f->lower);
+  free(f->drift);
+  free(f->scale);
+  free(f->qsums);
+  free(f->delta);
 }
 
 /* Runs restart `run`; keeps it in out when its inertia is the lowest. */
@@ -363,10 +494,13 @@ static gr_status fit_run(km_fit *f, const gr_kmeans_params *p, int run, double t
   gr_rng rng;
   gr_rng_seed_stream(&rng, p->seed, (uint64_t)run);
   GR_TRY(seed_plus_plus(f, &rng));
+  if (f->upper) /* bounded: every label unknown */
+    for (int64_t r = 0; r < n; r++)
+      f->labels[r] = -1;
   int it = 0;
   while (it < p->max_iter) {
     double shift = 0;
-    GR_TRY(lloyd_step(f, &shift));
+    GR_TRY(f->upper ? lloyd_step_bounded(f, it == 0, &shift) : lloyd_step(f, &shift));
     it++;
     if (p->stop && *p->stop)
       return gr_fail(GR_ERR_INTERRUPTED, "kmeans: stopped after Lloyd step %d of restart %d", it,
@@ -431,7 +565,9 @@ gr_status gr_kmeans_fit(gr_context *ctx, const float *X, int64_t n, int d,
   if (st == GR_OK) st = be->ops->mem_alloc(be, (void **)&f.dsums, sizeof(double) * kd);
   if (st == GR_OK) st = be->ops->mem_alloc(be, (void **)&f.dcounts, sizeof(int64_t) * (size_t)p.k);
   if (st == GR_OK) st = norms_and_check(&f);
-  const double tol = st == GR_OK ? p.tol * mean_variance(X, n, d, be->n_threads) : 0;
+  if (st == GR_OK) st = bounded_open(&f, &p);
+  const double tol = st == GR_OK ? p.tol * mean_variance(X, n, d, be->n_threads, f.scale) : 0;
+  if (st == GR_OK && f.scale) fixed_point_scales(f.scale, n, d);
   out->inertia = INFINITY;
   out->k = p.k;
   out->d = d;

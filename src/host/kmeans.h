@@ -19,6 +19,11 @@ typedef struct gr_kmeans_params {
    * memory budget (all of X when it fits); else a multiple of 4096
    * (GR_KM_CHUNK). Results do not depend on it. */
   int64_t block_rows;
+  /* 1 (default): on the CPU, Lloyd steps skip the rows whose label cannot
+   * change (Elkan's bounds) and keep exact fixed-point sums; the labels
+   * are those of plain steps, the centers equal to them but for the last
+   * bit of a float. 0: plain steps, every row every time. */
+  int bounds;
   /* When set and *stop becomes non-zero (a SIGINT handler's flag), the fit
    * stops after the Lloyd step in progress with GR_ERR_INTERRUPTED. */
   volatile sig_atomic_t *stop;

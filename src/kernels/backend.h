@@ -51,6 +51,23 @@ typedef struct gr_lr_rows {
   const int64_t *pair_rows;  /* training rows, ascending within a pair */
 } gr_lr_rows;
 
+/* The state of a bounded KMeans fit (Elkan 2003) between its steps.
+ * Bounds are on the exact Euclidean distance between a row and a center
+ * (both as stored, in float); each step first moves them by the centers'
+ * drift. Sums are fixed point: row value x of feature j
+ * counts as (int64_t)(x * scale[j]), scale[j] a power of two small enough
+ * that no sum of n rows overflows, so they add exactly in any order. */
+typedef struct gr_km_bounds {
+  float *upper;         /* (n) >= distance to the row's center */
+  float *lower;         /* (n, k) <= distance to center c, for c != the row's label */
+  const double *drift;  /* (k) how far center c moved since the last step */
+  const double *gap;    /* (k, k) distance between centers a and c */
+  const double *scale;  /* (d) */
+  int64_t *sum_delta;   /* (k, d) out: rows gained minus rows lost, in fixed point */
+  int64_t *count_delta; /* (k) out */
+  int64_t scored;       /* out: rows whose distances were computed */
+} gr_km_bounds;
+
 typedef struct gr_backend gr_backend;
 
 typedef struct gr_backend_ops {
@@ -124,6 +141,16 @@ typedef struct gr_backend_ops {
   gr_status (*kmeans_step)(gr_backend *be, int32_t *labels, float *min_d2, double *sums,
                            int64_t *counts, const float *X, const float *x_norm, int64_t n, int d,
                            const float *C, int k);
+  /* A Lloyd assignment that skips the rows whose label cannot change
+   * (Elkan's bounds), for host-memory backends only (NULL on the others,
+   * where the fit runs kmeans_step). labels[r] < 0: unknown, the row is
+   * scored. The labels come out exactly as kmeans_assign gives them: a row
+   * is skipped only when its bounds leave room for the rounding of the
+   * distances (gr_km_dist_error). The rows that change label are taken out
+   * of their old cluster's sums and added to their new one's, in fixed
+   * point (gr_km_bounds), so the sums are exact and no order matters. */
+  gr_status (*kmeans_step_bounded)(gr_backend *be, int32_t *labels, gr_km_bounds *b, const float *X,
+                                   const float *x_norm, int64_t n, int d, const float *C, int k);
 
   /* -- logistic regression (per-group Newton, host/logreg_groups.c) ------ */
   /* Group g holds training rows seg[g]..seg[g+1) (n = seg[m]), row i being

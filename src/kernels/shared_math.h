@@ -58,6 +58,15 @@ GR_HD void gr_km_consider(float dist, int32_t c, float *best_dist, int32_t *best
   }
 }
 
+/* A bound on how far gr_km_dist, computed in float over d features, can
+ * be from the exact squared distance: the dot product's rounding is at most
+ * d u sum |x_j c_j| <= d u (|x|^2 + |c|^2) / 2 (u = 2^-24, fused or not),
+ * doubled in 2 * dot, plus the norms' and the two additions' roundings;
+ * twice that, for margin. c_norm: the largest center norm. */
+GR_HD double gr_km_dist_error(int d, float x_norm, float c_norm) {
+  return ((double)d + 8.0) * 0x1p-23 * ((double)x_norm + (double)c_norm);
+}
+
 /* The reported squared distance: the expansion's rounding clamped at 0. */
 GR_HD float gr_km_clamp(float dist) { return dist > 0.0f ? dist : 0.0f; }
 

@@ -55,6 +55,7 @@ static const gr_backend_ops cpu_ops = {
     .kmeans_row_norms = gr_cpu_kmeans_row_norms,
     .kmeans_assign = gr_cpu_kmeans_assign,
     .kmeans_step = gr_cpu_kmeans_step,
+    .kmeans_step_bounded = gr_cpu_kmeans_step_bounded,
     .logreg_objective = gr_cpu_logreg_objective,
     .logreg_grad_hess = gr_cpu_logreg_grad_hess,
     .spd_solve_batched = gr_cpu_spd_solve_batched,

@@ -26,6 +26,9 @@ gr_status gr_cpu_kmeans_assign(gr_backend *be, int32_t *labels, float *min_d2, c
 gr_status gr_cpu_kmeans_step(gr_backend *be, int32_t *labels, float *min_d2, double *sums,
                              int64_t *counts, const float *X, const float *x_norm, int64_t n, int d,
                              const float *C, int k);
+gr_status gr_cpu_kmeans_step_bounded(gr_backend *be, int32_t *labels, gr_km_bounds *b,
+                                     const float *X, const float *x_norm, int64_t n, int d,
+                                     const float *C, int k);
 
 /* Batched logistic regression terms and Newton solves (see backend.h). */
 gr_status gr_cpu_logreg_objective(gr_backend *be, double *f, const double *theta, const float *X,

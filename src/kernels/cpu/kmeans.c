@@ -17,6 +17,7 @@
 #include "../../common/error.h"
 #include "../shared_math.h"
 #include "cpu_ops.h"
+#include "kmeans_dots.h"
 
 /* Up to this many clusters: dot products row by row. On the 2-core test VM
  * (OpenBLAS on its generic kernels) they beat sgemm 1.6-2x at k = 64-256. */
@@ -45,63 +46,10 @@ typedef struct km_job {
   const float *X;      /* (n, d) */
   const float *x_norm; /* (n) */
   const float *C;      /* (k, d) */
-  const float *Ct;     /* direct path: C transposed, (d, direct_lanes(k)), zero padded */
+  const float *Ct;     /* direct path: C transposed, (d, gr_km_direct_lanes(k)), zero padded */
   const float *c_norm; /* (k) */
   int d, k;
 } km_job;
-
-/* The direct path scores GR_KM_ROWS rows at a time against 8 clusters at
- * a time: one 8-float vector per row holds the 8 dots (C transposed and
- * zero padded: Ct (d, kp), kp a multiple of 8), x_r[j] * Ct[j] added for j
- * in order. The rows are independent accumulator chains that hide the
- * add latency, and no horizontal sums are needed; a row's dots do not
- * depend on the rows beside it. */
-#define GR_KM_ROWS 8
-typedef float gr_km_v8 __attribute__((vector_size(32), aligned(4)));
-
-/* Fused multiply-adds for the vector code below (C11 mode leaves
- * contraction off): half the arithmetic of a multiply and an add. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define GR_KM_CONTRACT __attribute__((optimize("fp-contract=fast")))
-#else
-#define GR_KM_CONTRACT
-#endif
-
-/* out[r * kp + g * 8 + l] = x_r . C[g * 8 + l] for the 8 clusters of group g.
- * next (NULL: none): GR_KM_ROWS rows read later, prefetched a line per 16
- * columns. The 8 row streams alone leave the loop waiting on memory half
- * the time (6.7 of 12 GB/s on one core); prefetching two groups ahead took
- * a pass over the bench's X from 50 to 33 ms. */
-GR_KM_CONTRACT static void rows_dots8(float *out, const float *const *x, const float *Ct, int d,
-                                      int kp, int g, const float *next) {
-#ifdef __clang__
-#pragma clang fp contract(fast)
-#endif
-  const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4], *x5 = x[5], *x6 = x[6],
-              *x7 = x[7];
-  gr_km_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
-  const float *ct = Ct + (size_t)g * 8;
-  for (int j = 0; j < d; j++, ct += kp) {
-    if (next && (j & 15) == 0)
-      for (int b = 0; b < GR_KM_ROWS; b++)
-        __builtin_prefetch(next + (size_t)b * d + j);
-    const gr_km_v8 c = *(const gr_km_v8 *)ct;
-    a0 += x0[j] * c;
-    a1 += x1[j] * c;
-    a2 += x2[j] * c;
-    a3 += x3[j] * c;
-    a4 += x4[j] * c;
-    a5 += x5[j] * c;
-    a6 += x6[j] * c;
-    a7 += x7[j] * c;
-  }
-  const gr_km_v8 acc[GR_KM_ROWS] = {a0, a1, a2, a3, a4, a5, a6, a7};
-  for (int r = 0; r < GR_KM_ROWS; r++)
-    memcpy(out + (size_t)r * kp + (size_t)g * 8, &acc[r], sizeof acc[r]);
-}
-
-/* Lanes per row for k clusters on the direct path. */
-static int direct_lanes(int k) { return (k + 7) / 8 * 8; }
 
 /* One row's label and distance from its dots, and with sum its addition
  * to sum (k, d) and cnt (k). */
@@ -126,12 +74,12 @@ static inline void finish_row(const km_job *jb, int64_t r, const float *dot, dou
 
 /* Rows [r0, r1): labels, min_d2 and, when sum is not NULL, the rows added
  * to sum (k, d) and cnt (k) in row order. scores: GR_KM_TILE * k floats
- * (sgemm path) or GR_KM_ROWS * direct_lanes(k) (direct path). */
+ * (sgemm path) or GR_KM_ROWS * gr_km_direct_lanes(k) (direct path). */
 static void assign_rows(const km_job *jb, int64_t r0, int64_t r1, float *scores, double *sum,
                         int64_t *cnt) {
   const int d = jb->d, k = jb->k;
   if (k <= GR_KM_DIRECT_K) {
-    const int kp = direct_lanes(k);
+    const int kp = gr_km_direct_lanes(k);
     for (int64_t t0 = r0; t0 < r1; t0 += GR_KM_ROWS) {
       const int nb = (int)(r1 - t0 < GR_KM_ROWS ? r1 - t0 : GR_KM_ROWS);
       const float *x[GR_KM_ROWS];
@@ -139,9 +87,12 @@ static void assign_rows(const km_job *jb, int64_t r0, int64_t r1, float *scores,
         x[b] = jb->X + (size_t)(t0 + (b < nb ? b : 0)) * d;
       /* the rows two groups ahead, when they are in this range */
       const int64_t ahead = t0 + 2 * GR_KM_ROWS;
-      const float *next = ahead + GR_KM_ROWS <= r1 ? jb->X + (size_t)ahead * d : NULL;
+      const int prefetch = ahead + GR_KM_ROWS <= r1;
+      const float *next[GR_KM_ROWS];
+      for (int b = 0; b < GR_KM_ROWS; b++)
+        next[b] = prefetch ? jb->X + (size_t)(ahead + b) * d : NULL;
       for (int g = 0; g < kp / 8; g++)
-        rows_dots8(scores, x, jb->Ct, d, kp, g, g == 0 ? next : NULL);
+        gr_km_rows_dots8(scores, x, jb->Ct, d, kp, g, g == 0 && prefetch ? next : NULL);
       for (int b = 0; b < nb; b++)
         finish_row(jb, t0 + b, scores + (size_t)b * kp, sum, cnt);
     }
@@ -166,7 +117,7 @@ static gr_status assign_and_sum(gr_backend *be, int32_t *labels, float *min_d2, 
   const int threads = be->n_threads > 0 ? be->n_threads : 1;
   const int direct = k <= GR_KM_DIRECT_K;
   const size_t kd = (size_t)k * d;
-  const int kp = direct ? direct_lanes(k) : 0;
+  const int kp = direct ? gr_km_direct_lanes(k) : 0;
   const size_t per_thread = direct ? (size_t)GR_KM_ROWS * kp : (size_t)GR_KM_TILE * k;
   const int64_t n_chunks = (n + GR_KM_CHUNK - 1) / GR_KM_CHUNK;
   int64_t wave = 0; /* chunks whose partial sums are held at once */
@@ -188,15 +139,16 @@ static gr_status assign_and_sum(gr_backend *be, int32_t *labels, float *min_d2, 
     free(part_n);
     return gr_fail(GR_ERR_NOMEM, "cannot allocate KMeans scratch (%d clusters, %d features)", k, d);
   }
-  for (int c = 0; c < k; c++) {
-    double s = 0;
-    for (int j = 0; j < d; j++)
-      s += (double)C[(size_t)c * d + j] * C[(size_t)c * d + j];
-    c_norm[c] = (float)s;
+  if (direct) {
+    gr_km_prepare_centers(Ct, c_norm, C, k, d);
+  } else {
+    for (int c = 0; c < k; c++) {
+      double s = 0;
+      for (int j = 0; j < d; j++)
+        s += (double)C[(size_t)c * d + j] * C[(size_t)c * d + j];
+      c_norm[c] = (float)s;
+    }
   }
-  for (int c = 0; direct && c < k; c++)
-    for (int j = 0; j < d; j++)
-      Ct[(size_t)j * kp + c] = C[(size_t)c * d + j];
   const km_job jb = {labels, min_d2, X, x_norm, C, Ct, c_norm, d, k};
   const int blas_threads = direct ? 0 : openblas_get_num_threads();
   if (!direct) openblas_set_num_threads(1); /* one sgemm per thread, a fixed shape */

@@ -172,6 +172,7 @@ static const gr_backend_ops cuda_ops = {
     .kmeans_row_norms = gr_cuda_kmeans_row_norms,
     .kmeans_assign = gr_cuda_kmeans_assign,
     .kmeans_step = gr_cuda_kmeans_step,
+    .kmeans_step_bounded = NULL, /* the plain steps are fast enough on a GPU */
     .logreg_objective = gr_cuda_logreg_objective,
     .logreg_grad_hess = gr_cuda_logreg_grad_hess,
     .spd_solve_batched = gr_cuda_spd_solve_batched,

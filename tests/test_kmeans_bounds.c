@@ -1,0 +1,176 @@
+/* The bounded KMeans step (backend.h: kmeans_step_bounded) against the
+ * plain assignment, through a sequence of center moves, small and large:
+ * the labels are kmeans_assign's at every step, bit for bit; the
+ * fixed-point sums kept from the deltas equal the sums recomputed from
+ * scratch, exactly; small moves skip most rows, a jump fewer. And a
+ * whole fit with and without the bounds: the same labels and iterations. */
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+#include "common/rng.h"
+#include "host/context.h"
+#include "host/kmeans.h"
+#include "kernels/backend.h"
+#include "test_util.h"
+
+enum { NR = 20000, ND = 24 };
+
+/* Rows around `blobs` random centers, close enough to overlap, so that
+ * many rows sit near a boundary. */
+static void make_rows(float *X, int blobs, gr_rng *rng) {
+  float mu[8][ND];
+  for (int b = 0; b < blobs; b++)
+    for (int j = 0; j < ND; j++)
+      mu[b][j] = (float)(2.0 * gr_rng_normal(rng));
+  for (int r = 0; r < NR; r++)
+    for (int j = 0; j < ND; j++)
+      X[(size_t)r * ND + j] = mu[r % blobs][j] + (float)gr_rng_normal(rng);
+}
+
+static double distance(const float *a, const float *b) {
+  double s = 0;
+  for (int j = 0; j < ND; j++)
+    s += ((double)a[j] - b[j]) * ((double)a[j] - b[j]);
+  return sqrt(s);
+}
+
+/* The step's inputs, as the fit computes them (host/kmeans.c). */
+static void step_inputs(double *drift, double *gap, const float *C, const float *prev, int k,
+                        int first) {
+  for (int c = 0; c < k; c++)
+    drift[c] = first ? 0 : distance(C + c * ND, prev + c * ND) * (1 + 0x1p-40);
+  for (int c = 0; c < k; c++)
+    for (int o = 0; o < k; o++)
+      gap[c * k + o] = o == c ? INFINITY : distance(C + c * ND, C + o * ND) * (1 - 0x1p-40);
+}
+
+static void test_steps(int k) {
+  static float X[NR * ND], xn[NR], upper[NR];
+  gr_backend *be = NULL;
+  CHECK_OK(gr_backend_cpu_create(&be, 2));
+  if (!be) return;
+  CHECK(be->ops->kmeans_step_bounded != NULL);
+  gr_rng rng;
+  gr_rng_seed(&rng, 31 + (uint64_t)k);
+  make_rows(X, 4, &rng);
+  CHECK_OK(be->ops->kmeans_row_norms(be, xn, X, NR, ND));
+  const size_t kd = (size_t)k * ND;
+  float *C = malloc(sizeof(float) * kd * 2), *prev = C + kd;
+  float *lower = malloc(sizeof(float) * NR * (size_t)k);
+  int32_t *lb = malloc(sizeof(int32_t) * NR * 2), *la = lb + NR;
+  double *drift = malloc(sizeof(double) * (size_t)k * (k + 1)), *gap = drift + k;
+  double scale[ND];
+  int64_t *qsum = calloc(kd * 3 + 3 * (size_t)k, sizeof(int64_t)), *delta = qsum + kd,
+          *ref = delta + kd, *count = ref + kd, *count_delta = count + k,
+          *ref_count = count_delta + k;
+  for (int j = 0; j < ND; j++) { /* 2^(61 - e), n max|x| < 2^e, as the fit */
+    double top = 0;
+    for (int r = 0; r < NR; r++)
+      top = fmax(top, fabs(X[(size_t)r * ND + j]));
+    int e;
+    frexp(top * NR, &e);
+    scale[j] = ldexp(1.0, 61 - e);
+  }
+  for (int c = 0; c < k; c++) /* centers on rows; center 1 duplicates center 0 (ties) */
+    memcpy(C + c * ND, X + (size_t)(c == 1 ? 0 : c * 331) * ND, sizeof(float) * ND);
+  for (int r = 0; r < NR; r++)
+    lb[r] = -1;
+  gr_km_bounds b = {.upper = upper,
+                    .lower = lower,
+                    .drift = drift,
+                    .gap = gap,
+                    .scale = scale,
+                    .sum_delta = delta,
+                    .count_delta = count_delta};
+  for (int step = 0; step < 8; step++) {
+    step_inputs(drift, gap, C, prev, k, step == 0);
+    CHECK_OK(be->ops->kmeans_step_bounded(be, lb, &b, X, xn, NR, ND, C, k));
+    CHECK_OK(be->ops->kmeans_assign(be, la, NULL, X, xn, NR, ND, C, k));
+    int64_t differ = 0;
+    for (int r = 0; r < NR; r++)
+      differ += la[r] != lb[r];
+    CHECK_MSG(differ == 0, "k=%d step %d: %lld labels differ from kmeans_assign", k, step,
+              (long long)differ);
+    /* the kept sums against the sums from scratch */
+    for (size_t i = 0; i < kd; i++)
+      qsum[i] += delta[i];
+    for (int c = 0; c < k; c++)
+      count[c] += count_delta[c];
+    memset(ref, 0, sizeof(int64_t) * kd);
+    memset(ref_count, 0, sizeof(int64_t) * (size_t)k);
+    for (int r = 0; r < NR; r++) {
+      ref_count[la[r]]++;
+      for (int j = 0; j < ND; j++)
+        ref[(size_t)la[r] * ND + j] += (int64_t)((double)X[(size_t)r * ND + j] * scale[j]);
+    }
+    CHECK_MSG(memcmp(qsum, ref, sizeof(int64_t) * kd) == 0, "k=%d step %d: sums drift", k, step);
+    CHECK(memcmp(count, ref_count, sizeof(int64_t) * k) == 0);
+    CHECK(ref_count[1] == 0); /* the duplicate loses every tie */
+    /* even steps move one center far, odd ones nudge every center a little;
+     * the rows of the duplicate centers are scored every time */
+    if (step >= 2 && step % 2 == 0)
+      CHECK_MSG(b.scored < NR / 2, "k=%d step %d: %lld of %d rows scored after a nudge", k, step,
+                (long long)b.scored, NR);
+    if (step >= 1 && step % 2 == 1)
+      CHECK_MSG(b.scored > NR / 20, "k=%d step %d: a jump rescored only %lld rows", k, step,
+                (long long)b.scored);
+    memcpy(prev, C, sizeof(float) * kd);
+    if (step % 2 == 0) {
+      const int c = 2 + step % (k - 2);
+      memcpy(C + c * ND, X + (size_t)(7919 * (step + 1) % NR) * ND, sizeof(float) * ND);
+    } else {
+      for (size_t i = 0; i < kd; i++)
+        C[i] += (float)(0.01 * gr_rng_normal(&rng));
+      memcpy(C + ND, C, sizeof(float) * ND); /* still a duplicate */
+    }
+  }
+  free(C);
+  free(lower);
+  free(lb);
+  free(drift);
+  free(qsum);
+  be->ops->destroy(be);
+}
+
+/* A fit with the bounds and one without: the same labels and iterations,
+ * inertia within rounding (the sums differ in the last bits). */
+static void test_fit(int k) {
+  static float X[NR * ND];
+  gr_rng rng;
+  gr_rng_seed(&rng, 77 + (uint64_t)k);
+  make_rows(X, 6, &rng);
+  gr_context *ctx = cpu_test_context(2);
+  if (!ctx) return;
+  gr_kmeans_params p;
+  gr_kmeans_params_default(&p);
+  p.k = k;
+  p.n_init = 2;
+  gr_kmeans_result with = {0}, without = {0};
+  CHECK_OK(gr_kmeans_fit(ctx, X, NR, ND, &p, &with));
+  p.bounds = 0;
+  CHECK_OK(gr_kmeans_fit(ctx, X, NR, ND, &p, &without));
+  if (with.labels && without.labels) {
+    CHECK(with.iterations == without.iterations && with.iterations > 2);
+    CHECK_NEAR(with.inertia, without.inertia, 1e-9 * without.inertia);
+    CHECK(memcmp(with.labels, without.labels, sizeof(int32_t) * NR) == 0);
+    double worst = 0;
+    for (int i = 0; i < k * ND; i++)
+      worst = fmax(worst, fabs((double)with.centroids[i] - without.centroids[i]) /
+                              (1 + fabs((double)without.centroids[i])));
+    CHECK_MSG(worst < 1e-6, "k=%d: centers differ by %g", k, worst);
+  }
+  gr_kmeans_result_free(&with);
+  gr_kmeans_result_free(&without);
+  gr_context_free(ctx);
+}
+
+int main(void) {
+  test_steps(5);
+  test_steps(8);
+  test_steps(13);
+  test_fit(5);
+  test_fit(8);
+  test_fit(20);
+  return gr_test_finish();
+}
