@@ -261,19 +261,55 @@ static void test_solve(gr_rng *rng, int D) {
       rhs[k * D + j] = gr_rng_normal(rng);
   }
   const uint8_t active[4] = {1, 1, 0, 1};
-  double *out[2];
+  /* then a second right-hand side: groups 0 and 3 reuse their factors,
+   * group 1 gets its matrix again and is factored anew */
+  const uint8_t factored[4] = {1, 0, 0, 1};
+  double *rhs2 = malloc(sizeof(double) * m * D);
+  for (int j = 0; j < m * D; j++)
+    rhs2[j] = gr_rng_normal(rng);
+  double *out[2], *out2[2];
   gr_backend *bes[2] = {cpu, gpu};
   for (int b = 0; b < 2; b++) {
     gr_backend *be = bes[b];
     out[b] = filled(m * D, SENTINEL);
+    out2[b] = filled(m * D, SENTINEL);
     double *Hd = put(be, H, sizeof(double) * nh), *rd = put(be, rhs, sizeof(double) * m * D);
     double *sd = put(be, out[b], sizeof(double) * m * D);
-    CHECK_OK(be->ops->spd_solve_batched(be, sd, Hd, rd, active, m, D));
+    CHECK_OK(be->ops->spd_solve_batched(be, sd, Hd, rd, active, NULL, m, D));
     get(be, out[b], sd, sizeof(double) * m * D);
+    CHECK_OK(be->ops->upload(be, Hd + (size_t)D * D, H + (size_t)D * D, sizeof(double) * D * D));
+    CHECK_OK(be->ops->upload(be, rd, rhs2, sizeof(double) * m * D));
+    CHECK_OK(be->ops->upload(be, sd, out2[b], sizeof(double) * m * D));
+    CHECK_OK(be->ops->spd_solve_batched(be, sd, Hd, rd, active, factored, m, D));
+    get(be, out2[b], sd, sizeof(double) * m * D);
     drop(be, Hd);
     drop(be, rd);
     drop(be, sd);
   }
+  for (int k = 0; k < m; k++) { /* the second solve against H itself */
+    double res = 0.0, rn = 0.0, diff = 0.0, norm = 0.0;
+    for (int j = 0; j < D; j++) {
+      diff = fmax(diff, fabs(out2[0][k * D + j] - out2[1][k * D + j]));
+      norm = fmax(norm, fabs(out2[0][k * D + j]));
+      for (int b = 0; b < 2 && active[k]; b++) {
+        double s = 0.0;
+        for (int t = 0; t < D; t++)
+          s += H[(size_t)k * D * D + j * D + t] * out2[b][k * D + t];
+        res = fmax(res, fabs(s - rhs2[k * D + j]));
+      }
+      rn = fmax(rn, fabs(rhs2[k * D + j]));
+    }
+    if (!active[k]) {
+      CHECK(out2[0][k * D] == SENTINEL && out2[1][k * D] == SENTINEL);
+      continue;
+    }
+    CHECK_MSG(diff <= 1e-10 * norm, "D %d system %d, factor reused: cpu and gpu differ by %g", D, k,
+              diff);
+    CHECK_MSG(res <= 1e-10 * rn * D, "D %d system %d, factor reused: residual %g", D, k, res);
+  }
+  free(out2[0]);
+  free(out2[1]);
+  free(rhs2);
   for (int k = 0; k < m; k++) {
     const double *xc = out[0] + k * D, *xg = out[1] + k * D;
     double diff = 0.0, norm = 0.0, res = 0.0, rn = 0.0;
@@ -302,7 +338,7 @@ static void test_solve(gr_rng *rng, int D) {
     gr_backend *be = bes[b];
     double *Hd = put(be, H, sizeof(double) * nh), *rd = put(be, rhs, sizeof(double) * m * D);
     double *sd = put(be, out[b], sizeof(double) * m * D);
-    const gr_status st = be->ops->spd_solve_batched(be, sd, Hd, rd, NULL, m, D);
+    const gr_status st = be->ops->spd_solve_batched(be, sd, Hd, rd, NULL, NULL, m, D);
     CHECK_MSG(st == GR_ERR_NUMERIC && strstr(gr_last_error(), "group 3"), "%s D %d: %s: %s",
               be->ops->name, D, gr_status_str(st), gr_last_error());
     drop(be, Hd);

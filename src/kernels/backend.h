@@ -185,10 +185,12 @@ typedef struct gr_backend_ops {
                                 double hess_tau);
   /* step[g] = H[g]^{-1} rhs[g] by Cholesky in double for each active group
    * (active host memory, NULL = all); H (m, D, D) symmetric is overwritten
-   * by its factor. A matrix that is not positive definite: GR_ERR_NUMERIC
-   * naming the group. step, rhs (m, D). */
+   * by its factor. Groups with factored[g] (host memory, NULL = none) hold
+   * that factor from an earlier call already and are only solved with it.
+   * A matrix that is not positive definite: GR_ERR_NUMERIC naming the
+   * group. step, rhs (m, D). */
   gr_status (*spd_solve_batched)(gr_backend *be, double *step, double *H, const double *rhs,
-                                 const uint8_t *active, int m, int D);
+                                 const uint8_t *active, const uint8_t *factored, int m, int D);
 } gr_backend_ops;
 
 #define GR_TOPK_MAX 1024

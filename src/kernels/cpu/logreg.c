@@ -380,7 +380,7 @@ gr_status gr_cpu_logreg_grad_hess(gr_backend *be, double *g, double *H, double *
 }
 
 gr_status gr_cpu_spd_solve_batched(gr_backend *be, double *step, double *H, const double *rhs,
-                                   const uint8_t *active, int m, int D) {
+                                   const uint8_t *active, const uint8_t *factored, int m, int D) {
   (void)be;
   gr_status st = GR_OK;
   const int blas_threads = openblas_get_num_threads();
@@ -389,7 +389,7 @@ gr_status gr_cpu_spd_solve_batched(gr_backend *be, double *step, double *H, cons
     if (active && !active[k]) continue;
     double *Hk = H + (size_t)k * D * D, *s = step + (size_t)k * D;
     memcpy(s, rhs + (size_t)k * D, sizeof(double) * D);
-    int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', D, Hk, D);
+    int info = factored && factored[k] ? 0 : LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', D, Hk, D);
     if (info == 0) info = LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', D, 1, Hk, D, s, D);
     if (info > 0)
       st = gr_fail(GR_ERR_NUMERIC,

@@ -74,7 +74,7 @@ gr_status gr_cuda_logreg_grad_hess(gr_backend *be, double *g, double *H, double 
                                    const double *cw, const uint8_t *active, int m, int d,
                                    double hess_tau);
 gr_status gr_cuda_spd_solve_batched(gr_backend *be, double *step, double *H, const double *rhs,
-                                    const uint8_t *active, int m, int D);
+                                    const uint8_t *active, const uint8_t *factored, int m, int D);
 #ifdef __cplusplus
 }
 #endif

@@ -524,8 +524,8 @@ extern "C" gr_status gr_cuda_logreg_grad_hess(gr_backend *be, double *g, double 
 // ---- the batched solve -------------------------------------------------------
 
 extern "C" gr_status gr_cuda_spd_solve_batched(gr_backend *be, double *step, double *H,
-                                               const double *rhs, const uint8_t *active, int m,
-                                               int D) {
+                                               const double *rhs, const uint8_t *active,
+                                               const uint8_t *factored, int m, int D) {
   if (m < 1 || D < 1) return gr_fail(GR_ERR_INVALID_ARG, "spd solve: %d systems of size %d", m, D);
   gr_cuda *c = gr_cuda_of(be);
   GR_TRY(gr_cuda_enter(be));
@@ -534,19 +534,22 @@ extern "C" gr_status gr_cuda_spd_solve_batched(gr_backend *be, double *step, dou
   double **b_host = (double **)malloc(sizeof(double *) * (size_t)m);
   int *info_host = (int *)malloc(sizeof(int) * ((size_t)m + 1));
   double **a_ptr = NULL, **b_ptr = NULL;
-  int *info = NULL, na = 0;
+  int *info = NULL, na = 0, nf = 0; /* systems; the first nf of them to factor */
   gr_status st = group && a_host && b_host && info_host
                      ? GR_OK
                      : gr_fail(GR_ERR_NOMEM, "cannot allocate the batched solve of %d systems", m);
-  for (int k = 0; k < m && st == GR_OK; k++) {
-    if (active && !active[k]) continue;
-    group[na] = k;
-    a_host[na] = H + (size_t)k * D * D;
-    b_host[na] = step + (size_t)k * D;
-    na++;
-    st = GR_CU(cudaMemcpyAsync(step + (size_t)k * D, rhs + (size_t)k * D, sizeof(double) * D,
-                               cudaMemcpyDeviceToDevice, c->stream));
-  }
+  for (int pass = 0; pass < 2; pass++) /* the ones to factor first, then those factored */
+    for (int k = 0; k < m && st == GR_OK; k++) {
+      const int given = factored && factored[k];
+      if ((active && !active[k]) || given != pass) continue;
+      group[na] = k;
+      a_host[na] = H + (size_t)k * D * D;
+      b_host[na] = step + (size_t)k * D;
+      na++;
+      nf += !given;
+      st = GR_CU(cudaMemcpyAsync(step + (size_t)k * D, rhs + (size_t)k * D, sizeof(double) * D,
+                                 cudaMemcpyDeviceToDevice, c->stream));
+    }
   if (st != GR_OK || na == 0) goto done;
   GR_CHECK_GOTO(st, gr_cuda_alloc(be, (void **)&a_ptr, sizeof(double *) * (size_t)na), done);
   GR_CHECK_GOTO(st, gr_cuda_alloc(be, (void **)&b_ptr, sizeof(double *) * (size_t)na), done);
@@ -559,15 +562,17 @@ extern "C" gr_status gr_cuda_spd_solve_batched(gr_backend *be, double *step, dou
              cudaMemcpyAsync(b_ptr, b_host, sizeof(double *) * (size_t)na, cudaMemcpyHostToDevice,
                              c->stream),
              done);
-  GR_CU_GOTO(st,
-             cusolverDnDpotrfBatched(c->cusolver, CUBLAS_FILL_MODE_LOWER, D, a_ptr, D, info, na),
-             done);
-  GR_CU_GOTO(
-      st,
-      cudaMemcpyAsync(info_host, info, sizeof(int) * (size_t)na, cudaMemcpyDeviceToHost, c->stream),
-      done);
-  GR_CU_GOTO(st, cudaStreamSynchronize(c->stream), done);
-  for (int q = 0; q < na; q++) {
+  if (nf > 0) {
+    GR_CU_GOTO(st,
+               cusolverDnDpotrfBatched(c->cusolver, CUBLAS_FILL_MODE_LOWER, D, a_ptr, D, info, nf),
+               done);
+    GR_CU_GOTO(st,
+               cudaMemcpyAsync(info_host, info, sizeof(int) * (size_t)nf, cudaMemcpyDeviceToHost,
+                               c->stream),
+               done);
+    GR_CU_GOTO(st, cudaStreamSynchronize(c->stream), done);
+  }
+  for (int q = 0; q < nf; q++) {
     if (info_host[q] > 0) {
       st = gr_fail(GR_ERR_NUMERIC,
                    "logreg: the Hessian of group %d is not positive definite (cuSOLVER info %d "
