@@ -102,25 +102,31 @@ static double filled_value(const gr_encoder *e, const gr_enc_column *ec, const g
   return isnan(col->num[r]) ? ec->fill : numeric_value(e->reference_day, col, r);
 }
 
+/* scratch: 2 n doubles, the present values (for the median), then every
+ * row's value after imputation, so that the passes after it are plain
+ * loops over an array. */
 static gr_status fit_numeric(const gr_encoder *e, gr_enc_column *ec, const gr_column *col,
                              int64_t n, double *scratch) {
   int64_t m = 0;
   for (int64_t r = 0; r < n; r++)
     if (!isnan(col->num[r])) scratch[m++] = numeric_value(e->reference_day, col, r);
   ec->fill = col->kind == GR_COL_BOOL || m == 0 ? 0 : median(scratch, m);
+  double *filled = scratch + n;
+  for (int64_t r = 0; r < n; r++)
+    filled[r] = filled_value(e, ec, col, r);
   /* Any finite values, up to DBL_MAX: the mean as a sum of v / n, the
    * spread from halves (v / 2 - mean / 2 cannot overflow) scaled by their
-   * largest, so that nothing overflows on the way. */
+   * largest, so that nothing overflows on the way. Values are finite (the
+   * table holds no others), so a compare is fmax. */
   double mean = 0, top = 0, sq = 0;
   for (int64_t r = 0; r < n; r++)
-    mean += filled_value(e, ec, col, r) / (double)n;
+    mean += filled[r] / (double)n;
   for (int64_t r = 0; r < n; r++) {
-    const double v = filled_value(e, ec, col, r);
-    top = fmax(top, fabs(v / 2 - mean / 2));
+    const double a = fabs(filled[r] / 2 - mean / 2);
+    top = a > top ? a : top;
   }
   for (int64_t r = 0; top > 0 && r < n; r++) {
-    const double v = filled_value(e, ec, col, r);
-    const double u = (v / 2 - mean / 2) / top;
+    const double u = (filled[r] / 2 - mean / 2) / top;
     sq += u * u;
   }
   ec->mean = mean;
@@ -246,7 +252,7 @@ gr_status gr_encoder_fit(gr_encoder **out, const gr_table *t, const gr_encoder_o
     const int parallel = t->n_rows >= PARALLEL_ROWS && t->n_cols > 1;
 #pragma omp parallel if (parallel)
     {
-      double *scratch = malloc(sizeof(double) * (size_t)t->n_rows);
+      double *scratch = malloc(sizeof(double) * 2 * (size_t)t->n_rows);
 #pragma omp for schedule(dynamic, 1)
       for (int c = 0; c < t->n_cols; c++) {
         sts[c] = fit_column(e, c, t, opts, scratch, &fitted[c]);
