@@ -63,6 +63,26 @@ static gr_status rehash(gr_id_map *m, size_t n_slots) {
   return GR_OK;
 }
 
+gr_status gr_id_map_reserve(gr_id_map *m, int32_t n_ids, size_t n_chars) {
+  size_t n_slots = m->n_slots ? m->n_slots : 1024;
+  while (n_slots < (size_t)n_ids * 2)
+    n_slots *= 2;
+  if (n_slots > m->n_slots) GR_TRY(rehash(m, n_slots));
+  if (n_chars > m->chars_cap) {
+    char *c = realloc(m->chars, n_chars);
+    if (!c) return gr_fail(GR_ERR_NOMEM, "cannot allocate an id arena of %zu bytes", n_chars);
+    m->chars = c;
+    m->chars_cap = n_chars;
+  }
+  if (n_ids > m->offsets_cap) {
+    int64_t *o = realloc(m->offsets, (size_t)n_ids * sizeof *o);
+    if (!o) return gr_fail(GR_ERR_NOMEM, "cannot allocate an id index of %d entries", n_ids);
+    m->offsets = o;
+    m->offsets_cap = n_ids;
+  }
+  return GR_OK;
+}
+
 /* @return the index of the id, or -1 with *slot at the empty slot to fill. */
 static int32_t probe(const gr_id_map *m, const char *id, size_t len, uint64_t h, size_t *slot) {
   const uint64_t prefix = prefix_of(id, len);

@@ -40,6 +40,9 @@ gr_status gr_id_map_intern(gr_id_map *m, const char *id, size_t len, int32_t *ou
 /* The same with the hash precomputed by gr_hash_bytes. */
 gr_status gr_id_map_intern_hashed(gr_id_map *m, const char *id, size_t len, uint64_t hash,
                                   int32_t *out_index);
+/* Room for n_ids ids of n_chars characters in all (each with its NUL) with
+ * no growth on the way (bulk loading of a known count). */
+gr_status gr_id_map_reserve(gr_id_map *m, int32_t n_ids, size_t n_chars);
 /* Hints the cache about the slot a hash will probe first (bulk loading). */
 static inline void gr_id_map_prefetch(const gr_id_map *m, uint64_t hash) {
   if (m->n_slots) __builtin_prefetch(&m->slots[hash & (m->n_slots - 1)]);

@@ -146,10 +146,24 @@ static gr_status merge_levels(reader *R, int f, int last, int rewrite) {
 static gr_status build_ids(reader *R, int last, int64_t last_rows, int *dup_chunk,
                            int64_t *dup_row) {
   gr_column *col = &R->t->cols[R->t->id_col];
+  /* one table and arena of the final size (no rehashing on the way), its
+   * slots prefetched a few rows ahead */
+  int64_t n_ids = 0;
+  size_t n_chars = 0;
+  for (int ki = 0; ki <= last; ki++) {
+    const chunk *k = &R->chunks[ki];
+    const int64_t n = ki == last ? last_rows : k->n_rows;
+    n_ids += n;
+    for (int64_t r = 0; r < n; r++)
+      n_chars += R->id_len[k->slot0 + r] + (size_t)1;
+  }
+  if (n_ids > 0 && n_ids <= GR_ID_MAX)
+    GR_TRY(gr_id_map_reserve(&col->levels, (int32_t)n_ids, n_chars));
   for (int ki = 0; ki <= last; ki++) {
     const chunk *k = &R->chunks[ki];
     const int64_t n = ki == last ? last_rows : k->n_rows;
     for (int64_t r = 0; r < n; r++) {
+      if (r + 8 < n) gr_id_map_prefetch(&col->levels, R->id_hash[k->slot0 + r + 8]);
       const int64_t s = k->slot0 + r, at = R->id_at[s];
       const char *p = at >= 0 ? R->src->buf + at : k->ids + (-1 - at);
       const int32_t before = col->levels.count;
