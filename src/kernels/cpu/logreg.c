@@ -28,6 +28,7 @@
 #include "../logreg_args.h"
 #include "../shared_math.h"
 #include "cpu_ops.h"
+#include "logreg_terms.h"
 
 #define LR_CHUNK 4096     /* real rows per partial sum */
 #define LR_PAIR_CHUNK 256 /* pairs per partial sum (two buffer rows each) */
@@ -111,17 +112,28 @@ static int pair_chunk_work(const lr_pass *p, const lr_chunk *c, double *restrict
     }
     u += b;
     double ls = 0.0, r0 = 0.0, r1 = 0.0, s0 = 0.0, s1 = 0.0, s2 = 0.0;
-    for (int64_t k = rows->pair_start[q]; k < rows->pair_start[q + 1]; k++) {
-      const int64_t i = rows->pair_rows[k];
-      const double gap = (double)rows->gap[i];
-      const double ci = (p->y[i] ? cw1 : cw0) * (p->sw ? (double)p->sw[i] : 1.0);
-      const gr_logreg_terms t = gr_logreg_row(u + gap * v, p->y[i] != 0, ci);
-      ls += t.loss;
-      r0 += t.r;
-      r1 += t.r * gap;
-      s0 += t.h;
-      s1 += t.h * gap;
-      s2 += t.h * gap * gap;
+    const int64_t k0 = rows->pair_start[q], k1 = rows->pair_start[q + 1];
+    for (int64_t kb = k0; kb < k1; kb += GR_LR_LANES) { /* the terms 8 rows at a time */
+      const int nb = (int)(k1 - kb < GR_LR_LANES ? k1 - kb : GR_LR_LANES);
+      double gap[GR_LR_LANES], z[GR_LR_LANES], ck[GR_LR_LANES];
+      double tl[GR_LR_LANES], tr[GR_LR_LANES], th[GR_LR_LANES];
+      int yk[GR_LR_LANES];
+      for (int l = 0; l < GR_LR_LANES; l++) { /* extra lanes: the block's first row, unused */
+        const int64_t i = rows->pair_rows[kb + (l < nb ? l : 0)];
+        gap[l] = (double)rows->gap[i];
+        z[l] = u + gap[l] * v;
+        yk[l] = p->y[i] != 0;
+        ck[l] = (yk[l] ? cw1 : cw0) * (p->sw ? (double)p->sw[i] : 1.0);
+      }
+      gr_lr_terms8(z, yk, ck, tl, tr, th);
+      for (int l = 0; l < nb; l++) { /* in row order, as one row at a time */
+        ls += tl[l];
+        r0 += tr[l];
+        r1 += tr[l] * gap[l];
+        s0 += th[l];
+        s1 += th[l] * gap[l];
+        s2 += th[l] * gap[l] * gap[l];
+      }
     }
     loss += ls;
     if (!p->grad) continue;
@@ -189,19 +201,25 @@ static int real_rows_work(const lr_pass *p, const lr_chunk *c, double *restrict 
       z6 += (double)x6[j] * w[j];
       z7 += (double)x7[j] * w[j];
     }
-    const double z[LR_BLOCK] = {z0, z1, z2, z3, z4, z5, z6, z7};
+    const double zb[LR_BLOCK] = {z0 + b, z1 + b, z2 + b, z3 + b, z4 + b, z5 + b, z6 + b, z7 + b};
+    int yk[LR_BLOCK];
+    double ck[LR_BLOCK], tl[LR_BLOCK], tr[LR_BLOCK], th[LR_BLOCK];
+    for (int k = 0; k < LR_BLOCK; k++) { /* a short block's extra lanes: row 0 again, unused */
+      const int64_t at = row[k < nb ? k : 0];
+      yk[k] = p->y[at] != 0;
+      ck[k] = (yk[k] ? cw1 : cw0) * (p->sw ? (double)p->sw[at] : 1.0);
+    }
+    gr_lr_terms8(zb, yk, ck, tl, tr, th);
     double r[LR_BLOCK] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
     for (int k = 0; k < nb; k++) {
-      const int y = p->y[row[k]] != 0;
-      const double ci = (y ? cw1 : cw0) * (p->sw ? (double)p->sw[row[k]] : 1.0);
-      const gr_logreg_terms t = gr_logreg_row(z[k] + b, y, ci);
-      loss += t.loss;
+      const double ci = ck[k];
+      loss += tl[k];
       if (!p->grad) continue;
-      rsum += t.r;
-      r[k] = t.r;
+      rsum += tr[k];
+      r[k] = tr[k];
       /* 0: no curvature from this row (gradient only, or left out by sampling) */
       const float sh =
-          p->hess ? (float)gr_logreg_hess_scale(t.h, ci, p->tau, row[k] - c->base) : 0.0f;
+          p->hess ? (float)gr_logreg_hess_scale(th[k], ci, p->tau, row[k] - c->base) : 0.0f;
       if (sh == 0.0f) continue;
       float *restrict a = A + (size_t)kept++ * p->Dp;
       const float *restrict xk = x[k];
