@@ -299,11 +299,14 @@ static void relocate_empty(float *C, const int64_t *counts, const float *X, floa
   }
 }
 
-/* Mean over features of the per-feature variance: the scale of tol; and
- * with max_abs (d, may be NULL) each feature's largest magnitude. Rows are
- * summed per GR_KM_CHUNK chunk in parallel and the chunks added in order,
- * so the value does not depend on the thread count. */
-static double mean_variance(const float *X, int64_t n, int d, int threads, double *max_abs) {
+/* Mean over features of the per-feature variance: the scale of tol; with
+ * max_abs (d, may be NULL) each feature's largest magnitude; with norms (n,
+ * may be NULL) the row norms as kmeans_row_norms gives them on the CPU, in
+ * the same pass over X. Rows are summed per GR_KM_CHUNK chunk in parallel
+ * and the chunks added in order, so the value does not depend on the
+ * thread count. */
+static double mean_variance(const float *X, int64_t n, int d, int threads, double *max_abs,
+                            float *norms) {
   if (threads < 1) threads = 1;
   const int64_t n_chunks = (n + GR_KM_CHUNK - 1) / GR_KM_CHUNK;
   double *part = calloc((size_t)n_chunks * 3 * d, sizeof(double));
@@ -322,6 +325,7 @@ static double mean_variance(const float *X, int64_t n, int d, int threads, doubl
         const double a = fabs(v);
         top[j] = a > top[j] ? a : top[j];
       }
+      if (norms) norms[r] = gr_km_row_norm(x, d);
     }
   }
   double total = 0;
@@ -341,11 +345,11 @@ static double mean_variance(const float *X, int64_t n, int d, int threads, doubl
   return total / d;
 }
 
-/* The norms of every row, and with them the check that X is finite: a row
- * with a value that is not finite (or too large to square in float) has a
- * norm that is not finite. */
-static gr_status norms_and_check(km_fit *f) {
-  GR_TRY(blocks_pass(&f->bl, KM_NORMS, NULL, 0, NULL, NULL));
+/* The norms of every row (unless `have` them already), and with them the
+ * check that X is finite: a row with a value that is not finite (or too
+ * large to square in float) has a norm that is not finite. */
+static gr_status norms_and_check(km_fit *f, int have) {
+  if (!have) GR_TRY(blocks_pass(&f->bl, KM_NORMS, NULL, 0, NULL, NULL));
   const int d = f->bl.d;
   for (int64_t r = 0; r < f->bl.n; r++) {
     if (isfinite(f->norm[r])) continue;
@@ -564,9 +568,16 @@ gr_status gr_kmeans_fit(gr_context *ctx, const float *X, int64_t n, int d,
   if (st == GR_OK) st = be->ops->mem_alloc(be, (void **)&f.dC, sizeof(float) * kd);
   if (st == GR_OK) st = be->ops->mem_alloc(be, (void **)&f.dsums, sizeof(double) * kd);
   if (st == GR_OK) st = be->ops->mem_alloc(be, (void **)&f.dcounts, sizeof(int64_t) * (size_t)p.k);
-  if (st == GR_OK) st = norms_and_check(&f);
+  /* on the host, the norms come with the statistics: one pass over X */
   if (st == GR_OK) st = bounded_open(&f, &p);
-  const double tol = st == GR_OK ? p.tol * mean_variance(X, n, d, be->n_threads, f.scale) : 0;
+  double tol = 0;
+  if (st == GR_OK && f.bl.alias) {
+    tol = p.tol * mean_variance(X, n, d, be->n_threads, f.scale, f.norm);
+    st = norms_and_check(&f, 1);
+  } else if (st == GR_OK) {
+    st = norms_and_check(&f, 0);
+    if (st == GR_OK) tol = p.tol * mean_variance(X, n, d, be->n_threads, f.scale, NULL);
+  }
   if (st == GR_OK && f.scale) fixed_point_scales(f.scale, n, d);
   out->inertia = INFINITY;
   out->k = p.k;

@@ -58,6 +58,20 @@ GR_HD void gr_km_consider(float dist, int32_t c, float *best_dist, int32_t *best
   }
 }
 
+#ifndef __CUDACC__
+/* A KMeans row norm, |x|^2 summed in double and rounded to float, as the
+ * CPU twin's kmeans_row_norms computes it; also the CPU fit's pass that
+ * takes the norms with the features' statistics (host/kmeans.c), so that
+ * the two give the same bits. */
+static inline float gr_km_row_norm(const float *x, int d) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int j = 0; j < d; j++)
+    s += (double)x[j] * x[j];
+  return (float)s;
+}
+#endif
+
 /* A bound on how far gr_km_dist, computed in float over d features, can
  * be from the exact squared distance: the dot product's rounding is at most
  * d u sum |x_j c_j| <= d u (|x|^2 + |c|^2) / 2 (u = 2^-24, fused or not),

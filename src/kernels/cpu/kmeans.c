@@ -28,14 +28,8 @@
 
 gr_status gr_cpu_kmeans_row_norms(gr_backend *be, float *out, const float *X, int64_t n, int d) {
 #pragma omp parallel for num_threads(be->n_threads) schedule(static)
-  for (int64_t r = 0; r < n; r++) {
-    const float *x = X + (size_t)r * d;
-    double s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int j = 0; j < d; j++)
-      s += (double)x[j] * x[j];
-    out[r] = (float)s;
-  }
+  for (int64_t r = 0; r < n; r++)
+    out[r] = gr_km_row_norm(X + (size_t)r * d, d);
   return GR_OK;
 }
 
