@@ -44,6 +44,31 @@ static int cmp_float(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* In sorted a[0..n): how many are <= v, and how many are < v. Branch-free
+ * halving (a select per step, not a jump): every negative of the market
+ * goes through both, and the jumps mispredicted half the time. */
+static inline int64_t count_at_most(const float *a, int64_t n, float v) {
+  if (n <= 0) return 0;
+  const float *base = a;
+  for (int64_t len = n; len > 1;) {
+    const int64_t half = len / 2;
+    base = base[half - 1] <= v ? base + half : base;
+    len -= half;
+  }
+  return (base - a) + (base[0] <= v);
+}
+
+static inline int64_t count_below(const float *a, int64_t n, float v) {
+  if (n <= 0) return 0;
+  const float *base = a;
+  for (int64_t len = n; len > 1;) {
+    const int64_t half = len / 2;
+    base = base[half - 1] < v ? base + half : base;
+    len -= half;
+  }
+  return (base - a) + (base[0] < v);
+}
+
 double gr_user_auc(const float *scores, int64_t n_items, const int32_t *excl, int64_t n_excl,
                    const int32_t *test, int64_t n_test) {
   float *pos = malloc(sizeof(float) * (size_t)(n_test ? n_test : 1));
@@ -62,24 +87,8 @@ double gr_user_auc(const float *scores, int64_t n_items, const int32_t *excl, in
       t++;
     if ((e < n_excl && excl[e] == i) || (t < n_test && test[t] == i)) continue;
     const float v = scores[i];
-    int64_t lo = 0, hi = n_pos; /* first positive > v */
-    while (lo < hi) {
-      int64_t mid = lo + (hi - lo) / 2;
-      if (pos[mid] <= v) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    int64_t lo_eq = 0, hi_eq = n_pos; /* first positive >= v */
-    while (lo_eq < hi_eq) {
-      int64_t mid = lo_eq + (hi_eq - lo_eq) / 2;
-      if (pos[mid] < v) {
-        lo_eq = mid + 1;
-      } else {
-        hi_eq = mid;
-      }
-    }
+    const int64_t lo = count_at_most(pos, n_pos, v);  /* the first positive > v */
+    const int64_t lo_eq = count_below(pos, n_pos, v); /* the first positive >= v */
     wins += (double)(n_pos - lo) + 0.5 * (double)(lo - lo_eq);
     n_neg++;
   }
