@@ -34,18 +34,29 @@ static void usage(FILE *f) {
           GPUREC_VERSION_MAJOR, GPUREC_VERSION_MINOR, GPUREC_VERSION_PATCH);
 }
 
-/* Restarts once with OPENBLAS_CORETYPE naming this CPU's kernels when
- * OpenBLAS fell back to generic ones (see blas_tune.h); a failed restart
- * only leaves the slower kernels. GPUREC_KEEP_BLAS=1 turns it off. */
-static void use_fast_blas(char **argv) {
-  if (getenv("OPENBLAS_CORETYPE") || getenv("GPUREC_KEEP_BLAS")) return;
-  const char *core = gr_blas_better_coretype();
-  if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0) return;
-  execv("/proc/self/exe", argv);
+/* Restarts once with the OpenBLAS settings gpurec wants, which OpenBLAS
+ * reads only when it loads (see blas_tune.h):
+ * - OPENBLAS_CORETYPE naming this CPU's kernels when it fell back to
+ *   generic ones;
+ * - OPENBLAS_THREAD_TIMEOUT=4 when it runs threads of its own: they spin
+ *   2^28 cycles (about 0.1 s) after it loads and after every threaded call
+ *   before they sleep, while gpurec's own (OpenMP) threads do the parallel
+ *   work; on 2 cores that spin took 0.1 s of one from the leads read.
+ * A variable the user set is kept; a failed restart only keeps OpenBLAS's
+ * defaults. GPUREC_KEEP_BLAS=1 turns it off. */
+static void tune_blas(char **argv) {
+  if (getenv("GPUREC_KEEP_BLAS")) return;
+  int restart = 0;
+  const char *core = getenv("OPENBLAS_CORETYPE") ? NULL : gr_blas_better_coretype();
+  if (core && setenv("OPENBLAS_CORETYPE", core, 1) == 0) restart = 1;
+  if (!getenv("OPENBLAS_THREAD_TIMEOUT") && gr_blas_threads() > 1 &&
+      setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1) == 0)
+    restart = 1;
+  if (restart) execv("/proc/self/exe", argv);
 }
 
 int main(int argc, char **argv) {
-  use_fast_blas(argv);
+  tune_blas(argv);
   gr_output_guard_signals(); /* killed while writing: no temporary left behind */
   if (argc < 2) {
     usage(stderr);
