@@ -206,11 +206,11 @@ typedef struct km_fit {
   int32_t *labels;  /* host (n) */
   /* the bounded steps (host-memory backends), else all NULL */
   gr_km_bounds bounds;
-  float *upper, *lower; /* (n) */
+  float *upper, *lower; /* (n), (n, k) */
   double *drift, *gap;  /* (k), (k, k) */
-  double *scale;        /* (d) fixed point of the sums */
-  int64_t *qsums;       /* (k, d) */
-  int64_t *delta;       /* (k, d) sums, then (k) counts */
+  double *scale;        /* (d) fixed point of the sums (gr_km_fixed) */
+  int64_t *qsums;       /* (k, 2 d) whole parts, then fractions */
+  int64_t *delta;       /* (k, 2 d) sums, then (k) counts */
 } km_fit;
 
 // ---- the bounded steps ----------------------------------------------------------
@@ -222,16 +222,20 @@ static double center_distance(const float *a, const float *b, int d) {
   return sqrt(s);
 }
 
-/* The fixed point of the sums: scale[j] = 2^e with n * max_abs[j] * 2^e <=
- * 2^61, so any sum of rows, and any difference of two, fits in int64.
- * Converts max_abs (d) into the scales in place. */
-static void fixed_point_scales(double *scale, int64_t n, int d) {
+/* The fixed point of the sums (gr_km_fixed): scale[j] = 2^e with n *
+ * max_abs[j] * 2^e <= 2^61, so any sum of rows, and any difference of
+ * two, fits in int64; converts max_abs (d) into the scales in place.
+ * @return the fractions' scale, 2^L with n 2^L <= 2^61. */
+static double fixed_point_scales(double *scale, int64_t n, int d) {
   for (int j = 0; j < d; j++) {
     int e = 0;
     frexp(scale[j] * (double)n, &e); /* n max < 2^e */
     const int shift = scale[j] > 0 ? 61 - e : 0;
     scale[j] = ldexp(1.0, shift < 1000 ? shift : 1000);
   }
+  int e = 0;
+  frexp((double)n, &e); /* n < 2^e */
+  return ldexp(1.0, 61 - e);
 }
 
 /* The inputs of a bounded step over the first kc centers: how far each
@@ -411,19 +415,19 @@ static gr_status lloyd_step_bounded(km_fit *f, int first, double *shift) {
   const size_t kd = (size_t)k * d;
   bounded_inputs(f, k, first);
   GR_TRY(be->ops->kmeans_step_bounded(be, f->labels, &f->bounds, f->bl.X, f->norm, n, d, f->C, k));
-  for (size_t i = 0; i < kd; i++)
+  for (size_t i = 0; i < 2 * kd; i++)
     f->qsums[i] = first ? f->delta[i] : f->qsums[i] + f->delta[i];
   for (int c = 0; c < k; c++)
-    f->counts[c] = first ? f->delta[kd + c] : f->counts[c] + f->delta[kd + c];
+    f->counts[c] = first ? f->delta[2 * kd + c] : f->counts[c] + f->delta[2 * kd + c];
   memcpy(f->prev, f->C, sizeof(float) * kd);
   int empty = 0;
   for (int c = 0; c < k; c++) {
     empty |= f->counts[c] == 0;
     if (f->counts[c] == 0) continue; /* relocated below */
-    for (int j = 0; j < d; j++) {
-      const size_t i = (size_t)c * d + j;
-      f->C[i] = gr_km_mean((double)f->qsums[i] / f->scale[j], f->counts[c]);
-    }
+    const int64_t *q = f->qsums + (size_t)c * 2 * d;
+    for (int j = 0; j < d; j++)
+      f->C[(size_t)c * d + j] = gr_km_mean(
+          gr_km_fixed_value(q[j], q[d + j], f->scale[j], f->bounds.frac_scale), f->counts[c]);
   }
   if (empty) { /* the distances the plain step would have had */
     GR_TRY(be->ops->kmeans_assign(be, f->labels, f->d2, f->bl.X, f->norm, n, d, f->prev, k));
@@ -449,8 +453,8 @@ static gr_status bounded_open(km_fit *f, const gr_kmeans_params *p) {
   f->lower = malloc(sizeof(float) * (size_t)n * k);
   f->drift = malloc(sizeof(double) * (size_t)k * (k + 1));
   f->scale = malloc(sizeof(double) * (size_t)d);
-  f->qsums = malloc(sizeof(int64_t) * (size_t)k * d);
-  f->delta = malloc(sizeof(int64_t) * ((size_t)k * d + k));
+  f->qsums = malloc(sizeof(int64_t) * (size_t)k * 2 * d);
+  f->delta = malloc(sizeof(int64_t) * ((size_t)k * 2 * d + k));
   if (!f->upper || !f->lower || !f->drift || !f->scale || !f->qsums || !f->delta)
     return gr_fail(GR_ERR_NOMEM, "cannot allocate KMeans bounds (%lld rows)", (long long)n);
   f->gap = f->drift + k;
@@ -460,7 +464,7 @@ static gr_status bounded_open(km_fit *f, const gr_kmeans_params *p) {
                              .gap = f->gap,
                              .scale = f->scale,
                              .sum_delta = f->delta,
-                             .count_delta = f->delta + (size_t)k * d};
+                             .count_delta = f->delta + (size_t)k * 2 * d};
   return GR_OK;
 }
 
@@ -578,7 +582,7 @@ gr_status gr_kmeans_fit(gr_context *ctx, const float *X, int64_t n, int d,
     st = norms_and_check(&f, 0);
     if (st == GR_OK) tol = p.tol * mean_variance(X, n, d, be->n_threads, f.scale, NULL);
   }
-  if (st == GR_OK && f.scale) fixed_point_scales(f.scale, n, d);
+  if (st == GR_OK && f.scale) f.bounds.frac_scale = fixed_point_scales(f.scale, n, d);
   out->inertia = INFINITY;
   out->k = p.k;
   out->d = d;

@@ -54,16 +54,17 @@ typedef struct gr_lr_rows {
 /* The state of a bounded KMeans fit (Elkan 2003) between its steps.
  * Bounds are on the exact Euclidean distance between a row and a center
  * (both as stored, in float); each step first moves them by the centers'
- * drift. Sums are fixed point: row value x of feature j
- * counts as (int64_t)(x * scale[j]), scale[j] a power of two small enough
- * that no sum of n rows overflows, so they add exactly in any order. */
+ * drift. Sums are fixed point, two integers per value (gr_km_fixed in
+ * shared_math.h), scaled so that no sum of n rows overflows: they add
+ * exactly in any order. */
 typedef struct gr_km_bounds {
   float *upper;         /* (n) >= distance to the row's center */
   float *lower;         /* (n, k) <= distance to center c, for c != the row's label */
   const double *drift;  /* (k) how far center c moved since the last step */
   const double *gap;    /* (k, k) distance between centers a and c */
-  const double *scale;  /* (d) */
-  int64_t *sum_delta;   /* (k, d) out: rows gained minus rows lost, in fixed point */
+  const double *scale;  /* (d) gr_km_fixed's scale of each feature */
+  double frac_scale;    /* gr_km_fixed's scale of the fractions */
+  int64_t *sum_delta;   /* (k, 2 d) out: rows gained minus lost, whole parts then fractions */
   int64_t *count_delta; /* (k) out */
   int64_t scored;       /* out: rows whose distances were computed */
 } gr_km_bounds;

@@ -72,6 +72,27 @@ static inline float gr_km_row_norm(const float *x, int d) {
 }
 #endif
 
+/* The bounded KMeans fit's fixed point (kernels/cpu/kmeans_bounds.c): a
+ * row value x of feature j counts as hi = (int64_t)(x s), s = scale[j] a
+ * power of two with n max|x_j| s <= 2^61, and lo = (int64_t)((x s - hi)
+ * frac_scale), frac_scale = 2^L with n 2^L <= 2^61: 61 bits below the
+ * column's largest magnitude and L more, so that a column of values near 1
+ * with a few near 1e9 loses nothing a double sum would keep. x s and
+ * x s - hi are exact in double (x is a float), so a value always splits the
+ * same way, and integer sums of the parts are exact in any order. The sum
+ * is (hi_sum + lo_sum / frac_scale) / s. */
+GR_HD void gr_km_fixed(float x, double scale, double frac_scale, int64_t *hi, int64_t *lo) {
+  const double t = (double)x * scale;
+  const int64_t h = (int64_t)t;
+  *hi = h;
+  *lo = (int64_t)((t - (double)h) * frac_scale);
+}
+
+/* A sum of gr_km_fixed parts back to a double. */
+GR_HD double gr_km_fixed_value(int64_t hi, int64_t lo, double scale, double frac_scale) {
+  return ((double)hi + (double)lo / frac_scale) / scale;
+}
+
 /* A bound on how far gr_km_dist, computed in float over d features, can
  * be from the exact squared distance: the dot product's rounding is at most
  * d u sum |x_j c_j| <= d u (|x|^2 + |c|^2) / 2 (u = 2^-24, fused or not),

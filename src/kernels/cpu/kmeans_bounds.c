@@ -62,24 +62,33 @@ static inline __attribute__((always_inline)) int row_stands(const kmb_job *jb, i
   return stands;
 }
 
-/* Row x in fixed point added to cluster gain's sums, and when lose >= 0
- * (not a first label) taken out of cluster lose's. */
+/* Row x in fixed point (gr_km_fixed) added to cluster gain's sums, and
+ * when lose >= 0 (not a first label) taken out of cluster lose's. sd is
+ * (k, 2 d): each cluster's whole parts, then its fractions. */
 static inline void add_row(int64_t *sd, int64_t *cd, const float *x, int32_t gain, int32_t lose,
-                           const double *scale, int d) {
-  int64_t *to = sd + (size_t)gain * d;
+                           const gr_km_bounds *b, int d) {
+  const double *scale = b->scale, frac = b->frac_scale;
+  int64_t *to = sd + (size_t)gain * 2 * d;
   if (lose >= 0) {
-    int64_t *from = sd + (size_t)lose * d;
+    int64_t *from = sd + (size_t)lose * 2 * d;
 #pragma omp simd
     for (int j = 0; j < d; j++) {
-      const int64_t q = (int64_t)((double)x[j] * scale[j]);
-      to[j] += q;
-      from[j] -= q;
+      int64_t hi, lo;
+      gr_km_fixed(x[j], scale[j], frac, &hi, &lo);
+      to[j] += hi;
+      to[d + j] += lo;
+      from[j] -= hi;
+      from[d + j] -= lo;
     }
     cd[lose]--;
   } else {
 #pragma omp simd
-    for (int j = 0; j < d; j++)
-      to[j] += (int64_t)((double)x[j] * scale[j]);
+    for (int j = 0; j < d; j++) {
+      int64_t hi, lo;
+      gr_km_fixed(x[j], scale[j], frac, &hi, &lo);
+      to[j] += hi;
+      to[d + j] += lo;
+    }
   }
   cd[gain]++;
 }
@@ -108,7 +117,7 @@ score_row(const kmb_job *jb, int64_t r, const float *dot, int64_t *sd, int64_t *
   const int32_t old = jb->labels[r];
   if (old == best) return;
   jb->labels[r] = best;
-  add_row(sd, cd, jb->X + (size_t)r * d, best, old, b->scale, d);
+  add_row(sd, cd, jb->X + (size_t)r * d, best, old, b, d);
 }
 
 /* Rows [r0, r1): the drift test, then the rows it leaves (idx) scored 8 at
@@ -150,7 +159,7 @@ gr_status gr_cpu_kmeans_step_bounded(gr_backend *be, int32_t *labels, gr_km_boun
                                      const float *C, int k) {
   if (k < 1 || d < 1 || !b)
     return gr_fail(GR_ERR_INVALID_ARG, "kmeans: k = %d and d = %d must be >= 1, with bounds", k, d);
-  const size_t kd = (size_t)k * d;
+  const size_t kd = (size_t)k * 2 * d; /* the sums' integers */
   memset(b->sum_delta, 0, sizeof(int64_t) * kd);
   memset(b->count_delta, 0, sizeof(int64_t) * (size_t)k);
   b->scored = 0;
@@ -160,7 +169,7 @@ gr_status gr_cpu_kmeans_step_bounded(gr_backend *be, int32_t *labels, gr_km_boun
   float *Ct = calloc((size_t)d * kp, sizeof(float)), *c_norm = malloc(sizeof(float) * (size_t)k);
   float *scores = malloc(sizeof(float) * GR_KM_ROWS * (size_t)kp * threads);
   int64_t *idx = malloc(sizeof(int64_t) * GR_KMB_CHUNK * (size_t)threads);
-  /* per thread: sum deltas (k, d), count deltas (k), rows scored */
+  /* per thread: sum deltas (k, 2 d), count deltas (k), rows scored */
   const size_t per = kd + (size_t)k + 1;
   int64_t *part = calloc(per * (size_t)threads, sizeof(int64_t));
   if (!Ct || !c_norm || !scores || !idx || !part) {
