@@ -2,9 +2,11 @@
  * plain assignment, through a sequence of center moves, small and large:
  * the labels are kmeans_assign's at every step, bit for bit; the
  * fixed-point sums kept from the deltas equal the sums recomputed from
- * scratch, exactly; small moves skip most rows, a jump fewer. And a
- * whole fit with and without the bounds: the same labels and iterations. */
+ * scratch, exactly; small moves skip most rows, a jump fewer. And whole
+ * fits with and without the bounds, on planted and on random shapes: the
+ * same labels and iterations. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -181,6 +183,55 @@ static void test_fit(int k, int wide) {
   gr_context_free(ctx);
 }
 
+/* Random shapes, including the corners: one cluster, as many clusters as
+ * rows, one feature, many ties (values in {0, 1, 2}: empty clusters are
+ * relocated), and features a million times larger than others. Each fit
+ * with the bounds against one without. */
+static void test_random_shapes(void) {
+  gr_context *ctx = cpu_test_context(2);
+  if (!ctx) return;
+  gr_rng rng;
+  gr_rng_seed(&rng, 5);
+  int differ = 0;
+  for (int t = 0; t < 60; t++) {
+    const int n = 1 + (int)gr_rng_below(&rng, 2000), d = 1 + (int)gr_rng_below(&rng, 20);
+    int k = 1 + (int)gr_rng_below(&rng, 12);
+    k = k > n ? n : k;
+    float *X = malloc(sizeof(float) * (size_t)n * d);
+    for (int i = 0; i < n * d; i++) {
+      const double z = gr_rng_normal(&rng);
+      X[i] = t % 3 == 0   ? (float)z
+             : t % 3 == 1 ? (float)gr_rng_below(&rng, 3)
+                          : (float)(z * (i % 5 == 0 ? 1e6 : 1));
+    }
+    gr_kmeans_params p;
+    gr_kmeans_params_default(&p);
+    p.k = k;
+    p.n_init = 2;
+    p.seed = (uint64_t)t;
+    gr_kmeans_result a = {0}, b = {0};
+    CHECK_OK(gr_kmeans_fit(ctx, X, n, d, &p, &a));
+    p.bounds = 0;
+    CHECK_OK(gr_kmeans_fit(ctx, X, n, d, &p, &b));
+    if (a.labels && b.labels) {
+      double worst = 0;
+      for (int i = 0; i < k * d; i++)
+        worst = fmax(worst, fabs((double)a.centroids[i] - b.centroids[i]) /
+                                (1 + fabs((double)b.centroids[i])));
+      const int same = memcmp(a.labels, b.labels, sizeof(int32_t) * (size_t)n) == 0 &&
+                       a.iterations == b.iterations && worst <= 1e-5 &&
+                       fabs(a.inertia - b.inertia) <= 1e-6 * (1 + b.inertia);
+      CHECK_MSG(same, "n=%d d=%d k=%d shape %d: the bounded fit differs", n, d, k, t % 3);
+      differ += !same;
+    }
+    gr_kmeans_result_free(&a);
+    gr_kmeans_result_free(&b);
+    free(X);
+  }
+  CHECK(differ == 0);
+  gr_context_free(ctx);
+}
+
 int main(void) {
   test_steps(5);
   test_steps(8);
@@ -189,5 +240,6 @@ int main(void) {
   test_fit(8, 0);
   test_fit(20, 0);
   test_fit(8, 1);
+  test_random_shapes();
   return gr_test_finish();
 }
