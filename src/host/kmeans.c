@@ -238,21 +238,20 @@ static double fixed_point_scales(double *scale, int64_t n, int d) {
   return ldexp(1.0, 61 - e);
 }
 
-/* The inputs of a bounded step over the first kc centers: how far each
- * moved since the last step (rounded up; 0 with `still`), and the
- * distances between them (rounded down; a center's own infinite, so that
- * the row test needs no exception for it), (kc, kc). */
-static void bounded_inputs(km_fit *f, int kc, int still) {
-  const int d = f->bl.d;
-  for (int c = 0; c < kc; c++) {
+/* The inputs of a bounded step: how far each center moved since the last
+ * step (rounded up; 0 on the `first`), and the distances between centers
+ * (rounded down; a center's own infinite, so that the row test needs no
+ * exception for it), (k, k). */
+static void bounded_inputs(km_fit *f, int first) {
+  const int d = f->bl.d, k = f->k;
+  for (int c = 0; c < k; c++) {
     const size_t at = (size_t)c * d;
-    f->drift[c] = still ? 0 : center_distance(f->C + at, f->prev + at, d) * (1 + 0x1p-40);
+    f->drift[c] = first ? 0 : center_distance(f->C + at, f->prev + at, d) * (1 + 0x1p-40);
   }
-  for (int c = 0; c < kc; c++)
+  for (int c = 0; c < k; c++)
     for (int o = 0; o <= c; o++) {
       const double g = center_distance(f->C + (size_t)c * d, f->C + (size_t)o * d, d);
-      f->gap[(size_t)c * kc + o] = f->gap[(size_t)o * kc + c] =
-          o == c ? INFINITY : g * (1 - 0x1p-40);
+      f->gap[(size_t)c * k + o] = f->gap[(size_t)o * k + c] = o == c ? INFINITY : g * (1 - 0x1p-40);
     }
 }
 
@@ -369,6 +368,18 @@ static gr_status norms_and_check(km_fit *f, int have) {
   return GR_OK;
 }
 
+/* The end of either Lloyd step: the new centers to the backend, and their
+ * squared shift from the step's centers (prev). */
+static gr_status publish_centers(km_fit *f, double *shift) {
+  const size_t kd = (size_t)f->k * f->bl.d;
+  GR_TRY(f->bl.be->ops->upload(f->bl.be, f->dC, f->C, sizeof(float) * kd));
+  double s = 0;
+  for (size_t i = 0; i < kd; i++)
+    s += ((double)f->C[i] - f->prev[i]) * ((double)f->C[i] - f->prev[i]);
+  *shift = s;
+  return GR_OK;
+}
+
 /* One Lloyd step (assign and sum in one pass, means, relocation) and the
  * squared center shift. */
 static gr_status lloyd_step(km_fit *f, double *shift) {
@@ -396,12 +407,7 @@ static gr_status lloyd_step(km_fit *f, double *shift) {
     GR_TRY(blocks_fetch(&f->bl, KM_D2));
     relocate_empty(f->C, f->counts, f->bl.X, f->d2, f->bl.n, d, k);
   }
-  GR_TRY(be->ops->upload(be, f->dC, f->C, sizeof(float) * kd));
-  double s = 0;
-  for (size_t i = 0; i < kd; i++)
-    s += ((double)f->C[i] - f->prev[i]) * ((double)f->C[i] - f->prev[i]);
-  *shift = s;
-  return GR_OK;
+  return publish_centers(f, shift);
 }
 
 /* One Lloyd step through the bounds: the rows that change label move
@@ -413,7 +419,7 @@ static gr_status lloyd_step_bounded(km_fit *f, int first, double *shift) {
   const int d = f->bl.d, k = f->k;
   const int64_t n = f->bl.n;
   const size_t kd = (size_t)k * d;
-  bounded_inputs(f, k, first);
+  bounded_inputs(f, first);
   GR_TRY(be->ops->kmeans_step_bounded(be, f->labels, &f->bounds, f->bl.X, f->norm, n, d, f->C, k));
   for (size_t i = 0; i < 2 * kd; i++)
     f->qsums[i] = first ? f->delta[i] : f->qsums[i] + f->delta[i];
@@ -433,12 +439,7 @@ static gr_status lloyd_step_bounded(km_fit *f, int first, double *shift) {
     GR_TRY(be->ops->kmeans_assign(be, f->labels, f->d2, f->bl.X, f->norm, n, d, f->prev, k));
     relocate_empty(f->C, f->counts, f->bl.X, f->d2, n, d, k);
   }
-  GR_TRY(be->ops->upload(be, f->dC, f->C, sizeof(float) * kd));
-  double s = 0;
-  for (size_t i = 0; i < kd; i++)
-    s += ((double)f->C[i] - f->prev[i]) * ((double)f->C[i] - f->prev[i]);
-  *shift = s;
-  return GR_OK;
+  return publish_centers(f, shift);
 }
 
 /* The bounded steps' arrays, when the backend has them and k is small

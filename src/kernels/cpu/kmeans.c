@@ -133,16 +133,7 @@ static gr_status assign_and_sum(gr_backend *be, int32_t *labels, float *min_d2, 
     free(part_n);
     return gr_fail(GR_ERR_NOMEM, "cannot allocate KMeans scratch (%d clusters, %d features)", k, d);
   }
-  if (direct) {
-    gr_km_prepare_centers(Ct, c_norm, C, k, d);
-  } else {
-    for (int c = 0; c < k; c++) {
-      double s = 0;
-      for (int j = 0; j < d; j++)
-        s += (double)C[(size_t)c * d + j] * C[(size_t)c * d + j];
-      c_norm[c] = (float)s;
-    }
-  }
+  gr_km_prepare_centers(Ct, c_norm, C, k, d); /* Ct NULL off the direct path */
   const km_job jb = {labels, min_d2, X, x_norm, C, Ct, c_norm, d, k};
   const int blas_threads = direct ? 0 : openblas_get_num_threads();
   if (!direct) openblas_set_num_threads(1); /* one sgemm per thread, a fixed shape */

@@ -62,35 +62,21 @@ static inline __attribute__((always_inline)) int row_stands(const kmb_job *jb, i
   return stands;
 }
 
-/* Row x in fixed point (gr_km_fixed) added to cluster gain's sums, and
- * when lose >= 0 (not a first label) taken out of cluster lose's. sd is
- * (k, 2 d): each cluster's whole parts, then its fractions. */
-static inline void add_row(int64_t *sd, int64_t *cd, const float *x, int32_t gain, int32_t lose,
-                           const gr_km_bounds *b, int d) {
+/* Row x in fixed point (gr_km_fixed) added to (sign 1) or taken out of
+ * (sign -1) cluster c's sums: sd is (k, 2 d), each cluster's whole parts,
+ * then its fractions. */
+static inline void move_row(int64_t *sd, int64_t *cd, const float *x, int32_t c, int64_t sign,
+                            const gr_km_bounds *b, int d) {
   const double *scale = b->scale, frac = b->frac_scale;
-  int64_t *to = sd + (size_t)gain * 2 * d;
-  if (lose >= 0) {
-    int64_t *from = sd + (size_t)lose * 2 * d;
+  int64_t *to = sd + (size_t)c * 2 * d;
 #pragma omp simd
-    for (int j = 0; j < d; j++) {
-      int64_t hi, lo;
-      gr_km_fixed(x[j], scale[j], frac, &hi, &lo);
-      to[j] += hi;
-      to[d + j] += lo;
-      from[j] -= hi;
-      from[d + j] -= lo;
-    }
-    cd[lose]--;
-  } else {
-#pragma omp simd
-    for (int j = 0; j < d; j++) {
-      int64_t hi, lo;
-      gr_km_fixed(x[j], scale[j], frac, &hi, &lo);
-      to[j] += hi;
-      to[d + j] += lo;
-    }
+  for (int j = 0; j < d; j++) {
+    int64_t hi, lo;
+    gr_km_fixed(x[j], scale[j], frac, &hi, &lo);
+    to[j] += sign * hi;
+    to[d + j] += sign * lo;
   }
-  cd[gain]++;
+  cd[c] += sign;
 }
 
 /* Row r from its dots: the label (gr_km_consider's order, as
@@ -117,7 +103,9 @@ score_row(const kmb_job *jb, int64_t r, const float *dot, int64_t *sd, int64_t *
   const int32_t old = jb->labels[r];
   if (old == best) return;
   jb->labels[r] = best;
-  add_row(sd, cd, jb->X + (size_t)r * d, best, old, b, d);
+  const float *x = jb->X + (size_t)r * d;
+  move_row(sd, cd, x, best, 1, b, d);
+  if (old >= 0) move_row(sd, cd, x, old, -1, b, d); /* not a first label */
 }
 
 /* Rows [r0, r1): the drift test, then the rows it leaves (idx) scored 8 at

@@ -27,8 +27,9 @@ typedef float gr_km_v8 __attribute__((vector_size(32), aligned(4)));
 /* Lanes per row for k clusters on the direct path. */
 static inline int gr_km_direct_lanes(int k) { return (k + 7) / 8 * 8; }
 
-/* Ct (d, kp) = C (k, d) transposed, zero padded to kp = gr_km_direct_lanes(k)
- * lanes (Ct zeroed by the caller); c_norm[c] = |C[c]|^2 summed in double. */
+/* c_norm[c] = |C[c]|^2 summed in double; with Ct (NULL: not wanted) also
+ * Ct (d, kp) = C (k, d) transposed, zero padded to kp = gr_km_direct_lanes(k)
+ * lanes (Ct zeroed by the caller). */
 static inline void gr_km_prepare_centers(float *Ct, float *c_norm, const float *C, int k, int d) {
   const int kp = gr_km_direct_lanes(k);
   for (int c = 0; c < k; c++) {
@@ -36,7 +37,7 @@ static inline void gr_km_prepare_centers(float *Ct, float *c_norm, const float *
     for (int j = 0; j < d; j++) {
       const float v = C[(size_t)c * d + j];
       s += (double)v * v;
-      Ct[(size_t)j * kp + c] = v;
+      if (Ct) Ct[(size_t)j * kp + c] = v;
     }
     c_norm[c] = (float)s;
   }
