@@ -139,7 +139,7 @@ static void run_passes(gr_backend *be, const lr_data *a, double *f, double *f2, 
   int32_t *pb = a->rb ? put(be, P.b, sizeof(int32_t) * (size_t)(P.n_pairs + 1)) : NULL;
   int64_t *ps = a->rb ? put(be, P.start, sizeof(int64_t) * (size_t)(P.n_pairs + 1)) : NULL;
   int64_t *pr = a->rb ? put(be, P.rows, sizeof(int64_t) * (size_t)(P.n_rows + 1)) : NULL;
-  const gr_lr_rows desc = {ra, rb, rgap, a->rb ? P.seg : NULL, pa, pb, ps, pr};
+  const gr_lr_rows desc = {ra, rb, rgap, a->rb ? P.seg : NULL, pa, pb, ps, pr, NULL};
   const gr_lr_rows *rows = a->ra ? &desc : NULL;
   uint8_t *y = put(be, a->y, (size_t)n);
   float *sw = a->sw ? put(be, a->sw, sizeof(float) * n) : NULL;

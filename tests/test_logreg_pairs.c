@@ -126,7 +126,7 @@ static void check_pair_ops(gr_context *ctx, gr_rng *rng, double tau) {
   gr_lr_pairs P;
   CHECK_OK(gr_lr_pairs_build(&P, a, b, seg, M));
   CHECK(P.seg[1] - P.seg[0] > 256);
-  const gr_lr_rows rows = {a, b, gap, P.seg, P.a, P.b, P.start, P.rows};
+  const gr_lr_rows rows = {a, b, gap, P.seg, P.a, P.b, P.start, P.rows, NULL};
   gr_backend *be = ctx->be;
   CHECK_OK(
       be->ops->logreg_grad_hess(be, g, H, f, theta, X, &rows, y, sw, seg, cw, active, M, d, tau));
@@ -154,7 +154,7 @@ static void check_pair_ops(gr_context *ctx, gr_rng *rng, double tau) {
   CHECK(tau > 0 ? left_out > 200 : left_out == 0);
   CHECK(f[2] == -1.0 && f_obj[2] == -1.0 && g[2 * D] == -1.0 && H[2 * D * D] == -1.0);
   /* described rows with partners but no pairs are refused */
-  const gr_lr_rows bare = {a, b, gap, NULL, NULL, NULL, NULL, NULL};
+  const gr_lr_rows bare = {a, b, gap, NULL, NULL, NULL, NULL, NULL, NULL};
   CHECK(be->ops->logreg_objective(be, f_obj, theta, X, &bare, y, sw, seg, cw, active, M, d) ==
         GR_ERR_INVALID_ARG);
   gr_lr_pairs_free(&P);

@@ -427,6 +427,12 @@ static gr_status write_models(const lr_host *h, int m, int d, gr_logreg_model *o
   return GR_OK;
 }
 
+/* X on the backend, and where the backend packs rows, its packed copy. */
+typedef struct lr_x {
+  const float *X;
+  struct gr_lr_packed *packed; /* NULL: the passes read X */
+} lr_x;
+
 /* One set of training rows staged to the backend: descriptors (when rows
  * has them), labels and weights; d->seg stays host memory. */
 typedef struct lr_staged {
@@ -436,8 +442,8 @@ typedef struct lr_staged {
 } lr_staged;
 
 static gr_status stage_rows(gr_backend *be, lr_staged *s, lr_data *out, const float *Xd,
-                            const gr_logreg_rows *rows, const uint8_t *y, const float *sw,
-                            const int64_t *seg, int m) {
+                            const struct gr_lr_packed *packed, const gr_logreg_rows *rows,
+                            const uint8_t *y, const float *sw, const int64_t *seg, int m) {
   const int64_t n = seg[m];
   memset(s, 0, sizeof *s);
   memset(out, 0, sizeof *out);
@@ -445,7 +451,7 @@ static gr_status stage_rows(gr_backend *be, lr_staged *s, lr_data *out, const fl
   out->seg = seg;
   if (rows && rows->a) {
     GR_TRY(gr_stage(be, &s->a, rows->a, sizeof(int32_t) * (size_t)n));
-    out->desc = (gr_lr_rows){s->a, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    out->desc = (gr_lr_rows){.a = s->a};
     if (rows->b) {
       GR_TRY(gr_stage(be, &s->b, rows->b, sizeof(int32_t) * (size_t)n));
       GR_TRY(gr_stage(be, &s->gap, rows->gap, sizeof(float) * (size_t)n));
@@ -456,9 +462,19 @@ static gr_status stage_rows(gr_backend *be, lr_staged *s, lr_data *out, const fl
       GR_TRY(gr_stage(be, &s->pair_b, q->b, sizeof(int32_t) * np));
       GR_TRY(gr_stage(be, &s->pair_start, q->start, sizeof(int64_t) * np));
       GR_TRY(gr_stage(be, &s->pair_rows, q->rows, sizeof(int64_t) * nr));
-      out->desc = (gr_lr_rows){s->a,      s->b,      s->gap,        q->seg,
-                               s->pair_a, s->pair_b, s->pair_start, s->pair_rows};
+      out->desc = (gr_lr_rows){.a = s->a,
+                               .b = s->b,
+                               .gap = s->gap,
+                               .pair_seg = q->seg,
+                               .pair_a = s->pair_a,
+                               .pair_b = s->pair_b,
+                               .pair_start = s->pair_start,
+                               .pair_rows = s->pair_rows};
     }
+    out->rows = &out->desc;
+  }
+  if (packed) { /* the real rows are read from it, X's own rows or not */
+    out->desc.packed = packed;
     out->rows = &out->desc;
   }
   GR_TRY(gr_stage(be, &s->y, y, (size_t)n));
@@ -487,16 +503,16 @@ static void unstage_rows(gr_backend *be, lr_staged *s, const gr_logreg_rows *row
 
 /* Newton's method for every group (only: those flagged) from h->theta
  * (zeros or a warm start), with h->cw set for these rows; leaves the
- * models in h. Xd is X in
- * backend memory; rows, y and sw are host memory, staged here. */
-static gr_status newton_run(gr_backend *be, lr_host *h, const float *Xd, const gr_logreg_rows *rows,
+ * models in h. x is X in backend memory; rows, y and sw are host memory,
+ * staged here. */
+static gr_status newton_run(gr_backend *be, lr_host *h, const lr_x *x, const gr_logreg_rows *rows,
                             const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
                             const gr_logreg_params *p, const uint8_t *only) {
   const int D = d + 1;
   double *dev[5] = {NULL, NULL, NULL, NULL, NULL}; /* theta, trial, g, step, H */
   lr_data t;
   lr_staged ts;
-  gr_status st = stage_rows(be, &ts, &t, Xd, rows, y, sw, seg, m);
+  gr_status st = stage_rows(be, &ts, &t, x->X, x->packed, rows, y, sw, seg, m);
   for (int k = 0; k < 5 && st == GR_OK; k++) {
     const size_t bytes = sizeof(double) * (size_t)m * D * (k == 4 ? (size_t)D : 1);
     st = be->ops->mem_alloc(be, (void **)&dev[k], bytes);
@@ -533,7 +549,7 @@ static gr_status newton_run(gr_backend *be, lr_host *h, const float *Xd, const g
 #define LR_WARM_STRIDE 8
 #define LR_WARM_MIN_ROWS 8192
 
-static void warm_start(gr_backend *be, lr_host *h, const float *Xd, const gr_logreg_rows *rows,
+static void warm_start(gr_backend *be, lr_host *h, const lr_x *x, const gr_logreg_rows *rows,
                        const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
                        const gr_logreg_params *p) {
   if (!rows->a && seg[m] > INT32_MAX) return; /* row numbers past the descriptors' range */
@@ -551,8 +567,7 @@ static void warm_start(gr_backend *be, lr_host *h, const float *Xd, const gr_log
       warm[g] = 1;
       any_warm = 1;
     }
-    if (any_warm &&
-        newton_run(be, h, Xd, &sub.rows, sub.y, sub.sw, sub.seg, m, d, p, warm) != GR_OK)
+    if (any_warm && newton_run(be, h, x, &sub.rows, sub.y, sub.sw, sub.seg, m, d, p, warm) != GR_OK)
       for (int g = 0; g < m; g++)
         if (warm[g]) memset(h->theta + (size_t)g * D, 0, sizeof(double) * D);
     memcpy(h->cw, cw_full, sizeof(double) * 2 * (size_t)m);
@@ -563,9 +578,55 @@ static void warm_start(gr_backend *be, lr_host *h, const float *Xd, const gr_log
   free(cw_full);
 }
 
+int gr_logreg_binary_features(const float *X, int64_t n_x, int d, uint8_t *binary) {
+  memset(binary, 1, (size_t)d);
+#pragma omp parallel
+  {
+    uint8_t *mine = malloc((size_t)d); /* NULL: this thread's rows are checked one by one */
+    if (mine) memset(mine, 1, (size_t)d);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < n_x; r++) {
+      const float *x = X + (size_t)r * d;
+      if (mine) {
+        for (int j = 0; j < d; j++)
+          mine[j] &= x[j] == 0.0f || x[j] == 1.0f;
+      } else {
+        for (int j = 0; j < d; j++)
+          if (x[j] != 0.0f && x[j] != 1.0f) {
+#pragma omp atomic write
+            binary[j] = 0;
+          }
+      }
+    }
+#pragma omp critical
+    for (int j = 0; mine && j < d; j++)
+      binary[j] &= mine[j];
+    free(mine);
+  }
+  int nb = 0;
+  for (int j = 0; j < d; j++)
+    nb += binary[j];
+  return nb;
+}
+
+/* Packs X on a backend that packs rows (it declines where that saves
+ * little); else leaves x->packed NULL. */
+static gr_status pack_rows(gr_backend *be, lr_x *x, const float *X, int64_t n_x, int d,
+                           const uint8_t *binary) {
+  x->packed = NULL;
+  if (!be->ops->logreg_pack || n_x < 1) return GR_OK;
+  uint8_t *mine = binary ? NULL : malloc((size_t)d);
+  if (!binary && !mine) return gr_fail(GR_ERR_NOMEM, "cannot allocate %d feature flags", d);
+  if (mine) gr_logreg_binary_features(X, n_x, d, mine);
+  const gr_status st = be->ops->logreg_pack(be, &x->packed, x->X, n_x, d, binary ? binary : mine);
+  free(mine);
+  return st;
+}
+
 gr_status gr_logreg_fit_resident(gr_context *ctx, const gr_logreg_rows *rows, const uint8_t *y,
                                  const float *sw, const int64_t *seg, int m, int d,
-                                 const gr_logreg_params *params, gr_logreg_model *out) {
+                                 const gr_logreg_params *params, const uint8_t *binary,
+                                 gr_logreg_model *out) {
   if (!ctx || !rows || !rows->X || !y || !seg || !out)
     return gr_fail(GR_ERR_INVALID_ARG, "logreg: NULL context, data, segments or output");
   if (rows->a && rows->b && !rows->gap)
@@ -586,12 +647,16 @@ gr_status gr_logreg_fit_resident(gr_context *ctx, const gr_logreg_rows *rows, co
   /* X is staged once for the warm start and the full fit */
   const int64_t n_x = rows->a ? rows->n_x : seg[m];
   void *Xd = NULL;
+  lr_x x = {NULL, NULL};
   if (st == GR_OK) st = gr_stage(ctx->be, &Xd, rows->X, sizeof(float) * (size_t)n_x * d);
+  x.X = Xd;
+  if (st == GR_OK) st = pack_rows(ctx->be, &x, rows->X, n_x, d, binary);
   if (st == GR_OK) {
-    warm_start(ctx->be, &h, Xd, rows, y, sw, seg, m, d, &p);
+    warm_start(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p);
     st = p.stop && *p.stop ? gr_fail(GR_ERR_INTERRUPTED, "logreg: stopped in the warm start")
-                           : newton_run(ctx->be, &h, Xd, rows, y, sw, seg, m, d, &p, NULL);
+                           : newton_run(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p, NULL);
   }
+  if (x.packed) ctx->be->ops->logreg_pack_free(ctx->be, x.packed);
   gr_unstage(ctx->be, Xd, rows->X);
   if (st == GR_OK) st = write_models(&h, m, d, out);
   host_free(&h);

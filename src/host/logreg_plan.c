@@ -89,7 +89,7 @@ int gr_logreg_plan_batches(const gr_logreg_rows *rows, const int64_t *seg, int m
  * descriptors renumbered; models to out[g0..g1). */
 static gr_status fit_batch(gr_context *ctx, const gr_logreg_rows *rows, const uint8_t *y,
                            const float *sw, const int64_t *seg, int g0, int g1, int d,
-                           const gr_logreg_params *p, gr_logreg_model *out) {
+                           const gr_logreg_params *p, const uint8_t *binary, gr_logreg_model *out) {
   const int mb = g1 - g0;
   const int64_t r0 = seg[g0], n = seg[g1] - r0;
   int64_t *bseg = malloc(sizeof(int64_t) * ((size_t)mb + 1));
@@ -101,7 +101,7 @@ static gr_status fit_batch(gr_context *ctx, const gr_logreg_rows *rows, const ui
   gr_status st;
   if (!rows->a) {
     const gr_logreg_rows slice = {rows->X + (size_t)r0 * d, n, NULL, NULL, NULL};
-    st = gr_logreg_fit_resident(ctx, &slice, by, bsw, bseg, mb, d, p, out + g0);
+    st = gr_logreg_fit_resident(ctx, &slice, by, bsw, bseg, mb, d, p, binary, out + g0);
     free(bseg);
     return st;
   }
@@ -137,7 +137,7 @@ static gr_status fit_batch(gr_context *ctx, const gr_logreg_rows *rows, const ui
     if (bb) bb[i] = map[rows->b[r0 + i]];
   }
   const gr_logreg_rows compact = {Xb, R, ab, bb, rows->gap ? rows->gap + r0 : NULL};
-  st = gr_logreg_fit_resident(ctx, &compact, by, bsw, bseg, mb, d, p, out + g0);
+  st = gr_logreg_fit_resident(ctx, &compact, by, bsw, bseg, mb, d, p, binary, out + g0);
 done:
   free(Xb);
   free(bb);
@@ -152,7 +152,7 @@ gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows,
                                     const gr_logreg_params *params, gr_logreg_model *out) {
   if (!ctx || !rows || !rows->X || !y || !seg || !out || m < 1 || d < 1 ||
       (rows->a && rows->b && !rows->gap))
-    return gr_logreg_fit_resident(ctx, rows, y, sw, seg, m, d, params, out);
+    return gr_logreg_fit_resident(ctx, rows, y, sw, seg, m, d, params, NULL, out);
   gr_logreg_params p;
   if (params) {
     p = *params;
@@ -165,7 +165,7 @@ gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows,
                                           : be->ops->mem_available(be);
   /* without descriptors, row numbers past int32 are the resident fit's to handle */
   if (budget == 0 || (!rows->a && seg[m] > INT32_MAX))
-    return gr_logreg_fit_resident(ctx, rows, y, sw, seg, m, d, &p, out);
+    return gr_logreg_fit_resident(ctx, rows, y, sw, seg, m, d, &p, NULL, out);
   /* checked here, as a batch's errors would name its own group and row numbers */
   int *first = malloc(sizeof(int) * ((size_t)m + 1));
   double *cw = malloc(sizeof(double) * 2 * (size_t)m);
@@ -187,15 +187,19 @@ gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows,
                  "backend may use; raise --max-device-mem",
                  too_big, (double)need / 1048576.0, (double)budget / 1048576.0);
   } else if (nb == 1) {
-    st = gr_logreg_fit_resident(ctx, rows, y, sw, seg, m, d, &p, out);
+    st = gr_logreg_fit_resident(ctx, rows, y, sw, seg, m, d, &p, NULL, out);
   } else {
     memset(out, 0, sizeof(gr_logreg_model) * (size_t)m);
+    /* the whole X's binary features, so that every batch packs alike */
+    uint8_t *binary = be->ops->logreg_pack ? malloc((size_t)d) : NULL;
+    if (binary) gr_logreg_binary_features(rows->X, rows->a ? rows->n_x : seg[m], d, binary);
     for (int b = 0; b < nb && st == GR_OK; b++) {
-      st = fit_batch(ctx, rows, y, sw, seg, first[b], first[b + 1], d, &p, out);
+      st = fit_batch(ctx, rows, y, sw, seg, first[b], first[b + 1], d, &p, binary, out);
       if (st != GR_OK)
         for (int g = 0; g < first[b]; g++)
           gr_logreg_model_free(&out[g]);
     }
+    free(binary);
   }
   free(first);
   return st;

@@ -29,6 +29,8 @@ typedef struct gr_csr_view {
   const float *data;      /* (nnz), may be NULL for a pattern-only matrix */
 } gr_csr_view;
 
+struct gr_lr_packed; /* cpu/logreg_packed.h */
+
 /* Logistic-regression training rows described instead of copied (the
  * leads engine's per-cluster sets and SMOTE clients over one market matrix
  * X). Row i is real, X[a[i]], when b is NULL or b[i] == a[i]; else it is
@@ -49,6 +51,10 @@ typedef struct gr_lr_rows {
   const int32_t *pair_b;     /* (n_pairs) */
   const int64_t *pair_start; /* (n_pairs + 1): pair p's rows are pair_rows[pair_start[p]..) */
   const int64_t *pair_rows;  /* training rows, ascending within a pair */
+  /* CPU only, or NULL: X's rows with the 0/1 features as bits
+   * (cpu/logreg_packed.h), which the real rows are then read from; a may
+   * be NULL with it (X's own rows) */
+  const struct gr_lr_packed *packed;
 } gr_lr_rows;
 
 /* The state of a bounded KMeans fit (Elkan 2003) between its steps.
@@ -184,6 +190,14 @@ typedef struct gr_backend_ops {
                                 const uint8_t *y, const float *sw, const int64_t *seg,
                                 const double *cw, const uint8_t *active, int m, int d,
                                 double hess_tau);
+  /* Optional (NULL: the passes read X's rows as they are). *packed: a copy
+   * of X (n_x, d) in backend memory with the features flagged in binary
+   * (d, host memory; each must be 0 or 1 in every row) stored as bits, or
+   * NULL where that would save little; the passes read the real rows from
+   * it when gr_lr_rows.packed points at it. Released by logreg_pack_free. */
+  gr_status (*logreg_pack)(gr_backend *be, struct gr_lr_packed **packed, const float *X,
+                           int64_t n_x, int d, const uint8_t *binary);
+  void (*logreg_pack_free)(gr_backend *be, struct gr_lr_packed *packed);
   /* step[g] = H[g]^{-1} rhs[g] by Cholesky in double for each active group
    * (active host memory, NULL = all); H (m, D, D) symmetric is overwritten
    * by its factor. Groups with factored[g] (host memory, NULL = none) hold

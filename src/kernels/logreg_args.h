@@ -8,12 +8,13 @@
 #include "backend.h"
 
 /* Checks a pass over m groups of d features; *rows becomes NULL when it
- * has no descriptors (X's own rows). g NULL: objective only; H needs g. */
+ * has neither descriptors nor packed rows (X's own rows). g NULL:
+ * objective only; H needs g. */
 static inline gr_status gr_lr_pass_args(const gr_lr_rows **rows, int m, int d, const double *g,
                                         const double *H) {
   if (m < 1 || d < 1) return gr_fail(GR_ERR_INVALID_ARG, "logreg: %d groups of %d features", m, d);
   const gr_lr_rows *r = *rows;
-  if (r && !r->a) *rows = r = NULL;
+  if (r && !r->a && !r->packed) *rows = r = NULL;
   if (r && r->b &&
       (!r->gap || !r->pair_seg || !r->pair_a || !r->pair_b || !r->pair_start ||
        (r->pair_seg[m] > r->pair_seg[0] && !r->pair_rows)))

@@ -40,6 +40,9 @@ gr_status gr_cpu_logreg_grad_hess(gr_backend *be, double *g, double *H, double *
                                   const uint8_t *y, const float *sw, const int64_t *seg,
                                   const double *cw, const uint8_t *active, int m, int d,
                                   double hess_tau);
+gr_status gr_cpu_logreg_pack(gr_backend *be, struct gr_lr_packed **packed, const float *X,
+                             int64_t n_x, int d, const uint8_t *binary);
+void gr_cpu_logreg_pack_free(gr_backend *be, struct gr_lr_packed *packed);
 gr_status gr_cpu_spd_solve_batched(gr_backend *be, double *step, double *H, const double *rhs,
                                    const uint8_t *active, const uint8_t *factored, int m, int D);
 

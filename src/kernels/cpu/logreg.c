@@ -18,6 +18,9 @@
  * order, so no result depends on the thread count. The Newton systems are
  * D x D: LAPACKE Cholesky in double, group by group. */
 #include <cblas.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <lapacke.h>
 #include <math.h>
 #include <omp.h>
@@ -28,6 +31,7 @@
 #include "../logreg_args.h"
 #include "../shared_math.h"
 #include "cpu_ops.h"
+#include "logreg_packed.h"
 #include "logreg_terms.h"
 
 #define LR_CHUNK 4096     /* real rows per partial sum */
@@ -60,9 +64,15 @@ typedef struct lr_pass {
   int grad, hess;      /* g wanted; H wanted (implies g) */
   double tau;          /* curvature sampling, 0 = every row */
   double *loss, *rsum; /* (LR_WAVE) per-chunk sums */
-  double *gpart;       /* (LR_WAVE, d): X_c^T r */
-  float *Hpart;        /* (LR_WAVE, Dp, Dp): upper triangles */
-  float *A;            /* (threads, LR_CHUNK, Dp): sqrt(h)-scaled rows and intercept, pads 0 */
+  /* packed rows (or NULL): the chunks' sums are then in the packed order,
+   * and wp holds each group's w in it */
+  const gr_lr_packed *pk;
+  const int32_t *order; /* pk's order, NULL: X's */
+  int gw;               /* gpart's and wp's row stride: d, or nf + 8 n_bytes */
+  double *wp;           /* (m, gw), zeros past d */
+  double *gpart;        /* (LR_WAVE, gw): X_c^T r */
+  float *Hpart;         /* (LR_WAVE, Dp, Dp): upper triangles */
+  float *A;             /* (threads, LR_CHUNK, Dp): sqrt(h)-scaled rows and intercept, pads 0 */
 } lr_pass;
 
 static size_t round_up(size_t bytes) { return (bytes + LR_ALIGN - 1) / LR_ALIGN * LR_ALIGN; }
@@ -79,14 +89,16 @@ static inline int synthetic(const gr_lr_rows *rows, int64_t i) {
  * matrix M = sum_i h_i [1 g_i; g_i g_i^2] = L L^T: two buffer rows,
  * l11 [x_a; 1] + l21 [e; 0] and l22 [e; 0], whose rank updates add it. */
 static void pair_rows_out(float *restrict a1, float *restrict a2, const float *restrict xa,
-                          const float *restrict xb, double s0, double s1, double s2, int d) {
+                          const float *restrict xb, double s0, double s1, double s2, int d,
+                          const int32_t *order) {
   const double l11 = sqrt(s0), l21 = l11 > 0 ? s1 / l11 : 0.0;
   const double l22 = sqrt(fmax(s2 - l21 * l21, 0.0));
 #pragma omp simd
-  for (int j = 0; j < d; j++) {
+  for (int jp = 0; jp < d; jp++) { /* position jp holds feature j */
+    const int j = order ? order[jp] : jp;
     const double e = (double)xb[j] - (double)xa[j];
-    a1[j] = (float)(l11 * xa[j] + l21 * e);
-    a2[j] = (float)(l22 * e);
+    a1[jp] = (float)(l11 * xa[j] + l21 * e);
+    a2[jp] = (float)(l22 * e);
   }
   a1[d] = (float)l11;
   a2[d] = 0.0f;
@@ -138,11 +150,15 @@ static int pair_chunk_work(const lr_pass *p, const lr_chunk *c, double *restrict
     loss += ls;
     if (!p->grad) continue;
     rsum += r0;
+    const int32_t *order = p->order;
 #pragma omp simd
-    for (int j = 0; j < d; j++)
-      gp[j] += r0 * xa[j] + r1 * ((double)xb[j] - (double)xa[j]);
+    for (int jp = 0; jp < d; jp++) {
+      const int j = order ? order[jp] : jp;
+      gp[jp] += r0 * xa[j] + r1 * ((double)xb[j] - (double)xa[j]);
+    }
     if (!p->hess || !(s0 > 0)) continue;
-    pair_rows_out(A + (size_t)kept * p->Dp, A + (size_t)(kept + 1) * p->Dp, xa, xb, s0, s1, s2, d);
+    pair_rows_out(A + (size_t)kept * p->Dp, A + (size_t)(kept + 1) * p->Dp, xa, xb, s0, s1, s2, d,
+                  order);
     kept += 2;
   }
   *loss_out = loss;
@@ -150,43 +166,78 @@ static int pair_chunk_work(const lr_pass *p, const lr_chunk *c, double *restrict
   return kept;
 }
 
-/* Real training row i in X. */
-static inline const float *real_row(const lr_pass *p, int64_t i) {
-  return p->X + (size_t)(p->rows ? p->rows->a[i] : i) * p->d;
+/* X's row behind real training row i. */
+static inline int64_t x_row(const lr_pass *p, int64_t i) {
+  return p->rows && p->rows->a ? p->rows->a[i] : i;
 }
 
-static inline void prefetch_row(const float *x, int d) {
-  for (size_t at = 0; at < sizeof(float) * (size_t)d; at += 64)
+static inline void prefetch_bytes(const void *x, size_t bytes) {
+  for (size_t at = 0; at < bytes; at += 64)
     __builtin_prefetch((const char *)x + at);
+  __builtin_prefetch((const char *)x + bytes - 1);
 }
 
-/* The real rows of a chunk, LR_BLOCK at a time: their margins share each
+/* Real rows of a chunk come LR_BLOCK at a time: their margins share each
  * load of w, and their gradient terms each load and store of the sums,
  * while the next block's rows are prefetched (on the bench: the logistic
  * regressions 1.80 s a row at a time, 1.50 s with blocks of 4, 1.44 s with
- * 8, 1.39 s with the prefetch). Returns the rows of A written. */
+ * 8, 1.39 s with the prefetch). */
 #define LR_BLOCK 8
+_Static_assert(LR_BLOCK == GR_LR_LANES, "a block's terms are one gr_lr_terms8 call");
+
+/* The next block of real rows from *i: their training rows in row[];
+ * a short block (fewer than LR_BLOCK) pads row[] with its first row. */
+static int next_block(const lr_pass *p, int64_t *i, int64_t end, int64_t row[LR_BLOCK]) {
+  int nb = 0;
+  for (; *i < end && nb < LR_BLOCK; (*i)++)
+    if (!synthetic(p->rows, *i)) row[nb++] = *i;
+  for (int k = nb; k < LR_BLOCK && nb > 0; k++)
+    row[k] = row[0];
+  return nb;
+}
+
+/* A block's terms from its margins zb: adds their loss and gradient
+ * weights to *loss and *rsum, and sets r[k] (0 without a gradient or past
+ * nb) and the curvature scale sh[k] (0: the row adds no rank update). */
+static void block_terms(const lr_pass *p, const lr_chunk *c, const int64_t row[LR_BLOCK], int nb,
+                        const double zb[LR_BLOCK], double r[LR_BLOCK], float sh[LR_BLOCK],
+                        double *loss, double *rsum) {
+  const double cw0 = p->cw[2 * c->g], cw1 = p->cw[2 * c->g + 1];
+  int yk[LR_BLOCK];
+  double ck[LR_BLOCK], tl[LR_BLOCK], tr[LR_BLOCK], th[LR_BLOCK];
+  for (int k = 0; k < LR_BLOCK; k++) { /* a short block's extra lanes: row 0 again, unused */
+    yk[k] = p->y[row[k]] != 0;
+    ck[k] = (yk[k] ? cw1 : cw0) * (p->sw ? (double)p->sw[row[k]] : 1.0);
+  }
+  gr_lr_terms8(zb, yk, ck, tl, tr, th);
+  for (int k = 0; k < LR_BLOCK; k++) {
+    r[k] = 0.0;
+    sh[k] = 0.0f;
+    if (k >= nb) continue;
+    *loss += tl[k];
+    if (!p->grad) continue;
+    *rsum += tr[k];
+    r[k] = tr[k];
+    if (p->hess) sh[k] = (float)gr_logreg_hess_scale(th[k], ck[k], p->tau, row[k] - c->base);
+  }
+}
+
+/* The real rows of a chunk read from X. Returns the rows of A written. */
 static int real_rows_work(const lr_pass *p, const lr_chunk *c, double *restrict gp, float *A,
                           double *loss_out, double *rsum_out) {
   const int d = p->d, D = p->D;
   const double *w = p->theta + (size_t)c->g * D, b = w[d];
-  const double cw0 = p->cw[2 * c->g], cw1 = p->cw[2 * c->g + 1];
   double loss = 0.0, rsum = 0.0;
   int kept = 0;
   for (int64_t i = c->r0, end = c->r0 + c->rows; i < end;) {
-    const float *x[LR_BLOCK];
     int64_t row[LR_BLOCK];
-    int nb = 0;
-    for (; i < end && nb < LR_BLOCK; i++) {
-      if (synthetic(p->rows, i)) continue;
-      row[nb] = i;
-      x[nb++] = real_row(p, i);
-    }
+    const int nb = next_block(p, &i, end, row);
     if (nb == 0) break;
     for (int64_t k = i; k < i + LR_BLOCK && k < end; k++)
-      if (!synthetic(p->rows, k)) prefetch_row(real_row(p, k), d);
-    for (int k = nb; k < LR_BLOCK; k++) /* a short block repeats its first row, unused */
-      x[k] = x[0];
+      if (!synthetic(p->rows, k)) prefetch_bytes(p->X + (size_t)x_row(p, k) * d, sizeof(float) * d);
+    const float *x[LR_BLOCK];
+    for (int k = 0; k < LR_BLOCK; k++)
+      x[k] = p->X + (size_t)x_row(p, row[k]) * d;
     const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
     const float *x4 = x[4], *x5 = x[5], *x6 = x[6], *x7 = x[7];
     double z0 = 0.0, z1 = 0.0, z2 = 0.0, z3 = 0.0, z4 = 0.0, z5 = 0.0, z6 = 0.0, z7 = 0.0;
@@ -202,33 +253,20 @@ static int real_rows_work(const lr_pass *p, const lr_chunk *c, double *restrict 
       z7 += (double)x7[j] * w[j];
     }
     const double zb[LR_BLOCK] = {z0 + b, z1 + b, z2 + b, z3 + b, z4 + b, z5 + b, z6 + b, z7 + b};
-    int yk[LR_BLOCK];
-    double ck[LR_BLOCK], tl[LR_BLOCK], tr[LR_BLOCK], th[LR_BLOCK];
-    for (int k = 0; k < LR_BLOCK; k++) { /* a short block's extra lanes: row 0 again, unused */
-      const int64_t at = row[k < nb ? k : 0];
-      yk[k] = p->y[at] != 0;
-      ck[k] = (yk[k] ? cw1 : cw0) * (p->sw ? (double)p->sw[at] : 1.0);
-    }
-    gr_lr_terms8(zb, yk, ck, tl, tr, th);
-    double r[LR_BLOCK] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    double r[LR_BLOCK];
+    float sh[LR_BLOCK];
+    block_terms(p, c, row, nb, zb, r, sh, &loss, &rsum);
+    if (!p->grad) continue;
     for (int k = 0; k < nb; k++) {
-      const double ci = ck[k];
-      loss += tl[k];
-      if (!p->grad) continue;
-      rsum += tr[k];
-      r[k] = tr[k];
-      /* 0: no curvature from this row (gradient only, or left out by sampling) */
-      const float sh =
-          p->hess ? (float)gr_logreg_hess_scale(th[k], ci, p->tau, row[k] - c->base) : 0.0f;
-      if (sh == 0.0f) continue;
+      if (sh[k] == 0.0f) continue;
       float *restrict a = A + (size_t)kept++ * p->Dp;
       const float *restrict xk = x[k];
+      const float s = sh[k];
 #pragma omp simd
       for (int j = 0; j < d; j++)
-        a[j] = sh * xk[j];
-      a[d] = sh;
+        a[j] = s * xk[j];
+      a[d] = s;
     }
-    if (!p->grad) continue;
     const double r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3], r4 = r[4], r5 = r[5], r6 = r[6],
                  r7 = r[7];
 #pragma omp simd
@@ -241,15 +279,164 @@ static int real_rows_work(const lr_pass *p, const lr_chunk *c, double *restrict 
   return kept;
 }
 
+/* z[k] += the sum of wb[t] over the set bits t of row k, for 8 rows of
+ * nq bytes of bits; wb (8 nq) is 0 past the last feature. Lane l sums
+ * bit l of every byte. */
+static inline void bit_dots8(const unsigned char *const bits[LR_BLOCK], const double *wb, int nq,
+                             double z[LR_BLOCK]) {
+#if defined(__AVX512F__)
+  __m512d acc[LR_BLOCK];
+  for (int k = 0; k < LR_BLOCK; k++)
+    acc[k] = _mm512_setzero_pd();
+  for (int q = 0; q < nq; q++) {
+    const __m512d wq = _mm512_loadu_pd(wb + 8 * q);
+    for (int k = 0; k < LR_BLOCK; k++)
+      acc[k] = _mm512_mask_add_pd(acc[k], (__mmask8)bits[k][q], acc[k], wq);
+  }
+  for (int k = 0; k < LR_BLOCK; k++) {
+    double lane[8];
+    _mm512_storeu_pd(lane, acc[k]);
+    z[k] +=
+        ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+  }
+#else
+  double acc[LR_BLOCK][8] = {{0.0}};
+  for (int q = 0; q < nq; q++) {
+    const double *wq = wb + 8 * q;
+    for (int k = 0; k < LR_BLOCK; k++) {
+      const unsigned bk = bits[k][q];
+      for (int l = 0; l < 8; l++)
+        if ((bk >> l) & 1u) acc[k][l] += wq[l];
+    }
+  }
+  for (int k = 0; k < LR_BLOCK; k++)
+    z[k] += ((acc[k][0] + acc[k][1]) + (acc[k][2] + acc[k][3])) +
+            ((acc[k][4] + acc[k][5]) + (acc[k][6] + acc[k][7]));
+#endif
+}
+
+/* gb[t] += the sum of r[k] over the rows k whose bit t is set. */
+static inline void bit_grads8(const unsigned char *const bits[LR_BLOCK], const double r[LR_BLOCK],
+                              int nq, double *gb) {
+#if defined(__AVX512F__)
+  __m512d rv[LR_BLOCK];
+  for (int k = 0; k < LR_BLOCK; k++)
+    rv[k] = _mm512_set1_pd(r[k]);
+  for (int q = 0; q < nq; q++) {
+    __m512d t[LR_BLOCK];
+    for (int k = 0; k < LR_BLOCK; k++)
+      t[k] = _mm512_maskz_mov_pd((__mmask8)bits[k][q], rv[k]);
+    const __m512d s =
+        _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(t[0], t[1]), _mm512_add_pd(t[2], t[3])),
+                      _mm512_add_pd(_mm512_add_pd(t[4], t[5]), _mm512_add_pd(t[6], t[7])));
+    _mm512_storeu_pd(gb + 8 * q, _mm512_add_pd(_mm512_loadu_pd(gb + 8 * q), s));
+  }
+#else
+  for (int q = 0; q < nq; q++)
+    for (int l = 0; l < 8; l++) {
+      double t[LR_BLOCK];
+      for (int k = 0; k < LR_BLOCK; k++)
+        t[k] = (bits[k][q] >> l) & 1u ? r[k] : 0.0;
+      gb[8 * q + l] += ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+    }
+#endif
+}
+
+/* a[t] = s where bit t is set, else 0, for t < nbits. */
+static inline void bits_out(float *restrict a, const unsigned char *bits, int nbits, float s) {
+  int q = 0;
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+  const __m256 sv = _mm256_set1_ps(s);
+  for (; q < nbits / 8; q++)
+    _mm256_storeu_ps(a + 8 * q, _mm256_maskz_mov_ps((__mmask8)bits[q], sv));
+#endif
+  for (int t = 8 * q; t < nbits; t++)
+    a[t] = (bits[t >> 3] >> (t & 7)) & 1u ? s : 0.0f;
+}
+
+/* The real rows of a chunk read from the packed rows, in the packed order
+ * (logreg_packed.h): the float features as above; a binary feature adds
+ * its weight to the margin where its bit is set, and the row's gradient
+ * weight to its sum. w (p->wp) has zeros past d, so the last byte's
+ * unused bits (0) add nothing. Returns the rows of A written. */
+static int real_rows_packed(const lr_pass *p, const lr_chunk *c, double *restrict gp, float *A,
+                            double *loss_out, double *rsum_out) {
+  const gr_lr_packed *pk = p->pk;
+  const int d = p->d, nf = pk->nf, nbits = pk->nb, nq = pk->n_bytes;
+  const double *w = p->wp + (size_t)c->g * p->gw, *wb = w + nf;
+  const double b = p->theta[(size_t)c->g * p->D + d];
+  double *restrict gb = gp + nf;
+  double loss = 0.0, rsum = 0.0;
+  int kept = 0;
+  for (int64_t i = c->r0, end = c->r0 + c->rows; i < end;) {
+    int64_t row[LR_BLOCK];
+    const int nb = next_block(p, &i, end, row);
+    if (nb == 0) break;
+    for (int64_t k = i; k < i + LR_BLOCK && k < end; k++)
+      if (!synthetic(p->rows, k)) prefetch_bytes(gr_lr_packed_floats(pk, x_row(p, k)), pk->stride);
+    const float *x[LR_BLOCK];
+    const unsigned char *bits[LR_BLOCK];
+    for (int k = 0; k < LR_BLOCK; k++) {
+      x[k] = gr_lr_packed_floats(pk, x_row(p, row[k]));
+      bits[k] = gr_lr_packed_bits(pk, x_row(p, row[k]));
+    }
+    const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+    const float *x4 = x[4], *x5 = x[5], *x6 = x[6], *x7 = x[7];
+    double z0 = 0.0, z1 = 0.0, z2 = 0.0, z3 = 0.0, z4 = 0.0, z5 = 0.0, z6 = 0.0, z7 = 0.0;
+#pragma omp simd reduction(+ : z0, z1, z2, z3, z4, z5, z6, z7)
+    for (int j = 0; j < nf; j++) {
+      z0 += (double)x0[j] * w[j];
+      z1 += (double)x1[j] * w[j];
+      z2 += (double)x2[j] * w[j];
+      z3 += (double)x3[j] * w[j];
+      z4 += (double)x4[j] * w[j];
+      z5 += (double)x5[j] * w[j];
+      z6 += (double)x6[j] * w[j];
+      z7 += (double)x7[j] * w[j];
+    }
+    double zb[LR_BLOCK] = {z0, z1, z2, z3, z4, z5, z6, z7};
+    bit_dots8(bits, wb, nq, zb);
+    for (int k = 0; k < LR_BLOCK; k++)
+      zb[k] += b;
+    double r[LR_BLOCK];
+    float sh[LR_BLOCK];
+    block_terms(p, c, row, nb, zb, r, sh, &loss, &rsum);
+    if (!p->grad) continue;
+    for (int k = 0; k < nb; k++) {
+      if (sh[k] == 0.0f) continue;
+      float *restrict a = A + (size_t)kept++ * p->Dp;
+      const float *restrict xk = x[k];
+      const unsigned char *bk = bits[k];
+      const float s = sh[k];
+#pragma omp simd
+      for (int j = 0; j < nf; j++)
+        a[j] = s * xk[j];
+      bits_out(a + nf, bk, nbits, s);
+      a[d] = s;
+    }
+    const double r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3], r4 = r[4], r5 = r[5], r6 = r[6],
+                 r7 = r[7];
+#pragma omp simd
+    for (int j = 0; j < nf; j++)
+      gp[j] += ((r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])) +
+               ((r4 * x4[j] + r5 * x5[j]) + (r6 * x6[j] + r7 * x7[j]));
+    bit_grads8(bits, r, nq, gb);
+  }
+  *loss_out = loss;
+  *rsum_out = rsum;
+  return kept;
+}
+
 static void chunk_work(const lr_pass *p, const lr_chunk *c, int slot, int tid) {
-  const int d = p->d, Dp = p->Dp;
-  double *restrict gp = p->grad ? p->gpart + (size_t)slot * d : NULL;
+  const int Dp = p->Dp;
+  double *restrict gp = p->grad ? p->gpart + (size_t)slot * p->gw : NULL;
   float *A = p->hess
                  ? p->A + (size_t)tid * (round_up(sizeof(float) * LR_CHUNK * Dp) / sizeof(float))
                  : NULL;
-  if (gp) memset(gp, 0, sizeof(double) * d);
+  if (gp) memset(gp, 0, sizeof(double) * p->gw);
   double loss = 0.0, rsum = 0.0;
   const int kept = c->pairs ? pair_chunk_work(p, c, gp, A, &loss, &rsum) /* rows of A written */
+                   : p->pk  ? real_rows_packed(p, c, gp, A, &loss, &rsum)
                             : real_rows_work(p, c, gp, A, &loss, &rsum);
   p->loss[slot] = loss;
   if (!p->grad) return;
@@ -269,6 +456,9 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
                              const float *sw, const int64_t *seg, const double *cw,
                              const uint8_t *active, int m, int d, double tau) {
   GR_TRY(gr_lr_pass_args(&rows, m, d, g, H)); /* rows NULL: X's own rows */
+  if (rows && rows->packed && rows->packed->d != d)
+    return gr_fail(GR_ERR_INVALID_ARG, "logreg: packed rows of %d features for %d", rows->packed->d,
+                   d);
   const int D = d + 1, Dp = (D + LR_PAD - 1) / LR_PAD * LR_PAD, grad = g != NULL, hess = H != NULL;
   const int64_t *pseg = rows && rows->b ? rows->pair_seg : NULL;
   const int threads = be->n_threads > 0 ? be->n_threads : 1;
@@ -291,17 +481,33 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
                .Dp = Dp,
                .grad = grad,
                .hess = hess,
-               .tau = tau};
+               .tau = tau,
+               .pk = rows ? rows->packed : NULL,
+               .gw = d};
+  int32_t *pos = NULL; /* (D) packed position -> X's feature, the intercept last */
+  double *Hpk = NULL;  /* (m, D, D) the Hessians' sums in the packed order */
+  if (p.pk) {
+    p.order = p.pk->order;
+    p.gw = p.pk->nf + 8 * p.pk->n_bytes;
+    p.wp = calloc((size_t)m * p.gw, sizeof(double));
+    pos = malloc(sizeof(int32_t) * (size_t)D);
+    for (int k = 0; p.wp && k < m; k++)
+      for (int jp = 0; jp < d; jp++)
+        p.wp[(size_t)k * p.gw + jp] = theta[(size_t)k * D + p.order[jp]];
+    for (int jp = 0; pos && jp < D; jp++)
+      pos[jp] = jp < d ? p.order[jp] : d;
+    if (hess) Hpk = malloc(sizeof(double) * (size_t)m * D * D);
+  }
   p.loss = malloc(sizeof(double) * LR_WAVE);
   p.rsum = malloc(sizeof(double) * LR_WAVE);
-  if (grad) p.gpart = scratch(sizeof(double) * LR_WAVE * (size_t)d);
+  if (grad) p.gpart = scratch(sizeof(double) * LR_WAVE * (size_t)p.gw);
   if (hess) {
     p.Hpart = scratch(sizeof(float) * LR_WAVE * (size_t)Dp * Dp);
     p.A = scratch(round_up(sizeof(float) * LR_CHUNK * Dp) * threads);
   }
   gr_status st = GR_OK;
   if (!chunks || !fsum || !rsum || !p.loss || !p.rsum || (grad && !p.gpart) ||
-      (hess && (!p.Hpart || !p.A))) {
+      (hess && (!p.Hpart || !p.A)) || (p.pk && (!p.wp || !pos || (hess && !Hpk)))) {
     st = gr_fail(GR_ERR_NOMEM, "cannot allocate logistic regression scratch (%d features)", d);
     goto done;
   }
@@ -324,7 +530,7 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
           (lr_chunk){k, 1, (int)(left < LR_PAIR_CHUNK ? left : LR_PAIR_CHUNK), q0, seg[k]};
     }
     if (grad) memset(g + (size_t)k * D, 0, sizeof(double) * D);
-    if (hess) memset(H + (size_t)k * D * D, 0, sizeof(double) * D * D);
+    if (hess) memset((Hpk ? Hpk : H) + (size_t)k * D * D, 0, sizeof(double) * D * D);
   }
   const int blas_threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
@@ -345,15 +551,20 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
         if (!grad) continue;
         rsum[k] += p.rsum[s];
         double *gk = g + (size_t)k * D;
-        const double *gp = p.gpart + (size_t)s * d;
-        for (int j = 0; j < d; j++)
-          gk[j] += gp[j];
+        const double *gp = p.gpart + (size_t)s * p.gw;
+        if (pos) {
+          for (int jp = 0; jp < d; jp++)
+            gk[pos[jp]] += gp[jp];
+        } else {
+          for (int j = 0; j < d; j++)
+            gk[j] += gp[j];
+        }
       }
       if (hess) {
 #pragma omp for schedule(dynamic, 8)
         for (int a = 0; a < D; a++) {
-          for (int s = 0; s < nw; s++) {
-            double *h = H + (size_t)chunks[w0 + s].g * D * D + (size_t)a * D;
+          for (int s = 0; s < nw; s++) { /* packed rows: the packed order, put back below */
+            double *h = (Hpk ? Hpk : H) + (size_t)chunks[w0 + s].g * D * D + (size_t)a * D;
             const float *hp = p.Hpart + (size_t)s * Dp * Dp + (size_t)a * Dp;
             for (int c = a; c < D; c++)
               h[c] += hp[c];
@@ -377,6 +588,13 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
     gk[d] = rsum[k];
     if (!hess) continue;
     double *Hk = H + (size_t)k * D * D;
+    for (int a = 0; Hpk && a < D; a++) { /* packed (a, c) is one pair of X's features */
+      const double *h = Hpk + (size_t)k * D * D + (size_t)a * D;
+      for (int c = a; c < D; c++) {
+        const int i = pos[a] < pos[c] ? pos[a] : pos[c], j = pos[a] ^ pos[c] ^ i;
+        Hk[(size_t)i * D + j] = h[c];
+      }
+    }
     for (int a = 0; a < D; a++) {
       if (a < d) Hk[(size_t)a * D + a] += 1.0;
       for (int c = a + 1; c < D; c++)
@@ -390,6 +608,9 @@ done:
   free(p.loss);
   free(p.rsum);
   free(p.gpart);
+  free(p.wp);
+  free(pos);
+  free(Hpk);
   free(p.Hpart);
   free(p.A);
   return st;
