@@ -192,7 +192,11 @@ gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows,
     memset(out, 0, sizeof(gr_logreg_model) * (size_t)m);
     /* the whole X's binary features, so that every batch packs alike */
     uint8_t *binary = be->ops->logreg_pack ? malloc((size_t)d) : NULL;
-    if (binary) gr_logreg_binary_features(rows->X, rows->a ? rows->n_x : seg[m], d, binary);
+    if (binary) {
+      gr_logreg_binary_features(rows->X, rows->a ? rows->n_x : seg[m], d, binary);
+    } else if (be->ops->logreg_pack) {
+      st = gr_fail(GR_ERR_NOMEM, "cannot allocate %d feature flags", d);
+    }
     for (int b = 0; b < nb && st == GR_OK; b++) {
       st = fit_batch(ctx, rows, y, sw, seg, first[b], first[b + 1], d, &p, binary, out);
       if (st != GR_OK)
