@@ -536,33 +536,42 @@ static gr_status newton_run(gr_backend *be, lr_host *h, const lr_x *x, const gr_
   return st;
 }
 
-/* A large group starts from the fit of its every LR_WARM_STRIDE-th row,
- * sample weights multiplied by the stride so that the data term keeps its
- * weight against the penalty: that fit costs an eighth of a pass per step
- * and lands near the optimum, so the full data then needs a few Newton
- * steps instead of a dozen. The optimum is the full data's either way (the
- * same stopping rules). The subsample is described over the same X (a row
- * index, and for a synthetic row its partner and gap), never copied.
- * Decided group by group (at least LR_WARM_MIN_ROWS rows, both classes in
- * the subsample), so that a group's fit does not depend on the groups
- * beside it; if the warm fit fails, its groups start from zero. */
+/* A large group starts from the fit of its every stride-th row, sample
+ * weights multiplied by the stride so that the data term keeps its weight
+ * against the penalty: with stride 8 that fit costs an eighth of a pass
+ * per step and lands near the optimum, so the full data then needs a few
+ * Newton steps instead of a dozen. That fit in turn starts from a few
+ * steps (at most LR_WARM_COARSE_STEPS) on every 32nd row: on the leads
+ * bench the logistic regressions took 0.90 s instead of 1.00 s, with the
+ * same steps on the full data. The optimum is the full data's either way
+ * (the same stopping rules). A subsample is described over the same X (a
+ * row index, and for a synthetic row its partner and gap), never copied.
+ * Decided group by group (at least 1024 rows in the subsample, both
+ * classes in it), so that a group's fit does not depend on the groups
+ * beside it; if a warm fit fails, its groups start from zero. */
 #define LR_WARM_STRIDE 8
-#define LR_WARM_MIN_ROWS 8192
+#define LR_WARM_COARSE_STRIDE 32
+#define LR_WARM_COARSE_STEPS 4
+#define LR_WARM_MIN_SUBSAMPLE 1024
 
 static void warm_start(gr_backend *be, lr_host *h, const lr_x *x, const gr_logreg_rows *rows,
                        const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
-                       const gr_logreg_params *p) {
+                       const gr_logreg_params *params, int64_t stride, int max_steps) {
   if (!rows->a && seg[m] > INT32_MAX) return; /* row numbers past the descriptors' range */
   const int D = d + 1;
   double *cw_full = malloc(sizeof(double) * 2 * (size_t)m);
   uint8_t *warm = calloc((size_t)m, 1);
   lr_subset sub;
-  if (cw_full && warm && subset_build(&sub, rows, y, sw, seg, m, LR_WARM_STRIDE)) {
+  gr_logreg_params lp = *params;
+  const gr_logreg_params *p = &lp;
+  if (max_steps > 0 && max_steps < lp.max_iter) lp.max_iter = max_steps; /* 0: as the fit's */
+  if (cw_full && warm && subset_build(&sub, rows, y, sw, seg, m, stride)) {
     memcpy(cw_full, h->cw, sizeof(double) * 2 * (size_t)m);
     int any_warm = 0;
     for (int g = 0; g < m; g++) {
       const int64_t n = sub.seg[g + 1] - sub.seg[g], n_pos = positives(sub.y, sub.seg, g);
-      if (seg[g + 1] - seg[g] < LR_WARM_MIN_ROWS || n_pos == 0 || n_pos == n) continue;
+      if (seg[g + 1] - seg[g] < LR_WARM_MIN_SUBSAMPLE * stride || n_pos == 0 || n_pos == n)
+        continue;
       class_weights(n, n_pos, p, h->cw + 2 * g);
       warm[g] = 1;
       any_warm = 1;
@@ -652,7 +661,9 @@ gr_status gr_logreg_fit_resident(gr_context *ctx, const gr_logreg_rows *rows, co
   x.X = Xd;
   if (st == GR_OK) st = pack_rows(ctx->be, &x, rows->X, n_x, d, binary);
   if (st == GR_OK) {
-    warm_start(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p);
+    warm_start(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p, LR_WARM_COARSE_STRIDE,
+               LR_WARM_COARSE_STEPS);
+    warm_start(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p, LR_WARM_STRIDE, 0);
     st = p.stop && *p.stop ? gr_fail(GR_ERR_INTERRUPTED, "logreg: stopped in the warm start")
                            : newton_run(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p, NULL);
   }
