@@ -52,6 +52,18 @@ typedef struct lr_chunk {
   int64_t base; /* the group's first row: sampling draws by the row's place in its group */
 } lr_chunk;
 
+/* Where the real rows are read: X's rows (d floats, no bits) or packed
+ * rows (nf floats, then nbits bits; logreg_packed.h). */
+typedef struct lr_rows_src {
+  const unsigned char *base;
+  size_t stride; /* bytes per row */
+  int nf, nbits;
+} lr_rows_src;
+
+static inline const float *src_row(const lr_rows_src *s, int64_t row) {
+  return (const float *)(const void *)(s->base + (size_t)row * s->stride);
+}
+
 /* One pass over the active groups' rows: the objective, and with grad the
  * gradient, and with hess the curvature too. */
 typedef struct lr_pass {
@@ -64,12 +76,12 @@ typedef struct lr_pass {
   int grad, hess;      /* g wanted; H wanted (implies g) */
   double tau;          /* curvature sampling, 0 = every row */
   double *loss, *rsum; /* (LR_WAVE) per-chunk sums */
-  /* packed rows (or NULL): the chunks' sums are then in the packed order,
-   * and wp holds each group's w in it */
-  const gr_lr_packed *pk;
-  const int32_t *order; /* pk's order, NULL: X's */
+  lr_rows_src src;     /* where the real rows are read */
+  /* with packed rows: the chunks' sums are in the packed order, order maps
+   * it to X's, and wp holds each group's w in it */
+  const int32_t *order; /* NULL: X's order */
   int gw;               /* gpart's and wp's row stride: d, or nf + 8 n_bytes */
-  double *wp;           /* (m, gw), zeros past d */
+  double *wp;           /* (m, gw), zeros past d; NULL: w is theta's */
   double *gpart;        /* (LR_WAVE, gw): X_c^T r */
   float *Hpart;         /* (LR_WAVE, Dp, Dp): upper triangles */
   float *A;             /* (threads, LR_CHUNK, Dp): sqrt(h)-scaled rows and intercept, pads 0 */
@@ -222,63 +234,6 @@ static void block_terms(const lr_pass *p, const lr_chunk *c, const int64_t row[L
   }
 }
 
-/* The real rows of a chunk read from X. Returns the rows of A written. */
-static int real_rows_work(const lr_pass *p, const lr_chunk *c, double *restrict gp, float *A,
-                          double *loss_out, double *rsum_out) {
-  const int d = p->d, D = p->D;
-  const double *w = p->theta + (size_t)c->g * D, b = w[d];
-  double loss = 0.0, rsum = 0.0;
-  int kept = 0;
-  for (int64_t i = c->r0, end = c->r0 + c->rows; i < end;) {
-    int64_t row[LR_BLOCK];
-    const int nb = next_block(p, &i, end, row);
-    if (nb == 0) break;
-    for (int64_t k = i; k < i + LR_BLOCK && k < end; k++)
-      if (!synthetic(p->rows, k)) prefetch_bytes(p->X + (size_t)x_row(p, k) * d, sizeof(float) * d);
-    const float *x[LR_BLOCK];
-    for (int k = 0; k < LR_BLOCK; k++)
-      x[k] = p->X + (size_t)x_row(p, row[k]) * d;
-    const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
-    const float *x4 = x[4], *x5 = x[5], *x6 = x[6], *x7 = x[7];
-    double z0 = 0.0, z1 = 0.0, z2 = 0.0, z3 = 0.0, z4 = 0.0, z5 = 0.0, z6 = 0.0, z7 = 0.0;
-#pragma omp simd reduction(+ : z0, z1, z2, z3, z4, z5, z6, z7)
-    for (int j = 0; j < d; j++) {
-      z0 += (double)x0[j] * w[j];
-      z1 += (double)x1[j] * w[j];
-      z2 += (double)x2[j] * w[j];
-      z3 += (double)x3[j] * w[j];
-      z4 += (double)x4[j] * w[j];
-      z5 += (double)x5[j] * w[j];
-      z6 += (double)x6[j] * w[j];
-      z7 += (double)x7[j] * w[j];
-    }
-    const double zb[LR_BLOCK] = {z0 + b, z1 + b, z2 + b, z3 + b, z4 + b, z5 + b, z6 + b, z7 + b};
-    double r[LR_BLOCK];
-    float sh[LR_BLOCK];
-    block_terms(p, c, row, nb, zb, r, sh, &loss, &rsum);
-    if (!p->grad) continue;
-    for (int k = 0; k < nb; k++) {
-      if (sh[k] == 0.0f) continue;
-      float *restrict a = A + (size_t)kept++ * p->Dp;
-      const float *restrict xk = x[k];
-      const float s = sh[k];
-#pragma omp simd
-      for (int j = 0; j < d; j++)
-        a[j] = s * xk[j];
-      a[d] = s;
-    }
-    const double r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3], r4 = r[4], r5 = r[5], r6 = r[6],
-                 r7 = r[7];
-#pragma omp simd
-    for (int j = 0; j < d; j++)
-      gp[j] += ((r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])) +
-               ((r4 * x4[j] + r5 * x5[j]) + (r6 * x6[j] + r7 * x7[j]));
-  }
-  *loss_out = loss;
-  *rsum_out = rsum;
-  return kept;
-}
-
 /* z[k] += the sum of wb[t] over the set bits t of row k, for 8 rows of
  * nq bytes of bits; wb (8 nq) is 0 past the last feature. Lane l sums
  * bit l of every byte. */
@@ -354,18 +309,18 @@ static inline void bits_out(float *restrict a, const unsigned char *bits, int nb
     a[t] = (bits[t >> 3] >> (t & 7)) & 1u ? s : 0.0f;
 }
 
-/* The real rows of a chunk read from the packed rows, in the packed order
- * (logreg_packed.h): the float features as above; a binary feature adds
- * its weight to the margin where its bit is set, and the row's gradient
- * weight to its sum. w (p->wp) has zeros past d, so the last byte's
- * unused bits (0) add nothing. Returns the rows of A written. */
-static int real_rows_packed(const lr_pass *p, const lr_chunk *c, double *restrict gp, float *A,
-                            double *loss_out, double *rsum_out) {
-  const gr_lr_packed *pk = p->pk;
-  const int d = p->d, nf = pk->nf, nbits = pk->nb, nq = pk->n_bytes;
-  const double *w = p->wp + (size_t)c->g * p->gw, *wb = w + nf;
+/* The real rows of a chunk, from X or from the packed rows (p->src): the
+ * float features' margins and gradient sums as doubles over floats; with
+ * packed rows, in the packed order (logreg_packed.h), a binary feature
+ * adds its weight to the margin where its bit is set, and the row's
+ * gradient weight to its sum (w, p->wp, has zeros past d, so the last
+ * byte's unused bits add nothing). Returns the rows of A written. */
+static int real_rows_work(const lr_pass *p, const lr_chunk *c, double *restrict gp, float *A,
+                          double *loss_out, double *rsum_out) {
+  const lr_rows_src *src = &p->src;
+  const int d = p->d, nf = src->nf, nbits = src->nbits, nq = (src->nbits + 7) / 8;
+  const double *w = p->wp ? p->wp + (size_t)c->g * p->gw : p->theta + (size_t)c->g * p->D;
   const double b = p->theta[(size_t)c->g * p->D + d];
-  double *restrict gb = gp + nf;
   double loss = 0.0, rsum = 0.0;
   int kept = 0;
   for (int64_t i = c->r0, end = c->r0 + c->rows; i < end;) {
@@ -373,12 +328,12 @@ static int real_rows_packed(const lr_pass *p, const lr_chunk *c, double *restric
     const int nb = next_block(p, &i, end, row);
     if (nb == 0) break;
     for (int64_t k = i; k < i + LR_BLOCK && k < end; k++)
-      if (!synthetic(p->rows, k)) prefetch_bytes(gr_lr_packed_floats(pk, x_row(p, k)), pk->stride);
+      if (!synthetic(p->rows, k)) prefetch_bytes(src_row(src, x_row(p, k)), src->stride);
     const float *x[LR_BLOCK];
     const unsigned char *bits[LR_BLOCK];
     for (int k = 0; k < LR_BLOCK; k++) {
-      x[k] = gr_lr_packed_floats(pk, x_row(p, row[k]));
-      bits[k] = gr_lr_packed_bits(pk, x_row(p, row[k]));
+      x[k] = src_row(src, x_row(p, row[k]));
+      bits[k] = (const unsigned char *)(x[k] + nf);
     }
     const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
     const float *x4 = x[4], *x5 = x[5], *x6 = x[6], *x7 = x[7];
@@ -395,7 +350,7 @@ static int real_rows_packed(const lr_pass *p, const lr_chunk *c, double *restric
       z7 += (double)x7[j] * w[j];
     }
     double zb[LR_BLOCK] = {z0, z1, z2, z3, z4, z5, z6, z7};
-    bit_dots8(bits, wb, nq, zb);
+    if (nq) bit_dots8(bits, w + nf, nq, zb); /* not on X's rows: z + 0.0 is not always z */
     for (int k = 0; k < LR_BLOCK; k++)
       zb[k] += b;
     double r[LR_BLOCK];
@@ -406,12 +361,11 @@ static int real_rows_packed(const lr_pass *p, const lr_chunk *c, double *restric
       if (sh[k] == 0.0f) continue;
       float *restrict a = A + (size_t)kept++ * p->Dp;
       const float *restrict xk = x[k];
-      const unsigned char *bk = bits[k];
       const float s = sh[k];
 #pragma omp simd
       for (int j = 0; j < nf; j++)
         a[j] = s * xk[j];
-      bits_out(a + nf, bk, nbits, s);
+      bits_out(a + nf, bits[k], nbits, s);
       a[d] = s;
     }
     const double r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3], r4 = r[4], r5 = r[5], r6 = r[6],
@@ -420,7 +374,7 @@ static int real_rows_packed(const lr_pass *p, const lr_chunk *c, double *restric
     for (int j = 0; j < nf; j++)
       gp[j] += ((r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])) +
                ((r4 * x4[j] + r5 * x5[j]) + (r6 * x6[j] + r7 * x7[j]));
-    bit_grads8(bits, r, nq, gb);
+    bit_grads8(bits, r, nq, gp + nf);
   }
   *loss_out = loss;
   *rsum_out = rsum;
@@ -436,7 +390,6 @@ static void chunk_work(const lr_pass *p, const lr_chunk *c, int slot, int tid) {
   if (gp) memset(gp, 0, sizeof(double) * p->gw);
   double loss = 0.0, rsum = 0.0;
   const int kept = c->pairs ? pair_chunk_work(p, c, gp, A, &loss, &rsum) /* rows of A written */
-                   : p->pk  ? real_rows_packed(p, c, gp, A, &loss, &rsum)
                             : real_rows_work(p, c, gp, A, &loss, &rsum);
   p->loss[slot] = loss;
   if (!p->grad) return;
@@ -482,13 +435,15 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
                .grad = grad,
                .hess = hess,
                .tau = tau,
-               .pk = rows ? rows->packed : NULL,
+               .src = {(const unsigned char *)X, sizeof(float) * (size_t)d, d, 0},
                .gw = d};
+  const gr_lr_packed *pk = rows ? rows->packed : NULL;
   int32_t *pos = NULL; /* (D) packed position -> X's feature, the intercept last */
   double *Hpk = NULL;  /* (m, D, D) the Hessians' sums in the packed order */
-  if (p.pk) {
-    p.order = p.pk->order;
-    p.gw = p.pk->nf + 8 * p.pk->n_bytes;
+  if (pk) {
+    p.src = (lr_rows_src){pk->rows, pk->stride, pk->nf, pk->nb};
+    p.order = pk->order;
+    p.gw = pk->nf + 8 * pk->n_bytes;
     p.wp = calloc((size_t)m * p.gw, sizeof(double));
     pos = malloc(sizeof(int32_t) * (size_t)D);
     for (int k = 0; p.wp && k < m; k++)
@@ -507,7 +462,7 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
   }
   gr_status st = GR_OK;
   if (!chunks || !fsum || !rsum || !p.loss || !p.rsum || (grad && !p.gpart) ||
-      (hess && (!p.Hpart || !p.A)) || (p.pk && (!p.wp || !pos || (hess && !Hpk)))) {
+      (hess && (!p.Hpart || !p.A)) || (pk && (!p.wp || !pos || (hess && !Hpk)))) {
     st = gr_fail(GR_ERR_NOMEM, "cannot allocate logistic regression scratch (%d features)", d);
     goto done;
   }
