@@ -24,6 +24,7 @@
  * may also reuse the previous step's Cholesky factor (lazy Hessian, see
  * newton_step), with the same guarantee. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -587,35 +588,32 @@ static void warm_start(gr_backend *be, lr_host *h, const lr_x *x, const gr_logre
   free(cw_full);
 }
 
-int gr_logreg_binary_features(const float *X, int64_t n_x, int d, uint8_t *binary) {
-  memset(binary, 1, (size_t)d);
-#pragma omp parallel
+gr_status gr_logreg_binary_features(const float *X, int64_t n_x, int d, uint8_t *binary,
+                                    int *n_binary) {
+  const int threads = omp_get_max_threads();
+  uint8_t *flags = malloc((size_t)threads * (size_t)d); /* each thread's, ANDed at the end */
+  if (!flags) return gr_fail(GR_ERR_NOMEM, "cannot allocate %d x %d feature flags", threads, d);
+  memset(flags, 1, (size_t)threads * (size_t)d);
+#pragma omp parallel num_threads(threads)
   {
-    uint8_t *mine = malloc((size_t)d); /* NULL: this thread's rows are checked one by one */
-    if (mine) memset(mine, 1, (size_t)d);
+    uint8_t *mine = flags + (size_t)omp_get_thread_num() * (size_t)d;
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < n_x; r++) {
       const float *x = X + (size_t)r * d;
-      if (mine) {
-        for (int j = 0; j < d; j++)
-          mine[j] &= x[j] == 0.0f || x[j] == 1.0f;
-      } else {
-        for (int j = 0; j < d; j++)
-          if (x[j] != 0.0f && x[j] != 1.0f) {
-#pragma omp atomic write
-            binary[j] = 0;
-          }
-      }
+      for (int j = 0; j < d; j++)
+        mine[j] &= x[j] == 0.0f || x[j] == 1.0f;
     }
-#pragma omp critical
-    for (int j = 0; mine && j < d; j++)
-      binary[j] &= mine[j];
-    free(mine);
   }
   int nb = 0;
-  for (int j = 0; j < d; j++)
+  for (int j = 0; j < d; j++) {
+    binary[j] = 1;
+    for (int t = 0; t < threads; t++)
+      binary[j] &= flags[(size_t)t * (size_t)d + (size_t)j];
     nb += binary[j];
-  return nb;
+  }
+  free(flags);
+  if (n_binary) *n_binary = nb;
+  return GR_OK;
 }
 
 /* Packs X on a backend that packs rows (it declines where that saves
@@ -626,8 +624,8 @@ static gr_status pack_rows(gr_backend *be, lr_x *x, const float *X, int64_t n_x,
   if (!be->ops->logreg_pack || n_x < 1) return GR_OK;
   uint8_t *mine = binary ? NULL : malloc((size_t)d);
   if (!binary && !mine) return gr_fail(GR_ERR_NOMEM, "cannot allocate %d feature flags", d);
-  if (mine) gr_logreg_binary_features(X, n_x, d, mine);
-  const gr_status st = be->ops->logreg_pack(be, &x->packed, x->X, n_x, d, binary ? binary : mine);
+  gr_status st = mine ? gr_logreg_binary_features(X, n_x, d, mine, NULL) : GR_OK;
+  if (st == GR_OK) st = be->ops->logreg_pack(be, &x->packed, x->X, n_x, d, binary ? binary : mine);
   free(mine);
   return st;
 }

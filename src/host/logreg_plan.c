@@ -193,7 +193,7 @@ gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows,
     /* the whole X's binary features, so that every batch packs alike */
     uint8_t *binary = be->ops->logreg_pack ? malloc((size_t)d) : NULL;
     if (binary) {
-      gr_logreg_binary_features(rows->X, rows->a ? rows->n_x : seg[m], d, binary);
+      st = gr_logreg_binary_features(rows->X, rows->a ? rows->n_x : seg[m], d, binary, NULL);
     } else if (be->ops->logreg_pack) {
       st = gr_fail(GR_ERR_NOMEM, "cannot allocate %d feature flags", d);
     }

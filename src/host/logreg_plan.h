@@ -27,8 +27,9 @@ gr_status gr_logreg_check(const gr_logreg_rows *rows, const uint8_t *y, const fl
                           const int64_t *seg, int m, int d, const gr_logreg_params *p, double *cw);
 
 /* binary[j] (d) = 1 where feature j is 0 or 1 in every row of X (n_x, d);
- * returns how many are (logreg_groups.c). */
-int gr_logreg_binary_features(const float *X, int64_t n_x, int d, uint8_t *binary);
+ * *n_binary (unless NULL): how many are (logreg_groups.c). */
+gr_status gr_logreg_binary_features(const float *X, int64_t n_x, int d, uint8_t *binary,
+                                    int *n_binary);
 
 /* The fit with everything staged at once (logreg_groups.c). binary (d):
  * gr_logreg_binary_features of the whole X that rows->X is part of, so
