@@ -19,6 +19,7 @@
 #include "host/logreg.h"
 #include "host/logreg_plan.h"
 #include "kernels/shared_math.h"
+#include "logreg_models.h"
 #include "logreg_reference.h"
 #include "test_util.h"
 
@@ -115,12 +116,6 @@ static gr_logreg_model *fit(gr_context *ctx, const groups *G, const gr_logreg_pa
   gr_logreg_model *out = calloc(G->m, sizeof *out);
   CHECK_OK(gr_logreg_fit_groups(ctx, G->X, G->y, sw, G->seg, G->m, G->d, p, out));
   return out;
-}
-
-static void free_models(gr_logreg_model *ms, int m) {
-  for (int g = 0; g < m; g++)
-    gr_logreg_model_free(&ms[g]);
-  free(ms);
 }
 
 /* Every group within 1e-4 of the reference (the coefficients are O(1)). */
@@ -252,26 +247,6 @@ static void check_sampled_fit(gr_context *ctx, gr_rng *rng) {
   free_models(exact, 2);
   free_models(sampled, 2);
   free_groups(&G);
-}
-
-/* max over coefficients of |a - b| / (1 + |b|); infinite where a model is missing */
-static double model_distance(const gr_logreg_model *a, const gr_logreg_model *b, int m, int d) {
-  double worst = 0.0;
-  for (int g = 0; g < m; g++) {
-    if (!a[g].w || !b[g].w) return INFINITY;
-    worst = fmax(worst, fabs(a[g].b - b[g].b) / (1.0 + fabs(b[g].b)));
-    for (int j = 0; j < d; j++)
-      worst = fmax(worst, fabs(a[g].w[j] - b[g].w[j]) / (1.0 + fabs(b[g].w[j])));
-  }
-  return worst;
-}
-
-static int same_models(const gr_logreg_model *a, const gr_logreg_model *b, int m, int d) {
-  for (int g = 0; g < m; g++)
-    if (!a[g].w || !b[g].w || a[g].b != b[g].b || a[g].iterations != b[g].iterations ||
-        memcmp(a[g].w, b[g].w, sizeof(double) * d) != 0)
-      return 0;
-  return 1;
 }
 
 static void check_threads_and_weights(gr_rng *rng) {

@@ -23,6 +23,7 @@
 #include "host/logreg_pairs.h"
 #include "host/logreg_plan.h"
 #include "kernels/cpu/logreg_packed.h"
+#include "logreg_models.h"
 #include "logreg_reference.h"
 #include "test_util.h"
 
@@ -45,7 +46,9 @@ static void check_layout(gr_backend *be, gr_rng *rng) {
     nb += binary[j] = j % 5 != 2; /* 18 of 23 */
   fill_x(rng, X, N, d, binary);
   uint8_t found[d];
-  CHECK(gr_logreg_binary_features(X, N, d, found) == nb && memcmp(found, binary, d) == 0);
+  int n_found = -1;
+  CHECK_OK(gr_logreg_binary_features(X, N, d, found, &n_found));
+  CHECK(n_found == nb && memcmp(found, binary, d) == 0);
   gr_lr_packed *pk = NULL;
   CHECK_OK(be->ops->logreg_pack(be, &pk, X, N, d, binary));
   CHECK(pk && pk->nf == d - nb && pk->nb == nb && pk->n_bytes == 3 && pk->n == N);
@@ -70,7 +73,8 @@ static void check_layout(gr_backend *be, gr_rng *rng) {
   if (pk) be->ops->logreg_pack_free(be, pk);
 
   X[37 * d + 4] = 0.5f; /* feature 4 is flagged binary */
-  CHECK(gr_logreg_binary_features(X, N, d, found) == nb - 1 && !found[4]);
+  CHECK_OK(gr_logreg_binary_features(X, N, d, found, &n_found));
+  CHECK(n_found == nb - 1 && !found[4]);
   pk = NULL;
   CHECK(be->ops->logreg_pack(be, &pk, X, N, d, binary) == GR_ERR_INVALID_ARG && !pk);
   CHECK_MSG(strstr(gr_last_error(), "row 37") != NULL, "%s", gr_last_error());
@@ -180,28 +184,6 @@ static void check_ops(gr_backend *be, gr_rng *rng, double tau, int described) {
   free(y);
 }
 
-static int same_models(const gr_logreg_model *u, const gr_logreg_model *v, int m, int d) {
-  for (int g = 0; g < m; g++)
-    if (u[g].b != v[g].b || memcmp(u[g].w, v[g].w, sizeof(double) * (size_t)d) != 0) return 0;
-  return 1;
-}
-
-static double distance(const gr_logreg_model *u, const gr_logreg_model *v, int m, int d) {
-  double worst = 0.0;
-  for (int g = 0; g < m; g++) {
-    worst = fmax(worst, fabs(u[g].b - v[g].b) / (1.0 + fabs(v[g].b)));
-    for (int j = 0; j < d; j++)
-      worst = fmax(worst, fabs(u[g].w[j] - v[g].w[j]) / (1.0 + fabs(v[g].w[j])));
-  }
-  return worst;
-}
-
-static void free_models(gr_logreg_model *ms, int m) {
-  for (int g = 0; g < m; g++)
-    gr_logreg_model_free(&ms[g]);
-  free(ms);
-}
-
 /* Fits of groups over planted labels, with a warm start in the large group. */
 static void check_fits(gr_rng *rng) {
   enum { M = 3, d = 33, N_X = 40000 };
@@ -249,7 +231,7 @@ static void check_fits(gr_rng *rng) {
   gr_logreg_params q = p;
   q.max_bytes = (int64_t)budget;
   CHECK_OK(gr_logreg_fit_groups_rows(two, &rows, y, NULL, seg, M, d, &q, batched));
-  const double apart = distance(packed, plain, M, d);
+  const double apart = model_distance(packed, plain, M, d);
   printf("packed fits: %.1e from the fit over X; iterations %d %d %d\n", apart,
          packed[0].iterations, packed[1].iterations, packed[2].iterations);
   CHECK_MSG(apart <= 1e-8, "packing moved the models by %g", apart);
