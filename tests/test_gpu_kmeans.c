@@ -43,9 +43,9 @@ static gr_status run_ops(gr_backend *be, int32_t *labels, float *d2, double *sum
   int64_t *dk = counts ? put(be, counts, sizeof(int64_t) * (size_t)k) : NULL;
   gr_status st = be->ops->kmeans_row_norms(be, dn, dx, n, d);
   if (st == GR_OK && sums)
-    st = be->ops->kmeans_step(be, dl, dd, ds, dk, dx, dn, n, d, dc, k);
+    st = be->ops->kmeans_step(be, dl, dd, ds, dk, dx, dn, n, d, dc, k, NULL);
   else if (st == GR_OK)
-    st = be->ops->kmeans_assign(be, dl, dd, dx, dn, n, d, dc, k);
+    st = be->ops->kmeans_assign(be, dl, dd, dx, dn, n, d, dc, k, NULL);
   CHECK_MSG(st == GR_OK, "%s %s: %s", be->ops->name, sums ? "step" : "assign", gr_last_error());
   get(be, labels, dl, sizeof(int32_t) * (size_t)n);
   get(be, d2, dd, sizeof(float) * (size_t)n);

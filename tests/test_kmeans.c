@@ -67,11 +67,11 @@ static void test_assign_ties(void) {
   float d2[3];
   CHECK_OK(b1->ops->kmeans_row_norms(b1, xn, Xs, 3, 2));
   CHECK(xn[0] == 0.0f && xn[1] == 1.0f && xn[2] == 4.0f);
-  CHECK_OK(b1->ops->kmeans_assign(b1, labels, d2, Xs, xn, 3, 2, C, 3));
+  CHECK_OK(b1->ops->kmeans_assign(b1, labels, d2, Xs, xn, 3, 2, C, 3, NULL));
   CHECK(labels[0] == 0 && labels[1] == 0 && labels[2] == 0);
   CHECK(d2[0] == 0.0f && d2[1] == 1.0f && d2[2] == 4.0f);
   const float C2[2 * 2] = {4, 0, 0, 0}; /* the tie between clusters 0 and 1 */
-  CHECK_OK(b1->ops->kmeans_assign(b1, labels, NULL, Xs, xn, 3, 2, C2, 2));
+  CHECK_OK(b1->ops->kmeans_assign(b1, labels, NULL, Xs, xn, 3, 2, C2, 2, NULL));
   CHECK(labels[0] == 1 && labels[1] == 1 && labels[2] == 0);
   b1->ops->destroy(b1);
 }
@@ -103,12 +103,12 @@ static void test_step(int k) {
          *sb = s3 + kd;
   int64_t *n1 = calloc((size_t)k * 3, sizeof(int64_t)), *n3 = n1 + k, *nb = n3 + k;
   CHECK_OK(b1->ops->kmeans_row_norms(b1, xn, X, NR, ND));
-  CHECK_OK(b1->ops->kmeans_assign(b1, la, da, X, xn, NR, ND, C, k));
-  CHECK_OK(b1->ops->kmeans_step(b1, l1, d1, s1, n1, X, xn, NR, ND, C, k));
-  CHECK_OK(b3->ops->kmeans_step(b3, l3, d3, s3, n3, X, xn, NR, ND, C, k));
-  CHECK_OK(b3->ops->kmeans_step(b3, lb, db, sb, nb, X, xn, 8192, ND, C, k));
+  CHECK_OK(b1->ops->kmeans_assign(b1, la, da, X, xn, NR, ND, C, k, NULL));
+  CHECK_OK(b1->ops->kmeans_step(b1, l1, d1, s1, n1, X, xn, NR, ND, C, k, NULL));
+  CHECK_OK(b3->ops->kmeans_step(b3, l3, d3, s3, n3, X, xn, NR, ND, C, k, NULL));
+  CHECK_OK(b3->ops->kmeans_step(b3, lb, db, sb, nb, X, xn, 8192, ND, C, k, NULL));
   CHECK_OK(b3->ops->kmeans_step(b3, lb + 8192, db + 8192, sb, nb, X + (size_t)8192 * ND, xn + 8192,
-                                NR - 8192, ND, C, k));
+                                NR - 8192, ND, C, k, NULL));
   CHECK(memcmp(la, l1, sizeof(int32_t) * NR) == 0 && memcmp(da, d1, sizeof(float) * NR) == 0);
   CHECK(memcmp(l1, l3, sizeof(int32_t) * NR) == 0 && memcmp(l1, lb, sizeof(int32_t) * NR) == 0);
   CHECK(memcmp(s1, s3, sizeof(double) * kd) == 0 && memcmp(s1, sb, sizeof(double) * kd) == 0);

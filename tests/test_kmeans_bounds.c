@@ -94,8 +94,8 @@ static void test_steps(int k) {
                     .count_delta = count_delta};
   for (int step = 0; step < 8; step++) {
     step_inputs(drift, gap, C, prev, k, step == 0);
-    CHECK_OK(be->ops->kmeans_step_bounded(be, lb, &b, X, xn, NR, ND, C, k));
-    CHECK_OK(be->ops->kmeans_assign(be, la, NULL, X, xn, NR, ND, C, k));
+    CHECK_OK(be->ops->kmeans_step_bounded(be, lb, &b, X, xn, NR, ND, C, k, NULL));
+    CHECK_OK(be->ops->kmeans_assign(be, la, NULL, X, xn, NR, ND, C, k, NULL));
     int64_t differ = 0;
     for (int r = 0; r < NR; r++)
       differ += la[r] != lb[r];

@@ -1,4 +1,4 @@
-/* Packed rows for the CPU logistic passes (kernels/cpu/logreg_packed.h):
+/* Packed rows for the CPU logistic passes (kernels/cpu/packed_rows.h):
  * the 0/1 features of X as bits, read in a permuted order whose sums go
  * back to X's order.
  * - Layout: floats then bits in X's order, each row's values recovered
@@ -22,7 +22,8 @@
 #include "host/logreg.h"
 #include "host/logreg_pairs.h"
 #include "host/logreg_plan.h"
-#include "kernels/cpu/logreg_packed.h"
+#include "host/packed_x.h"
+#include "kernels/cpu/packed_rows.h"
 #include "logreg_models.h"
 #include "logreg_reference.h"
 #include "test_util.h"
@@ -47,20 +48,20 @@ static void check_layout(gr_backend *be, gr_rng *rng) {
   fill_x(rng, X, N, d, binary);
   uint8_t found[d];
   int n_found = -1;
-  CHECK_OK(gr_logreg_binary_features(X, N, d, found, &n_found));
+  CHECK_OK(gr_binary_features(X, N, d, found, &n_found));
   CHECK(n_found == nb && memcmp(found, binary, d) == 0);
-  gr_lr_packed *pk = NULL;
-  CHECK_OK(be->ops->logreg_pack(be, &pk, X, N, d, binary));
+  gr_packed_rows *pk = NULL;
+  CHECK_OK(be->ops->pack_rows(be, &pk, X, N, d, binary));
   CHECK(pk && pk->nf == d - nb && pk->nb == nb && pk->n_bytes == 3 && pk->n == N);
-  CHECK(pk->stride == gr_lr_packed_stride(d, nb) && pk->stride % GR_LR_PACK_ALIGN == 0 &&
+  CHECK(pk->stride == gr_packed_rows_stride(d, nb) && pk->stride % GR_PACK_ALIGN == 0 &&
         pk->stride >= sizeof(float) * 5 + 3);
   for (int k = 1; pk && k < d; k++) /* floats first, then bits, each in X's order */
     CHECK(binary[pk->order[k - 1]] < binary[pk->order[k]] ||
           (binary[pk->order[k - 1]] == binary[pk->order[k]] && pk->order[k - 1] < pk->order[k]));
   int64_t wrong = 0;
   for (int64_t r = 0; pk && r < N; r++) {
-    const float *f = gr_lr_packed_floats(pk, r);
-    const unsigned char *bits = gr_lr_packed_bits(pk, r);
+    const float *f = gr_packed_rows_floats(pk, r);
+    const unsigned char *bits = gr_packed_rows_bits(pk, r);
     for (int k = 0; k < pk->nf; k++)
       wrong += f[k] != X[r * d + pk->order[k]];
     for (int t = 0; t < pk->nb; t++)
@@ -70,26 +71,26 @@ static void check_layout(gr_backend *be, gr_rng *rng) {
     wrong += (bits[pk->n_bytes - 1] >> (pk->nb % 8 ? pk->nb % 8 : 8)) != 0;
   }
   CHECK_MSG(wrong == 0, "%lld packed values differ from X's", (long long)wrong);
-  if (pk) be->ops->logreg_pack_free(be, pk);
+  if (pk) be->ops->pack_rows_free(be, pk);
 
   X[37 * d + 4] = 0.5f; /* feature 4 is flagged binary */
-  CHECK_OK(gr_logreg_binary_features(X, N, d, found, &n_found));
+  CHECK_OK(gr_binary_features(X, N, d, found, &n_found));
   CHECK(n_found == nb - 1 && !found[4]);
   pk = NULL;
-  CHECK(be->ops->logreg_pack(be, &pk, X, N, d, binary) == GR_ERR_INVALID_ARG && !pk);
+  CHECK(be->ops->pack_rows(be, &pk, X, N, d, binary) == GR_ERR_INVALID_ARG && !pk);
   CHECK_MSG(strstr(gr_last_error(), "row 37") != NULL, "%s", gr_last_error());
   X[37 * d + 4] = 1.0f;
 
   uint8_t none[d], all[d];
   memset(none, 0, sizeof none);
   memset(all, 1, sizeof all);
-  CHECK_OK(be->ops->logreg_pack(be, &pk, X, N, d, none)); /* saves nothing: declined */
+  CHECK_OK(be->ops->pack_rows(be, &pk, X, N, d, none)); /* saves nothing: declined */
   CHECK(pk == NULL);
   float *B = malloc(sizeof(float) * N * d);
   fill_x(rng, B, N, d, all);
-  CHECK_OK(be->ops->logreg_pack(be, &pk, B, N, d, all));
-  CHECK(pk && pk->nf == 0 && pk->stride == GR_LR_PACK_ALIGN);
-  if (pk) be->ops->logreg_pack_free(be, pk);
+  CHECK_OK(be->ops->pack_rows(be, &pk, B, N, d, all));
+  CHECK(pk && pk->nf == 0 && pk->stride == GR_PACK_ALIGN);
+  if (pk) be->ops->pack_rows_free(be, pk);
   free(B);
   free(X);
 }
@@ -124,8 +125,8 @@ static void check_ops(gr_backend *be, gr_rng *rng, double tau, int described) {
   gr_lr_pairs P;
   memset(&P, 0, sizeof P);
   if (described) CHECK_OK(gr_lr_pairs_build(&P, a, b, seg, M));
-  gr_lr_packed *pk = NULL;
-  CHECK_OK(be->ops->logreg_pack(be, &pk, X, N_X, d, binary));
+  gr_packed_rows *pk = NULL;
+  CHECK_OK(be->ops->pack_rows(be, &pk, X, N_X, d, binary));
   CHECK(pk != NULL);
   gr_lr_rows plain = {.a = a, .b = b, .gap = gap};
   if (described) {
@@ -174,7 +175,7 @@ static void check_ops(gr_backend *be, gr_rng *rng, double tau, int described) {
   printf("packed ops (tau %g, %s): H %.1e from the reference, %.1e from the passes over X\n", tau,
          described ? "described rows" : "X's own rows", worst_ref, worst_plain);
   CHECK(worst_plain <= 1e-5);
-  be->ops->logreg_pack_free(be, pk);
+  be->ops->pack_rows_free(be, pk);
   gr_lr_pairs_free(&P);
   free(X);
   free(sw);
@@ -215,8 +216,8 @@ static void check_fits(gr_rng *rng) {
     return;
   }
   gr_backend_ops ops = *flat->be->ops;
-  ops.logreg_pack = NULL;
-  ops.logreg_pack_free = NULL;
+  ops.pack_rows = NULL;
+  ops.pack_rows_free = NULL;
   flat->be->ops = &ops;
   gr_logreg_model *packed = calloc(M, sizeof *packed), *alone = calloc(M, sizeof *alone);
   gr_logreg_model *plain = calloc(M, sizeof *plain), *batched = calloc(M, sizeof *batched);

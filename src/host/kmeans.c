@@ -22,6 +22,7 @@
 #include "../common/rng.h"
 #include "../kernels/shared_math.h"
 #include "context.h"
+#include "packed_x.h"
 
 /* Above this many clusters the fit runs plain Lloyd steps: the bounds
  * (k floats a row) would cost memory on the scale of X. */
@@ -36,6 +37,7 @@ void gr_kmeans_params_default(gr_kmeans_params *p) {
   p->block_rows = 0;
   p->bounds = 1;
   p->stop = NULL;
+  p->packed = NULL;
 }
 
 void gr_kmeans_result_free(gr_kmeans_result *r) {
@@ -62,6 +64,8 @@ typedef struct km_blocks {
   int32_t *dlabels;        /* backend: (n or rows) */
   float *norm, *d2;        /* host (n) or NULL: norm is the cache when staged */
   int32_t *labels;         /* host (n) or NULL */
+  /* X packed (one host block only), for the dots; or NULL */
+  const struct gr_packed_rows *packed;
 } km_blocks;
 
 enum { KM_NORMS = 1, KM_LABELS = 2, KM_D2 = 4 };
@@ -178,9 +182,10 @@ static gr_status blocks_pass(km_blocks *bl, int want, const float *dC, int kc, d
     }
     if (want & KM_NORMS) GR_TRY(be->ops->kmeans_row_norms(be, norm, x, nb, d));
     if (kc > 0 && dsums)
-      GR_TRY(be->ops->kmeans_step(be, labels, d2, dsums, dcounts, x, norm, nb, d, dC, kc));
+      GR_TRY(
+          be->ops->kmeans_step(be, labels, d2, dsums, dcounts, x, norm, nb, d, dC, kc, bl->packed));
     else if (kc > 0)
-      GR_TRY(be->ops->kmeans_assign(be, labels, d2, x, norm, nb, d, dC, kc));
+      GR_TRY(be->ops->kmeans_assign(be, labels, d2, x, norm, nb, d, dC, kc, bl->packed));
     if (!bl->staged) continue;
     if ((want & KM_NORMS) && bl->norm)
       GR_TRY(be->ops->download(be, bl->norm + r0, norm, sizeof(float) * (size_t)nb));
@@ -206,11 +211,12 @@ typedef struct km_fit {
   int32_t *labels;  /* host (n) */
   /* the bounded steps (host-memory backends), else all NULL */
   gr_km_bounds bounds;
-  float *upper, *lower; /* (n), (n, k) */
-  double *drift, *gap;  /* (k), (k, k) */
-  double *scale;        /* (d) fixed point of the sums (gr_km_fixed) */
-  int64_t *qsums;       /* (k, 2 d) whole parts, then fractions */
-  int64_t *delta;       /* (k, 2 d) sums, then (k) counts */
+  float *upper, *lower;          /* (n), (n, k) */
+  double *drift, *gap;           /* (k), (k, k) */
+  double *scale;                 /* (d) fixed point of the sums (gr_km_fixed) */
+  int64_t *qsums;                /* (k, 2 d) whole parts, then fractions */
+  int64_t *delta;                /* (k, 2 d) sums, then (k) counts */
+  struct gr_packed_rows *packed; /* packed by the fit (p->packed not given), or NULL */
 } km_fit;
 
 // ---- the bounded steps ----------------------------------------------------------
@@ -420,7 +426,8 @@ static gr_status lloyd_step_bounded(km_fit *f, int first, double *shift) {
   const int64_t n = f->bl.n;
   const size_t kd = (size_t)k * d;
   bounded_inputs(f, first);
-  GR_TRY(be->ops->kmeans_step_bounded(be, f->labels, &f->bounds, f->bl.X, f->norm, n, d, f->C, k));
+  GR_TRY(be->ops->kmeans_step_bounded(be, f->labels, &f->bounds, f->bl.X, f->norm, n, d, f->C, k,
+                                      f->bl.packed));
   for (size_t i = 0; i < 2 * kd; i++)
     f->qsums[i] = first ? f->delta[i] : f->qsums[i] + f->delta[i];
   for (int c = 0; c < k; c++)
@@ -436,7 +443,8 @@ static gr_status lloyd_step_bounded(km_fit *f, int first, double *shift) {
           gr_km_fixed_value(q[j], q[d + j], f->scale[j], f->bounds.frac_scale), f->counts[c]);
   }
   if (empty) { /* the distances the plain step would have had */
-    GR_TRY(be->ops->kmeans_assign(be, f->labels, f->d2, f->bl.X, f->norm, n, d, f->prev, k));
+    GR_TRY(be->ops->kmeans_assign(be, f->labels, f->d2, f->bl.X, f->norm, n, d, f->prev, k,
+                                  f->bl.packed));
     relocate_empty(f->C, f->counts, f->bl.X, f->d2, n, d, k);
   }
   return publish_centers(f, shift);
@@ -469,6 +477,16 @@ static gr_status bounded_open(km_fit *f, const gr_kmeans_params *p) {
   return GR_OK;
 }
 
+/* X packed for the dots, when it is one host block and the backend packs
+ * rows: p->packed, or packed here. */
+static gr_status pack_blocks(km_fit *f, const gr_kmeans_params *p) {
+  km_blocks *bl = &f->bl;
+  if (!bl->alias || bl->rows < bl->n || !bl->be->ops->pack_rows) return GR_OK;
+  if (!p->packed) GR_TRY(gr_pack_x(bl->be, &f->packed, bl->X, bl->n, bl->d, NULL));
+  bl->packed = p->packed ? p->packed : f->packed;
+  return GR_OK;
+}
+
 static gr_status check_block_rows(int64_t block_rows) {
   if (block_rows >= 0 && block_rows % GR_KM_CHUNK == 0) return GR_OK;
   return gr_fail(GR_ERR_INVALID_ARG, "kmeans: block_rows %lld must be 0 or a multiple of %d",
@@ -494,6 +512,7 @@ static void fit_free(km_fit *f) {
   free(f->scale);
   free(f->qsums);
   free(f->delta);
+  gr_packed_x_free(be, f->packed);
 }
 
 /* Runs restart `run`; keeps it in out when its inertia is the lowest. */
@@ -575,6 +594,7 @@ gr_status gr_kmeans_fit(gr_context *ctx, const float *X, int64_t n, int d,
   if (st == GR_OK) st = be->ops->mem_alloc(be, (void **)&f.dcounts, sizeof(int64_t) * (size_t)p.k);
   /* on the host, the norms come with the statistics: one pass over X */
   if (st == GR_OK) st = bounded_open(&f, &p);
+  if (st == GR_OK) st = pack_blocks(&f, &p);
   double tol = 0;
   if (st == GR_OK && f.bl.alias) {
     tol = p.tol * mean_variance(X, n, d, be->n_threads, f.scale, f.norm);

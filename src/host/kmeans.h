@@ -9,6 +9,8 @@
 
 #include "gpurec.h"
 
+struct gr_packed_rows; /* kernels/cpu/packed_rows.h */
+
 typedef struct gr_kmeans_params {
   int k;         /* clusters */
   int max_iter;  /* default 300 */
@@ -27,6 +29,10 @@ typedef struct gr_kmeans_params {
   /* When set and *stop becomes non-zero (a SIGINT handler's flag), the fit
    * stops after the Lloyd step in progress with GR_ERR_INTERRUPTED. */
   volatile sig_atomic_t *stop;
+  /* X packed by gr_pack_x (packed_x.h), for the dots to read instead of
+   * packing X again; NULL (default): packed by the fit where the backend
+   * packs rows and X is one block. Not owned. */
+  const struct gr_packed_rows *packed;
 } gr_kmeans_params;
 
 typedef struct gr_kmeans_result {

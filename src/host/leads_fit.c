@@ -15,6 +15,7 @@
 #include "../common/rng.h"
 #include "context.h"
 #include "leads.h"
+#include "packed_x.h"
 #include "smote.h"
 
 void gr_leads_params_default(gr_leads_params *p) {
@@ -147,6 +148,7 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
   int64_t *seg = NULL;
   gr_logreg_model *fitted = NULL;
   gr_kmeans_result km = {0};
+  struct gr_packed_rows *packed = NULL; /* X for the KMeans and logistic passes */
   int n_groups = 0;
 
   double t0 = gr_now_seconds();
@@ -172,7 +174,10 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
             t.encode);
 
   t0 = gr_now_seconds();
-  GR_CHECK_GOTO(st, gr_kmeans_fit(ctx, X, n, d, &p->kmeans, &km), done);
+  GR_CHECK_GOTO(st, gr_pack_x(ctx->be, &packed, X, n, d, NULL), done);
+  gr_kmeans_params kmp = p->kmeans;
+  kmp.packed = packed;
+  GR_CHECK_GOTO(st, gr_kmeans_fit(ctx, X, n, d, &kmp, &km), done);
   t.kmeans = gr_now_seconds() - t0;
   const int k = km.k;
   m->k = k;
@@ -250,6 +255,7 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
   t0 = gr_now_seconds();
   gr_logreg_params lp = p->logreg;
   lp.balanced = p->balance == GR_BALANCE_WEIGHT;
+  lp.packed = packed;
   const gr_logreg_rows rows = {X, n, a, b, gap};
   GR_CHECK_GOTO(st, gr_logreg_fit_groups_rows(ctx, &rows, yt, NULL, seg, n_groups, d, &lp, fitted),
                 done);
@@ -279,6 +285,7 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
     }
 
 done:
+  gr_packed_x_free(ctx->be, packed);
   free(a);
   free(b);
   free(gap);

@@ -20,6 +20,7 @@ void gr_logreg_params_default(gr_logreg_params *p) {
   p->hessian_sample = 0.003;
   p->stop = NULL;
   p->max_bytes = 0;
+  p->packed = NULL;
 }
 
 void gr_logreg_model_free(gr_logreg_model *m) {

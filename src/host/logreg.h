@@ -10,6 +10,8 @@
 
 #include "gpurec.h"
 
+struct gr_packed_rows; /* kernels/cpu/packed_rows.h */
+
 typedef struct gr_logreg_params {
   double C;     /* inverse regularization strength, default 1 */
   int max_iter; /* Newton steps at most, default 100 */
@@ -32,6 +34,11 @@ typedef struct gr_logreg_params {
    * batches, each with its own copy of the X rows it needs; a group's
    * model does not depend on the batching (bit for bit on the CPU). */
   int64_t max_bytes;
+  /* gr_logreg_fit_groups: X (the whole of it) packed by gr_pack_x
+   * (packed_x.h), for the passes to read instead of packing X again;
+   * NULL (default): packed by the fit where the backend packs rows. Not
+   * owned; a fit in batches packs each batch's rows itself. */
+  const struct gr_packed_rows *packed;
 } gr_logreg_params;
 
 typedef struct gr_logreg_model {

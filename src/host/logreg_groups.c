@@ -33,6 +33,7 @@
 #include "logreg.h"
 #include "logreg_pairs.h"
 #include "logreg_plan.h"
+#include "packed_x.h"
 
 #define LR_ARMIJO 1e-4         /* sufficient decrease, as in the reference */
 #define LR_HALVINGS 50         /* backtracking steps at most */
@@ -431,7 +432,7 @@ static gr_status write_models(const lr_host *h, int m, int d, gr_logreg_model *o
 /* X on the backend, and where the backend packs rows, its packed copy. */
 typedef struct lr_x {
   const float *X;
-  struct gr_lr_packed *packed; /* NULL: the passes read X */
+  const struct gr_packed_rows *packed; /* NULL: the passes read X */
 } lr_x;
 
 /* One set of training rows staged to the backend: descriptors (when rows
@@ -443,7 +444,7 @@ typedef struct lr_staged {
 } lr_staged;
 
 static gr_status stage_rows(gr_backend *be, lr_staged *s, lr_data *out, const float *Xd,
-                            const struct gr_lr_packed *packed, const gr_logreg_rows *rows,
+                            const struct gr_packed_rows *packed, const gr_logreg_rows *rows,
                             const uint8_t *y, const float *sw, const int64_t *seg, int m) {
   const int64_t n = seg[m];
   memset(s, 0, sizeof *s);
@@ -588,48 +589,6 @@ static void warm_start(gr_backend *be, lr_host *h, const lr_x *x, const gr_logre
   free(cw_full);
 }
 
-gr_status gr_logreg_binary_features(const float *X, int64_t n_x, int d, uint8_t *binary,
-                                    int *n_binary) {
-  const int threads = omp_get_max_threads();
-  uint8_t *flags = malloc((size_t)threads * (size_t)d); /* each thread's, ANDed at the end */
-  if (!flags) return gr_fail(GR_ERR_NOMEM, "cannot allocate %d x %d feature flags", threads, d);
-  memset(flags, 1, (size_t)threads * (size_t)d);
-#pragma omp parallel num_threads(threads)
-  {
-    uint8_t *mine = flags + (size_t)omp_get_thread_num() * (size_t)d;
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < n_x; r++) {
-      const float *x = X + (size_t)r * d;
-      for (int j = 0; j < d; j++)
-        mine[j] &= x[j] == 0.0f || x[j] == 1.0f;
-    }
-  }
-  int nb = 0;
-  for (int j = 0; j < d; j++) {
-    binary[j] = 1;
-    for (int t = 0; t < threads; t++)
-      binary[j] &= flags[(size_t)t * (size_t)d + (size_t)j];
-    nb += binary[j];
-  }
-  free(flags);
-  if (n_binary) *n_binary = nb;
-  return GR_OK;
-}
-
-/* Packs X on a backend that packs rows (it declines where that saves
- * little); else leaves x->packed NULL. */
-static gr_status pack_rows(gr_backend *be, lr_x *x, const float *X, int64_t n_x, int d,
-                           const uint8_t *binary) {
-  x->packed = NULL;
-  if (!be->ops->logreg_pack || n_x < 1) return GR_OK;
-  uint8_t *mine = binary ? NULL : malloc((size_t)d);
-  if (!binary && !mine) return gr_fail(GR_ERR_NOMEM, "cannot allocate %d feature flags", d);
-  gr_status st = mine ? gr_logreg_binary_features(X, n_x, d, mine, NULL) : GR_OK;
-  if (st == GR_OK) st = be->ops->logreg_pack(be, &x->packed, x->X, n_x, d, binary ? binary : mine);
-  free(mine);
-  return st;
-}
-
 gr_status gr_logreg_fit_resident(gr_context *ctx, const gr_logreg_rows *rows, const uint8_t *y,
                                  const float *sw, const int64_t *seg, int m, int d,
                                  const gr_logreg_params *params, const uint8_t *binary,
@@ -655,9 +614,11 @@ gr_status gr_logreg_fit_resident(gr_context *ctx, const gr_logreg_rows *rows, co
   const int64_t n_x = rows->a ? rows->n_x : seg[m];
   void *Xd = NULL;
   lr_x x = {NULL, NULL};
+  struct gr_packed_rows *mine = NULL; /* packed here, when not given */
   if (st == GR_OK) st = gr_stage(ctx->be, &Xd, rows->X, sizeof(float) * (size_t)n_x * d);
   x.X = Xd;
-  if (st == GR_OK) st = pack_rows(ctx->be, &x, rows->X, n_x, d, binary);
+  if (st == GR_OK && !p.packed) st = gr_pack_x(ctx->be, &mine, rows->X, n_x, d, binary);
+  x.packed = p.packed ? p.packed : mine;
   if (st == GR_OK) {
     warm_start(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p, LR_WARM_COARSE_STRIDE,
                LR_WARM_COARSE_STEPS);
@@ -665,7 +626,7 @@ gr_status gr_logreg_fit_resident(gr_context *ctx, const gr_logreg_rows *rows, co
     st = p.stop && *p.stop ? gr_fail(GR_ERR_INTERRUPTED, "logreg: stopped in the warm start")
                            : newton_run(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p, NULL);
   }
-  if (x.packed) ctx->be->ops->logreg_pack_free(ctx->be, x.packed);
+  gr_packed_x_free(ctx->be, mine);
   gr_unstage(ctx->be, Xd, rows->X);
   if (st == GR_OK) st = write_models(&h, m, d, out);
   host_free(&h);

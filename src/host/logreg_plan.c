@@ -7,6 +7,7 @@
 
 #include "../common/error.h"
 #include "context.h"
+#include "packed_x.h"
 
 /* What a resident fit of M groups stages for R rows of X and N training
  * rows, S of them synthetic: X, descriptors (a, b, gap), labels and weights
@@ -190,11 +191,12 @@ gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows,
     st = gr_logreg_fit_resident(ctx, rows, y, sw, seg, m, d, &p, NULL, out);
   } else {
     memset(out, 0, sizeof(gr_logreg_model) * (size_t)m);
+    p.packed = NULL; /* each batch packs its own rows */
     /* the whole X's binary features, so that every batch packs alike */
-    uint8_t *binary = be->ops->logreg_pack ? malloc((size_t)d) : NULL;
+    uint8_t *binary = be->ops->pack_rows ? malloc((size_t)d) : NULL;
     if (binary) {
-      st = gr_logreg_binary_features(rows->X, rows->a ? rows->n_x : seg[m], d, binary, NULL);
-    } else if (be->ops->logreg_pack) {
+      st = gr_binary_features(rows->X, rows->a ? rows->n_x : seg[m], d, binary, NULL);
+    } else if (be->ops->pack_rows) {
       st = gr_fail(GR_ERR_NOMEM, "cannot allocate %d feature flags", d);
     }
     for (int b = 0; b < nb && st == GR_OK; b++) {

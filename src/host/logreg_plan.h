@@ -26,15 +26,11 @@ int gr_logreg_plan_batches(const gr_logreg_rows *rows, const int64_t *seg, int m
 gr_status gr_logreg_check(const gr_logreg_rows *rows, const uint8_t *y, const float *sw,
                           const int64_t *seg, int m, int d, const gr_logreg_params *p, double *cw);
 
-/* binary[j] (d) = 1 where feature j is 0 or 1 in every row of X (n_x, d);
- * *n_binary (unless NULL): how many are (logreg_groups.c). */
-gr_status gr_logreg_binary_features(const float *X, int64_t n_x, int d, uint8_t *binary,
-                                    int *n_binary);
-
 /* The fit with everything staged at once (logreg_groups.c). binary (d):
- * gr_logreg_binary_features of the whole X that rows->X is part of, so
- * that every batch packs its rows alike (see cpu/logreg_packed.h), or NULL
- * to find them in rows->X; used where the backend packs rows. */
+ * gr_binary_features (packed_x.h) of the whole X that rows->X is part of, so
+ * that every batch packs its rows alike (see cpu/packed_rows.h), or NULL
+ * to find them in rows->X; used where the backend packs rows and
+ * p->packed does not give X packed already. */
 gr_status gr_logreg_fit_resident(gr_context *ctx, const gr_logreg_rows *rows, const uint8_t *y,
                                  const float *sw, const int64_t *seg, int m, int d,
                                  const gr_logreg_params *p, const uint8_t *binary,

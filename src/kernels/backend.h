@@ -29,7 +29,7 @@ typedef struct gr_csr_view {
   const float *data;      /* (nnz), may be NULL for a pattern-only matrix */
 } gr_csr_view;
 
-struct gr_lr_packed; /* cpu/logreg_packed.h */
+struct gr_packed_rows; /* cpu/packed_rows.h */
 
 /* Logistic-regression training rows described instead of copied (the
  * leads engine's per-cluster sets and SMOTE clients over one market matrix
@@ -52,9 +52,9 @@ typedef struct gr_lr_rows {
   const int64_t *pair_start; /* (n_pairs + 1): pair p's rows are pair_rows[pair_start[p]..) */
   const int64_t *pair_rows;  /* training rows, ascending within a pair */
   /* CPU only, or NULL: X's rows with the 0/1 features as bits
-   * (cpu/logreg_packed.h), which the real rows are then read from; a may
+   * (cpu/packed_rows.h), which the real rows are then read from; a may
    * be NULL with it (X's own rows) */
-  const struct gr_lr_packed *packed;
+  const struct gr_packed_rows *packed;
 } gr_lr_rows;
 
 /* The state of a bounded KMeans fit (Elkan 2003) between its steps.
@@ -136,9 +136,13 @@ typedef struct gr_backend_ops {
   gr_status (*kmeans_row_norms)(gr_backend *be, float *out, const float *X, int64_t n, int d);
   /* labels[r] = the nearest centroid of row r by |x|^2 - 2 x.c + |c|^2
    * (ties: lower index), min_d2[r] that distance clamped at 0 (min_d2 may be
-   * NULL). labels, min_d2, x_norm (n); X (n, d); C (k, d). */
+   * NULL). labels, min_d2, x_norm (n); X (n, d); C (k, d). packed: NULL, or
+   * on a backend with pack_rows X's n rows packed (X stays valid): the dots
+   * are then taken from them, a fifth of the bytes on the bench, in the
+   * packed order; the same packed rows give the same labels in every op. */
   gr_status (*kmeans_assign)(gr_backend *be, int32_t *labels, float *min_d2, const float *X,
-                             const float *x_norm, int64_t n, int d, const float *C, int k);
+                             const float *x_norm, int64_t n, int d, const float *C, int k,
+                             const struct gr_packed_rows *packed);
   /* One Lloyd pass over a block: kmeans_assign, and the block's rows added
    * to the running sums. Each GR_KM_CHUNK-row chunk of the block is summed
    * per cluster in row order in double, and the chunk sums are added to
@@ -147,7 +151,7 @@ typedef struct gr_backend_ops {
    * either backend. sums and counts accumulate (the caller zeroes them). */
   gr_status (*kmeans_step)(gr_backend *be, int32_t *labels, float *min_d2, double *sums,
                            int64_t *counts, const float *X, const float *x_norm, int64_t n, int d,
-                           const float *C, int k);
+                           const float *C, int k, const struct gr_packed_rows *packed);
   /* A Lloyd assignment that skips the rows whose label cannot change
    * (Elkan's bounds), for host-memory backends only (NULL on the others,
    * where the fit runs kmeans_step). labels[r] < 0: unknown, the row is
@@ -157,7 +161,8 @@ typedef struct gr_backend_ops {
    * of their old cluster's sums and added to their new one's, in fixed
    * point (gr_km_bounds), so the sums are exact and no order matters. */
   gr_status (*kmeans_step_bounded)(gr_backend *be, int32_t *labels, gr_km_bounds *b, const float *X,
-                                   const float *x_norm, int64_t n, int d, const float *C, int k);
+                                   const float *x_norm, int64_t n, int d, const float *C, int k,
+                                   const struct gr_packed_rows *packed);
 
   /* -- logistic regression (per-group Newton, host/logreg_groups.c) ------ */
   /* Group g holds training rows seg[g]..seg[g+1) (n = seg[m]), row i being
@@ -194,10 +199,10 @@ typedef struct gr_backend_ops {
    * of X (n_x, d) in backend memory with the features flagged in binary
    * (d, host memory; each must be 0 or 1 in every row) stored as bits, or
    * NULL where that would save little; the passes read the real rows from
-   * it when gr_lr_rows.packed points at it. Released by logreg_pack_free. */
-  gr_status (*logreg_pack)(gr_backend *be, struct gr_lr_packed **packed, const float *X,
-                           int64_t n_x, int d, const uint8_t *binary);
-  void (*logreg_pack_free)(gr_backend *be, struct gr_lr_packed *packed);
+   * it when gr_lr_rows.packed points at it. Released by pack_rows_free. */
+  gr_status (*pack_rows)(gr_backend *be, struct gr_packed_rows **packed, const float *X,
+                         int64_t n_x, int d, const uint8_t *binary);
+  void (*pack_rows_free)(gr_backend *be, struct gr_packed_rows *packed);
   /* step[g] = H[g]^{-1} rhs[g] by Cholesky in double for each active group
    * (active host memory, NULL = all); H (m, D, D) symmetric is overwritten
    * by its factor. Groups with factored[g] (host memory, NULL = none) hold

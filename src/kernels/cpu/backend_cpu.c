@@ -58,8 +58,8 @@ static const gr_backend_ops cpu_ops = {
     .kmeans_step_bounded = gr_cpu_kmeans_step_bounded,
     .logreg_objective = gr_cpu_logreg_objective,
     .logreg_grad_hess = gr_cpu_logreg_grad_hess,
-    .logreg_pack = gr_cpu_logreg_pack,
-    .logreg_pack_free = gr_cpu_logreg_pack_free,
+    .pack_rows = gr_cpu_pack_rows,
+    .pack_rows_free = gr_cpu_pack_rows_free,
     .spd_solve_batched = gr_cpu_spd_solve_batched,
 };
 

@@ -22,13 +22,14 @@ gr_status gr_cpu_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, co
  * step that also adds the rows to the running per-cluster sums. */
 gr_status gr_cpu_kmeans_row_norms(gr_backend *be, float *out, const float *X, int64_t n, int d);
 gr_status gr_cpu_kmeans_assign(gr_backend *be, int32_t *labels, float *min_d2, const float *X,
-                               const float *x_norm, int64_t n, int d, const float *C, int k);
+                               const float *x_norm, int64_t n, int d, const float *C, int k,
+                               const struct gr_packed_rows *packed);
 gr_status gr_cpu_kmeans_step(gr_backend *be, int32_t *labels, float *min_d2, double *sums,
                              int64_t *counts, const float *X, const float *x_norm, int64_t n, int d,
-                             const float *C, int k);
+                             const float *C, int k, const struct gr_packed_rows *packed);
 gr_status gr_cpu_kmeans_step_bounded(gr_backend *be, int32_t *labels, gr_km_bounds *b,
                                      const float *X, const float *x_norm, int64_t n, int d,
-                                     const float *C, int k);
+                                     const float *C, int k, const struct gr_packed_rows *packed);
 
 /* Batched logistic regression terms and Newton solves (see backend.h). */
 gr_status gr_cpu_logreg_objective(gr_backend *be, double *f, const double *theta, const float *X,
@@ -40,9 +41,9 @@ gr_status gr_cpu_logreg_grad_hess(gr_backend *be, double *g, double *H, double *
                                   const uint8_t *y, const float *sw, const int64_t *seg,
                                   const double *cw, const uint8_t *active, int m, int d,
                                   double hess_tau);
-gr_status gr_cpu_logreg_pack(gr_backend *be, struct gr_lr_packed **packed, const float *X,
-                             int64_t n_x, int d, const uint8_t *binary);
-void gr_cpu_logreg_pack_free(gr_backend *be, struct gr_lr_packed *packed);
+gr_status gr_cpu_pack_rows(gr_backend *be, struct gr_packed_rows **packed, const float *X,
+                           int64_t n_x, int d, const uint8_t *binary);
+void gr_cpu_pack_rows_free(gr_backend *be, struct gr_packed_rows *packed);
 gr_status gr_cpu_spd_solve_batched(gr_backend *be, double *step, double *H, const double *rhs,
                                    const uint8_t *active, const uint8_t *factored, int m, int D);
 

@@ -21,6 +21,7 @@
 #include "../shared_math.h"
 #include "cpu_ops.h"
 #include "kmeans_dots.h"
+#include "packed_rows.h"
 
 #define GR_KMB_CHUNK 4096 /* rows per task */
 
@@ -28,6 +29,13 @@ typedef struct kmb_job {
   int32_t *labels;
   gr_km_bounds *b;
   const float *X, *x_norm, *Ct, *c_norm;
+  const gr_packed_rows *packed; /* X's rows packed, read for the dots; or NULL */
+  const float *T;               /* with packed: Ct's nibble sums (kmeans_dots.h) */
+  /* the fixed point in the rows' order (X's, or the packed one): the
+   * scales (d), and with packed rows each binary feature's 1 (nb whole
+   * parts, then nb fractions) */
+  const double *scale;
+  const int64_t *one;
   float c_norm_max;
   int d, k, kp;
 } kmb_job;
@@ -62,21 +70,36 @@ static inline __attribute__((always_inline)) int row_stands(const kmb_job *jb, i
   return stands;
 }
 
-/* Row x in fixed point (gr_km_fixed) added to (sign 1) or taken out of
- * (sign -1) cluster c's sums: sd is (k, 2 d), each cluster's whole parts,
- * then its fractions. */
-static inline void move_row(int64_t *sd, int64_t *cd, const float *x, int32_t c, int64_t sign,
-                            const gr_km_bounds *b, int d) {
-  const double *scale = b->scale, frac = b->frac_scale;
+/* Row r in fixed point (gr_km_fixed) added to (sign 1) or taken out of
+ * (sign -1) cluster c's sums: sd is (k, 2 d) in the rows' order, each
+ * cluster's whole parts, then its fractions. A packed row is read from
+ * the packed copy (in cache: it was just scored), its set bits adding
+ * their feature's fixed-point 1. */
+static inline void move_row(const kmb_job *jb, int64_t *sd, int64_t *cd, int64_t r, int32_t c,
+                            int64_t sign) {
+  const int d = jb->d;
+  const gr_packed_rows *p = jb->packed;
+  const int nf = p ? p->nf : d;
+  const float *x = p ? gr_packed_rows_floats(p, r) : jb->X + (size_t)r * d;
+  const double *scale = jb->scale, frac = jb->b->frac_scale;
   int64_t *to = sd + (size_t)c * 2 * d;
 #pragma omp simd
-  for (int j = 0; j < d; j++) {
+  for (int j = 0; j < nf; j++) {
     int64_t hi, lo;
     gr_km_fixed(x[j], scale[j], frac, &hi, &lo);
     to[j] += sign * hi;
     to[d + j] += sign * lo;
   }
   cd[c] += sign;
+  if (!p) return;
+  const unsigned char *bits = gr_packed_rows_bits(p, r);
+  const int64_t *one_hi = jb->one, *one_lo = jb->one + p->nb;
+  for (int q = 0; q < p->n_bytes; q++)
+    for (unsigned w = bits[q]; w; w &= w - 1) {
+      const int t = 8 * q + __builtin_ctz(w);
+      to[nf + t] += sign * one_hi[t];
+      to[d + nf + t] += sign * one_lo[t];
+    }
 }
 
 /* Row r from its dots: the label (gr_km_consider's order, as
@@ -103,9 +126,8 @@ score_row(const kmb_job *jb, int64_t r, const float *dot, int64_t *sd, int64_t *
   const int32_t old = jb->labels[r];
   if (old == best) return;
   jb->labels[r] = best;
-  const float *x = jb->X + (size_t)r * d;
-  move_row(sd, cd, x, best, 1, b, d);
-  if (old >= 0) move_row(sd, cd, x, old, -1, b, d); /* not a first label */
+  move_row(jb, sd, cd, r, best, 1);
+  if (old >= 0) move_row(jb, sd, cd, r, old, -1); /* not a first label */
 }
 
 /* Rows [r0, r1): the drift test, then the rows it leaves (idx) scored 8 at
@@ -121,14 +143,26 @@ bounded_rows_k(const kmb_job *jb, int64_t r0, int64_t r1, int64_t *idx, float *s
   *scored += m;
   for (int64_t t = 0; t < m; t += GR_KM_ROWS) {
     const int nb = (int)(m - t < GR_KM_ROWS ? m - t : GR_KM_ROWS);
-    const float *x[GR_KM_ROWS], *next[GR_KM_ROWS];
-    for (int i = 0; i < GR_KM_ROWS; i++) /* a short group repeats its first row */
-      x[i] = jb->X + (size_t)idx[t + (i < nb ? i : 0)] * d;
     const int prefetch = t + 3 * GR_KM_ROWS <= m; /* two groups ahead, as kmeans.c */
-    for (int i = 0; i < GR_KM_ROWS; i++)
-      next[i] = prefetch ? jb->X + (size_t)idx[t + 2 * GR_KM_ROWS + i] * d : NULL;
-    for (int g = 0; g < kp / 8; g++)
-      gr_km_rows_dots8(scores, x, jb->Ct, d, kp, g, g == 0 && prefetch ? next : NULL);
+    const gr_packed_rows *p = jb->packed;
+    if (p) {
+      const unsigned char *x[GR_KM_ROWS], *next[GR_KM_ROWS];
+      for (int i = 0; i < GR_KM_ROWS; i++) {
+        x[i] = p->rows + (size_t)idx[t + (i < nb ? i : 0)] * p->stride;
+        next[i] = prefetch ? p->rows + (size_t)idx[t + 2 * GR_KM_ROWS + i] * p->stride : NULL;
+      }
+      for (int g = 0; g < kp / 8; g++)
+        gr_km_packed_dots8(scores, x, jb->Ct, jb->T, p->nf, p->n_bytes, p->stride, kp, g,
+                           g == 0 && prefetch ? next : NULL);
+    } else {
+      const float *x[GR_KM_ROWS], *next[GR_KM_ROWS];
+      for (int i = 0; i < GR_KM_ROWS; i++) { /* a short group repeats its first row */
+        x[i] = jb->X + (size_t)idx[t + (i < nb ? i : 0)] * d;
+        next[i] = prefetch ? jb->X + (size_t)idx[t + 2 * GR_KM_ROWS + i] * d : NULL;
+      }
+      for (int g = 0; g < kp / 8; g++)
+        gr_km_rows_dots8(scores, x, jb->Ct, d, kp, g, g == 0 && prefetch ? next : NULL);
+    }
     for (int i = 0; i < nb; i++)
       score_row(jb, idx[t + i], scores + (size_t)i * kp, sd, cd, k);
   }
@@ -144,9 +178,10 @@ static void bounded_rows(const kmb_job *jb, int64_t r0, int64_t r1, int64_t *idx
 
 gr_status gr_cpu_kmeans_step_bounded(gr_backend *be, int32_t *labels, gr_km_bounds *b,
                                      const float *X, const float *x_norm, int64_t n, int d,
-                                     const float *C, int k) {
+                                     const float *C, int k, const gr_packed_rows *packed) {
   if (k < 1 || d < 1 || !b)
     return gr_fail(GR_ERR_INVALID_ARG, "kmeans: k = %d and d = %d must be >= 1, with bounds", k, d);
+  GR_TRY(gr_packed_rows_check(packed, n, d));
   const size_t kd = (size_t)k * 2 * d; /* the sums' integers */
   memset(b->sum_delta, 0, sizeof(int64_t) * kd);
   memset(b->count_delta, 0, sizeof(int64_t) * (size_t)k);
@@ -160,19 +195,34 @@ gr_status gr_cpu_kmeans_step_bounded(gr_backend *be, int32_t *labels, gr_km_boun
   /* per thread: sum deltas (k, 2 d), count deltas (k), rows scored */
   const size_t per = kd + (size_t)k + 1;
   int64_t *part = calloc(per * (size_t)threads, sizeof(int64_t));
-  if (!Ct || !c_norm || !scores || !idx || !part) {
+  /* the fixed point in the packed order: scales (d), then the 1s (2 nb) */
+  const int nb = packed ? packed->nb : 0;
+  double *scale = packed ? malloc(sizeof(double) * (size_t)d) : NULL;
+  int64_t *one = packed ? malloc(sizeof(int64_t) * (2 * (size_t)nb + 1)) : NULL;
+  float *T = packed ? malloc(sizeof(float) * gr_km_nibble_floats(packed->n_bytes, kp)) : NULL;
+  if (!Ct || !c_norm || !scores || !idx || !part || (packed && (!scale || !one || !T))) {
+    free(T);
     free(Ct);
     free(c_norm);
     free(scores);
     free(idx);
     free(part);
+    free(scale);
+    free(one);
     return gr_fail(GR_ERR_NOMEM, "cannot allocate KMeans scratch (%d clusters, %d features)", k, d);
   }
-  gr_km_prepare_centers(Ct, c_norm, C, k, d);
+  for (int j = 0; packed && j < d; j++)
+    scale[j] = b->scale[packed->order[j]];
+  for (int t = 0; t < nb; t++)
+    gr_km_fixed(1.0f, scale[packed->nf + t], b->frac_scale, &one[t], &one[nb + t]);
+  gr_km_prepare_centers(Ct, c_norm, C, k, d, packed ? packed->order : NULL);
+  if (packed) gr_km_prepare_nibbles(T, Ct, packed->nf, nb, packed->n_bytes, kp);
   float c_norm_max = 0;
   for (int c = 0; c < k; c++)
     c_norm_max = c_norm[c] > c_norm_max ? c_norm[c] : c_norm_max;
-  const kmb_job jb = {labels, b, X, x_norm, Ct, c_norm, c_norm_max, d, k, kp};
+  const kmb_job jb = {
+      labels, b,          X, x_norm, Ct, c_norm, packed, T, packed ? scale : b->scale,
+      one,    c_norm_max, d, k,      kp};
   const int64_t n_chunks = (n + GR_KMB_CHUNK - 1) / GR_KMB_CHUNK;
 #pragma omp parallel num_threads(threads)
   {
@@ -187,8 +237,10 @@ gr_status gr_cpu_kmeans_step_bounded(gr_backend *be, int32_t *labels, gr_km_boun
   }
   for (int t = 0; t < threads; t++) { /* integers: any order gives the same */
     const int64_t *sd = part + per * (size_t)t;
-    for (size_t i = 0; i < kd; i++)
-      b->sum_delta[i] += sd[i];
+    for (size_t i = 0; i < kd; i++) { /* from the rows' order to X's */
+      const int j = (int)(i % (size_t)d);
+      b->sum_delta[i - (size_t)j + (size_t)(packed ? packed->order[j] : j)] += sd[i];
+    }
     for (int c = 0; c < k; c++)
       b->count_delta[c] += sd[kd + c];
     b->scored += sd[kd + k];
@@ -198,5 +250,8 @@ gr_status gr_cpu_kmeans_step_bounded(gr_backend *be, int32_t *labels, gr_km_boun
   free(scores);
   free(idx);
   free(part);
+  free(scale);
+  free(one);
+  free(T);
   return GR_OK;
 }

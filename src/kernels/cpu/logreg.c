@@ -31,8 +31,8 @@
 #include "../logreg_args.h"
 #include "../shared_math.h"
 #include "cpu_ops.h"
-#include "logreg_packed.h"
 #include "logreg_terms.h"
+#include "packed_rows.h"
 
 #define LR_CHUNK 4096     /* real rows per partial sum */
 #define LR_PAIR_CHUNK 256 /* pairs per partial sum (two buffer rows each) */
@@ -53,7 +53,7 @@ typedef struct lr_chunk {
 } lr_chunk;
 
 /* Where the real rows are read: X's rows (d floats, no bits) or packed
- * rows (nf floats, then nbits bits; logreg_packed.h). */
+ * rows (nf floats, then nbits bits; packed_rows.h). */
 typedef struct lr_rows_src {
   const unsigned char *base;
   size_t stride; /* bytes per row */
@@ -311,7 +311,7 @@ static inline void bits_out(float *restrict a, const unsigned char *bits, int nb
 
 /* The real rows of a chunk, from X or from the packed rows (p->src): the
  * float features' margins and gradient sums as doubles over floats; with
- * packed rows, in the packed order (logreg_packed.h), a binary feature
+ * packed rows, in the packed order (packed_rows.h), a binary feature
  * adds its weight to the margin where its bit is set, and the row's
  * gradient weight to its sum (w, p->wp, has zeros past d, so the last
  * byte's unused bits add nothing). Returns the rows of A written. */
@@ -437,7 +437,7 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
                .tau = tau,
                .src = {(const unsigned char *)X, sizeof(float) * (size_t)d, d, 0},
                .gw = d};
-  const gr_lr_packed *pk = rows ? rows->packed : NULL;
+  const gr_packed_rows *pk = rows ? rows->packed : NULL;
   int32_t *pos = NULL; /* (D) packed position -> X's feature, the intercept last */
   double *Hpk = NULL;  /* (m, D, D) the Hessians' sums in the packed order */
   if (pk) {

@@ -175,8 +175,8 @@ static const gr_backend_ops cuda_ops = {
     .kmeans_step_bounded = NULL, /* the plain steps are fast enough on a GPU */
     .logreg_objective = gr_cuda_logreg_objective,
     .logreg_grad_hess = gr_cuda_logreg_grad_hess,
-    .logreg_pack = NULL, /* the GPU reads X's rows at full bandwidth */
-    .logreg_pack_free = NULL,
+    .pack_rows = NULL, /* the GPU reads X's rows at full bandwidth */
+    .pack_rows_free = NULL,
     .spd_solve_batched = gr_cuda_spd_solve_batched,
 };
 

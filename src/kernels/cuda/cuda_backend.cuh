@@ -60,10 +60,11 @@ gr_status gr_cuda_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, c
                            int k, const gr_csr_view *exclude, const uint8_t *allowed, int topk);
 gr_status gr_cuda_kmeans_row_norms(gr_backend *be, float *out, const float *X, int64_t n, int d);
 gr_status gr_cuda_kmeans_assign(gr_backend *be, int32_t *labels, float *min_d2, const float *X,
-                                const float *x_norm, int64_t n, int d, const float *C, int k);
+                                const float *x_norm, int64_t n, int d, const float *C, int k,
+                                const struct gr_packed_rows *packed);
 gr_status gr_cuda_kmeans_step(gr_backend *be, int32_t *labels, float *min_d2, double *sums,
                               int64_t *counts, const float *X, const float *x_norm, int64_t n,
-                              int d, const float *C, int k);
+                              int d, const float *C, int k, const struct gr_packed_rows *packed);
 gr_status gr_cuda_logreg_objective(gr_backend *be, double *f, const double *theta, const float *X,
                                    const gr_lr_rows *rows, const uint8_t *y, const float *sw,
                                    const int64_t *seg, const double *cw, const uint8_t *active,

@@ -234,16 +234,25 @@ done:
   return st;
 }
 
+/* The GPU reads X as it is: packed rows are a host-memory form. */
+static gr_status refuse_packed(const struct gr_packed_rows *packed) {
+  if (!packed) return GR_OK;
+  return gr_fail(GR_ERR_INVALID_ARG, "kmeans: the CUDA backend takes no packed rows");
+}
+
 extern "C" gr_status gr_cuda_kmeans_assign(gr_backend *be, int32_t *labels, float *min_d2,
                                            const float *X, const float *x_norm, int64_t n, int d,
-                                           const float *C, int k) {
+                                           const float *C, int k,
+                                           const struct gr_packed_rows *packed) {
+  GR_TRY(refuse_packed(packed));
   return assign_tiles(be, labels, min_d2, NULL, NULL, X, x_norm, n, d, C, k);
 }
 
 extern "C" gr_status gr_cuda_kmeans_step(gr_backend *be, int32_t *labels, float *min_d2,
                                          double *sums, int64_t *counts, const float *X,
                                          const float *x_norm, int64_t n, int d, const float *C,
-                                         int k) {
+                                         int k, const struct gr_packed_rows *packed) {
+  GR_TRY(refuse_packed(packed));
   if (!sums || !counts)
     return gr_fail(GR_ERR_INVALID_ARG, "kmeans step: sums and counts are needed");
   return assign_tiles(be, labels, min_d2, sums, counts, X, x_norm, n, d, C, k);

@@ -1,25 +1,25 @@
-/* Packing X's rows for the CPU logistic passes; see logreg_packed.h. */
-#include "logreg_packed.h"
+/* Packing X's rows with their 0/1 features as bits; see packed_rows.h. */
+#include "packed_rows.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu_ops.h"
 
-void gr_lr_packed_free(gr_lr_packed *p) {
+void gr_packed_rows_free(gr_packed_rows *p) {
   if (!p) return;
   free(p->order);
   free(p->rows);
   memset(p, 0, sizeof *p);
 }
 
-gr_status gr_lr_packed_build(gr_lr_packed *out, const float *X, int64_t n, int d,
-                             const uint8_t *binary) {
+gr_status gr_packed_rows_build(gr_packed_rows *out, const float *X, int64_t n, int d,
+                               const uint8_t *binary) {
   memset(out, 0, sizeof *out);
   if (!X || !binary || n < 0 || d < 1)
-    return gr_fail(GR_ERR_INVALID_ARG, "logreg: nothing to pack (%lld rows, %d features)",
+    return gr_fail(GR_ERR_INVALID_ARG, "packed rows: nothing to pack (%lld rows, %d features)",
                    (long long)n, d);
-  gr_lr_packed p = {.d = d, .n = n};
+  gr_packed_rows p = {.d = d, .n = n};
   p.order = malloc(sizeof(int32_t) * (size_t)d);
   if (!p.order) return gr_fail(GR_ERR_NOMEM, "cannot allocate a packed row layout");
   for (int j = 0; j < d; j++)
@@ -27,9 +27,9 @@ gr_status gr_lr_packed_build(gr_lr_packed *out, const float *X, int64_t n, int d
   for (int j = 0; j < d; j++)
     if (binary[j]) p.order[p.nf + p.nb++] = j;
   p.n_bytes = (p.nb + 7) / 8;
-  p.stride = gr_lr_packed_stride(d, p.nb);
+  p.stride = gr_packed_rows_stride(d, p.nb);
   const size_t bytes = p.stride * (size_t)(n ? n : 1);
-  p.rows = aligned_alloc(GR_LR_PACK_ALIGN, bytes);
+  p.rows = aligned_alloc(GR_PACK_ALIGN, bytes);
   if (!p.rows) {
     free(p.order);
     return gr_fail(GR_ERR_NOMEM, "cannot allocate %zu bytes of packed rows", bytes);
@@ -63,27 +63,27 @@ gr_status gr_lr_packed_build(gr_lr_packed *out, const float *X, int64_t n, int d
     if (bad && r < bad_row) bad_row = r;
   }
   if (bad_row < INT64_MAX) {
-    gr_lr_packed_free(&p);
+    gr_packed_rows_free(&p);
     return gr_fail(GR_ERR_INVALID_ARG,
-                   "logreg: row %lld has a feature marked binary that is not 0 or 1",
+                   "packed rows: row %lld has a feature marked binary that is not 0 or 1",
                    (long long)bad_row);
   }
   *out = p;
   return GR_OK;
 }
 
-gr_status gr_cpu_logreg_pack(gr_backend *be, gr_lr_packed **packed, const float *X, int64_t n_x,
-                             int d, const uint8_t *binary) {
+gr_status gr_cpu_pack_rows(gr_backend *be, gr_packed_rows **packed, const float *X, int64_t n_x,
+                           int d, const uint8_t *binary) {
   (void)be;
   *packed = NULL;
   int nb = 0;
   for (int j = 0; binary && j < d; j++)
     nb += binary[j] != 0;
   /* worth a copy where the passes then read at most two thirds of the bytes */
-  if (d < 1 || 3 * gr_lr_packed_stride(d, nb) > 2 * sizeof(float) * (size_t)d) return GR_OK;
-  gr_lr_packed *p = malloc(sizeof *p);
+  if (d < 1 || 3 * gr_packed_rows_stride(d, nb) > 2 * sizeof(float) * (size_t)d) return GR_OK;
+  gr_packed_rows *p = malloc(sizeof *p);
   if (!p) return gr_fail(GR_ERR_NOMEM, "cannot allocate packed rows");
-  const gr_status st = gr_lr_packed_build(p, X, n_x, d, binary);
+  const gr_status st = gr_packed_rows_build(p, X, n_x, d, binary);
   if (st != GR_OK) {
     free(p);
     return st;
@@ -92,8 +92,8 @@ gr_status gr_cpu_logreg_pack(gr_backend *be, gr_lr_packed **packed, const float 
   return GR_OK;
 }
 
-void gr_cpu_logreg_pack_free(gr_backend *be, gr_lr_packed *packed) {
+void gr_cpu_pack_rows_free(gr_backend *be, gr_packed_rows *packed) {
   (void)be;
-  gr_lr_packed_free(packed);
+  gr_packed_rows_free(packed);
   free(packed);
 }
