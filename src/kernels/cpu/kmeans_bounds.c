@@ -70,19 +70,28 @@ static inline __attribute__((always_inline)) int row_stands(const kmb_job *jb, i
   return stands;
 }
 
-/* Row r in fixed point (gr_km_fixed) added to (sign 1) or taken out of
- * (sign -1) cluster c's sums: sd is (k, 2 d) in the rows' order, each
- * cluster's whole parts, then its fractions. A packed row is read from
- * the packed copy (in cache: it was just scored), its set bits adding
- * their feature's fixed-point 1. */
-static inline void move_row(const kmb_job *jb, int64_t *sd, int64_t *cd, int64_t r, int32_t c,
+/* A thread's sum deltas: sd (k, 2 d) in the rows' order, each cluster's
+ * whole parts, then its fractions (gr_km_fixed); cd (k) the counts; with
+ * packed rows bits (k, 8 n_bytes) how many rows with each binary feature
+ * set came in, less those that went (the fixed-point 1 times that is
+ * added to sd at the end); scored, the rows scored. */
+typedef struct kmb_acc {
+  int64_t *sd, *cd, *bits, *scored;
+} kmb_acc;
+
+typedef int64_t kmb_i64x8 __attribute__((vector_size(64), aligned(8)));
+
+/* Row r added to (sign 1) or taken out of (sign -1) cluster c. A packed
+ * row is read from the packed copy (in cache: it was just scored), its
+ * bits counted 8 at a time with no branches. */
+static inline void move_row(const kmb_job *jb, const kmb_acc *acc, int64_t r, int32_t c,
                             int64_t sign) {
   const int d = jb->d;
   const gr_packed_rows *p = jb->packed;
   const int nf = p ? p->nf : d;
   const float *x = p ? gr_packed_rows_floats(p, r) : jb->X + (size_t)r * d;
   const double *scale = jb->scale, frac = jb->b->frac_scale;
-  int64_t *to = sd + (size_t)c * 2 * d;
+  int64_t *to = acc->sd + (size_t)c * 2 * d;
 #pragma omp simd
   for (int j = 0; j < nf; j++) {
     int64_t hi, lo;
@@ -90,23 +99,25 @@ static inline void move_row(const kmb_job *jb, int64_t *sd, int64_t *cd, int64_t
     to[j] += sign * hi;
     to[d + j] += sign * lo;
   }
-  cd[c] += sign;
+  acc->cd[c] += sign;
   if (!p) return;
   const unsigned char *bits = gr_packed_rows_bits(p, r);
-  const int64_t *one_hi = jb->one, *one_lo = jb->one + p->nb;
-  for (int q = 0; q < p->n_bytes; q++)
-    for (unsigned w = bits[q]; w; w &= w - 1) {
-      const int t = 8 * q + __builtin_ctz(w);
-      to[nf + t] += sign * one_hi[t];
-      to[d + nf + t] += sign * one_lo[t];
-    }
+  int64_t *count = acc->bits + (size_t)c * 8 * p->n_bytes;
+  const kmb_i64x8 lane = {1, 2, 4, 8, 16, 32, 64, 128}, zero = {0};
+  for (int q = 0; q < p->n_bytes; q++) {
+    kmb_i64x8 v;
+    memcpy(&v, count + 8 * q, sizeof v);
+    const kmb_i64x8 set = ((zero + bits[q]) & lane) != 0; /* -1 where set, else 0 */
+    v += set & (zero + sign);
+    memcpy(count + 8 * q, &v, sizeof v);
+  }
 }
 
 /* Row r from its dots: the label (gr_km_consider's order, as
  * kmeans_assign), fresh bounds, and when the label changed the row moved
  * between the clusters' sum deltas. */
 static inline __attribute__((always_inline)) void
-score_row(const kmb_job *jb, int64_t r, const float *dot, int64_t *sd, int64_t *cd, const int k) {
+score_row(const kmb_job *jb, int64_t r, const float *dot, const kmb_acc *acc, const int k) {
   const int d = jb->d;
   const float xn = jb->x_norm[r];
   gr_km_bounds *b = jb->b;
@@ -126,21 +137,25 @@ score_row(const kmb_job *jb, int64_t r, const float *dot, int64_t *sd, int64_t *
   const int32_t old = jb->labels[r];
   if (old == best) return;
   jb->labels[r] = best;
-  move_row(jb, sd, cd, r, best, 1);
-  if (old >= 0) move_row(jb, sd, cd, r, old, -1); /* not a first label */
+  move_row(jb, acc, r, best, 1);
+  if (old >= 0) move_row(jb, acc, r, old, -1); /* not a first label */
 }
 
 /* Rows [r0, r1): the drift test, then the rows it leaves (idx) scored 8 at
  * a time, the group two ahead prefetched. Inlined with k a constant for the
  * common k = 8, where the per-center loops become a few vector operations. */
-static inline __attribute__((always_inline)) void
-bounded_rows_k(const kmb_job *jb, int64_t r0, int64_t r1, int64_t *idx, float *scores, int64_t *sd,
-               int64_t *cd, int64_t *scored, const int k) {
+static inline __attribute__((always_inline)) void bounded_rows_k(const kmb_job *jb, int64_t r0,
+                                                                 int64_t r1, int64_t *idx,
+                                                                 float *scores, const kmb_acc *acc,
+                                                                 const int k) {
   const int d = jb->d, kp = jb->kp;
   int64_t m = 0;
-  for (int64_t r = r0; r < r1; r++)
-    if (!row_stands(jb, r, k)) idx[m++] = r;
-  *scored += m;
+  for (int64_t r = r0; r < r1; r++) { /* no branch: which rows stand is hard to predict */
+    const int stands = row_stands(jb, r, k);
+    idx[m] = r;
+    m += !stands;
+  }
+  *acc->scored += m;
   for (int64_t t = 0; t < m; t += GR_KM_ROWS) {
     const int nb = (int)(m - t < GR_KM_ROWS ? m - t : GR_KM_ROWS);
     const int prefetch = t + 3 * GR_KM_ROWS <= m; /* two groups ahead, as kmeans.c */
@@ -164,16 +179,16 @@ bounded_rows_k(const kmb_job *jb, int64_t r0, int64_t r1, int64_t *idx, float *s
         gr_km_rows_dots8(scores, x, jb->Ct, d, kp, g, g == 0 && prefetch ? next : NULL);
     }
     for (int i = 0; i < nb; i++)
-      score_row(jb, idx[t + i], scores + (size_t)i * kp, sd, cd, k);
+      score_row(jb, idx[t + i], scores + (size_t)i * kp, acc, k);
   }
 }
 
 static void bounded_rows(const kmb_job *jb, int64_t r0, int64_t r1, int64_t *idx, float *scores,
-                         int64_t *sd, int64_t *cd, int64_t *scored) {
+                         const kmb_acc *acc) {
   if (jb->k == 8)
-    bounded_rows_k(jb, r0, r1, idx, scores, sd, cd, scored, 8);
+    bounded_rows_k(jb, r0, r1, idx, scores, acc, 8);
   else
-    bounded_rows_k(jb, r0, r1, idx, scores, sd, cd, scored, jb->k);
+    bounded_rows_k(jb, r0, r1, idx, scores, acc, jb->k);
 }
 
 gr_status gr_cpu_kmeans_step_bounded(gr_backend *be, int32_t *labels, gr_km_bounds *b,
@@ -192,8 +207,10 @@ gr_status gr_cpu_kmeans_step_bounded(gr_backend *be, int32_t *labels, gr_km_boun
   float *Ct = calloc((size_t)d * kp, sizeof(float)), *c_norm = malloc(sizeof(float) * (size_t)k);
   float *scores = malloc(sizeof(float) * GR_KM_ROWS * (size_t)kp * threads);
   int64_t *idx = malloc(sizeof(int64_t) * GR_KMB_CHUNK * (size_t)threads);
-  /* per thread: sum deltas (k, 2 d), count deltas (k), rows scored */
-  const size_t per = kd + (size_t)k + 1;
+  /* per thread: kmb_acc's sum deltas (k, 2 d), count deltas (k), bit
+   * counts (k, 8 n_bytes), rows scored */
+  const size_t n_bits = packed ? (size_t)8 * packed->n_bytes : 0;
+  const size_t per = kd + (size_t)k * (1 + n_bits) + 1;
   int64_t *part = calloc(per * (size_t)threads, sizeof(int64_t));
   /* the fixed point in the packed order: scales (d), then the 1s (2 nb) */
   const int nb = packed ? packed->nb : 0;
@@ -227,23 +244,31 @@ gr_status gr_cpu_kmeans_step_bounded(gr_backend *be, int32_t *labels, gr_km_boun
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();
-    int64_t *sd = part + per * (size_t)t, *cd = sd + kd, *scored = cd + k;
+    int64_t *sd = part + per * (size_t)t;
+    const kmb_acc acc = {sd, sd + kd, sd + kd + k, sd + per - 1};
 #pragma omp for schedule(dynamic, 1)
     for (int64_t ch = 0; ch < n_chunks; ch++) {
       const int64_t r0 = ch * GR_KMB_CHUNK, r1 = r0 + GR_KMB_CHUNK < n ? r0 + GR_KMB_CHUNK : n;
       bounded_rows(&jb, r0, r1, idx + (size_t)GR_KMB_CHUNK * t,
-                   scores + (size_t)GR_KM_ROWS * kp * t, sd, cd, scored);
+                   scores + (size_t)GR_KM_ROWS * kp * t, &acc);
     }
   }
   for (int t = 0; t < threads; t++) { /* integers: any order gives the same */
-    const int64_t *sd = part + per * (size_t)t;
+    const int64_t *sd = part + per * (size_t)t, *bits = sd + kd + k;
     for (size_t i = 0; i < kd; i++) { /* from the rows' order to X's */
       const int j = (int)(i % (size_t)d);
       b->sum_delta[i - (size_t)j + (size_t)(packed ? packed->order[j] : j)] += sd[i];
     }
-    for (int c = 0; c < k; c++)
+    for (int c = 0; c < k; c++) {
+      int64_t *to = b->sum_delta + (size_t)c * 2 * d;
+      for (int u = 0; u < nb; u++) { /* the bits counted: whole parts and fractions of 1 */
+        const int64_t times = bits[(size_t)c * n_bits + (size_t)u];
+        to[packed->order[packed->nf + u]] += times * one[u];
+        to[d + packed->order[packed->nf + u]] += times * one[nb + u];
+      }
       b->count_delta[c] += sd[kd + c];
-    b->scored += sd[kd + k];
+    }
+    b->scored += sd[per - 1];
   }
   free(Ct);
   free(c_norm);
