@@ -1,10 +1,12 @@
 /* The feature encoder on a fixture with every column kind and missing
  * pattern: widths, imputation, standardization, one-hot with "other",
- * dropped columns, and transform of a table with another column order. */
+ * dropped columns, the features reported 0/1, and transform of a table
+ * with another column order. */
 #include <string.h>
 
 #include "check.h"
 #include "host/encoder.h"
+#include "host/packed_x.h"
 #include "test_util.h"
 
 /* 6 rows. num: 1,2,3,4,<missing>,10 (median 3); flag: bool with a gap;
@@ -129,6 +131,16 @@ int main(void) {
   CHECK(X[3 * 10 + cat_b] == 1);
   CHECK(X[4 * 10 + cat_other] == 1 && X[4 * 10 + cat_a] == 0);
   CHECK(X[5 * 10 + cat_missing] == 1 && X[5 * 10 + cat_other] == 0);
+  /* the 0/1 features it reports: flag, every missing indicator, the
+   * one-hot levels; exactly those of the fixture's X that are 0 or 1 */
+  uint8_t binary[10], seen[10];
+  gr_encoder_binary_features(e, binary);
+  CHECK_OK(gr_binary_features(X, 6, 10, seen, NULL));
+  for (int j = 0; j < 10; j++) {
+    const int want = j != num && j != dt;
+    CHECK_MSG(binary[j] == want && seen[j] == want, "feature %d: %d, %d in X, want %d", j,
+              binary[j], seen[j], want);
+  }
   /* scoring data: other column order, an unseen level, still the same features */
   gr_table *t2 = NULL;
   CHECK_OK(gr_table_read_csv(

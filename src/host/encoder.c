@@ -283,6 +283,19 @@ gr_status gr_encoder_fit(gr_encoder **out, const gr_table *t, const gr_encoder_o
   return GR_OK;
 }
 
+void gr_encoder_binary_features(const gr_encoder *e, uint8_t *binary) {
+  memset(binary, 0, (size_t)e->n_features);
+  for (int c = 0; c < e->n_cols; c++) {
+    const gr_enc_column *ec = &e->cols[c];
+    if (ec->action == GR_ENC_ONE_HOT) {
+      memset(binary + ec->offset, 1, (size_t)ec->width);
+    } else if (ec->action == GR_ENC_NUMERIC) {
+      binary[ec->offset] = ec->kind == GR_COL_BOOL; /* fill 0, mean 0, scale 1 */
+      if (ec->indicator) binary[ec->offset + 1] = 1;
+    }
+  }
+}
+
 // ---- transform ----------------------------------------------------------------
 
 /* A fitted column matched to a table column, with its level translation. */

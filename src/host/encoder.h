@@ -49,6 +49,9 @@ gr_status gr_encoder_fit(gr_encoder **out, const gr_table *t, const gr_encoder_o
  * column the table lacks is an error; unseen levels go to "other" (or to no
  * feature when the column had none). */
 gr_status gr_encoder_transform(const gr_encoder *e, const gr_table *t, float *out);
+/* binary[j] (e->n_features) = 1 where the transform gives feature j no
+ * values but 0 and 1: booleans, missing indicators, one-hot levels. */
+void gr_encoder_binary_features(const gr_encoder *e, uint8_t *binary);
 /* Writes feature j's name ("col", "col=level", "col=other", "col:missing"). */
 void gr_encoder_feature_name(const gr_encoder *e, int j, char *buf, size_t cap);
 void gr_encoder_free(gr_encoder *e);

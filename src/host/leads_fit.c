@@ -149,6 +149,7 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
   gr_logreg_model *fitted = NULL;
   gr_kmeans_result km = {0};
   struct gr_packed_rows *packed = NULL; /* X for the KMeans and logistic passes */
+  uint8_t *binary = NULL;               /* (d) the 0/1 features, packed as bits */
   int n_groups = 0;
 
   double t0 = gr_now_seconds();
@@ -174,7 +175,13 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
             t.encode);
 
   t0 = gr_now_seconds();
-  GR_CHECK_GOTO(st, gr_pack_x(ctx->be, &packed, X, n, d, NULL), done);
+  binary = malloc((size_t)d);
+  if (!binary) {
+    st = gr_fail(GR_ERR_NOMEM, "cannot allocate %d feature flags", d);
+    goto done;
+  }
+  gr_encoder_binary_features(m->enc, binary); /* no scan of X needed */
+  GR_CHECK_GOTO(st, gr_pack_x(ctx->be, &packed, X, n, d, binary), done);
   gr_kmeans_params kmp = p->kmeans;
   kmp.packed = packed;
   GR_CHECK_GOTO(st, gr_kmeans_fit(ctx, X, n, d, &kmp, &km), done);
@@ -286,6 +293,7 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
 
 done:
   gr_packed_x_free(ctx->be, packed);
+  free(binary);
   free(a);
   free(b);
   free(gap);
