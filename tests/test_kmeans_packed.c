@@ -7,7 +7,7 @@
  * packed rows through center moves: kmeans_assign's labels bit for bit,
  * the fixed-point sums exact. And whole fits: packed by the fit or given
  * packed, bit for bit alike; packed or not (a fit in blocks reads X), the
- * same clusters of planted blobs. */
+ * same clusters of planted blobs, and gr_kmeans_predict the fit's labels. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +274,14 @@ static void test_fits(void) {
       worst = fmax(worst, fabs((double)own.centroids[i] - blocks.centroids[i]) /
                               (1 + fabs((double)blocks.centroids[i])));
     CHECK_MSG(worst < 1e-6, "centers differ by %g", worst);
+    /* a saved model's clusters are the fit's: the last labels come from
+     * X's rows, as gr_kmeans_predict reads them */
+    int32_t *again = malloc(sizeof(int32_t) * NR);
+    if (again) {
+      CHECK_OK(gr_kmeans_predict(ctx, X, NR, ND, own.centroids, 6, again));
+      CHECK(memcmp(again, own.labels, sizeof(int32_t) * NR) == 0);
+    }
+    free(again);
     /* the planted blobs: rows r and r + 6 always together */
     int64_t split = 0;
     for (int r = 0; r + 6 < NR; r++)

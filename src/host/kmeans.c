@@ -535,8 +535,15 @@ static gr_status fit_run(km_fit *f, const gr_kmeans_params *p, int run, double t
                      run + 1);
     if (shift <= tol) break;
   }
-  /* final labels and inertia against the final centers */
-  GR_TRY(blocks_pass(&f->bl, KM_LABELS | KM_D2, f->dC, f->k, NULL, NULL));
+  /* final labels and inertia against the final centers, from X's rows as
+   * gr_kmeans_predict reads them: a saved model puts every row in the
+   * cluster the fit gave it, near-ties included (packed dots round
+   * differently) */
+  const struct gr_packed_rows *packed = f->bl.packed;
+  f->bl.packed = NULL;
+  const gr_status st = blocks_pass(&f->bl, KM_LABELS | KM_D2, f->dC, f->k, NULL, NULL);
+  f->bl.packed = packed;
+  GR_TRY(st);
   double inertia = 0;
   for (int64_t r = 0; r < n; r++)
     inertia += f->d2[r];
