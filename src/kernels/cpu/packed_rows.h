@@ -59,12 +59,4 @@ static inline gr_status gr_packed_rows_check(const gr_packed_rows *p, int64_t n,
                  (long long)p->n, p->d, (long long)n, d);
 }
 
-/* Rows [r0, r0 + n) of p as packed rows of their own (no copy). */
-static inline gr_packed_rows gr_packed_rows_window(const gr_packed_rows *p, int64_t r0, int64_t n) {
-  gr_packed_rows w = *p;
-  w.rows = p->rows + (size_t)r0 * p->stride;
-  w.n = n;
-  return w;
-}
-
 #endif
