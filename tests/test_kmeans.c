@@ -9,6 +9,7 @@
 #include "host/kmeans.h"
 #include "kernels/backend.h"
 #include "kernels/shared_math.h"
+#include "kmeans_sums.h"
 #include "test_util.h"
 
 #define N_PER 200
@@ -115,16 +116,7 @@ static void test_step(int k) {
   CHECK(memcmp(n1, n3, sizeof(int64_t) * k) == 0 && memcmp(n1, nb, sizeof(int64_t) * k) == 0);
   /* the contract's sums, written out: per chunk in row order, chunks in order */
   int64_t *cnt = calloc((size_t)k, sizeof(int64_t));
-  for (int r0 = 0; r0 < NR; r0 += GR_KM_CHUNK) {
-    memset(part, 0, sizeof(double) * kd);
-    for (int r = r0; r < NR && r < r0 + GR_KM_CHUNK; r++) {
-      cnt[la[r]]++;
-      for (int j = 0; j < ND; j++)
-        part[(size_t)la[r] * ND + j] += X[(size_t)r * ND + j];
-    }
-    for (size_t i = 0; i < kd; i++)
-      ref[i] += part[i];
-  }
+  km_chunk_sums(ref, cnt, part, X, la, NR, ND, k);
   CHECK_MSG(memcmp(ref, s1, sizeof(double) * kd) == 0, "k=%d: sums differ from the contract", k);
   CHECK(memcmp(cnt, n1, sizeof(int64_t) * k) == 0);
   CHECK(n1[1] == 0 && s1[ND] == 0.0);

@@ -15,6 +15,7 @@
 #include "host/kmeans.h"
 #include "kernels/backend.h"
 #include "kernels/shared_math.h"
+#include "kmeans_sums.h"
 #include "test_util.h"
 
 enum { NR = 20000, ND = 24 };
@@ -29,23 +30,6 @@ static void make_rows(float *X, int blobs, gr_rng *rng) {
   for (int r = 0; r < NR; r++)
     for (int j = 0; j < ND; j++)
       X[(size_t)r * ND + j] = mu[r % blobs][j] + (float)gr_rng_normal(rng);
-}
-
-static double distance(const float *a, const float *b) {
-  double s = 0;
-  for (int j = 0; j < ND; j++)
-    s += ((double)a[j] - b[j]) * ((double)a[j] - b[j]);
-  return sqrt(s);
-}
-
-/* The step's inputs, as the fit computes them (host/kmeans.c). */
-static void step_inputs(double *drift, double *gap, const float *C, const float *prev, int k,
-                        int first) {
-  for (int c = 0; c < k; c++)
-    drift[c] = first ? 0 : distance(C + c * ND, prev + c * ND) * (1 + 0x1p-40);
-  for (int c = 0; c < k; c++)
-    for (int o = 0; o < k; o++)
-      gap[c * k + o] = o == c ? INFINITY : distance(C + c * ND, C + o * ND) * (1 - 0x1p-40);
 }
 
 static void test_steps(int k) {
@@ -68,18 +52,7 @@ static void test_steps(int k) {
   int64_t *qsum = calloc(kq * 3 + 3 * (size_t)k, sizeof(int64_t)), *delta = qsum + kq,
           *ref = delta + kq, *count = ref + kq, *count_delta = count + k,
           *ref_count = count_delta + k;
-  for (int j = 0; j < ND; j++) { /* 2^(61 - e), n max|x| < 2^e, as the fit */
-    double top = 0;
-    for (int r = 0; r < NR; r++)
-      top = fmax(top, fabs(X[(size_t)r * ND + j]));
-    int e;
-    frexp(top * NR, &e);
-    scale[j] = ldexp(1.0, 61 - e);
-  }
-  int e_n;
-  const double n_rows = NR;
-  (void)frexp(n_rows, &e_n);
-  const double frac_scale = ldexp(1.0, 61 - e_n);
+  const double frac_scale = km_fixed_scales(scale, X, NR, ND);
   for (int c = 0; c < k; c++) /* centers on rows; center 1 duplicates center 0 (ties) */
     memcpy(C + c * ND, X + (size_t)(c == 1 ? 0 : c * 331) * ND, sizeof(float) * ND);
   for (int r = 0; r < NR; r++)
@@ -93,7 +66,7 @@ static void test_steps(int k) {
                     .sum_delta = delta,
                     .count_delta = count_delta};
   for (int step = 0; step < 8; step++) {
-    step_inputs(drift, gap, C, prev, k, step == 0);
+    km_step_inputs(drift, gap, C, prev, k, ND, step == 0);
     CHECK_OK(be->ops->kmeans_step_bounded(be, lb, &b, X, xn, NR, ND, C, k, NULL));
     CHECK_OK(be->ops->kmeans_assign(be, la, NULL, X, xn, NR, ND, C, k, NULL));
     int64_t differ = 0;
@@ -106,17 +79,7 @@ static void test_steps(int k) {
       qsum[i] += delta[i];
     for (int c = 0; c < k; c++)
       count[c] += count_delta[c];
-    memset(ref, 0, sizeof(int64_t) * kq);
-    memset(ref_count, 0, sizeof(int64_t) * (size_t)k);
-    for (int r = 0; r < NR; r++) {
-      ref_count[la[r]]++;
-      for (int j = 0; j < ND; j++) {
-        int64_t hi, lo;
-        gr_km_fixed(X[(size_t)r * ND + j], scale[j], frac_scale, &hi, &lo);
-        ref[(size_t)la[r] * 2 * ND + j] += hi;
-        ref[(size_t)la[r] * 2 * ND + ND + j] += lo;
-      }
-    }
+    km_fixed_sums(ref, ref_count, X, la, NR, ND, k, scale, frac_scale);
     CHECK_MSG(memcmp(qsum, ref, sizeof(int64_t) * kq) == 0, "k=%d step %d: sums drift", k, step);
     CHECK(memcmp(count, ref_count, sizeof(int64_t) * k) == 0);
     CHECK(ref_count[1] == 0); /* the duplicate loses every tie */

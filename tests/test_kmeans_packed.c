@@ -20,6 +20,7 @@
 #include "kernels/backend.h"
 #include "kernels/cpu/packed_rows.h"
 #include "kernels/shared_math.h"
+#include "kmeans_sums.h"
 #include "test_util.h"
 
 enum { NR = 9000, ND = 45 };
@@ -119,16 +120,7 @@ static void test_ops(int k) {
             k, (long long)differ_unpacked);
   /* the contract's sums of X's rows: per chunk in row order, chunks in order */
   double *part = calloc(kd, sizeof(double));
-  for (int r0 = 0; part && r0 < NR; r0 += GR_KM_CHUNK) {
-    memset(part, 0, sizeof(double) * kd);
-    for (int r = r0; r < NR && r < r0 + GR_KM_CHUNK; r++) {
-      cnt[la[r]]++;
-      for (int j = 0; j < ND; j++)
-        part[(size_t)la[r] * ND + j] += X[(size_t)r * ND + j];
-    }
-    for (size_t i = 0; i < kd; i++)
-      ref[i] += part[i];
-  }
+  if (part) km_chunk_sums(ref, cnt, part, X, la, NR, ND, k);
   free(part);
   CHECK_MSG(memcmp(ref, s1, sizeof(double) * kd) == 0, "k=%d: sums differ from the contract", k);
   CHECK(memcmp(cnt, n1, sizeof(int64_t) * k) == 0);
@@ -166,17 +158,7 @@ static void test_bounded(int k) {
           *ref = delta + kq, *count = ref + kq, *count_delta = count + k,
           *ref_count = count_delta + k;
   double scale[ND];
-  for (int j = 0; j < ND; j++) { /* as the fit: 2^(61 - e), n max|x| < 2^e */
-    double top = 0;
-    for (int r = 0; r < NR; r++)
-      top = fmax(top, fabs(X[(size_t)r * ND + j]));
-    int e;
-    frexp(top * NR, &e);
-    scale[j] = ldexp(1.0, 61 - e);
-  }
-  int e_n;
-  (void)frexp((double)NR, &e_n);
-  const double frac_scale = ldexp(1.0, 61 - e_n);
+  const double frac_scale = km_fixed_scales(scale, X, NR, ND);
   if (!p || !C || !lower || !lb || !drift || !qsum) goto done;
   for (int c = 0; c < k; c++)
     memcpy(C + c * ND, X + (size_t)(c * 331) * ND, sizeof(float) * ND);
@@ -191,11 +173,7 @@ static void test_bounded(int k) {
                     .sum_delta = delta,
                     .count_delta = count_delta};
   for (int step = 0; step < 6; step++) {
-    for (int c = 0; c < k; c++) { /* the fit's step inputs (host/kmeans.c) */
-      drift[c] = step == 0 ? 0 : sqrt(exact_d2(C + c * ND, prev + c * ND)) * (1 + 0x1p-40);
-      for (int o = 0; o < k; o++)
-        gap[c * k + o] = o == c ? INFINITY : sqrt(exact_d2(C + c * ND, C + o * ND)) * (1 - 0x1p-40);
-    }
+    km_step_inputs(drift, gap, C, prev, k, ND, step == 0);
     CHECK_OK(be->ops->kmeans_step_bounded(be, lb, &b, X, xn, NR, ND, C, k, p));
     CHECK_OK(be->ops->kmeans_assign(be, la, NULL, X, xn, NR, ND, C, k, p));
     int64_t differ = 0;
@@ -207,17 +185,7 @@ static void test_bounded(int k) {
       qsum[i] += delta[i];
     for (int c = 0; c < k; c++)
       count[c] += count_delta[c];
-    memset(ref, 0, sizeof(int64_t) * kq);
-    memset(ref_count, 0, sizeof(int64_t) * (size_t)k);
-    for (int r = 0; r < NR; r++) {
-      ref_count[la[r]]++;
-      for (int j = 0; j < ND; j++) {
-        int64_t hi, lo;
-        gr_km_fixed(X[(size_t)r * ND + j], scale[j], frac_scale, &hi, &lo);
-        ref[(size_t)la[r] * 2 * ND + j] += hi;
-        ref[(size_t)la[r] * 2 * ND + ND + j] += lo;
-      }
-    }
+    km_fixed_sums(ref, ref_count, X, la, NR, ND, k, scale, frac_scale);
     CHECK_MSG(memcmp(qsum, ref, sizeof(int64_t) * kq) == 0, "k=%d step %d: sums drift", k, step);
     CHECK(memcmp(count, ref_count, sizeof(int64_t) * k) == 0);
     if (step >= 2)
