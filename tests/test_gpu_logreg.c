@@ -4,8 +4,8 @@
  * rows picked from X, SMOTE-style synthetic rows between two of them, read
  * by pair: pairs of many rows, and groups of more than one pair chunk); then
  * gr_logreg_fit_groups and gr_logreg_fit_groups_rows through a CUDA
- * context against a CPU context, also under a device-memory budget small
- * enough to force small row chunks. Exits 77 (skipped) when no GPU is
+ * context against a CPU context (Newton and L-BFGS), also under a
+ * device-memory budget small enough to force small row chunks. Exits 77 (skipped) when no GPU is
  * usable. */
 #include <math.h>
 #include <stdio.h>
@@ -357,7 +357,7 @@ static void test_solve(gr_rng *rng, int D) {
 /* Class-conditional Gaussians per group (a planted logistic model); the
  * backends differ only in summation order and in the float Hessian, which
  * moves Newton's path but not its fixed point: 1e-4 as for the reference. */
-static void test_fit(gr_rng *rng, int d) {
+static void test_fit(gr_rng *rng, int d, gr_logreg_solver solver) {
   const int m = 5;
   int64_t seg[6] = {0};
   const int64_t sizes[5] = {30000, 900, 12000, 250, 40000};
@@ -379,6 +379,7 @@ static void test_fit(gr_rng *rng, int d) {
   }
   gr_logreg_params p;
   gr_logreg_params_default(&p);
+  p.solver = solver;
   p.balanced = 1;
   p.C = 0.5;
   /* the budget holds X and a few thousand scaled rows: several chunks */
@@ -395,8 +396,9 @@ static void test_fit(gr_rng *rng, int d) {
       double diff = fabs(out[c][g].b - out[0][g].b);
       for (int j = 0; j < d; j++)
         diff = fmax(diff, fabs(out[c][g].w[j] - out[0][g].w[j]));
-      printf("d %d group %d (%s budget): %d iterations (cpu %d), max difference %.2e\n", d, g,
-             c == 1 ? "full" : "small", out[c][g].iterations, out[0][g].iterations, diff);
+      printf("%s d %d group %d (%s budget): %d iterations (cpu %d), max difference %.2e\n",
+             gr_logreg_solver_name(gr_logreg_solver_for(&p, d)), d, g, c == 1 ? "full" : "small",
+             out[c][g].iterations, out[0][g].iterations, diff);
       CHECK_MSG(diff <= 1e-4, "d %d group %d: cuda differs from cpu by %g", d, g, diff);
     }
   }
@@ -416,7 +418,7 @@ static void test_fit(gr_rng *rng, int d) {
  * warm start runs too) over 20,000 market-like rows of X with planted
  * labels; each group draws real rows anywhere in X (rows shared between
  * groups) and synthetic positives between two of X's positives. */
-static void test_fit_described(gr_rng *rng, int d) {
+static void test_fit_described(gr_rng *rng, int d, gr_logreg_solver solver) {
   enum { M = 5 };
   const int64_t n_x = 20000, sizes[M] = {60000, 900, 30000, 250, 50000};
   int64_t seg[M + 1] = {0};
@@ -455,6 +457,7 @@ static void test_fit_described(gr_rng *rng, int d) {
   }
   gr_logreg_params p;
   gr_logreg_params_default(&p);
+  p.solver = solver;
   p.balanced = 1;
   p.C = 0.5;
   /* X, the descriptors, labels and weights, the pairs, and a few thousand
@@ -474,8 +477,10 @@ static void test_fit_described(gr_rng *rng, int d) {
       double diff = fabs(out[c][g].b - out[0][g].b);
       for (int j = 0; j < d; j++)
         diff = fmax(diff, fabs(out[c][g].w[j] - out[0][g].w[j]));
-      printf("described d %d group %d (%s budget): %d iterations (cpu %d), max difference %.2e\n",
-             d, g, c == 1 ? "full" : "small", out[c][g].iterations, out[0][g].iterations, diff);
+      printf("%s described d %d group %d (%s budget): %d iterations (cpu %d), max difference "
+             "%.2e\n",
+             gr_logreg_solver_name(gr_logreg_solver_for(&p, d)), d, g, c == 1 ? "full" : "small",
+             out[c][g].iterations, out[0][g].iterations, diff);
       CHECK_MSG(diff <= 1e-4, "described d %d group %d: cuda differs from cpu by %g", d, g, diff);
     }
   }
@@ -483,22 +488,30 @@ static void test_fit_described(gr_rng *rng, int d) {
    * row chunks are the group's own, so the models are the resident fit's
    * bit for bit */
   if (ctxs[1]) {
+    /* the budget giving the most batches: the two small groups (900 and
+     * 250 rows) share a batch with a neighbour at any budget the steps
+     * of 1/16 reach, so 3 batches at most (the planner's own arithmetic,
+     * checked on the CPU) */
     int first[M + 1], too_big, nb = 0;
-    size_t need, budget = (size_t)1 << 16;
-    while ((nb = gr_logreg_plan_batches(&rows, seg, M, d, budget, first, &too_big, &need)) != M &&
-           budget < ((size_t)1 << 34))
-      budget += budget / 16;
+    size_t need, budget = 0;
+    for (size_t bb = (size_t)1 << 16; bb < ((size_t)1 << 34) && nb < M; bb += bb / 16) {
+      const int got = gr_logreg_plan_batches(&rows, seg, M, d, &p, bb, first, &too_big, &need);
+      if (got > nb) {
+        nb = got;
+        budget = bb;
+      }
+    }
     gr_logreg_params q = p;
     q.max_bytes = (int64_t)budget;
     gr_logreg_model *batched = calloc(M, sizeof(gr_logreg_model));
     CHECK_OK(gr_logreg_fit_groups_rows(ctxs[1], &rows, y, sw, seg, M, d, &q, batched));
-    for (int g = 0; g < M && nb == M && batched[g].w && out[1][g].w; g++) {
+    for (int g = 0; g < M && batched[g].w && out[1][g].w; g++) {
       int same = batched[g].b == out[1][g].b && batched[g].iterations == out[1][g].iterations;
       for (int j = 0; j < d; j++)
         same &= batched[g].w[j] == out[1][g].w[j];
-      CHECK_MSG(same, "described d %d group %d: one group per batch differs from resident", d, g);
+      CHECK_MSG(same, "described d %d group %d: %d batches differ from resident", d, g, nb);
     }
-    CHECK(nb == M);
+    CHECK_MSG(nb >= 3, "%d batches at most", nb);
     for (int g = 0; g < M; g++)
       gr_logreg_model_free(&batched[g]);
     free(batched);
@@ -541,10 +554,12 @@ int main(void) {
   const int Ds[4] = {1, 7, 64, 301};
   for (int t = 0; t < 4; t++)
     test_solve(&rng, Ds[t]);
-  test_fit(&rng, 30);
-  test_fit(&rng, 129);
-  test_fit_described(&rng, 30);
-  test_fit_described(&rng, 190);
+  test_fit(&rng, 30, GR_LOGREG_AUTO);
+  test_fit(&rng, 129, GR_LOGREG_AUTO);
+  test_fit(&rng, 129, GR_LOGREG_LBFGS);
+  test_fit_described(&rng, 30, GR_LOGREG_AUTO);
+  test_fit_described(&rng, 190, GR_LOGREG_AUTO);
+  test_fit_described(&rng, 190, GR_LOGREG_LBFGS);
   cpu->ops->destroy(cpu);
   gpu->ops->destroy(gpu);
   return gr_test_finish();

@@ -19,147 +19,23 @@
 #include "host/logreg.h"
 #include "host/logreg_plan.h"
 #include "kernels/shared_math.h"
+#include "logreg_groups.h"
 #include "logreg_models.h"
 #include "logreg_reference.h"
 #include "test_util.h"
 
-typedef struct group_spec {
-  int n_pos, k; /* n_neg = k n_pos */
-} group_spec;
-
-typedef struct groups {
-  int m, d;
-  int64_t *seg;
-  float *X, *sw; /* sw: integers 1..3, or NULL */
-  uint8_t *y;
-  int *k;
-} groups;
-
-/* Class-conditional Gaussians x = o_g + (y ? mu_g : -mu_g) / 2 + N(0, I):
- * a logistic model with planted w = mu_g holds exactly. Labels shuffled. */
-static groups make_groups(gr_rng *rng, const group_spec *spec, int m, int d, int with_sw) {
-  groups G = {m, d, malloc(sizeof(int64_t) * (m + 1)), NULL, NULL, NULL, malloc(sizeof(int) * m)};
-  G.seg[0] = 0;
-  for (int g = 0; g < m; g++) {
-    G.seg[g + 1] = G.seg[g] + (int64_t)spec[g].n_pos * (1 + spec[g].k);
-    G.k[g] = spec[g].k;
-  }
-  const int64_t n = G.seg[m];
-  G.X = malloc(sizeof(float) * n * d);
-  G.y = malloc((size_t)n);
-  G.sw = with_sw ? malloc(sizeof(float) * n) : NULL;
-  double *mu = malloc(sizeof(double) * d), *o = malloc(sizeof(double) * d);
-  for (int g = 0; g < m; g++) {
-    for (int j = 0; j < d; j++) {
-      mu[j] = 0.35 * gr_rng_normal(rng) + (j == 0 ? 1.0 : 0.0);
-      o[j] = 0.5 * gr_rng_normal(rng);
-    }
-    const int64_t s = G.seg[g], len = G.seg[g + 1] - s;
-    for (int64_t i = 0; i < len; i++)
-      G.y[s + i] = i < spec[g].n_pos;
-    for (int64_t i = len - 1; i > 0; i--) { /* Fisher-Yates */
-      const int64_t j = (int64_t)gr_rng_below(rng, (uint64_t)i + 1);
-      const uint8_t t = G.y[s + i];
-      G.y[s + i] = G.y[s + j];
-      G.y[s + j] = t;
-    }
-    for (int64_t i = s; i < s + len; i++) {
-      for (int j = 0; j < d; j++)
-        G.X[i * d + j] = (float)(o[j] + (G.y[i] ? 0.5 : -0.5) * mu[j] + gr_rng_normal(rng));
-      if (G.sw) G.sw[i] = (float)(1 + gr_rng_below(rng, 3));
-    }
-  }
-  free(mu);
-  free(o);
-  return G;
-}
-
-static void free_groups(groups *G) {
-  free(G->seg);
-  free(G->X);
-  free(G->sw);
-  free(G->y);
-  free(G->k);
-}
-
-/* The reference on group g alone; see the file comment for the weights. */
-static gr_status reference(const groups *G, int g, const gr_logreg_params *p,
-                           gr_logreg_model *out) {
-  const int d = G->d;
-  const int64_t s = G->seg[g], len = G->seg[g + 1] - s;
-  gr_logreg_params q = *p;
-  if (!G->sw) return gr_logreg_fit(G->X + s * d, G->y + s, len, d, &q, out);
-  const int k = G->k[g];
-  int64_t total = 0;
-  for (int64_t i = s; i < s + len; i++)
-    total += (int64_t)G->sw[i] * (p->balanced && G->y[i] ? k : 1);
-  float *X = malloc(sizeof(float) * total * d);
-  uint8_t *y = malloc((size_t)total);
-  int64_t r = 0;
-  for (int64_t i = s; i < s + len; i++) {
-    const int64_t rep = (int64_t)G->sw[i] * (p->balanced && G->y[i] ? k : 1);
-    for (int64_t t = 0; t < rep; t++, r++) {
-      memcpy(X + r * d, G->X + i * d, sizeof(float) * d);
-      y[r] = G->y[i];
-    }
-  }
-  if (p->balanced) q.C = p->C * (k + 1) / (2.0 * k);
-  q.balanced = 0;
-  const gr_status st = gr_logreg_fit(X, y, total, d, &q, out);
-  free(X);
-  free(y);
-  return st;
-}
-
-static gr_logreg_model *fit(gr_context *ctx, const groups *G, const gr_logreg_params *p,
-                            const float *sw) {
-  gr_logreg_model *out = calloc(G->m, sizeof *out);
-  CHECK_OK(gr_logreg_fit_groups(ctx, G->X, G->y, sw, G->seg, G->m, G->d, p, out));
-  return out;
-}
-
-/* Every group within 1e-4 of the reference (the coefficients are O(1)). */
-static void check_groups_against_reference(gr_context *ctx, gr_rng *rng, const group_spec *spec,
-                                           int m, int d, double C, int with_sw, int balanced) {
-  groups G = make_groups(rng, spec, m, d, with_sw);
-  gr_logreg_params p;
-  gr_logreg_params_default(&p);
-  p.C = C;
-  p.balanced = balanced;
-  gr_logreg_model *ms = fit(ctx, &G, &p, G.sw);
-  for (int g = 0; g < G.m && ms[0].w; g++) {
-    gr_logreg_model ref = {0};
-    CHECK_OK(reference(&G, g, &p, &ref));
-    if (!ref.w) continue;
-    double diff = fabs(ms[g].b - ref.b), wmax = fabs(ref.b);
-    for (int j = 0; j < d; j++) {
-      diff = fmax(diff, fabs(ms[g].w[j] - ref.w[j]));
-      wmax = fmax(wmax, fabs(ref.w[j]));
-    }
-    printf("d %2d C %.1f sw %d balanced %d group %d: %2d iterations (reference %2d), max |coef| "
-           "%.2f, max difference %.2e\n",
-           d, C, with_sw, balanced, g, ms[g].iterations, ref.iterations, wmax, diff);
-    CHECK_MSG(diff <= 1e-4, "group %d differs from the reference by %g", g, diff);
-    CHECK_MSG(ms[g].iterations < 30, "group %d: %d iterations", g, ms[g].iterations);
-    CHECK(wmax > 0.3 && wmax < 10); /* coefficients of order 1: the bound is meaningful */
-    gr_logreg_model_free(&ref);
-  }
-  free_models(ms, G.m);
-  free_groups(&G);
-}
-
 static void check_against_reference(gr_context *ctx, gr_rng *rng, int d, double C, int with_sw,
                                     int balanced) {
   const group_spec spec[4] = {{60, 3}, {500, 1}, {1200, 4}, {150, 2}}; /* group 2: 6000 rows */
-  check_groups_against_reference(ctx, rng, spec, 4, d, C, with_sw, balanced);
+  check_groups_against_reference(ctx, rng, spec, 4, d, C, with_sw, balanced, GR_LOGREG_AUTO, 30);
 }
 
 /* 140,000 rows in all: the fit starts from the fit of every 8th row, and
  * must still end at the full data's optimum. */
 static void check_warm_start(gr_context *ctx, gr_rng *rng) {
   const group_spec spec[2] = {{35000, 1}, {14000, 4}};
-  check_groups_against_reference(ctx, rng, spec, 2, 6, 1.0, 0, 1);
-  check_groups_against_reference(ctx, rng, spec, 2, 6, 0.5, 1, 0);
+  check_groups_against_reference(ctx, rng, spec, 2, 6, 1.0, 0, 1, GR_LOGREG_AUTO, 30);
+  check_groups_against_reference(ctx, rng, spec, 2, 6, 0.5, 1, 0, GR_LOGREG_AUTO, 30);
 }
 
 /* The CPU operations against a naive double computation: 3 groups (group
@@ -335,7 +211,7 @@ static void check_budgets(gr_context *ctx, const gr_logreg_rows *rows, const uin
   for (size_t budget = 4096; budget <= ((size_t)64 << 20); budget *= 2) {
     int too_big = -1;
     size_t need = 0;
-    const int nb = gr_logreg_plan_batches(rows, seg, m, d, budget, first, &too_big, &need);
+    const int nb = gr_logreg_plan_batches(rows, seg, m, d, p, budget, first, &too_big, &need);
     CHECK(nb >= 0 && nb <= m);
     gr_logreg_params q = *p;
     q.max_bytes = (int64_t)budget;
@@ -452,7 +328,8 @@ static void check_described(gr_context *ctx, gr_rng *rng, int64_t n_x, int d, in
     int first[M + 1], too_big;
     size_t need, budget = (size_t)1 << 20;
     int nb = 0;
-    while ((nb = gr_logreg_plan_batches(&rows, seg, M, d, budget, first, &too_big, &need)) != M &&
+    while ((nb = gr_logreg_plan_batches(&rows, seg, M, d, &p, budget, first, &too_big, &need)) !=
+               M &&
            budget < ((size_t)1 << 34))
       budget += budget / 16;
     CHECK_MSG(nb == M, "no budget gives one group per batch (%d batches)", nb);

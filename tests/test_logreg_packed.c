@@ -226,7 +226,7 @@ static void check_fits(gr_rng *rng) {
   CHECK_OK(gr_logreg_fit_groups_rows(flat, &rows, y, NULL, seg, M, d, &p, plain));
   int first[M + 1], too_big = -1;
   size_t need = 0, budget = (size_t)1 << 20;
-  while (gr_logreg_plan_batches(&rows, seg, M, d, budget, first, &too_big, &need) != M &&
+  while (gr_logreg_plan_batches(&rows, seg, M, d, &p, budget, first, &too_big, &need) != M &&
          budget < ((size_t)1 << 34))
     budget += budget / 16;
   gr_logreg_params q = p;

@@ -18,7 +18,7 @@
 
 typedef struct leads_args {
   const char *market, *portfolio, *model, *leads, *scores, *columns, *json, *holdout_out;
-  const char *balance;
+  const char *balance, *solver;
   int top, uncalibrated;
   float C, test_fraction, max_missing, kmeans_tol;
   uint64_t eval_seed;
@@ -33,6 +33,7 @@ static void leads_args_default(leads_args *a) {
   gr_table_options_default(&a->table);
   gr_common_args_default(&a->common);
   a->balance = "smote";
+  a->solver = "auto";
   a->top = 100;
   a->C = (float)a->p.logreg.C;
   a->test_fraction = 0.2f;
@@ -63,7 +64,11 @@ static int add_fit_opts(gr_opt *o, int n, leads_args *a) {
   o[n++] = (gr_opt){"--balance", OPT_STR, &a->balance, "smote, weight or none"};
   o[n++] = (gr_opt){"--smote-k", OPT_INT, &a->p.smote_k, "SMOTE nearest neighbours"};
   o[n++] = (gr_opt){"--C", OPT_FLOAT, &a->C, "inverse L2 strength, as scikit-learn's C"};
-  o[n++] = (gr_opt){"--max-iter", OPT_INT, &a->p.logreg.max_iter, "Newton steps at most"};
+  o[n++] = (gr_opt){"--solver", OPT_STR, &a->solver,
+                    "logistic regression solver: newton, lbfgs or auto (newton up to 1024 "
+                    "features)"};
+  o[n++] = (gr_opt){"--max-iter", OPT_INT, &a->p.logreg.max_iter,
+                    "solver iterations at most (0: 100 Newton steps or 1000 L-BFGS iterations)"};
   o[n++] = (gr_opt){"--hessian-sample", OPT_DOUBLE, &a->p.logreg.hessian_sample,
                     "curvature sampling of the Newton Hessians (0: exact; same optimum)"};
   o[n++] = (gr_opt){"--uncalibrated", OPT_FLAG, &a->uncalibrated,
@@ -86,6 +91,11 @@ static int finish_params(leads_args *a, const char *cmd) {
   if (gr_balance_parse(a->balance, &a->p.balance) != 0) {
     fprintf(stderr, "gpurec %s: --balance expects smote, weight or none, got '%s'\n", cmd,
             a->balance);
+    return GR_EXIT_USAGE;
+  }
+  if (gr_logreg_solver_parse(a->solver, &a->p.logreg.solver) != 0) {
+    fprintf(stderr, "gpurec %s: --solver expects newton, lbfgs or auto, got '%s'\n", cmd,
+            a->solver);
     return GR_EXIT_USAGE;
   }
   a->p.logreg.C = a->C;

@@ -54,6 +54,7 @@ static gr_status write_prob(const char *path, const gr_table *t, const float *p)
 int gr_cmd_logreg(int argc, char **argv) {
   const char *cmd = "logreg";
   const char *input = NULL, *label = NULL, *coef_path = NULL, *prob_path = NULL;
+  const char *solver = "auto";
   int balanced = 0;
   gr_logreg_params p;
   gr_logreg_params_default(&p);
@@ -62,12 +63,14 @@ int gr_cmd_logreg(int argc, char **argv) {
   gr_table_options_default(&to);
   gr_common_args common;
   gr_common_args_default(&common);
-  gr_opt opts[16] = {
+  gr_opt opts[17] = {
       {"--input", OPT_STR, &input, "CSV with a header; its numeric and boolean columns are used"},
       {"--label", OPT_STR, &label, "the 0/1 (or True/False) column to predict"},
       {"--C", OPT_FLOAT, &C, "inverse L2 strength, as scikit-learn's C"},
       {"--balanced", OPT_FLAG, &balanced, "class_weight=\"balanced\""},
-      {"--max-iter", OPT_INT, &p.max_iter, "Newton steps at most"},
+      {"--solver", OPT_STR, &solver, "newton, lbfgs or auto (newton up to 1024 features)"},
+      {"--max-iter", OPT_INT, &p.max_iter,
+       "iterations at most (0: 100 Newton steps or 1000 L-BFGS iterations)"},
       {"--hessian-sample", OPT_DOUBLE, &p.hessian_sample,
        "curvature sampling of the Newton Hessian (0: exact; same optimum)"},
       {"--coef", OPT_STR, &coef_path, "output: feature,coefficient (intercept last)"},
@@ -76,14 +79,18 @@ int gr_cmd_logreg(int argc, char **argv) {
       {"--kinds", OPT_STR, &to.kinds, "forced column kinds, e.g. notes=skip"},
       {"--kinds-file", OPT_STR, &to.kinds_file, "forced kinds from a file, one name=kind a line"},
   };
-  int n = gr_common_args_add(opts, 11, &common);
+  int n = gr_common_args_add(opts, 12, &common);
   int rc = gr_args_parse(argc, argv, cmd,
                          "L2 logistic regression (scikit-learn's LogisticRegression objective, "
-                         "Newton's method)\non the numeric columns of a CSV.",
+                         "Newton's method or L-BFGS)\non the numeric columns of a CSV.",
                          opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
   if (!input || !label) {
     fprintf(stderr, "gpurec %s: --input FILE and --label COLUMN are required\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  if (gr_logreg_solver_parse(solver, &p.solver) != 0) {
+    fprintf(stderr, "gpurec %s: --solver expects newton, lbfgs or auto, got '%s'\n", cmd, solver);
     return GR_EXIT_USAGE;
   }
   p.C = C;
@@ -118,8 +125,10 @@ int gr_cmd_logreg(int argc, char **argv) {
       const double q = y[r] ? prob[r] : 1.0 - prob[r];
       loss -= log(q > 1e-300 ? q : 1e-300);
     }
-    printf("rows %lld, features %d, Newton steps %d, max |gradient| %.3g\n", (long long)t->n_rows,
-           d, m.iterations, m.grad_norm);
+    const gr_logreg_solver used = gr_logreg_solver_for(&p, d);
+    printf("rows %lld, features %d, %s %d, max |gradient| %.3g\n", (long long)t->n_rows, d,
+           used == GR_LOGREG_LBFGS ? "L-BFGS iterations" : "Newton steps", m.iterations,
+           m.grad_norm);
     printf("log-loss %.6f\n", loss / (double)t->n_rows);
     for (int j = 0; j < d; j++)
       printf("%-32s %12.6f\n", t->cols[cols[j]].name, m.w[j]);

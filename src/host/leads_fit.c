@@ -277,8 +277,10 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
     fitted[g].w = NULL;
   }
   if (verbose) {
-    fprintf(stderr, "leads: %d logistic regressions%s, Newton steps", n_groups,
-            need_global ? ", one of them global" : "");
+    fprintf(stderr, "leads: %d logistic regressions%s, %s", n_groups,
+            need_global ? ", one of them global" : "",
+            gr_logreg_solver_for(&p->logreg, m->d) == GR_LOGREG_LBFGS ? "L-BFGS iterations"
+                                                                      : "Newton steps");
     for (int c = 0; c <= k; c++)
       if (m->models[c].w) fprintf(stderr, " %d", m->models[c].iterations);
     fprintf(stderr, " (%.2f s)\n", t.logreg);

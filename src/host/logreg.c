@@ -14,13 +14,39 @@
 
 void gr_logreg_params_default(gr_logreg_params *p) {
   p->C = 1.0;
-  p->max_iter = 100;
+  p->max_iter = 0;
   p->tol = 1e-8;
+  p->solver = GR_LOGREG_AUTO;
   p->balanced = 0;
   p->hessian_sample = 0.003;
   p->stop = NULL;
   p->max_bytes = 0;
   p->packed = NULL;
+}
+
+gr_logreg_solver gr_logreg_solver_for(const gr_logreg_params *p, int d) {
+  if (p->solver != GR_LOGREG_AUTO) return p->solver;
+  return d <= GR_LOGREG_NEWTON_MAX_D ? GR_LOGREG_NEWTON : GR_LOGREG_LBFGS;
+}
+
+int gr_logreg_max_iter(const gr_logreg_params *p, gr_logreg_solver solver) {
+  if (p->max_iter > 0) return p->max_iter;
+  return solver == GR_LOGREG_LBFGS ? 1000 : 100;
+}
+
+static const char *const solver_names[] = {"auto", "newton", "lbfgs"};
+
+int gr_logreg_solver_parse(const char *name, gr_logreg_solver *out) {
+  for (int s = 0; s < 3; s++)
+    if (name && strcmp(name, solver_names[s]) == 0) {
+      *out = (gr_logreg_solver)s;
+      return 0;
+    }
+  return -1;
+}
+
+const char *gr_logreg_solver_name(gr_logreg_solver solver) {
+  return (unsigned)solver < 3 ? solver_names[solver] : "unknown";
 }
 
 void gr_logreg_model_free(gr_logreg_model *m) {
@@ -51,8 +77,9 @@ gr_status gr_logreg_fit(const float *X, const uint8_t *y, int64_t n, int d,
   } else {
     gr_logreg_params_default(&p);
   }
-  if (!(p.C > 0) || p.max_iter < 1 || d < 1 || n < 1)
-    return gr_fail(GR_ERR_INVALID_ARG, "logreg: C > 0, max_iter >= 1, and a non-empty X");
+  if (!(p.C > 0) || p.max_iter < 0 || d < 1 || n < 1)
+    return gr_fail(GR_ERR_INVALID_ARG, "logreg: C > 0, max_iter >= 0, and a non-empty X");
+  const int max_iter = gr_logreg_max_iter(&p, GR_LOGREG_NEWTON);
   int64_t n_pos = 0;
   for (int64_t i = 0; i < n; i++)
     n_pos += y[i] != 0;
@@ -74,7 +101,7 @@ gr_status gr_logreg_fit(const float *X, const uint8_t *y, int64_t n, int d,
   }
   int it = 0;
   double gmax = INFINITY;
-  for (; st == GR_OK && it < p.max_iter; it++) {
+  for (; st == GR_OK && it < max_iter; it++) {
     /* gradient and Hessian at theta */
     for (int j = 0; j < D; j++)
       g[j] = j < d ? theta[j] : 0.0;

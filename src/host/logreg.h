@@ -2,7 +2,8 @@
  * (LogisticRegression(C=..., fit_intercept=True)):
  *   min_w,b  1/2 |w|^2 + C sum_i s_i log(1 + exp(-y_i (x_i . w + b)))
  * with y_i in {-1, +1}, sample weights s_i, and the intercept b not
- * penalized. This is the double-precision Newton reference solver. */
+ * penalized. gr_logreg_fit is the double-precision Newton reference;
+ * gr_logreg_fit_groups solves by Newton's method or by L-BFGS. */
 #ifndef GR_HOST_LOGREG_H
 #define GR_HOST_LOGREG_H
 
@@ -12,11 +13,29 @@
 
 struct gr_packed_rows; /* kernels/cpu/packed_rows.h */
 
+/* How gr_logreg_fit_groups solves. Newton's method costs a D x D Hessian
+ * per group (memory, and a rank update per row) and converges in a dozen
+ * steps; L-BFGS keeps GR_LOGREG_LBFGS_HISTORY pairs of D-vectors per group
+ * and needs only the gradient, over many more iterations. Both stop at the
+ * same optimum. AUTO: Newton up to GR_LOGREG_NEWTON_MAX_D features, else
+ * L-BFGS. */
+typedef enum gr_logreg_solver {
+  GR_LOGREG_AUTO = 0,
+  GR_LOGREG_NEWTON = 1,
+  GR_LOGREG_LBFGS = 2,
+} gr_logreg_solver;
+
+#define GR_LOGREG_LBFGS_HISTORY 10
+#define GR_LOGREG_NEWTON_MAX_D 1024
+
 typedef struct gr_logreg_params {
-  double C;     /* inverse regularization strength, default 1 */
-  int max_iter; /* Newton steps at most, default 100 */
-  double tol;   /* stop when max |gradient| <= tol, default 1e-8 */
-  int balanced; /* 1: sample weights n / (2 n_class), as class_weight="balanced" */
+  double C; /* inverse regularization strength, default 1 */
+  /* iterations at most; 0 (default): 100 Newton steps or 1000 L-BFGS
+   * iterations (gr_logreg_max_iter) */
+  int max_iter;
+  double tol;              /* stop when max |gradient| <= tol, default 1e-8 */
+  gr_logreg_solver solver; /* default GR_LOGREG_AUTO */
+  int balanced;            /* 1: sample weights n / (2 n_class), as class_weight="balanced" */
   /* gr_logreg_fit_groups: the Newton Hessians from the rows curvature
    * sampling keeps, a row whose p (1 - p) is below hessian_sample with
    * probability p (1 - p) / hessian_sample (backend.h); 0: from every row.
@@ -50,6 +69,13 @@ typedef struct gr_logreg_model {
 } gr_logreg_model;
 
 void gr_logreg_params_default(gr_logreg_params *p);
+/* The solver p picks for d features (AUTO resolved). */
+gr_logreg_solver gr_logreg_solver_for(const gr_logreg_params *p, int d);
+/* p->max_iter, or the solver's default when it is 0. */
+int gr_logreg_max_iter(const gr_logreg_params *p, gr_logreg_solver solver);
+/* "auto", "newton", "lbfgs" <-> the enum; parse returns -1 on anything else. */
+int gr_logreg_solver_parse(const char *name, gr_logreg_solver *out);
+const char *gr_logreg_solver_name(gr_logreg_solver solver);
 /* X (n, d) row-major, y (n) with 0/1 labels. Both classes must occur. */
 gr_status gr_logreg_fit(const float *X, const uint8_t *y, int64_t n, int d,
                         const gr_logreg_params *p, gr_logreg_model *out);

@@ -33,6 +33,7 @@
 #include "logreg.h"
 #include "logreg_pairs.h"
 #include "logreg_plan.h"
+#include "logreg_solve.h"
 #include "packed_x.h"
 
 #define LR_ARMIJO 1e-4         /* sufficient decrease, as in the reference */
@@ -78,12 +79,14 @@ static gr_status check_input(const uint8_t *y, const float *sw, const int64_t *s
   if (m < 1 || d < 1)
     return gr_fail(GR_ERR_INVALID_ARG, "logreg: %d groups of %d features (need >= 1 of each)", m,
                    d);
-  if (!(p->C > 0) || !isfinite(p->C) || p->max_iter < 1 || !(p->tol >= 0) ||
+  if (!(p->C > 0) || !isfinite(p->C) || p->max_iter < 0 || !(p->tol >= 0) ||
       !(p->hessian_sample >= 0) || !isfinite(p->hessian_sample))
     return gr_fail(GR_ERR_INVALID_ARG,
-                   "logreg: C > 0 (got %g), max_iter >= 1 (got %d), tol >= 0 (got %g), "
+                   "logreg: C > 0 (got %g), max_iter >= 0 (got %d), tol >= 0 (got %g), "
                    "hessian_sample >= 0 (got %g)",
                    p->C, p->max_iter, p->tol, p->hessian_sample);
+  if ((unsigned)p->solver > GR_LOGREG_LBFGS)
+    return gr_fail(GR_ERR_INVALID_ARG, "logreg: unknown solver %d", (int)p->solver);
   if (seg[0] < 0) return gr_fail(GR_ERR_INVALID_ARG, "logreg: seg[0] = %lld", (long long)seg[0]);
   for (int g = 0; g < m; g++) {
     const int64_t n = seg[g + 1] - seg[g];
@@ -105,16 +108,6 @@ static gr_status check_input(const uint8_t *y, const float *sw, const int64_t *s
   return GR_OK;
 }
 
-/* max |v_j|, NaN if any v_j is NaN (fmax would drop it) */
-static double max_abs(const double *v, int n) {
-  double a = 0.0;
-  for (int j = 0; j < n; j++) {
-    if (isnan(v[j])) return NAN;
-    a = fmax(a, fabs(v[j]));
-  }
-  return a;
-}
-
 /* The host side of the iteration: (m, D) vectors and per-group flags. */
 typedef struct lr_host {
   double *theta, *trial, *g, *step;   /* (m, D) */
@@ -127,17 +120,6 @@ typedef struct lr_host {
   uint8_t *sub;         /* (m): scratch mask */
   double *last_slope;   /* (m): the decrement of the last step */
 } lr_host;
-
-/* One run's training data in backend memory: rows (NULL = X's own rows)
- * points at desc when the rows are described. */
-typedef struct lr_data {
-  const float *X;
-  const gr_lr_rows *rows;
-  gr_lr_rows desc;
-  const uint8_t *y;
-  const float *sw;
-  const int64_t *seg; /* host */
-} lr_data;
 
 static void host_free(lr_host *h) {
   free(h->theta);
@@ -261,7 +243,7 @@ static int subset_build(lr_subset *s, const gr_logreg_rows *rows, const uint8_t 
  * Hessian for those of them whose next solve is not lazy (a lazy group's H
  * on the backend holds the factor it reuses). */
 static gr_status grad_pass(gr_backend *be, lr_host *h, double *dev[5], const double *theta_dev,
-                           double *f, const lr_data *t, const uint8_t *mask, int m, int d,
+                           double *f, const gr_lr_data *t, const uint8_t *mask, int m, int d,
                            double tau) {
   for (int g = 0; g < m; g++)
     h->sub[g] = mask[g] && !h->lazy[g];
@@ -279,8 +261,8 @@ static gr_status grad_pass(gr_backend *be, lr_host *h, double *dev[5], const dou
 /* Backtracking for the groups in h->search, all at once: one objective
  * pass per halving. Groups whose step is accepted leave the search; after
  * LR_HALVINGS halvings the last trial is taken, as the reference does. */
-static gr_status line_search(gr_backend *be, lr_host *h, double *trial_dev, const lr_data *t, int m,
-                             int d) {
+static gr_status line_search(gr_backend *be, lr_host *h, double *trial_dev, const gr_lr_data *t,
+                             int m, int d) {
   const int D = d + 1;
   for (int tries = 0; tries < LR_HALVINGS && any(h->search, m); tries++) {
     GR_TRY(be->ops->upload(be, trial_dev, h->trial, sizeof(double) * (size_t)m * D));
@@ -309,7 +291,7 @@ static gr_status line_search(gr_backend *be, lr_host *h, double *trial_dev, cons
  * (one pass over the rows per iteration instead of two); elsewhere they
  * are dropped and the backtracking goes on from half the step. g and H at
  * theta are spent by now (the host holds g, the solve overwrote H). */
-static gr_status speculate(gr_backend *be, lr_host *h, double *dev[5], const lr_data *t, int m,
+static gr_status speculate(gr_backend *be, lr_host *h, double *dev[5], const gr_lr_data *t, int m,
                            int d, double tau) {
   const int D = d + 1;
   for (int g = 0; g < m; g++)
@@ -337,7 +319,7 @@ static gr_status speculate(gr_backend *be, lr_host *h, double *dev[5], const lr_
 
 /* One Newton iteration of the running groups: gradient and Hessian, the
  * tol test, the step, the line search and the finiteness check. */
-static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const lr_data *t, int m,
+static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const gr_lr_data *t, int m,
                              int d, const gr_logreg_params *p, int it) {
   const int D = d + 1;
   double *theta_dev = dev[0], *trial_dev = dev[1], *g_dev = dev[2], *step_dev = dev[3];
@@ -350,7 +332,7 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const l
   GR_TRY(be->ops->download(be, h->g, g_dev, vbytes));
   for (int g = 0; g < m; g++) {
     if (!h->running[g]) continue;
-    h->gmax[g] = max_abs(h->g + (size_t)g * D, D);
+    h->gmax[g] = gr_lr_max_abs(h->g + (size_t)g * D, D);
     if (!isfinite(h->gmax[g]) || !isfinite(h->f0[g]))
       return gr_fail(GR_ERR_NUMERIC,
                      "logreg: iteration %d, group %d: the objective or its gradient is not finite "
@@ -443,7 +425,7 @@ typedef struct lr_staged {
   gr_lr_pairs pairs; /* host */
 } lr_staged;
 
-static gr_status stage_rows(gr_backend *be, lr_staged *s, lr_data *out, const float *Xd,
+static gr_status stage_rows(gr_backend *be, lr_staged *s, gr_lr_data *out, const float *Xd,
                             const struct gr_packed_rows *packed, const gr_logreg_rows *rows,
                             const uint8_t *y, const float *sw, const int64_t *seg, int m) {
   const int64_t n = seg[m];
@@ -503,18 +485,13 @@ static void unstage_rows(gr_backend *be, lr_staged *s, const gr_logreg_rows *row
   memset(s, 0, sizeof *s);
 }
 
-/* Newton's method for every group (only: those flagged) from h->theta
- * (zeros or a warm start), with h->cw set for these rows; leaves the
- * models in h. x is X in backend memory; rows, y and sw are host memory,
- * staged here. */
-static gr_status newton_run(gr_backend *be, lr_host *h, const lr_x *x, const gr_logreg_rows *rows,
-                            const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
-                            const gr_logreg_params *p, const uint8_t *only) {
+/* Newton's method for the groups flagged in only (NULL: all) from
+ * h->theta, at most max_iter steps; leaves the models in h. */
+static gr_status newton_run(gr_backend *be, lr_host *h, const gr_lr_data *t, int m, int d,
+                            const gr_logreg_params *p, const uint8_t *only, int max_iter) {
   const int D = d + 1;
   double *dev[5] = {NULL, NULL, NULL, NULL, NULL}; /* theta, trial, g, step, H */
-  lr_data t;
-  lr_staged ts;
-  gr_status st = stage_rows(be, &ts, &t, x->X, x->packed, rows, y, sw, seg, m);
+  gr_status st = GR_OK;
   for (int k = 0; k < 5 && st == GR_OK; k++) {
     const size_t bytes = sizeof(double) * (size_t)m * D * (k == 4 ? (size_t)D : 1);
     st = be->ops->mem_alloc(be, (void **)&dev[k], bytes);
@@ -524,16 +501,36 @@ static gr_status newton_run(gr_backend *be, lr_host *h, const lr_x *x, const gr_
     h->running[g] = only ? only[g] : 1;
     h->have[g] = 0;
     h->lazy[g] = 0; /* no factor on the backend yet */
-    h->iters[g] = p->max_iter;
+    h->iters[g] = max_iter;
     h->gmax[g] = INFINITY;
   }
-  for (int it = 0; st == GR_OK && it < p->max_iter && any(h->running, m); it++) {
-    st = newton_step(be, h, dev, &t, m, d, p, it);
+  for (int it = 0; st == GR_OK && it < max_iter && any(h->running, m); it++) {
+    st = newton_step(be, h, dev, t, m, d, p, it);
     if (st == GR_OK && p->stop && *p->stop)
       st = gr_fail(GR_ERR_INTERRUPTED, "logreg: stopped after Newton step %d", it + 1);
   }
   for (int k = 0; k < 5; k++)
     if (dev[k]) be->ops->mem_free(be, dev[k]);
+  return st;
+}
+
+/* The groups flagged in only (NULL: all) solved from h->theta (zeros or a
+ * warm start) by the solver p picks, with h->cw set for these rows; leaves
+ * the models in h. x is X in backend memory; rows, y and sw are host
+ * memory, staged here. */
+static gr_status solve_run(gr_backend *be, lr_host *h, const lr_x *x, const gr_logreg_rows *rows,
+                           const uint8_t *y, const float *sw, const int64_t *seg, int m, int d,
+                           const gr_logreg_params *p, const uint8_t *only) {
+  const gr_logreg_solver solver = gr_logreg_solver_for(p, d);
+  const int max_iter = gr_logreg_max_iter(p, solver);
+  gr_lr_data t;
+  lr_staged ts;
+  gr_status st = stage_rows(be, &ts, &t, x->X, x->packed, rows, y, sw, seg, m);
+  if (st == GR_OK && solver == GR_LOGREG_LBFGS)
+    st = gr_logreg_lbfgs(be, &t, rows, y, sw, h->theta, h->cw, only, m, d, p, max_iter, h->iters,
+                         h->gmax);
+  else if (st == GR_OK)
+    st = newton_run(be, h, &t, m, d, p, only, max_iter);
   unstage_rows(be, &ts, rows, y, sw);
   return st;
 }
@@ -566,7 +563,9 @@ static void warm_start(gr_backend *be, lr_host *h, const lr_x *x, const gr_logre
   lr_subset sub;
   gr_logreg_params lp = *params;
   const gr_logreg_params *p = &lp;
-  if (max_steps > 0 && max_steps < lp.max_iter) lp.max_iter = max_steps; /* 0: as the fit's */
+  const gr_logreg_solver solver = gr_logreg_solver_for(p, d);
+  if (max_steps > 0 && max_steps < gr_logreg_max_iter(p, solver))
+    lp.max_iter = max_steps; /* 0: as the fit's */
   if (cw_full && warm && subset_build(&sub, rows, y, sw, seg, m, stride)) {
     memcpy(cw_full, h->cw, sizeof(double) * 2 * (size_t)m);
     int any_warm = 0;
@@ -578,7 +577,7 @@ static void warm_start(gr_backend *be, lr_host *h, const lr_x *x, const gr_logre
       warm[g] = 1;
       any_warm = 1;
     }
-    if (any_warm && newton_run(be, h, x, &sub.rows, sub.y, sub.sw, sub.seg, m, d, p, warm) != GR_OK)
+    if (any_warm && solve_run(be, h, x, &sub.rows, sub.y, sub.sw, sub.seg, m, d, p, warm) != GR_OK)
       for (int g = 0; g < m; g++)
         if (warm[g]) memset(h->theta + (size_t)g * D, 0, sizeof(double) * D);
     memcpy(h->cw, cw_full, sizeof(double) * 2 * (size_t)m);
@@ -624,7 +623,7 @@ gr_status gr_logreg_fit_resident(gr_context *ctx, const gr_logreg_rows *rows, co
                LR_WARM_COARSE_STEPS);
     warm_start(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p, LR_WARM_STRIDE, 0);
     st = p.stop && *p.stop ? gr_fail(GR_ERR_INTERRUPTED, "logreg: stopped in the warm start")
-                           : newton_run(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p, NULL);
+                           : solve_run(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p, NULL);
   }
   gr_packed_x_free(ctx->be, mine);
   gr_unstage(ctx->be, Xd, rows->X);

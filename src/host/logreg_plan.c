@@ -14,16 +14,24 @@
  * for the rows, the synthetic rows' pairs (logreg_pairs.h: a row number per
  * row, 16 bytes per pair, bounded as if each row had a pair of its own),
  * the same for the warm start's eighth, and the per-group vectors and
- * Hessians. */
-static size_t staged_bytes(int64_t R, int64_t N, int64_t S, int M, int d) {
+ * (for Newton's method) Hessians. */
+static size_t staged_bytes(int64_t R, int64_t N, int64_t S, int M, int d, int hessians) {
   const size_t D = (size_t)d + 1, per_row = 4 + 4 + 4 + 1 + 4, per_synthetic = 8 + 16;
   const size_t rows = (size_t)N * per_row + (size_t)S * per_synthetic;
   return (size_t)R * (size_t)d * sizeof(float) + rows + rows / 8 +
-         (size_t)M * (per_row + per_synthetic) + (size_t)M * (6 * D + D * D) * sizeof(double);
+         (size_t)M * (per_row + per_synthetic) +
+         (size_t)M * (6 * D + (hessians ? D * D : 0)) * sizeof(double);
 }
 
 int gr_logreg_plan_batches(const gr_logreg_rows *rows, const int64_t *seg, int m, int d,
-                           size_t budget, int *first, int *too_big, size_t *need) {
+                           const gr_logreg_params *p, size_t budget, int *first, int *too_big,
+                           size_t *need) {
+  gr_logreg_params defaults;
+  if (!p) {
+    gr_logreg_params_default(&defaults);
+    p = &defaults;
+  }
+  const int hessians = gr_logreg_solver_for(p, d) == GR_LOGREG_NEWTON;
   const size_t cap = budget / 2;
   const int described = rows->a != NULL;
   int64_t longest = 0;
@@ -58,7 +66,7 @@ int gr_logreg_plan_batches(const gr_logreg_rows *rows, const int64_t *seg, int m
             added++;
           }
       }
-      if (staged_bytes(R + added, N + n_g, S + s_g, M + 1, d) <= cap) {
+      if (staged_bytes(R + added, N + n_g, S + s_g, M + 1, d, hessians) <= cap) {
         R += added;
         N += n_g;
         S += s_g;
@@ -70,7 +78,7 @@ int gr_logreg_plan_batches(const gr_logreg_rows *rows, const int64_t *seg, int m
         stamp[fresh[k]] = -1;
       if (M == 0) { /* alone, and still too big */
         *too_big = g;
-        *need = staged_bytes(added, n_g, s_g, 1, d);
+        *need = staged_bytes(added, n_g, s_g, 1, d, hessians);
         free(stamp);
         free(fresh);
         return 0;
@@ -179,7 +187,7 @@ gr_status gr_logreg_fit_groups_rows(gr_context *ctx, const gr_logreg_rows *rows,
   }
   int too_big = 0;
   size_t need = 0;
-  const int nb = gr_logreg_plan_batches(rows, seg, m, d, budget, first, &too_big, &need);
+  const int nb = gr_logreg_plan_batches(rows, seg, m, d, &p, budget, first, &too_big, &need);
   if (nb < 0) {
     st = gr_fail(GR_ERR_NOMEM, "cannot plan %d logistic regressions", m);
   } else if (nb == 0) {

@@ -12,13 +12,15 @@
 
 /* Splits groups 0..m-1 into batches whose staged bytes (the referenced X
  * rows, descriptors, labels, weights, the warm start's subsample and the
- * per-group state) stay within budget / 2, the rest being left to the
+ * per-group state of p's solver; p NULL: the defaults) stay within
+ * budget / 2, the rest being left to the
  * backend's own scratch. first (m + 1): batch b is groups first[b] ..
  * first[b + 1] - 1. Returns the number of batches; 0 when group *too_big
  * alone needs *need bytes, more than budget / 2; -1 without memory.
  * Row indices must lie in [0, rows->n_x). */
 int gr_logreg_plan_batches(const gr_logreg_rows *rows, const int64_t *seg, int m, int d,
-                           size_t budget, int *first, int *too_big, size_t *need);
+                           const gr_logreg_params *p, size_t budget, int *first, int *too_big,
+                           size_t *need);
 
 /* The fit's input checks (logreg_groups.c): parameters, segments, both
  * classes in every group, weights, descriptors in range; cw (2 m) gets C

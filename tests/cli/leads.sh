@@ -65,6 +65,14 @@ check "probabilities" "[ \$(wc -l < '$D/p.csv') -eq 301 ]"
 # exact Hessians reach the same optimum as the sampled ones (6 significant digits printed)
 expect_ok "logreg exact Hessian" "$G" logreg --input "$D/lr.csv" --label y --coef "$D/coef0.csv" --hessian-sample 0 --device cpu
 check "same coefficients with --hessian-sample 0" "paste -d, '$D/coef.csv' '$D/coef0.csv' | awk -F, 'NR > 1 { d = \$2 - \$4; if (d < 0) d = -d; if (d > 1e-5 * (1 + (\$2 < 0 ? -\$2 : \$2))) bad++ } END { exit bad > 0 || NR < 3 }'"
+# L-BFGS reaches the same optimum too, and says which solver ran
+expect_ok "logreg L-BFGS" "$G" logreg --input "$D/lr.csv" --label y --coef "$D/coef2.csv" --solver lbfgs --device cpu
+check "L-BFGS iterations reported" "grep -q 'L-BFGS iterations' '$WORK/out'"
+check "same coefficients with --solver lbfgs" "paste -d, '$D/coef0.csv' '$D/coef2.csv' | awk -F, 'NR > 1 { d = \$2 - \$4; if (d < 0) d = -d; if (d > 1e-5 * (1 + (\$2 < 0 ? -\$2 : \$2))) bad++ } END { exit bad > 0 || NR < 3 }'"
+expect_fail "logreg unknown solver" "expects newton, lbfgs or auto" "$G" logreg --input "$D/lr.csv" --label y --solver bfgs --device cpu
+expect_ok "leads eval L-BFGS" "$G" leads eval --market "$D/market.csv" --portfolio "$D/pf.csv" --k 2 --solver lbfgs --json "$D/e2.json" --device cpu
+check "L-BFGS finds the planted clients" "python3 -c \"import json,sys; e=json.load(open('$D/e2.json')); sys.exit(0 if e['auc'] > 0.9 and e['map']['10'] > 0.5 else 1)\""
+check "leads reports L-BFGS iterations" "grep -q 'L-BFGS iterations' '$WORK/err'"
 expect_fail "logreg negative hessian sample" "hessian_sample >= 0" "$G" logreg --input "$D/lr.csv" --label y --coef "$D/coef1.csv" --hessian-sample -1 --device cpu
 check "no coefficients left behind" "[ ! -e '$D/coef1.csv' ]"
 expect_fail "logreg label missing" "has no column 'nope'" "$G" logreg --input "$D/lr.csv" --label nope

@@ -1,0 +1,49 @@
+/* What the per-group solvers of gr_logreg_fit_groups share: the staged
+ * training data they pass to the backend's logistic-regression passes, and
+ * the L-BFGS solver (logreg_lbfgs.c; Newton's method is in
+ * logreg_groups.c, beside the staging). Internal to the host. */
+#ifndef GR_HOST_LOGREG_SOLVE_H
+#define GR_HOST_LOGREG_SOLVE_H
+
+#include <math.h>
+#include <stdint.h>
+
+#include "../kernels/backend.h"
+#include "logreg.h"
+
+/* One run's training data in backend memory: rows (NULL = X's own rows)
+ * points at desc when the rows are described; seg is host memory. */
+typedef struct gr_lr_data {
+  const float *X;
+  const gr_lr_rows *rows;
+  gr_lr_rows desc;
+  const uint8_t *y;
+  const float *sw;
+  const int64_t *seg;
+} gr_lr_data;
+
+/* max |v_j|, NaN if any v_j is NaN (fmax would drop it) */
+static inline double gr_lr_max_abs(const double *v, int n) {
+  double a = 0.0;
+  for (int j = 0; j < n; j++) {
+    if (isnan(v[j])) return NAN;
+    a = fmax(a, fabs(v[j]));
+  }
+  return a;
+}
+
+/* L-BFGS for the m groups of t (only those flagged in only, NULL = all),
+ * whose training rows, labels and weights (NULL = 1) rows, y and sw are in
+ * host memory (for the preconditioner), from theta (m, D = d + 1; host, in: the start, out: the
+ * solution), with cw (2 m) C times each group's class weights. iters and gmax (m) get each group's
+ * iterations and final max |gradient|; max_iter is the resolved limit. Stops a group at max
+ * |gradient| <= p->tol, or when a step lowers its objective by less than its rounding can tell.
+ * @return GR_OK, GR_ERR_NUMERIC (a non-finite objective or gradient, naming
+ * the iteration and group), GR_ERR_INTERRUPTED (p->stop), GR_ERR_NOMEM or
+ * a backend error. */
+gr_status gr_logreg_lbfgs(gr_backend *be, const gr_lr_data *t, const gr_logreg_rows *rows,
+                          const uint8_t *y, const float *sw, double *theta, const double *cw,
+                          const uint8_t *only, int m, int d, const gr_logreg_params *p,
+                          int max_iter, int *iters, double *gmax);
+
+#endif
