@@ -413,9 +413,9 @@ static gr_status write_json(const leads_args *a, const gr_leads_eval *e, double 
   FILE *f = out.f;
   fprintf(f,
           "{\n  \"backend\": \"%s\", \"k\": %d, \"balance\": \"%s\", \"C\": %g, "
-          "\"prior_correction\": %d,\n",
+          "\"solver\": \"%s\", \"prior_correction\": %d,\n",
           backend, a->p.kmeans.k, gr_balance_name(a->p.balance), a->p.logreg.C,
-          a->p.prior_correction);
+          gr_logreg_solver_name(a->p.logreg.solver), a->p.prior_correction);
   fprintf(f, "  \"n_train\": %lld, \"n_test\": %lld,\n  ", (long long)e->n_train,
           (long long)e->n_test);
   json_cuts(f, "map", e->map);

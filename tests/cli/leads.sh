@@ -73,6 +73,7 @@ expect_fail "logreg unknown solver" "expects newton, lbfgs or auto" "$G" logreg 
 expect_ok "leads eval L-BFGS" "$G" leads eval --market "$D/market.csv" --portfolio "$D/pf.csv" --k 2 --solver lbfgs --json "$D/e2.json" --device cpu
 check "L-BFGS finds the planted clients" "python3 -c \"import json,sys; e=json.load(open('$D/e2.json')); sys.exit(0 if e['auc'] > 0.9 and e['map']['10'] > 0.5 else 1)\""
 check "leads reports L-BFGS iterations" "grep -q 'L-BFGS iterations' '$WORK/err'"
+check "the report names the solver" "grep -q '\"solver\": \"lbfgs\"' '$D/e2.json'"
 expect_fail "logreg negative hessian sample" "hessian_sample >= 0" "$G" logreg --input "$D/lr.csv" --label y --coef "$D/coef1.csv" --hessian-sample -1 --device cpu
 check "no coefficients left behind" "[ ! -e '$D/coef1.csv' ]"
 expect_fail "logreg label missing" "has no column 'nope'" "$G" logreg --input "$D/lr.csv" --label nope
