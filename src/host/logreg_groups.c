@@ -1,5 +1,7 @@
 /* gr_logreg_fit_groups: the per-cluster models of the leads engine, fitted
- * together. X, y and sw are staged once; every Newton iteration is one
+ * together, by Newton's method (here) or L-BFGS (logreg_lbfgs.c, chosen by
+ * gr_logreg_solver_for; the staging, warm starts and batching are shared).
+ * X, y and sw are staged once; every Newton iteration is one
  * backend pass for the objectives, gradients and Hessians of all groups
  * still running and one batched Cholesky solve. Only (m, D)-sized vectors
  * come back to the host, where the per-group line search and stopping rules
