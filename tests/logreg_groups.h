@@ -15,6 +15,7 @@
 #include "host/context.h"
 #include "host/logreg.h"
 #include "logreg_models.h"
+#include "test_util.h"
 
 typedef struct group_spec {
   int n_pos, k; /* n_neg = k n_pos */
@@ -111,6 +112,19 @@ static inline gr_logreg_model *fit(gr_context *ctx, const groups *G, const gr_lo
   return out;
 }
 
+/* max |a - ref| over the coefficients and the intercept; *ref_max gets
+ * max |ref|, the scale that makes the difference meaningful. */
+static inline double coef_difference(const gr_logreg_model *a, const gr_logreg_model *ref, int d,
+                                     double *ref_max) {
+  double diff = fabs(a->b - ref->b), wmax = fabs(ref->b);
+  for (int j = 0; j < d; j++) {
+    diff = fmax(diff, fabs(a->w[j] - ref->w[j]));
+    wmax = fmax(wmax, fabs(ref->w[j]));
+  }
+  *ref_max = wmax;
+  return diff;
+}
+
 /* Every group within 1e-4 of the reference (the coefficients are O(1)). */
 static inline void check_groups_against_reference(gr_context *ctx, gr_rng *rng,
                                                   const group_spec *spec, int m, int d, double C,
@@ -127,11 +141,8 @@ static inline void check_groups_against_reference(gr_context *ctx, gr_rng *rng,
     gr_logreg_model ref = {0};
     CHECK_OK(reference(&G, g, &p, &ref));
     if (!ref.w) continue;
-    double diff = fabs(ms[g].b - ref.b), wmax = fabs(ref.b);
-    for (int j = 0; j < d; j++) {
-      diff = fmax(diff, fabs(ms[g].w[j] - ref.w[j]));
-      wmax = fmax(wmax, fabs(ref.w[j]));
-    }
+    double wmax;
+    const double diff = coef_difference(&ms[g], &ref, d, &wmax);
     printf("%s d %2d C %.1f sw %d balanced %d group %d: %3d iterations (reference %2d), max "
            "|coef| %.2f, max difference %.2e\n",
            gr_logreg_solver_name(gr_logreg_solver_for(&p, d)), d, C, with_sw, balanced, g,
@@ -142,6 +153,42 @@ static inline void check_groups_against_reference(gr_context *ctx, gr_rng *rng,
     gr_logreg_model_free(&ref);
   }
   free_models(ms, G.m);
+  free_groups(&G);
+}
+
+/* The solver's models on 1 and 2 threads are the same bit for bit; unit
+ * sample weights are the same as none; a tol above the starting gradient
+ * takes no step. */
+static inline void check_threads_and_weights(gr_rng *rng, gr_logreg_solver solver) {
+  const group_spec spec[3] = {{2000, 4}, {300, 1}, {700, 2}}; /* 10000, 600, 2100 rows */
+  groups G = make_groups(rng, spec, 3, 23, 1);
+  gr_logreg_params p;
+  gr_logreg_params_default(&p);
+  p.solver = solver;
+  p.balanced = 1;
+  gr_context *one = cpu_test_context(1), *two = cpu_test_context(2);
+  if (!one || !two) return;
+  gr_logreg_model *a = fit(one, &G, &p, G.sw), *b = fit(two, &G, &p, G.sw);
+  CHECK_MSG(same_models(a, b, G.m, G.d), "%s: 1 and 2 threads give different models",
+            gr_logreg_solver_name(solver));
+  free_models(a, G.m);
+  free_models(b, G.m);
+  /* unit sample weights are the same as none */
+  for (int64_t i = 0; i < G.seg[G.m]; i++)
+    G.sw[i] = 1.0f;
+  a = fit(two, &G, &p, G.sw);
+  b = fit(two, &G, &p, NULL);
+  CHECK_MSG(same_models(a, b, G.m, G.d), "sw = 1 differs from sw = NULL");
+  free_models(a, G.m);
+  free_models(b, G.m);
+  /* a tol above the starting gradient: no step, zero coefficients */
+  p.tol = 1e9;
+  a = fit(two, &G, &p, NULL);
+  for (int g = 0; g < G.m && a[g].w; g++)
+    CHECK(a[g].iterations == 0 && a[g].w[0] == 0.0 && a[g].b == 0.0);
+  free_models(a, G.m);
+  gr_context_free(one);
+  gr_context_free(two);
   free_groups(&G);
 }
 

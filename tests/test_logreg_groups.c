@@ -125,37 +125,6 @@ static void check_sampled_fit(gr_context *ctx, gr_rng *rng) {
   free_groups(&G);
 }
 
-static void check_threads_and_weights(gr_rng *rng) {
-  const group_spec spec[3] = {{2000, 4}, {300, 1}, {700, 2}}; /* 10000, 600, 2100 rows */
-  groups G = make_groups(rng, spec, 3, 23, 1);
-  gr_logreg_params p;
-  gr_logreg_params_default(&p);
-  p.balanced = 1;
-  gr_context *one = cpu_test_context(1), *two = cpu_test_context(2);
-  if (!one || !two) return;
-  gr_logreg_model *a = fit(one, &G, &p, G.sw), *b = fit(two, &G, &p, G.sw);
-  CHECK_MSG(same_models(a, b, G.m, G.d), "1 and 2 threads give different models");
-  free_models(a, G.m);
-  free_models(b, G.m);
-  /* unit sample weights are the same as none */
-  for (int64_t i = 0; i < G.seg[G.m]; i++)
-    G.sw[i] = 1.0f;
-  a = fit(two, &G, &p, G.sw);
-  b = fit(two, &G, &p, NULL);
-  CHECK_MSG(same_models(a, b, G.m, G.d), "sw = 1 differs from sw = NULL");
-  free_models(a, G.m);
-  free_models(b, G.m);
-  /* a tol above the starting gradient: no step, zero coefficients */
-  p.tol = 1e9;
-  a = fit(two, &G, &p, NULL);
-  for (int g = 0; g < G.m && a[g].w; g++)
-    CHECK(a[g].iterations == 0 && a[g].w[0] == 0.0 && a[g].b == 0.0);
-  free_models(a, G.m);
-  gr_context_free(one);
-  gr_context_free(two);
-  free_groups(&G);
-}
-
 static void check_errors(gr_context *ctx, gr_rng *rng) {
   const group_spec spec[3] = {{20, 1}, {30, 2}, {25, 1}};
   groups G = make_groups(rng, spec, 3, 4, 1);
@@ -356,11 +325,8 @@ static void check_described(gr_context *ctx, gr_rng *rng, int64_t n_x, int d, in
     gr_logreg_model ref = {0};
     CHECK_OK(reference(&G, g, &p, &ref));
     if (!ref.w) continue;
-    double diff = fabs(desc[g].b - ref.b), wmax = fabs(ref.b);
-    for (int j = 0; j < d; j++) {
-      diff = fmax(diff, fabs(desc[g].w[j] - ref.w[j]));
-      wmax = fmax(wmax, fabs(ref.w[j]));
-    }
+    double wmax;
+    const double diff = coef_difference(&desc[g], &ref, d, &wmax);
     printf("described n %lld d %d sw %d balanced %d group %d: %d iterations (reference %d), max "
            "|coef| %.2f, max difference %.2e\n",
            (long long)n, d, with_sw, balanced, g, desc[g].iterations, ref.iterations, wmax, diff);
@@ -407,7 +373,7 @@ int main(void) {
   check_against_reference(ctx, &rng, 17, 0.3, 1, 0);
   check_against_reference(ctx, &rng, 17, 2.0, 0, 1);
   check_against_reference(ctx, &rng, 40, 1.0, 1, 1);
-  check_threads_and_weights(&rng);
+  check_threads_and_weights(&rng, GR_LOGREG_AUTO);
   check_errors(ctx, &rng);
   check_multi_chunk(ctx, &rng);
   check_warm_start(ctx, &rng);

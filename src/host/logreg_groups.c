@@ -177,12 +177,6 @@ gr_status gr_logreg_check(const gr_logreg_rows *rows, const uint8_t *y, const fl
   return rows->a ? check_rows(rows, seg, m) : GR_OK;
 }
 
-static int any(const uint8_t *flags, int m) {
-  for (int g = 0; g < m; g++)
-    if (flags[g]) return 1;
-  return 0;
-}
-
 /* Every stride-th training row of each group, described over the same X,
  * its sample weight times the stride so that its sums estimate the
  * group's. Host memory; rows->a NULL reads X's own rows (seg[m] must fit
@@ -249,12 +243,12 @@ static gr_status grad_pass(gr_backend *be, lr_host *h, double *dev[5], const dou
                            double tau) {
   for (int g = 0; g < m; g++)
     h->sub[g] = mask[g] && !h->lazy[g];
-  if (any(h->sub, m))
+  if (gr_lr_any(h->sub, m))
     GR_TRY(be->ops->logreg_grad_hess(be, dev[2], dev[4], f, theta_dev, t->X, t->rows, t->y, t->sw,
                                      t->seg, h->cw, h->sub, m, d, tau));
   for (int g = 0; g < m; g++)
     h->sub[g] = mask[g] && h->lazy[g];
-  if (any(h->sub, m))
+  if (gr_lr_any(h->sub, m))
     GR_TRY(be->ops->logreg_grad_hess(be, dev[2], NULL, f, theta_dev, t->X, t->rows, t->y, t->sw,
                                      t->seg, h->cw, h->sub, m, d, tau));
   return GR_OK;
@@ -266,7 +260,7 @@ static gr_status grad_pass(gr_backend *be, lr_host *h, double *dev[5], const dou
 static gr_status line_search(gr_backend *be, lr_host *h, double *trial_dev, const gr_lr_data *t,
                              int m, int d) {
   const int D = d + 1;
-  for (int tries = 0; tries < LR_HALVINGS && any(h->search, m); tries++) {
+  for (int tries = 0; tries < LR_HALVINGS && gr_lr_any(h->search, m); tries++) {
     GR_TRY(be->ops->upload(be, trial_dev, h->trial, sizeof(double) * (size_t)m * D));
     GR_TRY(be->ops->logreg_objective(be, h->ft, trial_dev, t->X, t->rows, t->y, t->sw, t->seg,
                                      h->cw, h->search, m, d));
@@ -298,7 +292,7 @@ static gr_status speculate(gr_backend *be, lr_host *h, double *dev[5], const gr_
   const int D = d + 1;
   for (int g = 0; g < m; g++)
     h->have[g] = 0;
-  if (!any(h->search, m)) return GR_OK;
+  if (!gr_lr_any(h->search, m)) return GR_OK;
   GR_TRY(be->ops->upload(be, dev[1], h->trial, sizeof(double) * (size_t)m * D));
   GR_TRY(grad_pass(be, h, dev, dev[1], h->ft, t, h->search, m, d, tau));
   for (int g = 0; g < m; g++) {
@@ -329,7 +323,7 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const g
   const size_t vbytes = sizeof(double) * (size_t)m * D;
   for (int g = 0; g < m; g++)
     h->need[g] = h->running[g] && !h->have[g];
-  if (any(h->need, m))
+  if (gr_lr_any(h->need, m))
     GR_TRY(grad_pass(be, h, dev, theta_dev, h->f0, t, h->need, m, d, p->hessian_sample));
   GR_TRY(be->ops->download(be, h->g, g_dev, vbytes));
   for (int g = 0; g < m; g++) {
@@ -345,7 +339,7 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const g
       h->iters[g] = it;
     }
   }
-  if (!any(h->running, m)) return GR_OK;
+  if (!gr_lr_any(h->running, m)) return GR_OK;
   GR_TRY(be->ops->spd_solve_batched(be, step_dev, H_dev, g_dev, h->running, h->lazy, m, D));
   GR_TRY(be->ops->download(be, h->step, step_dev, vbytes));
   memcpy(h->trial, h->theta, vbytes);
@@ -353,9 +347,7 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const g
     h->search[g] = h->full[g] = 0;
     if (!h->running[g]) continue;
     const double *gg = h->g + (size_t)g * D, *s = h->step + (size_t)g * D;
-    double slope = 0.0;
-    for (int j = 0; j < D; j++)
-      slope += gg[j] * s[j];
+    const double slope = gr_lr_dot(gg, s, D);
     h->slope[g] = slope;
     h->t[g] = 1.0;
     /* near the optimum the decrease is below the objective's rounding: the
@@ -506,7 +498,7 @@ static gr_status newton_run(gr_backend *be, lr_host *h, const gr_lr_data *t, int
     h->iters[g] = max_iter;
     h->gmax[g] = INFINITY;
   }
-  for (int it = 0; st == GR_OK && it < max_iter && any(h->running, m); it++) {
+  for (int it = 0; st == GR_OK && it < max_iter && gr_lr_any(h->running, m); it++) {
     st = newton_step(be, h, dev, t, m, d, p, it);
     if (st == GR_OK && p->stop && *p->stop)
       st = gr_fail(GR_ERR_INTERRUPTED, "logreg: stopped after Newton step %d", it + 1);

@@ -143,19 +143,6 @@ static gr_status preconditioner(double *P, const gr_logreg_rows *rows, const uin
   return GR_OK;
 }
 
-static int any(const uint8_t *flags, int m) {
-  for (int g = 0; g < m; g++)
-    if (flags[g]) return 1;
-  return 0;
-}
-
-static double dot(const double *a, const double *b, int n) {
-  double s = 0.0;
-  for (int j = 0; j < n; j++)
-    s += a[j] * b[j];
-  return s;
-}
-
 /* The objectives ft and gradients gt at the trial points of the groups in
  * mask: one backend pass. */
 static gr_status evaluate(gr_backend *be, lb_state *s, const gr_lr_data *t, const double *cw,
@@ -181,24 +168,25 @@ static void direction(lb_state *s, int k, int D) {
   memcpy(q, g, sizeof(double) * D);
   for (int i = 0; i < n; i++) {
     const int slot = (s->head[k] - 1 - i + LB_M) % LB_M;
-    alpha[slot] = rho[slot] * dot(S + (size_t)slot * D, q, D);
+    alpha[slot] = rho[slot] * gr_lr_dot(S + (size_t)slot * D, q, D);
     const double *y = Y + (size_t)slot * D;
     for (int j = 0; j < D; j++)
       q[j] -= alpha[slot] * y[j];
   }
   double gamma = 1.0;
   if (n > 0) {
-    const double *yn = Y + (size_t)((s->head[k] - 1 + LB_M) % LB_M) * D;
+    const int newest = (s->head[k] - 1 + LB_M) % LB_M;
+    const double *yn = Y + (size_t)newest * D;
     double yPy = 0.0;
     for (int j = 0; j < D; j++)
       yPy += yn[j] * yn[j] / P[j];
-    gamma = 1.0 / (rho[(s->head[k] - 1 + LB_M) % LB_M] * yPy);
+    gamma = 1.0 / (rho[newest] * yPy);
   }
   for (int j = 0; j < D; j++)
     q[j] *= gamma / P[j];
   for (int i = n - 1; i >= 0; i--) {
     const int slot = (s->head[k] - 1 - i + LB_M) % LB_M;
-    const double beta = rho[slot] * dot(Y + (size_t)slot * D, q, D);
+    const double beta = rho[slot] * gr_lr_dot(Y + (size_t)slot * D, q, D);
     const double *sv = S + (size_t)slot * D;
     for (int j = 0; j < D; j++)
       q[j] += (alpha[slot] - beta) * sv[j];
@@ -218,7 +206,7 @@ static void remember(lb_state *s, int k, const double *theta, int D) {
     sv[j] = x1[j] - theta[j];
     yv[j] = g1[j] - g0[j];
   }
-  const double sy = dot(sv, yv, D), yy = dot(yv, yv, D);
+  const double sy = gr_lr_dot(sv, yv, D), yy = gr_lr_dot(yv, yv, D);
   if (!(sy > DBL_EPSILON * yy) || !isfinite(sy)) return;
   s->rho[(size_t)k * LB_M + s->head[k]] = 1.0 / sy;
   s->head[k] = (s->head[k] + 1) % LB_M;
@@ -251,11 +239,11 @@ static gr_status start_iteration(lb_state *s, double *theta, int m, int D, doubl
       continue;
     }
     direction(s, k, D);
-    s->slope[k] = dot(g, s->dir + (size_t)k * D, D);
+    s->slope[k] = gr_lr_dot(g, s->dir + (size_t)k * D, D);
     if (!(s->slope[k] < 0.0)) { /* rounding spoilt the estimate: start it afresh */
       s->count[k] = 0;
       direction(s, k, D);
-      s->slope[k] = dot(g, s->dir + (size_t)k * D, D);
+      s->slope[k] = gr_lr_dot(g, s->dir + (size_t)k * D, D);
     }
     s->step[k] = 1.0;
     set_trial(s, theta, k, D);
@@ -270,7 +258,7 @@ static gr_status start_iteration(lb_state *s, double *theta, int m, int D, doubl
 static gr_status line_search(gr_backend *be, lb_state *s, const gr_lr_data *t, double *theta,
                              const double *cw, int m, int d, int it, int *iters) {
   const int D = d + 1;
-  for (int tries = 0; tries < LB_HALVINGS && any(s->search, m); tries++) {
+  for (int tries = 0; tries < LB_HALVINGS && gr_lr_any(s->search, m); tries++) {
     GR_TRY(evaluate(be, s, t, cw, s->search, m, d));
     for (int k = 0; k < m; k++) {
       if (!s->search[k]) continue;
@@ -324,7 +312,7 @@ gr_status gr_logreg_lbfgs(gr_backend *be, const gr_lr_data *t, const gr_logreg_r
     memcpy(s.f, s.ft, sizeof(double) * (size_t)m);
     memcpy(s.g, s.gt, sizeof(double) * (size_t)m * D);
   }
-  for (int it = 0; st == GR_OK && it < max_iter && any(s.running, m); it++) {
+  for (int it = 0; st == GR_OK && it < max_iter && gr_lr_any(s.running, m); it++) {
     st = start_iteration(&s, theta, m, D, p->tol, it, iters, gmax);
     if (st == GR_OK) st = line_search(be, &s, t, theta, cw, m, d, it, iters);
     if (st == GR_OK && p->stop && *p->stop)

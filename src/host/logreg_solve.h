@@ -22,6 +22,21 @@ typedef struct gr_lr_data {
   const int64_t *seg;
 } gr_lr_data;
 
+/* whether any of the m per-group flags is set */
+static inline int gr_lr_any(const uint8_t *flags, int m) {
+  for (int g = 0; g < m; g++)
+    if (flags[g]) return 1;
+  return 0;
+}
+
+/* a . b, summed in order */
+static inline double gr_lr_dot(const double *a, const double *b, int n) {
+  double s = 0.0;
+  for (int j = 0; j < n; j++)
+    s += a[j] * b[j];
+  return s;
+}
+
 /* max |v_j|, NaN if any v_j is NaN (fmax would drop it) */
 static inline double gr_lr_max_abs(const double *v, int n) {
   double a = 0.0;
@@ -32,12 +47,14 @@ static inline double gr_lr_max_abs(const double *v, int n) {
   return a;
 }
 
-/* L-BFGS for the m groups of t (only those flagged in only, NULL = all),
- * whose training rows, labels and weights (NULL = 1) rows, y and sw are in
- * host memory (for the preconditioner), from theta (m, D = d + 1; host, in: the start, out: the
- * solution), with cw (2 m) C times each group's class weights. iters and gmax (m) get each group's
- * iterations and final max |gradient|; max_iter is the resolved limit. Stops a group at max
- * |gradient| <= p->tol, or when a step lowers its objective by less than its rounding can tell.
+/* L-BFGS for the m groups of t (only those flagged in only, NULL = all)
+ * from theta (m, D = d + 1; host; in: the start, out: the solution).
+ * rows, y and sw (NULL = 1) are the same training rows in host memory, for
+ * the preconditioner; cw (2 m) holds C times each group's class weights.
+ * iters and gmax (m) get each group's iterations and final max |gradient|;
+ * max_iter is the resolved limit. Stops a group at max |gradient| <=
+ * p->tol, or when a step lowers its objective by less than its rounding
+ * can tell.
  * @return GR_OK, GR_ERR_NUMERIC (a non-finite objective or gradient, naming
  * the iteration and group), GR_ERR_INTERRUPTED (p->stop), GR_ERR_NOMEM or
  * a backend error. */
