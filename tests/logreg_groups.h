@@ -149,6 +149,9 @@ static inline void check_groups_against_reference(gr_context *ctx, gr_rng *rng,
            ms[g].iterations, ref.iterations, wmax, diff);
     CHECK_MSG(diff <= 1e-4, "group %d differs from the reference by %g", g, diff);
     CHECK_MSG(ms[g].iterations < max_iterations, "group %d: %d iterations", g, ms[g].iterations);
+    CHECK_MSG(gr_logreg_converged(&ms[g]) && ref.stop == GR_LOGREG_STOP_GRADIENT,
+              "group %d stopped on %s (reference %s)", g, gr_logreg_stop_name(ms[g].stop),
+              gr_logreg_stop_name(ref.stop));
     CHECK(wmax > 0.3 && wmax < 10); /* coefficients of order 1: the bound is meaningful */
     gr_logreg_model_free(&ref);
   }
@@ -185,7 +188,8 @@ static inline void check_threads_and_weights(gr_rng *rng, gr_logreg_solver solve
   p.tol = 1e9;
   a = fit(two, &G, &p, NULL);
   for (int g = 0; g < G.m && a[g].w; g++)
-    CHECK(a[g].iterations == 0 && a[g].w[0] == 0.0 && a[g].b == 0.0);
+    CHECK(a[g].iterations == 0 && a[g].w[0] == 0.0 && a[g].b == 0.0 &&
+          a[g].stop == GR_LOGREG_STOP_GRADIENT);
   free_models(a, G.m);
   gr_context_free(one);
   gr_context_free(two);

@@ -86,6 +86,7 @@ int main(void) {
       const double g = max_gradient(&m, X, y, n, d, p.C, balanced);
       CHECK_MSG(g < 1e-6, "gradient %g at the solution (balanced %d)", g, balanced);
       CHECK_MSG(m.iterations < 30, "%d Newton steps, gradient %g", m.iterations, m.grad_norm);
+      CHECK(m.stop == GR_LOGREG_STOP_GRADIENT && gr_logreg_converged(&m));
       /* the signal's direction: coefficients grow with j */
       CHECK(m.w[4] > m.w[0] && m.w[0] > 0);
     }

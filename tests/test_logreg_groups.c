@@ -160,8 +160,18 @@ static void check_multi_chunk(gr_context *ctx, gr_rng *rng) {
   p.balanced = 1;
   gr_logreg_model *ms = fit(ctx, &G, &p, NULL);
   for (int g = 0; g < G.m && ms[g].w; g++)
-    CHECK_MSG(ms[g].iterations < 30 && isfinite(ms[g].b), "group %d: %d iterations, b %g", g,
-              ms[g].iterations, ms[g].b);
+    CHECK_MSG(ms[g].iterations < 30 && isfinite(ms[g].b) && gr_logreg_converged(&ms[g]),
+              "group %d: %d iterations, b %g, stop %s", g, ms[g].iterations, ms[g].b,
+              gr_logreg_stop_name(ms[g].stop));
+  free_models(ms, G.m);
+  /* one Newton step is not enough: every group says so */
+  p.max_iter = 1;
+  ms = fit(ctx, &G, &p, NULL);
+  for (int g = 0; g < G.m && ms[g].w; g++)
+    CHECK_MSG(ms[g].iterations == 1 && ms[g].stop == GR_LOGREG_STOP_MAX_ITER &&
+                  !gr_logreg_converged(&ms[g]) && ms[g].grad_norm > p.tol,
+              "group %d: %d iterations, stop %s, max |gradient| %g", g, ms[g].iterations,
+              gr_logreg_stop_name(ms[g].stop), ms[g].grad_norm);
   free_models(ms, G.m);
   free_groups(&G);
 }

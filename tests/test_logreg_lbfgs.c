@@ -170,8 +170,10 @@ static void check_limits(gr_context *ctx, gr_rng *rng) {
   p.max_iter = 3;
   gr_logreg_model *ms = fit(ctx, &G, &p, NULL);
   for (int g = 0; g < 2 && ms[g].w; g++)
-    CHECK_MSG(ms[g].iterations == 3 && isfinite(ms[g].grad_norm) && ms[g].grad_norm > p.tol,
-              "group %d: %d iterations, max |gradient| %g", g, ms[g].iterations, ms[g].grad_norm);
+    CHECK_MSG(ms[g].iterations == 3 && isfinite(ms[g].grad_norm) && ms[g].grad_norm > p.tol &&
+                  ms[g].stop == GR_LOGREG_STOP_MAX_ITER && !gr_logreg_converged(&ms[g]),
+              "group %d: %d iterations, max |gradient| %g, stop %s", g, ms[g].iterations,
+              ms[g].grad_norm, gr_logreg_stop_name(ms[g].stop));
   free_models(ms, 2);
   /* the solver itself (the fit checks the flag before it too), on the CPU
    * backend's host memory */
@@ -181,10 +183,11 @@ static void check_limits(gr_context *ctx, gr_rng *rng) {
   const int D = G.d + 1;
   double *theta = calloc(2 * D, sizeof(double)), cw[4] = {1.0, 1.0, 1.0, 1.0}, gmax[2];
   int iters[2];
+  uint8_t stops[2];
   const gr_lr_data t = {G.X, NULL, {0}, G.y, NULL, G.seg};
   const gr_logreg_rows rows = {G.X, G.seg[2], NULL, NULL, NULL};
   CHECK(gr_logreg_lbfgs(ctx->be, &t, &rows, G.y, NULL, theta, cw, NULL, 2, G.d, &p, 1000, iters,
-                        gmax) == GR_ERR_INTERRUPTED);
+                        gmax, stops) == GR_ERR_INTERRUPTED);
   CHECK_MSG(strstr(gr_last_error(), "L-BFGS iteration 1") != NULL, "%s", gr_last_error());
   CHECK(theta[0] != 0.0 && isfinite(theta[0])); /* one step was taken */
   free(theta);

@@ -97,8 +97,9 @@ int gr_cmd_kmeans(int argc, char **argv) {
   gr_cli_release_sigint();
   if (st == GR_OK) st = write_outputs(t, &r, cols, labels_path, centroids_path);
   if (st == GR_OK) {
-    printf("rows %lld, features %d, clusters %d\ninertia %.9g\niterations %d\n",
-           (long long)t->n_rows, d, p.k, r.inertia, r.iterations);
+    printf("rows %lld, features %d, clusters %d\ninertia %.9g\niterations %d%s\n",
+           (long long)t->n_rows, d, p.k, r.inertia, r.iterations,
+           r.converged ? "" : " (--max-iter reached before the centers settled within --tol)");
     for (int c = 0; c < p.k; c++) {
       int64_t size = 0;
       for (int64_t i = 0; i < t->n_rows; i++)

@@ -69,6 +69,8 @@ static int add_fit_opts(gr_opt *o, int n, leads_args *a) {
                     "features)"};
   o[n++] = (gr_opt){"--max-iter", OPT_INT, &a->p.logreg.max_iter,
                     "solver iterations at most (0: 100 Newton steps or 1000 L-BFGS iterations)"};
+  o[n++] = (gr_opt){"--tol", OPT_DOUBLE, &a->p.logreg.tol,
+                    "logistic regressions stop at max |gradient| <= tol (default 1e-6)"};
   o[n++] = (gr_opt){"--hessian-sample", OPT_DOUBLE, &a->p.logreg.hessian_sample,
                     "curvature sampling of the Newton Hessians (0: exact; same optimum)"};
   o[n++] = (gr_opt){"--uncalibrated", OPT_FLAG, &a->uncalibrated,
@@ -430,6 +432,11 @@ static gr_status write_json(const leads_args *a, const gr_leads_eval *e, double 
   fputs(", ", f);
   json_cuts(f, "recall", e->in_recall);
   fprintf(f, ", \"auc\": %.6f},\n", e->in_auc);
+  fprintf(f,
+          "  \"convergence\": {\"kmeans_iterations\": %d, \"kmeans_converged\": %s, "
+          "\"models\": %d, \"models_converged\": %d, \"max_grad_norm\": %.6g},\n",
+          e->conv.kmeans_iterations, e->conv.kmeans_converged ? "true" : "false", e->conv.models,
+          e->conv.models_converged, e->conv.max_grad_norm);
   fprintf(f,
           "  \"seconds\": {\"read\": %.4f, \"encode\": %.4f, \"kmeans\": %.4f, \"balance\": %.4f, "
           "\"logreg\": %.4f, \"score\": %.4f, \"rank\": %.4f, \"total\": %.4f}\n}\n",

@@ -71,6 +71,7 @@ int gr_cmd_logreg(int argc, char **argv) {
       {"--solver", OPT_STR, &solver, "newton, lbfgs or auto (newton up to 1024 features)"},
       {"--max-iter", OPT_INT, &p.max_iter,
        "iterations at most (0: 100 Newton steps or 1000 L-BFGS iterations)"},
+      {"--tol", OPT_DOUBLE, &p.tol, "stop at max |gradient| <= tol (default 1e-8)"},
       {"--hessian-sample", OPT_DOUBLE, &p.hessian_sample,
        "curvature sampling of the Newton Hessian (0: exact; same optimum)"},
       {"--coef", OPT_STR, &coef_path, "output: feature,coefficient (intercept last)"},
@@ -79,7 +80,7 @@ int gr_cmd_logreg(int argc, char **argv) {
       {"--kinds", OPT_STR, &to.kinds, "forced column kinds, e.g. notes=skip"},
       {"--kinds-file", OPT_STR, &to.kinds_file, "forced kinds from a file, one name=kind a line"},
   };
-  int n = gr_common_args_add(opts, 12, &common);
+  int n = gr_common_args_add(opts, 13, &common);
   int rc = gr_args_parse(argc, argv, cmd,
                          "L2 logistic regression (scikit-learn's LogisticRegression objective, "
                          "Newton's method or L-BFGS)\non the numeric columns of a CSV.",
@@ -126,9 +127,14 @@ int gr_cmd_logreg(int argc, char **argv) {
       loss -= log(q > 1e-300 ? q : 1e-300);
     }
     const gr_logreg_solver used = gr_logreg_solver_for(&p, d);
-    printf("rows %lld, features %d, %s %d, max |gradient| %.3g\n", (long long)t->n_rows, d,
+    printf("rows %lld, features %d, %s %d, max |gradient| %.3g, %s\n", (long long)t->n_rows, d,
            used == GR_LOGREG_LBFGS ? "L-BFGS iterations" : "Newton steps", m.iterations,
-           m.grad_norm);
+           m.grad_norm, gr_logreg_converged(&m) ? "converged" : "NOT converged");
+    if (!gr_logreg_converged(&m)) {
+      char why[320];
+      gr_logreg_describe_stop(&m, used, p.tol, why, sizeof why);
+      fprintf(stderr, "%s: warning: not converged: %s\n", cmd, why);
+    }
     printf("log-loss %.6f\n", loss / (double)t->n_rows);
     for (int j = 0; j < d; j++)
       printf("%-32s %12.6f\n", t->cols[cols[j]].name, m.w[j]);

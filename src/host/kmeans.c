@@ -525,7 +525,7 @@ static gr_status fit_run(km_fit *f, const gr_kmeans_params *p, int run, double t
   if (f->upper) /* bounded: every label unknown */
     for (int64_t r = 0; r < n; r++)
       f->labels[r] = -1;
-  int it = 0;
+  int it = 0, converged = 0;
   while (it < p->max_iter) {
     double shift = 0;
     GR_TRY(f->upper ? lloyd_step_bounded(f, it == 0, &shift) : lloyd_step(f, &shift));
@@ -533,7 +533,10 @@ static gr_status fit_run(km_fit *f, const gr_kmeans_params *p, int run, double t
     if (p->stop && *p->stop)
       return gr_fail(GR_ERR_INTERRUPTED, "kmeans: stopped after Lloyd step %d of restart %d", it,
                      run + 1);
-    if (shift <= tol) break;
+    if (shift <= tol) {
+      converged = 1;
+      break;
+    }
   }
   /* final labels and inertia against the final centers, from X's rows as
    * gr_kmeans_predict reads them: a saved model puts every row in the
@@ -550,6 +553,7 @@ static gr_status fit_run(km_fit *f, const gr_kmeans_params *p, int run, double t
   if (inertia < out->inertia) {
     out->inertia = inertia;
     out->iterations = it;
+    out->converged = converged;
     memcpy(out->centroids, f->C, sizeof(float) * (size_t)f->k * f->bl.d);
     memcpy(out->labels, f->labels, sizeof(int32_t) * (size_t)n);
   }

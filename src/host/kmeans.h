@@ -41,6 +41,7 @@ typedef struct gr_kmeans_result {
   int32_t *labels;  /* (n) */
   double inertia;
   int iterations; /* of the kept run */
+  int converged;  /* 1: the kept run's centers moved within tol; 0: max_iter came first */
 } gr_kmeans_result;
 
 void gr_kmeans_params_default(gr_kmeans_params *p);

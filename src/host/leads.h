@@ -49,6 +49,16 @@ typedef struct gr_leads_timings {
   double encode, kmeans, balance, logreg, score, rank;
 } gr_leads_timings;
 
+/* How the fit's iterations ended: filled by gr_leads_fit, zeros in a model
+ * loaded from a file. */
+typedef struct gr_leads_convergence {
+  int kmeans_iterations;
+  int kmeans_converged; /* 1: the centers moved within tol; 0: --kmeans-max-iter came first */
+  int models;           /* logistic regressions fitted */
+  int models_converged; /* of them, those that stopped by convergence (gr_logreg_converged) */
+  double max_grad_norm; /* the largest final max |gradient| among them */
+} gr_leads_convergence;
+
 typedef struct gr_leads_model {
   gr_leads_params params;
   gr_encoder *enc;
@@ -59,6 +69,7 @@ typedef struct gr_leads_model {
   int64_t *cluster_rows;   /* (k) market rows per cluster when fitted */
   int64_t *cluster_clients;
   gr_id_map clients; /* the portfolio ids the model was fitted with */
+  gr_leads_convergence conv;
 } gr_leads_model;
 
 void gr_leads_model_free(gr_leads_model *m);
@@ -103,6 +114,7 @@ typedef struct gr_leads_eval {
   double in_map[GR_LEADS_N_CUTS], in_precision[GR_LEADS_N_CUTS], in_recall[GR_LEADS_N_CUTS];
   double in_auc;
   gr_leads_timings tm;
+  gr_leads_convergence conv; /* of the fit on the training clients */
 } gr_leads_eval;
 
 /* Holds out test_fraction of the clients (seeded), fits on the rest, and

@@ -103,6 +103,7 @@ gr_status gr_leads_evaluate(gr_context *ctx, const gr_table *market, const uint8
     out->n_train = n_clients - n_test;
     out->n_test = n_test;
     st = gr_leads_fit(ctx, market, train, p, &m, &X, &cluster, &out->tm);
+    if (st == GR_OK) out->conv = m->conv;
   }
   if (st == GR_OK) {
     const double t0 = gr_now_seconds();

@@ -122,6 +122,42 @@ static gr_status check_params(const gr_leads_params *p) {
   return GR_OK;
 }
 
+/* Fills m->conv from the fitted models; with verbose, their iteration
+ * counts (a '*' marks one that did not converge). A model that did not
+ * converge is usable but not certified optimal: that is said whether or
+ * not verbose, once, for the worst of them. */
+static void report_models(gr_leads_model *m, const gr_logreg_params *lp, int n_groups,
+                          int need_global, double seconds, int verbose) {
+  const gr_logreg_solver solver = gr_logreg_solver_for(lp, m->d);
+  const gr_logreg_model *worst = NULL;
+  m->conv.models = n_groups;
+  for (int c = 0; c <= m->k; c++) {
+    const gr_logreg_model *lm = &m->models[c];
+    if (!lm->w) continue;
+    m->conv.models_converged += gr_logreg_converged(lm);
+    if (lm->grad_norm > m->conv.max_grad_norm) m->conv.max_grad_norm = lm->grad_norm;
+    if (!gr_logreg_converged(lm) && (!worst || lm->grad_norm > worst->grad_norm)) worst = lm;
+  }
+  if (verbose) {
+    fprintf(stderr, "leads: %d logistic regressions%s, %s", n_groups,
+            need_global ? ", one of them global" : "",
+            solver == GR_LOGREG_LBFGS ? "L-BFGS iterations" : "Newton steps");
+    for (int c = 0; c <= m->k; c++)
+      if (m->models[c].w)
+        fprintf(stderr, " %d%s", m->models[c].iterations,
+                gr_logreg_converged(&m->models[c]) ? "" : "*");
+    fprintf(stderr, " (%.2f s)\n", seconds);
+  }
+  if (worst) {
+    char why[320];
+    gr_logreg_describe_stop(worst, solver, lp->tol, why, sizeof why);
+    fprintf(stderr,
+            "leads: warning: %d of %d logistic regressions did not converge (the models are "
+            "used as they are); the worst %s\n",
+            m->conv.models - m->conv.models_converged, m->conv.models, why);
+  }
+}
+
 gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *client,
                        const gr_leads_params *p, gr_leads_model **out, float **X_out,
                        int32_t **cluster_out, gr_leads_timings *tm) {
@@ -204,9 +240,12 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
     m->cluster_rows[km.labels[r]]++;
     m->cluster_clients[km.labels[r]] += client[r] != 0;
   }
+  m->conv.kmeans_iterations = km.iterations;
+  m->conv.kmeans_converged = km.converged;
   if (verbose)
-    fprintf(stderr, "leads: KMeans, %d clusters, inertia %.6g, %d iterations (%.2f s)\n", k,
-            km.inertia, km.iterations, t.kmeans);
+    fprintf(stderr, "leads: KMeans, %d clusters, inertia %.6g, %d iterations%s (%.2f s)\n", k,
+            km.inertia, km.iterations, km.converged ? "" : " (--kmeans-max-iter reached)",
+            t.kmeans);
 
   /* SMOTE interpolates between two clients, so it needs two per cluster */
   const int64_t min_clients = p->balance == GR_BALANCE_SMOTE ? 2 : 1;
@@ -276,15 +315,7 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
     m->models[slot] = fitted[g];
     fitted[g].w = NULL;
   }
-  if (verbose) {
-    fprintf(stderr, "leads: %d logistic regressions%s, %s", n_groups,
-            need_global ? ", one of them global" : "",
-            gr_logreg_solver_for(&p->logreg, m->d) == GR_LOGREG_LBFGS ? "L-BFGS iterations"
-                                                                      : "Newton steps");
-    for (int c = 0; c <= k; c++)
-      if (m->models[c].w) fprintf(stderr, " %d", m->models[c].iterations);
-    fprintf(stderr, " (%.2f s)\n", t.logreg);
-  }
+  report_models(m, &p->logreg, n_groups, need_global, t.logreg, verbose);
   for (int64_t r = 0; r < n && st == GR_OK; r++)
     if (client[r]) {
       const gr_column *id = &market->cols[market->id_col];

@@ -6,6 +6,7 @@
 
 #include <lapacke.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,40 @@ int gr_logreg_solver_parse(const char *name, gr_logreg_solver *out) {
 
 const char *gr_logreg_solver_name(gr_logreg_solver solver) {
   return (unsigned)solver < 3 ? solver_names[solver] : "unknown";
+}
+
+int gr_logreg_converged(const gr_logreg_model *m) {
+  return m->stop == GR_LOGREG_STOP_GRADIENT || m->stop == GR_LOGREG_STOP_PRECISION;
+}
+
+const char *gr_logreg_stop_name(gr_logreg_stop stop) {
+  static const char *const names[] = {"unknown", "gradient", "precision", "no_decrease",
+                                      "max_iter"};
+  return (unsigned)stop < sizeof names / sizeof names[0] ? names[stop] : "unknown";
+}
+
+void gr_logreg_describe_stop(const gr_logreg_model *m, gr_logreg_solver solver, double tol,
+                             char *buf, size_t cap) {
+  const int lbfgs = solver == GR_LOGREG_LBFGS;
+  const char *unit = lbfgs ? "L-BFGS iterations" : "Newton steps";
+  if (gr_logreg_converged(m)) {
+    snprintf(buf, cap, "converged");
+  } else if (m->stop == GR_LOGREG_STOP_MAX_ITER) {
+    snprintf(buf, cap,
+             "stopped at the limit of %d %s with max |gradient| %.3g above tol %.3g: raise "
+             "--max-iter%s",
+             m->iterations, unit, m->grad_norm, tol,
+             lbfgs ? ", or use --solver newton (ill-conditioned data needs far fewer Newton "
+                     "steps)"
+                   : "");
+  } else if (m->stop == GR_LOGREG_STOP_NO_DECREASE) {
+    snprintf(buf, cap,
+             "stopped after %d %s: no step lowered the objective, with max |gradient| %.3g above "
+             "tol %.3g (flat to rounding): use --solver newton, or raise --tol",
+             m->iterations, unit, m->grad_norm, tol);
+  } else {
+    snprintf(buf, cap, "stop unknown");
+  }
 }
 
 void gr_logreg_model_free(gr_logreg_model *m) {
@@ -160,6 +195,7 @@ gr_status gr_logreg_fit(const float *X, const uint8_t *y, int64_t n, int d,
       out->b = theta[d];
       out->iterations = it;
       out->grad_norm = gmax;
+      out->stop = gmax <= p.tol ? GR_LOGREG_STOP_GRADIENT : GR_LOGREG_STOP_MAX_ITER;
     }
   }
   free(theta);

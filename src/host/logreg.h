@@ -7,6 +7,7 @@
 #ifndef GR_HOST_LOGREG_H
 #define GR_HOST_LOGREG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gpurec.h"
@@ -60,12 +61,26 @@ typedef struct gr_logreg_params {
   const struct gr_packed_rows *packed;
 } gr_logreg_params;
 
+/* Why a fit stopped. The first two are convergence; the last two are not:
+ * the model is usable, but not certified optimal (the CLI warns). */
+typedef enum gr_logreg_stop {
+  GR_LOGREG_STOP_UNKNOWN = 0,     /* not fitted in this process (a loaded model) */
+  GR_LOGREG_STOP_GRADIENT = 1,    /* max |gradient| <= tol */
+  GR_LOGREG_STOP_PRECISION = 2,   /* the last step changed the objective below its rounding */
+  GR_LOGREG_STOP_NO_DECREASE = 3, /* L-BFGS: the line search found no lower objective */
+  GR_LOGREG_STOP_MAX_ITER = 4,    /* the iteration limit came first */
+} gr_logreg_stop;
+
 typedef struct gr_logreg_model {
   int d;
   double *w; /* (d) */
   double b;
   int iterations;
-  double grad_norm; /* max |gradient| at the solution */
+  /* max |gradient| where it was last computed: at the solution, except
+   * after a PRECISION stop of Newton's method, where it is the gradient the
+   * final full step started from (that step's result is not re-measured) */
+  double grad_norm;
+  gr_logreg_stop stop; /* not saved in model files */
 } gr_logreg_model;
 
 void gr_logreg_params_default(gr_logreg_params *p);
@@ -76,6 +91,17 @@ int gr_logreg_max_iter(const gr_logreg_params *p, gr_logreg_solver solver);
 /* "auto", "newton", "lbfgs" <-> the enum; parse returns -1 on anything else. */
 int gr_logreg_solver_parse(const char *name, gr_logreg_solver *out);
 const char *gr_logreg_solver_name(gr_logreg_solver solver);
+/* 1 when m stopped by convergence (GRADIENT or PRECISION). */
+int gr_logreg_converged(const gr_logreg_model *m);
+/* A token for the stop, as JSON reports it: "gradient", "precision",
+ * "no_decrease", "max_iter" or "unknown". */
+const char *gr_logreg_stop_name(gr_logreg_stop stop);
+/* For a model that did not converge, what happened and what to change, in
+ * one phrase ("stopped at the limit of 1000 L-BFGS iterations with max
+ * |gradient| 0.031 above tol 1e-06: raise --max-iter ..."), written to buf;
+ * for a converged one, "converged". solver: the one that fitted m. */
+void gr_logreg_describe_stop(const gr_logreg_model *m, gr_logreg_solver solver, double tol,
+                             char *buf, size_t cap);
 /* X (n, d) row-major, y (n) with 0/1 labels. Both classes must occur. */
 gr_status gr_logreg_fit(const float *X, const uint8_t *y, int64_t n, int d,
                         const gr_logreg_params *p, gr_logreg_model *out);

@@ -116,6 +116,7 @@ typedef struct lr_host {
   double *cw;                         /* (m, 2) */
   double *f0, *ft, *slope, *t, *gmax; /* (m) */
   int *iters;                         /* (m) */
+  uint8_t *stops;                     /* (m) gr_logreg_stop */
   uint8_t *running, *search, *full;   /* (m) */
   uint8_t *have, *need; /* (m): g and H at theta are on the backend already; to compute */
   uint8_t *lazy;        /* (m): the next solve reuses the factor on the backend, no new H */
@@ -135,6 +136,7 @@ static void host_free(lr_host *h) {
   free(h->t);
   free(h->gmax);
   free(h->iters);
+  free(h->stops);
   free(h->running);
   free(h->search);
   free(h->full);
@@ -158,6 +160,7 @@ static int host_alloc(lr_host *h, int m, int D) {
   h->t = malloc(s);
   h->gmax = malloc(s);
   h->iters = malloc(sizeof(int) * (size_t)m);
+  h->stops = malloc((size_t)m);
   h->running = malloc((size_t)m);
   h->search = malloc((size_t)m);
   h->full = malloc((size_t)m);
@@ -167,8 +170,8 @@ static int host_alloc(lr_host *h, int m, int D) {
   h->sub = malloc((size_t)m);
   h->last_slope = malloc(s);
   return h->theta && h->trial && h->g && h->step && h->cw && h->f0 && h->ft && h->slope && h->t &&
-         h->gmax && h->iters && h->running && h->search && h->full && h->have && h->need &&
-         h->lazy && h->sub && h->last_slope;
+         h->gmax && h->iters && h->stops && h->running && h->search && h->full && h->have &&
+         h->need && h->lazy && h->sub && h->last_slope;
 }
 
 gr_status gr_logreg_check(const gr_logreg_rows *rows, const uint8_t *y, const float *sw,
@@ -337,6 +340,7 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const g
     if (h->gmax[g] <= p->tol) {
       h->running[g] = 0;
       h->iters[g] = it;
+      h->stops[g] = GR_LOGREG_STOP_GRADIENT;
     }
   }
   if (!gr_lr_any(h->running, m)) return GR_OK;
@@ -382,6 +386,7 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const g
     if (h->full[g]) {
       h->running[g] = 0;
       h->iters[g] = it + 1;
+      h->stops[g] = GR_LOGREG_STOP_PRECISION;
     }
   }
   return be->ops->upload(be, theta_dev, h->theta, vbytes);
@@ -401,6 +406,7 @@ static gr_status write_models(const lr_host *h, int m, int d, gr_logreg_model *o
     out[g].b = h->theta[(size_t)g * D + d];
     out[g].iterations = h->iters[g];
     out[g].grad_norm = h->gmax[g];
+    out[g].stop = (gr_logreg_stop)h->stops[g];
   }
   return GR_OK;
 }
@@ -496,6 +502,7 @@ static gr_status newton_run(gr_backend *be, lr_host *h, const gr_lr_data *t, int
     h->have[g] = 0;
     h->lazy[g] = 0; /* no factor on the backend yet */
     h->iters[g] = max_iter;
+    h->stops[g] = GR_LOGREG_STOP_MAX_ITER;
     h->gmax[g] = INFINITY;
   }
   for (int it = 0; st == GR_OK && it < max_iter && gr_lr_any(h->running, m); it++) {
@@ -522,7 +529,7 @@ static gr_status solve_run(gr_backend *be, lr_host *h, const lr_x *x, const gr_l
   gr_status st = stage_rows(be, &ts, &t, x->X, x->packed, rows, y, sw, seg, m);
   if (st == GR_OK && solver == GR_LOGREG_LBFGS)
     st = gr_logreg_lbfgs(be, &t, rows, y, sw, h->theta, h->cw, only, m, d, p, max_iter, h->iters,
-                         h->gmax);
+                         h->gmax, h->stops);
   else if (st == GR_OK)
     st = newton_run(be, h, &t, m, d, p, only, max_iter);
   unstage_rows(be, &ts, rows, y, sw);
@@ -611,7 +618,8 @@ gr_status gr_logreg_fit_resident(gr_context *ctx, const gr_logreg_rows *rows, co
   if (st == GR_OK) st = gr_stage(ctx->be, &Xd, rows->X, sizeof(float) * (size_t)n_x * d);
   x.X = Xd;
   if (st == GR_OK && !p.packed) st = gr_pack_x(ctx->be, &mine, rows->X, n_x, d, binary);
-  x.packed = p.packed ? p.packed : mine;
+  /* a backend that packs no rows reads X (as kmeans, a given copy is ignored) */
+  x.packed = !ctx->be->ops->pack_rows ? NULL : p.packed ? p.packed : mine;
   if (st == GR_OK) {
     warm_start(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p, LR_WARM_COARSE_STRIDE,
                LR_WARM_COARSE_STEPS);

@@ -223,7 +223,7 @@ static void set_trial(lb_state *s, const double *theta, int k, int D) {
 /* Picks each running group's direction and first trial point; stops the
  * groups whose gradient is within tol. */
 static gr_status start_iteration(lb_state *s, double *theta, int m, int D, double tol, int it,
-                                 int *iters, double *gmax) {
+                                 int *iters, double *gmax, uint8_t *stops) {
   for (int k = 0; k < m; k++) {
     if (!s->running[k]) continue;
     const double *g = s->g + (size_t)k * D;
@@ -236,6 +236,7 @@ static gr_status start_iteration(lb_state *s, double *theta, int m, int D, doubl
     if (gmax[k] <= tol) {
       s->running[k] = 0;
       iters[k] = it;
+      stops[k] = GR_LOGREG_STOP_GRADIENT;
       continue;
     }
     direction(s, k, D);
@@ -256,7 +257,7 @@ static gr_status start_iteration(lb_state *s, double *theta, int m, int D, doubl
  * halving; an accepted trial becomes the group's point, with the gradient
  * the same pass computed. */
 static gr_status line_search(gr_backend *be, lb_state *s, const gr_lr_data *t, double *theta,
-                             const double *cw, int m, int d, int it, int *iters) {
+                             const double *cw, int m, int d, int it, int *iters, uint8_t *stops) {
   const int D = d + 1;
   for (int tries = 0; tries < LB_HALVINGS && gr_lr_any(s->search, m); tries++) {
     GR_TRY(evaluate(be, s, t, cw, s->search, m, d));
@@ -269,6 +270,7 @@ static gr_status line_search(gr_backend *be, lb_state *s, const gr_lr_data *t, d
         } else { /* no decrease at any step: flat to within rounding */
           s->search[k] = s->running[k] = 0;
           iters[k] = it;
+          stops[k] = GR_LOGREG_STOP_NO_DECREASE;
         }
         continue;
       }
@@ -282,6 +284,7 @@ static gr_status line_search(gr_backend *be, lb_state *s, const gr_lr_data *t, d
       if (f0 - f1 <= LB_FTOL * fmax(fmax(fabs(f0), fabs(f1)), 1.0)) {
         s->running[k] = 0;
         iters[k] = it + 1;
+        stops[k] = GR_LOGREG_STOP_PRECISION;
       }
     }
   }
@@ -291,7 +294,7 @@ static gr_status line_search(gr_backend *be, lb_state *s, const gr_lr_data *t, d
 gr_status gr_logreg_lbfgs(gr_backend *be, const gr_lr_data *t, const gr_logreg_rows *rows,
                           const uint8_t *y, const float *sw, double *theta, const double *cw,
                           const uint8_t *only, int m, int d, const gr_logreg_params *p,
-                          int max_iter, int *iters, double *gmax) {
+                          int max_iter, int *iters, double *gmax, uint8_t *stops) {
   const int D = d + 1;
   lb_state s = {0};
   double *P = malloc(sizeof(double) * (size_t)m * D);
@@ -302,6 +305,7 @@ gr_status gr_logreg_lbfgs(gr_backend *be, const gr_lr_data *t, const gr_logreg_r
   for (int k = 0; st == GR_OK && k < m; k++) {
     s.running[k] = only ? only[k] : 1;
     iters[k] = max_iter;
+    stops[k] = GR_LOGREG_STOP_MAX_ITER;
     gmax[k] = INFINITY;
   }
   if (st == GR_OK) {
@@ -313,8 +317,8 @@ gr_status gr_logreg_lbfgs(gr_backend *be, const gr_lr_data *t, const gr_logreg_r
     memcpy(s.g, s.gt, sizeof(double) * (size_t)m * D);
   }
   for (int it = 0; st == GR_OK && it < max_iter && gr_lr_any(s.running, m); it++) {
-    st = start_iteration(&s, theta, m, D, p->tol, it, iters, gmax);
-    if (st == GR_OK) st = line_search(be, &s, t, theta, cw, m, d, it, iters);
+    st = start_iteration(&s, theta, m, D, p->tol, it, iters, gmax, stops);
+    if (st == GR_OK) st = line_search(be, &s, t, theta, cw, m, d, it, iters, stops);
     if (st == GR_OK && p->stop && *p->stop)
       st = gr_fail(GR_ERR_INTERRUPTED, "logreg: stopped after L-BFGS iteration %d", it + 1);
   }

@@ -51,16 +51,16 @@ static inline double gr_lr_max_abs(const double *v, int n) {
  * from theta (m, D = d + 1; host; in: the start, out: the solution).
  * rows, y and sw (NULL = 1) are the same training rows in host memory, for
  * the preconditioner; cw (2 m) holds C times each group's class weights.
- * iters and gmax (m) get each group's iterations and final max |gradient|;
- * max_iter is the resolved limit. Stops a group at max |gradient| <=
- * p->tol, or when a step lowers its objective by less than its rounding
- * can tell.
+ * iters, gmax and stops (m) get each group's iterations, final max
+ * |gradient| and gr_logreg_stop; max_iter is the resolved limit. Stops a
+ * group at max |gradient| <= p->tol, when a step lowers its objective by
+ * less than its rounding can tell, or when no step lowers it.
  * @return GR_OK, GR_ERR_NUMERIC (a non-finite objective or gradient, naming
  * the iteration and group), GR_ERR_INTERRUPTED (p->stop), GR_ERR_NOMEM or
  * a backend error. */
 gr_status gr_logreg_lbfgs(gr_backend *be, const gr_lr_data *t, const gr_logreg_rows *rows,
                           const uint8_t *y, const float *sw, double *theta, const double *cw,
                           const uint8_t *only, int m, int d, const gr_logreg_params *p,
-                          int max_iter, int *iters, double *gmax);
+                          int max_iter, int *iters, double *gmax, uint8_t *stops);
 
 #endif

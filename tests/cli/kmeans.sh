@@ -9,6 +9,9 @@ expect_ok "kmeans" "$G" kmeans --input "$D/km.csv" --k 2 --labels "$D/labels.csv
 check "inertia printed" "grep -q '^inertia 0.058' '$WORK/out'"
 check "groups" "[ \$(grep -E '^(a|b|e),' '$D/labels.csv' | cut -d, -f2 | sort -u | wc -l) -eq 1 ] && [ \$(grep -E '^(c|d),' '$D/labels.csv' | cut -d, -f2 | sort -u | wc -l) -eq 1 ] && [ \$(grep -E '^a,' '$D/labels.csv' | cut -d, -f2) != \$(grep -E '^c,' '$D/labels.csv' | cut -d, -f2) ]"
 check "centroids" "head -1 '$D/c.csv' | grep -q '^cluster,x,y,flag$' && [ \$(wc -l < '$D/c.csv') -eq 3 ]"
+check "settled" "grep -qx 'iterations [0-9]*' '$WORK/out'"
+expect_ok "one Lloyd step" "$G" kmeans --input "$D/km.csv" --k 2 --max-iter 1 --tol 0 --device cpu
+check "the limit is said" "grep -q '^iterations 1 (--max-iter reached' '$WORK/out'"
 printf 'id,x,city\na,1,Rio\nb,2,Natal\n' > "$D/cat.csv"
 expect_fail "category" "column 'city' is not numeric" "$G" kmeans --input "$D/cat.csv" --k 1 --device cpu
 expect_ok "skip it" "$G" kmeans --input "$D/cat.csv" --k 1 --kinds city=skip --device cpu

@@ -29,6 +29,13 @@ expect_ok "eval" "$G" leads eval --market "$D/market.csv" --portfolio "$D/pf.csv
 check "eval prints MAP and AUC" "grep -q '^@10' '$WORK/out' && grep -q 'ROC AUC' '$WORK/out' && grep -q 'in-sample' '$WORK/out'"
 check "planted clients found" "python3 -c \"import json,sys; e=json.load(open('$D/e.json')); sys.exit(0 if e['auc'] > 0.9 and e['map']['10'] > 0.5 else 1)\""
 check "holdout ids" "[ \$(wc -l < '$D/held.csv') -eq 9 ]"
+check "every fit converged, nothing to warn" "python3 -c \"import json,sys; c=json.load(open('$D/e.json'))['convergence']; sys.exit(0 if c['kmeans_converged'] and c['models'] >= 1 and c['models_converged'] == c['models'] else 1)\" && ! grep -q warning '$WORK/err'"
+# fits stopped by their limits still give leads, and say so
+expect_ok "eval at the limits" "$G" leads eval --market "$D/market.csv" --portfolio "$D/pf.csv" --k 2 \
+  --solver lbfgs --max-iter 2 --kmeans-max-iter 1 --json "$D/e3.json" --device cpu --quiet
+check "limits: warned even with --quiet" "grep -q 'logistic regressions did not converge' '$WORK/err' && grep -q 'limit of 2 L-BFGS iterations' '$WORK/err'"
+check "limits: the report says which fits stopped early" "python3 -c \"import json,sys; c=json.load(open('$D/e3.json'))['convergence']; sys.exit(0 if not c['kmeans_converged'] and c['kmeans_iterations'] == 1 and c['models_converged'] == 0 and c['max_grad_norm'] > 1e-6 else 1)\""
+expect_fail "negative tol" "tol >= 0" "$G" leads eval --market "$D/market.csv" --portfolio "$D/pf.csv" --k 2 --tol -1 --device cpu
 for b in weight none; do
   expect_ok "balance $b" "$G" leads eval --market "$D/market.csv" --portfolio "$D/pf.csv" --k 2 --balance $b --device cpu
 done
@@ -68,6 +75,11 @@ check "same coefficients with --hessian-sample 0" "paste -d, '$D/coef.csv' '$D/c
 # L-BFGS reaches the same optimum too, and says which solver ran
 expect_ok "logreg L-BFGS" "$G" logreg --input "$D/lr.csv" --label y --coef "$D/coef2.csv" --solver lbfgs --device cpu
 check "L-BFGS iterations reported" "grep -q 'L-BFGS iterations' '$WORK/out'"
+check "converged" "grep -q ', converged' '$WORK/out' && ! grep -q warning '$WORK/err'"
+expect_ok "logreg one Newton step" "$G" logreg --input "$D/lr.csv" --label y --solver newton --max-iter 1 --hessian-sample 0 --device cpu
+check "one step: not converged, and warned" "grep -q 'NOT converged' '$WORK/out' && grep -q 'warning: not converged: stopped at the limit of 1 Newton steps' '$WORK/err'"
+expect_ok "logreg loose tol" "$G" logreg --input "$D/lr.csv" --label y --solver newton --tol 1e3 --device cpu
+check "a tol above the first gradient takes no step" "grep -q 'Newton steps 0,' '$WORK/out' && grep -q ', converged' '$WORK/out'"
 check "same coefficients with --solver lbfgs" "paste -d, '$D/coef0.csv' '$D/coef2.csv' | awk -F, 'NR > 1 { d = \$2 - \$4; if (d < 0) d = -d; if (d > 1e-5 * (1 + (\$2 < 0 ? -\$2 : \$2))) bad++ } END { exit bad > 0 || NR < 3 }'"
 expect_fail "logreg unknown solver" "expects newton, lbfgs or auto" "$G" logreg --input "$D/lr.csv" --label y --solver bfgs --device cpu
 expect_ok "leads eval L-BFGS" "$G" leads eval --market "$D/market.csv" --portfolio "$D/pf.csv" --k 2 --solver lbfgs --json "$D/e2.json" --device cpu

@@ -379,16 +379,17 @@ static gr_status add_curvature(gr_backend *be, const lr_scratch *s, double *Hk, 
   return GR_CU_LAUNCHED(c->stream, "lr_add_lower_kernel");
 }
 
-/* The synthetic rows of group k, by pair, in chunks of at most
- * LR_PAIR_CHUNK pairs (with grad, at most half the row chunk, >= 64). */
+/* The synthetic rows of group k, by pair, in chunks of LR_PAIR_CHUNK pairs
+ * (with grad, the scratch holds two rows per pair: lr_pass_run sizes it
+ * so). A fixed chunk keeps the float curvature sums of a group the same
+ * whatever groups run beside it and whatever the memory budget. */
 static gr_status group_pairs(gr_backend *be, const lr_scratch *s, double *g, double *H,
                              const double *theta, const float *X, const gr_lr_rows *desc,
                              const uint8_t *y, const float *sw, const double *cw, int k, int d,
-                             int64_t chunk, int grad, int hess) {
+                             int grad, int hess) {
   gr_cuda *c = gr_cuda_of(be);
   const int D = d + 1;
-  /* with grad, two scratch rows per pair; without, no scratch (chunk may be 1) */
-  const int64_t most = grad && chunk / 2 < LR_PAIR_CHUNK ? chunk / 2 : LR_PAIR_CHUNK;
+  const int64_t most = LR_PAIR_CHUNK;
   for (int64_t p0 = desc->pair_seg[k]; p0 < desc->pair_seg[k + 1]; p0 += most) {
     const int pairs = (int)(desc->pair_seg[k + 1] - p0 < most ? desc->pair_seg[k + 1] - p0 : most);
     lr_pair_src src;
@@ -457,7 +458,7 @@ static gr_status group_pass(gr_backend *be, const lr_scratch *s, double *g, doub
     GR_TRY(add_curvature(be, s, H + (size_t)k * D * D, rows, D));
   }
   if (desc && desc->b)
-    GR_TRY(group_pairs(be, s, g, H, theta, X, desc, y, sw, cw, k, d, chunk, grad, hess));
+    GR_TRY(group_pairs(be, s, g, H, theta, X, desc, y, sw, cw, k, d, grad, hess));
   lr_finish_kernel<<<1, 32, 0, c->stream>>>(s->fd + k, grad ? g + (size_t)k * D : NULL,
                                             theta + (size_t)k * D, s->acc + 2 * k, d);
   GR_TRY(GR_CU_LAUNCHED(c->stream, "lr_finish_kernel"));
@@ -471,6 +472,8 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
                              const float *sw, const int64_t *seg, const double *cw,
                              const uint8_t *active, int m, int d, double tau) {
   GR_TRY(gr_lr_pass_args(&rows, m, d, g, H)); /* rows NULL: X's own rows */
+  if (rows && rows->packed) /* pack_rows is NULL here: packed rows come from another backend */
+    return gr_fail(GR_ERR_INVALID_ARG, "logreg: the CUDA backend takes no packed rows");
   gr_cuda *c = gr_cuda_of(be);
   GR_TRY(gr_cuda_enter(be));
   const int grad = g != NULL, hess = H != NULL, D = d + 1;
@@ -478,11 +481,14 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
   for (int k = 0; k < m; k++)
     if ((!active || active[k]) && seg[k + 1] - seg[k] > longest) longest = seg[k + 1] - seg[k];
   const int64_t chunk = chunk_rows(be, longest, d, grad, hess);
+  /* the scratch rows also hold a pair chunk's two rows per pair */
+  const int64_t scratch_rows =
+      grad && rows && rows->b && chunk < 2 * LR_PAIR_CHUNK ? 2 * LR_PAIR_CHUNK : chunk;
   lr_scratch s;
   memset(&s, 0, sizeof s);
   double *f_host = (double *)malloc(sizeof(double) * (size_t)m);
   gr_status st = f_host ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate %d objective values", m);
-  if (st == GR_OK) st = scratch_alloc(be, &s, m, d, chunk, grad, hess);
+  if (st == GR_OK) st = scratch_alloc(be, &s, m, d, scratch_rows, grad, hess);
   if (st == GR_OK) st = GR_CU(cudaMemsetAsync(s.acc, 0, sizeof(double) * 2 * m, c->stream));
   for (int k = 0; k < m && st == GR_OK; k++) {
     if (active && !active[k]) continue;
