@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What a session with a lent GPU runs there, in the repository root:
-#   bash bench/gpu_session.sh [stage ...]      stages: build test sanitize leads als; all = every one
+#   bash bench/gpu_session.sh [stage ...]      stages: build test sanitize leads als logreg; all = every one
 # Needs the kit from scripts/device_kit.sh carried along (.devkit): that machine has no OpenBLAS,
 # LAPACKE or network. Builds with the CUDA backend into build-gpu, then
 #   test      the GPU parity tests (ctest -L gpu), again with GPUREC_CUDA_SYNC=1, then the whole suite
@@ -9,16 +9,20 @@
 #             pipeline on 2 cores beside it when the carried imbalanced-learn installs; then the
 #             same evaluation under several --max-device-mem budgets, which must not move a metric
 #   als       bench/gpu_als_lastfm.sh with its memcheck run
+#   logreg    gpurec logreg on a seeded 20000 x 1500 Gaussian CSV, L-BFGS and Newton, on the GPU and
+#             on all CPU cores (the coefficients must agree within 1e-4), then the leads evaluation
+#             with --solver lbfgs on the GPU (hundreds of passes: what each pass costs beyond its work)
 # Logs and reports go to $OUT (the device tool brings them back), else bench/work/gpu_session.
 # One call runs within the tool's 10 minutes with `build test sanitize`; run `build leads als` in
-# a second call (a fresh machine builds again: about a minute on 16 cores).
+# a second call, and `build logreg` (after leads: it reuses its market) in a third (a fresh machine
+# builds again: about a minute on 16 cores).
 set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 out="${OUT:-$repo/bench/work/gpu_session}"
 mkdir -p "$out"
 stages=("$@")
-[[ ${#stages[@]} -eq 0 || "${stages[0]}" == all ]] && stages=(build test sanitize leads als)
+[[ ${#stages[@]} -eq 0 || "${stages[0]}" == all ]] && stages=(build test sanitize leads als logreg)
 kit=/tmp/gpurec-devkit
 build=build-gpu
 status=0
@@ -112,6 +116,44 @@ PY
   [[ $ran == 1 ]] || fail "no device-memory budget let the leads evaluation run"
 }
 
+# seconds a command takes, its output in $out/$1.log
+timed() {
+  local name=$1 t0 t1
+  shift
+  t0=$(date +%s.%N)
+  "$@" >"$out/$name.log" 2>&1 || { fail "$name (see $name.log)"; return 1; }
+  t1=$(date +%s.%N)
+  log "$name: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f s", b - a }'), $(grep -hE 'L-BFGS iterations|Newton steps' "$out/$name.log" | head -1)"
+}
+
+stage_logreg() {
+  local csv=/tmp/gpurec_logreg_20000x1500.csv g="$build/gpurec"
+  if [[ ! -s $csv ]]; then # y from a planted direction with logistic noise (Box-Muller normals)
+    awk 'BEGIN { srand(11); n = 20000; d = 1500; printf "y"; for (j = 0; j < d; j++) printf ",x%d", j; print "";
+      for (j = 0; j < d; j++) w[j] = (j % 7 - 3) / 40;
+      for (i = 0; i < n; i++) { z = 0; line = "";
+        for (j = 0; j < d; j++) { x = sqrt(-2 * log(1 - rand())) * cos(6.283185307 * rand()); z += w[j] * x; line = line sprintf(",%.5f", x) }
+        print ((rand() < 1 / (1 + exp(-z))) ? 1 : 0) line } }' >"$csv" || { fail "logreg CSV"; return; }
+  fi
+  for solver in lbfgs newton; do
+    timed "logreg_cuda_$solver" "$g" logreg --input "$csv" --label y --solver "$solver" --device cuda \
+      --coef "$out/coef_cuda_$solver.csv"
+    timed "logreg_cpu_$solver" "$g" logreg --input "$csv" --label y --solver "$solver" --device cpu \
+      --threads "$(nproc)" --coef "$out/coef_cpu_$solver.csv"
+    paste -d, "$out/coef_cuda_$solver.csv" "$out/coef_cpu_$solver.csv" | awk -F, -v s="$solver" \
+      'NR > 1 { d = $2 - $4; if (d < 0) d = -d; if (d > m) m = d } END { printf "logreg %s: CUDA vs CPU coefficients differ by %.2e at most\n", s, m; exit !(NR > 2 && m <= 1e-4) }' |
+      tee -a "$out/session.log" || fail "logreg $solver: CUDA and CPU coefficients differ"
+  done
+  local w=/tmp/gpurec_leads_bench
+  if [[ -s $w/market.csv ]]; then
+    timed leads_cuda_lbfgs "$g" leads eval --market "$w/market.csv" --portfolio "$w/portfolio1.csv" \
+      --k 8 --seed 42 --eval-seed 42 --n-init 1 --device cuda --threads 2 --solver lbfgs \
+      --json "$out/leads_cuda_lbfgs.json"
+  else
+    log "no $w/market.csv (the leads stage writes it): leads with L-BFGS skipped"
+  fi
+}
+
 stage_als() {
   bash bench/gpu_als_lastfm.sh --gpurec "$build/gpurec" --sanitize --out "$out/als_lastfm.md" \
     >"$out/als.log" 2>&1 || fail "ALS bench (see als.log)"
@@ -120,12 +162,12 @@ stage_als() {
 
 for s in "${stages[@]}"; do
   case "$s" in
-    build | test | sanitize | leads | als)
+    build | test | sanitize | leads | als | logreg)
       [[ "$s" != build && ! -x "$build/gpurec" ]] && stage_build
       log "stage $s"
       "stage_$s"
       ;;
-    *) echo "gpu_session.sh: unknown stage $s (build test sanitize leads als all)" >&2; exit 2 ;;
+    *) echo "gpu_session.sh: unknown stage $s (build test sanitize leads als logreg all)" >&2; exit 2 ;;
   esac
 done
 log "done, status $status"
