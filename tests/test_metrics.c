@@ -1,6 +1,65 @@
-/* Every metric on hand-computed cases (docs/metrics.md has the definitions). */
+/* Every metric on hand-computed cases (docs/metrics.md has the definitions),
+ * and the AUC against a count over every (positive, negative) pair. */
 #include "check.h"
+#include "common/rng.h"
 #include "host/metrics.h"
+
+/* Sorted distinct draws from 0..n-1, each with probability 1/every. */
+static int64_t draw_sorted(gr_rng *rng, int64_t n, int every, int32_t *out) {
+  int64_t m = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (gr_rng_below(rng, (uint64_t)every) == 0) out[m++] = (int32_t)i;
+  return m;
+}
+
+/* Random users, from no positive to more than the vectorized path takes,
+ * scores with many ties, test items that are also excluded (neither
+ * positive nor negative): the AUC is the pair count's, to rounding. */
+static void check_auc_against_pairs(void) {
+  gr_rng rng;
+  gr_rng_seed(&rng, 2024);
+  for (int trial = 0; trial < 60; trial++) {
+    const int64_t n = 1 + (int64_t)gr_rng_below(&rng, 3000);
+    float *scores = malloc(sizeof(float) * (size_t)n);
+    int32_t *excl = malloc(sizeof(int32_t) * (size_t)n),
+            *test = malloc(sizeof(int32_t) * (size_t)n);
+    uint8_t *is_excl = calloc((size_t)n, 1), *is_test = calloc((size_t)n, 1);
+    const int levels = trial % 3 == 0 ? 5 : 1000000; /* ties, or nearly none */
+    for (int64_t i = 0; i < n; i++)
+      scores[i] = (float)gr_rng_below(&rng, (uint64_t)levels) / (float)levels;
+    const int64_t n_excl = draw_sorted(&rng, n, 3 + trial % 7, excl);
+    const int64_t n_test = draw_sorted(&rng, n, 1 + (int)(n / (1 + trial % 20 * 5)), test);
+    for (int64_t e = 0; e < n_excl; e++)
+      is_excl[excl[e]] = 1;
+    for (int64_t t = 0; t < n_test; t++)
+      is_test[test[t]] = 1;
+    double wins = 0;
+    int64_t n_pos = 0, n_neg = 0;
+    for (int64_t i = 0; i < n; i++) {
+      n_pos += is_test[i] && !is_excl[i];
+      n_neg += !is_test[i] && !is_excl[i];
+    }
+    for (int64_t p = 0; p < n; p++)
+      for (int64_t i = 0; p < n && is_test[p] && !is_excl[p] && i < n; i++)
+        if (!is_test[i] && !is_excl[i])
+          wins += scores[p] > scores[i] ? 1.0 : scores[p] == scores[i] ? 0.5 : 0.0;
+    const double got = gr_user_auc(scores, n, excl, n_excl, test, n_test);
+    if (n_pos == 0 || n_neg == 0) {
+      CHECK_MSG(isnan(got), "trial %d: %lld positives, %lld negatives, AUC %g", trial,
+                (long long)n_pos, (long long)n_neg, got);
+    } else {
+      const double want = wins / ((double)n_pos * (double)n_neg);
+      CHECK_MSG(fabs(got - want) <= 1e-12,
+                "trial %d (n %lld, %lld positives): AUC %.15f, pairs %.15f", trial, (long long)n,
+                (long long)n_pos, got, want);
+    }
+    free(scores);
+    free(excl);
+    free(test);
+    free(is_excl);
+    free(is_test);
+  }
+}
 
 int main(void) {
   /* user A: ranked [5, 1, 7, 3], test {1, 3, 9}; k = 4
@@ -34,5 +93,6 @@ int main(void) {
   /* no negatives: undefined */
   const int32_t all_pos[5] = {1, 2, 3, 4, 5};
   CHECK(isnan(gr_user_auc(scores, 6, excl, 1, all_pos, 5)));
+  check_auc_against_pairs();
   return gr_test_finish();
 }

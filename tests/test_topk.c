@@ -1,5 +1,7 @@
 /* Top-k selection against a full-sort reference: ties, k > n, exclusions,
- * an allowed mask, NaN scores, k = 1 and k = n. */
+ * an allowed mask, NaN and infinite scores, k = 1 and k = n; scores with
+ * many ties, continuous ones, and rising ones (every item displaces the
+ * heap's root, so the block scan finds candidates in every block). */
 #include <string.h>
 
 #include "check.h"
@@ -19,7 +21,10 @@ static int cmp_cand(const void *a, const void *b) {
   return 0;
 }
 
-static void check_select(uint64_t seed, int64_t n, int topk, int with_excl, int with_mask) {
+enum { FEW_VALUES, CONTINUOUS, RISING };
+
+static void check_select_kind(uint64_t seed, int64_t n, int topk, int with_excl, int with_mask,
+                              int kind) {
   gr_rng rng;
   gr_rng_seed(&rng, seed);
   float *scores = malloc(sizeof(float) * (size_t)(n + 1));
@@ -28,8 +33,12 @@ static void check_select(uint64_t seed, int64_t n, int topk, int with_excl, int 
   cand *ref = malloc(sizeof(cand) * (size_t)(n + 1));
   int64_t n_excl = 0, n_ref = 0;
   for (int64_t i = 0; i < n; i++) {
-    scores[i] = (float)gr_rng_below(&rng, 7); /* few values: many ties */
+    if (kind == FEW_VALUES) scores[i] = (float)gr_rng_below(&rng, 7); /* many ties */
+    if (kind == CONTINUOUS) scores[i] = (float)gr_rng_normal(&rng);
+    if (kind == RISING) scores[i] = (float)i + (float)gr_rng_below(&rng, 3);
     if (gr_rng_below(&rng, 50) == 0) scores[i] = NAN;
+    if (kind != FEW_VALUES && gr_rng_below(&rng, 97) == 0)
+      scores[i] = gr_rng_below(&rng, 2) ? INFINITY : -INFINITY;
     allowed[i] = !with_mask || gr_rng_below(&rng, 3) != 0;
     const int ex = with_excl && gr_rng_below(&rng, 4) == 0;
     if (ex) excl[n_excl++] = (int32_t)i;
@@ -47,14 +56,18 @@ static void check_select(uint64_t seed, int64_t n, int topk, int with_excl, int 
       ok &= idx[r] == -1 && isinf(out[r]) && out[r] < 0;
     }
   }
-  CHECK_MSG(ok, "seed %llu n %lld k %d excl %d mask %d", (unsigned long long)seed, (long long)n,
-            topk, with_excl, with_mask);
+  CHECK_MSG(ok, "seed %llu n %lld k %d excl %d mask %d kind %d", (unsigned long long)seed,
+            (long long)n, topk, with_excl, with_mask, kind);
   free(scores);
   free(excl);
   free(allowed);
   free(ref);
   free(idx);
   free(out);
+}
+
+static void check_select(uint64_t seed, int64_t n, int topk, int with_excl, int with_mask) {
+  check_select_kind(seed, n, topk, with_excl, with_mask, FEW_VALUES);
 }
 
 /* topk_dot through the backend table: scores Q.Y^T with query rows and an
@@ -144,6 +157,14 @@ int main(void) {
   check_select(102, 50, 80, 1, 0);     /* k > n */
   check_select(103, 3000, 1024, 1, 1); /* the largest k */
   check_select(104, 1, 3, 1, 1);
+  for (uint64_t seed = 200; seed < 240; seed++) {
+    gr_rng rng;
+    gr_rng_seed(&rng, seed);
+    const int64_t n = 1 + (int64_t)gr_rng_below(&rng, 5000);
+    const int topk = 1 + (int)gr_rng_below(&rng, seed % 4 == 0 ? 1024 : 40);
+    check_select_kind(seed, n, topk, (int)(seed % 2), (int)(seed % 3 == 0),
+                      seed % 5 == 0 ? RISING : CONTINUOUS);
+  }
   check_topk_dot();
   check_planner_invariance();
   return gr_test_finish();

@@ -35,6 +35,28 @@ static void heap_sift_down(int32_t *idx, float *score, int n, int i) {
   }
 }
 
+/* Offers item i (score s) to the heap of `filled` of topk entries. */
+static inline void offer(int32_t *idx, float *score, int *filled, int topk, float s, int64_t i) {
+  if (*filled < topk) { /* grow: append then restore the heap bottom-up */
+    int c = (*filled)++;
+    idx[c] = (int32_t)i;
+    score[c] = s;
+    while (c > 0) {
+      const int parent = (c - 1) / 2;
+      if (!gr_rank_before(score[parent], idx[parent], score[c], idx[c])) break;
+      swap_entries(idx, score, c, parent);
+      c = parent;
+    }
+  } else if (gr_rank_before(s, (int32_t)i, score[0], idx[0])) {
+    idx[0] = (int32_t)i;
+    score[0] = s;
+    heap_sift_down(idx, score, topk, 0);
+  }
+}
+
+/* Items per block of the threshold scan: one vector compare decides most. */
+#define GR_SELECT_BLOCK 32
+
 void gr_cpu_select_topk(int32_t *out_idx, float *out_score, const float *scores, int64_t n,
                         const int32_t *excl, int64_t n_excl, const uint8_t *allowed, int topk) {
   int filled = 0;
@@ -43,28 +65,34 @@ void gr_cpu_select_topk(int32_t *out_idx, float *out_score, const float *scores,
     out_idx[i] = -1;
     out_score[i] = -INFINITY;
   }
-  for (int64_t i = 0; i < n; i++) {
-    while (e < n_excl && excl[e] < i)
-      e++;
-    if (e < n_excl && excl[e] == i) continue;
-    if (allowed && !allowed[i]) continue;
-    const float s = scores[i];
-    if (s != s) continue; /* NaN never ranks */
-    if (filled < topk) {
-      /* grow: append then restore the heap bottom-up */
-      int c = filled++;
-      out_idx[c] = (int32_t)i;
-      out_score[c] = s;
-      while (c > 0) {
-        int parent = (c - 1) / 2;
-        if (!gr_rank_before(out_score[parent], out_idx[parent], out_score[c], out_idx[c])) break;
-        swap_entries(out_idx, out_score, c, parent);
-        c = parent;
+  int64_t i = 0;
+  while (i < n) {
+    /* Once the heap is full, an item enters only above the root's score:
+     * the root's index is below i, so a tie ranks after it. A block with
+     * no score above that (NaN compares false) is skipped whole, without
+     * looking at its exclusions or mask, which is where most of the time
+     * went (the scores of a block are in cache either way). */
+    if (filled == topk && i + GR_SELECT_BLOCK <= n) {
+      const float bar = out_score[0];
+      const float *blk = scores + i;
+      int above = 0;
+#pragma omp simd reduction(| : above)
+      for (int j = 0; j < GR_SELECT_BLOCK; j++)
+        above |= blk[j] > bar;
+      if (!above) {
+        i += GR_SELECT_BLOCK;
+        continue;
       }
-    } else if (gr_rank_before(s, (int32_t)i, out_score[0], out_idx[0])) {
-      out_idx[0] = (int32_t)i;
-      out_score[0] = s;
-      heap_sift_down(out_idx, out_score, topk, 0);
+    }
+    const int64_t stop = i + GR_SELECT_BLOCK < n ? i + GR_SELECT_BLOCK : n;
+    for (; i < stop; i++) {
+      while (e < n_excl && excl[e] < i)
+        e++;
+      if (e < n_excl && excl[e] == i) continue;
+      if (allowed && !allowed[i]) continue;
+      const float s = scores[i];
+      if (s != s) continue; /* NaN never ranks */
+      offer(out_idx, out_score, &filled, topk, s, i);
     }
   }
   /* heap-sort in place: repeatedly move the last-ranked root to the end */
