@@ -15,7 +15,7 @@
 #include "host/kmeans.h"
 #include "kernels/backend.h"
 #include "kernels/shared_math.h"
-#include "kmeans_sums.h"
+#include "kmeans_bounded_run.h"
 #include "test_util.h"
 
 enum { NR = 20000, ND = 24 };
@@ -33,7 +33,7 @@ static void make_rows(float *X, int blobs, gr_rng *rng) {
 }
 
 static void test_steps(int k) {
-  static float X[NR * ND], xn[NR], upper[NR];
+  static float X[NR * ND], xn[NR];
   gr_backend *be = NULL;
   CHECK_OK(gr_backend_cpu_create(&be, 2));
   if (!be) return;
@@ -42,56 +42,26 @@ static void test_steps(int k) {
   gr_rng_seed(&rng, 31 + (uint64_t)k);
   make_rows(X, 4, &rng);
   CHECK_OK(be->ops->kmeans_row_norms(be, xn, X, NR, ND));
+  km_bounded_run r;
+  if (!km_bounded_open(&r, X, NR, ND, k)) {
+    be->ops->destroy(be);
+    return;
+  }
   const size_t kd = (size_t)k * ND;
-  float *C = malloc(sizeof(float) * kd * 2), *prev = C + kd;
-  float *lower = malloc(sizeof(float) * NR * (size_t)k);
-  int32_t *lb = malloc(sizeof(int32_t) * NR * 2), *la = lb + NR;
-  double *drift = malloc(sizeof(double) * (size_t)k * (k + 1)), *gap = drift + k;
-  double scale[ND];
-  const size_t kq = 2 * kd; /* whole parts and fractions */
-  int64_t *qsum = calloc(kq * 3 + 3 * (size_t)k, sizeof(int64_t)), *delta = qsum + kq,
-          *ref = delta + kq, *count = ref + kq, *count_delta = count + k,
-          *ref_count = count_delta + k;
-  const double frac_scale = km_fixed_scales(scale, X, NR, ND);
+  float *C = r.C;
   for (int c = 0; c < k; c++) /* centers on rows; center 1 duplicates center 0 (ties) */
     memcpy(C + c * ND, X + (size_t)(c == 1 ? 0 : c * 331) * ND, sizeof(float) * ND);
-  for (int r = 0; r < NR; r++)
-    lb[r] = -1;
-  gr_km_bounds b = {.upper = upper,
-                    .lower = lower,
-                    .drift = drift,
-                    .gap = gap,
-                    .scale = scale,
-                    .frac_scale = frac_scale,
-                    .sum_delta = delta,
-                    .count_delta = count_delta};
   for (int step = 0; step < 8; step++) {
-    km_step_inputs(drift, gap, C, prev, k, ND, step == 0);
-    CHECK_OK(be->ops->kmeans_step_bounded(be, lb, &b, X, xn, NR, ND, C, k, NULL));
-    CHECK_OK(be->ops->kmeans_assign(be, la, NULL, X, xn, NR, ND, C, k, NULL));
-    int64_t differ = 0;
-    for (int r = 0; r < NR; r++)
-      differ += la[r] != lb[r];
-    CHECK_MSG(differ == 0, "k=%d step %d: %lld labels differ from kmeans_assign", k, step,
-              (long long)differ);
-    /* the kept sums against the sums from scratch */
-    for (size_t i = 0; i < kq; i++)
-      qsum[i] += delta[i];
-    for (int c = 0; c < k; c++)
-      count[c] += count_delta[c];
-    km_fixed_sums(ref, ref_count, X, la, NR, ND, k, scale, frac_scale);
-    CHECK_MSG(memcmp(qsum, ref, sizeof(int64_t) * kq) == 0, "k=%d step %d: sums drift", k, step);
-    CHECK(memcmp(count, ref_count, sizeof(int64_t) * k) == 0);
-    CHECK(ref_count[1] == 0); /* the duplicate loses every tie */
+    km_bounded_check_step(&r, be, X, xn, NULL, step);
+    CHECK(r.ref_count[1] == 0); /* the duplicate loses every tie */
     /* even steps move one center far, odd ones nudge every center a little;
      * the rows of the duplicate centers are scored every time */
     if (step >= 2 && step % 2 == 0)
-      CHECK_MSG(b.scored < NR / 2, "k=%d step %d: %lld of %d rows scored after a nudge", k, step,
-                (long long)b.scored, NR);
+      CHECK_MSG(r.b.scored < NR / 2, "k=%d step %d: %lld of %d rows scored after a nudge", k, step,
+                (long long)r.b.scored, NR);
     if (step >= 1 && step % 2 == 1)
-      CHECK_MSG(b.scored > NR / 20, "k=%d step %d: a jump rescored only %lld rows", k, step,
-                (long long)b.scored);
-    memcpy(prev, C, sizeof(float) * kd);
+      CHECK_MSG(r.b.scored > NR / 20, "k=%d step %d: a jump rescored only %lld rows", k, step,
+                (long long)r.b.scored);
     if (step % 2 == 0) {
       const int c = 2 + step % (k - 2);
       memcpy(C + c * ND, X + (size_t)(7919 * (step + 1) % NR) * ND, sizeof(float) * ND);
@@ -101,11 +71,7 @@ static void test_steps(int k) {
       memcpy(C + ND, C, sizeof(float) * ND); /* still a duplicate */
     }
   }
-  free(C);
-  free(lower);
-  free(lb);
-  free(drift);
-  free(qsum);
+  km_bounded_close(&r);
   be->ops->destroy(be);
 }
 

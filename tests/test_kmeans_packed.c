@@ -20,6 +20,7 @@
 #include "kernels/backend.h"
 #include "kernels/cpu/packed_rows.h"
 #include "kernels/shared_math.h"
+#include "kmeans_bounded_run.h"
 #include "kmeans_sums.h"
 #include "test_util.h"
 
@@ -140,7 +141,7 @@ done:
  * the same packed rows at every step, bit for bit, and the fixed-point
  * sums kept from the deltas those of X's rows from scratch, exactly. */
 static void test_bounded(int k) {
-  static float X[NR * ND], xn[NR], upper[NR];
+  static float X[NR * ND], xn[NR];
   gr_backend *be = NULL;
   CHECK_OK(gr_backend_cpu_create(&be, 2));
   if (!be) return;
@@ -149,59 +150,22 @@ static void test_bounded(int k) {
   make_rows(X, NR, 4, &rng);
   gr_packed_rows *p = pack(be, X, NR);
   CHECK_OK(be->ops->kmeans_row_norms(be, xn, X, NR, ND));
-  const size_t kd = (size_t)k * ND, kq = 2 * kd;
-  float *C = malloc(sizeof(float) * kd * 2), *prev = C + kd;
-  float *lower = malloc(sizeof(float) * NR * (size_t)k);
-  int32_t *lb = malloc(sizeof(int32_t) * NR * 2), *la = lb + NR;
-  double *drift = malloc(sizeof(double) * (size_t)k * (k + 1)), *gap = drift + k;
-  int64_t *qsum = calloc(kq * 3 + 3 * (size_t)k, sizeof(int64_t)), *delta = qsum + kq,
-          *ref = delta + kq, *count = ref + kq, *count_delta = count + k,
-          *ref_count = count_delta + k;
-  double scale[ND];
-  const double frac_scale = km_fixed_scales(scale, X, NR, ND);
-  if (!p || !C || !lower || !lb || !drift || !qsum) goto done;
-  for (int c = 0; c < k; c++)
-    memcpy(C + c * ND, X + (size_t)(c * 331) * ND, sizeof(float) * ND);
-  for (int r = 0; r < NR; r++)
-    lb[r] = -1;
-  gr_km_bounds b = {.upper = upper,
-                    .lower = lower,
-                    .drift = drift,
-                    .gap = gap,
-                    .scale = scale,
-                    .frac_scale = frac_scale,
-                    .sum_delta = delta,
-                    .count_delta = count_delta};
-  for (int step = 0; step < 6; step++) {
-    km_step_inputs(drift, gap, C, prev, k, ND, step == 0);
-    CHECK_OK(be->ops->kmeans_step_bounded(be, lb, &b, X, xn, NR, ND, C, k, p));
-    CHECK_OK(be->ops->kmeans_assign(be, la, NULL, X, xn, NR, ND, C, k, p));
-    int64_t differ = 0;
-    for (int r = 0; r < NR; r++)
-      differ += la[r] != lb[r];
-    CHECK_MSG(differ == 0, "k=%d step %d: %lld labels differ from kmeans_assign", k, step,
-              (long long)differ);
-    for (size_t i = 0; i < kq; i++)
-      qsum[i] += delta[i];
+  km_bounded_run r;
+  if (p && km_bounded_open(&r, X, NR, ND, k)) {
+    const size_t kd = (size_t)k * ND;
     for (int c = 0; c < k; c++)
-      count[c] += count_delta[c];
-    km_fixed_sums(ref, ref_count, X, la, NR, ND, k, scale, frac_scale);
-    CHECK_MSG(memcmp(qsum, ref, sizeof(int64_t) * kq) == 0, "k=%d step %d: sums drift", k, step);
-    CHECK(memcmp(count, ref_count, sizeof(int64_t) * k) == 0);
-    if (step >= 2)
-      CHECK_MSG(b.scored < NR / 2, "k=%d step %d: %lld of %d rows scored after a nudge", k, step,
-                (long long)b.scored, NR);
-    memcpy(prev, C, sizeof(float) * kd);
-    for (size_t i = 0; i < kd; i++)
-      C[i] += (float)(0.01 * gr_rng_normal(&rng));
+      memcpy(r.C + c * ND, X + (size_t)(c * 331) * ND, sizeof(float) * ND);
+    for (int step = 0; step < 6; step++) {
+      km_bounded_check_step(&r, be, X, xn, p, step);
+      if (step >= 2)
+        CHECK_MSG(r.b.scored < NR / 2, "k=%d step %d: %lld of %d rows scored after a nudge", k,
+                  step, (long long)r.b.scored, NR);
+      for (size_t i = 0; i < kd; i++)
+        r.C[i] += (float)(0.01 * gr_rng_normal(&rng));
+    }
+    km_bounded_close(&r);
   }
-done:
   if (p) be->ops->pack_rows_free(be, p);
-  free(C);
-  free(lower);
-  free(lb);
-  free(drift);
-  free(qsum);
   be->ops->destroy(be);
 }
 
