@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/aligned.h"
 #include "../common/error.h"
 #include "interactions.h"
 #include "kernels/cpu/cpu_ops.h"
@@ -42,13 +43,6 @@ gr_status gr_als_params_validate(const gr_als_params *p) {
   return GR_OK;
 }
 
-/* Factor rows are read with 64-byte vector loads: cache-line aligned, so
- * that a 128-factor row spans two lines, not three (free releases it). */
-static float *alloc_factors(size_t n) {
-  void *p = NULL;
-  return posix_memalign(&p, 64, sizeof(float) * (n + 16)) == 0 ? p : NULL;
-}
-
 gr_status gr_als_model_alloc(gr_als_model **out, const gr_als_params *p, int32_t n_users,
                              int32_t n_items) {
   gr_als_model *m = calloc(1, sizeof *m);
@@ -57,9 +51,10 @@ gr_status gr_als_model_alloc(gr_als_model **out, const gr_als_params *p, int32_t
   m->n_users = n_users;
   m->n_items = n_items;
   const size_t k = (size_t)p->factors;
-  m->user_factors = alloc_factors((size_t)n_users * k);
-  m->item_factors = alloc_factors((size_t)n_items * k);
-  m->yty_reg = alloc_factors(k * k);
+  /* cache-line aligned rows (a 128-factor row spans two lines, not three) */
+  m->user_factors = gr_alloc_aligned(sizeof(float) * (size_t)n_users * k);
+  m->item_factors = gr_alloc_aligned(sizeof(float) * (size_t)n_items * k);
+  m->yty_reg = gr_alloc_aligned(sizeof(float) * k * k);
   gr_id_map_init(&m->users);
   gr_id_map_init(&m->items);
   if (!m->user_factors || !m->item_factors || !m->yty_reg) {

@@ -4,27 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../common/aligned.h"
 #include "../../common/error.h"
 #include "../backend.h"
 #include "cpu_ops.h"
 
 static void cpu_destroy(gr_backend *be) { free(be); }
 
-/* Cache-line aligned: the kernels read rows with 64-byte vector loads (the
- * ALS Gram matrix above all). With malloc's 16-byte alignment every load
- * of a 128-factor Gram row straddled two lines, and a CG iteration took 25%
- * longer whenever the heap happened to place it so. */
-#define GR_CPU_ALIGN 64
-
+/* Cache-line aligned (common/aligned.h says why). */
 static gr_status cpu_mem_alloc(gr_backend *be, void **ptr, size_t bytes) {
   (void)be;
-  *ptr = NULL;
-  const size_t rounded =
-      bytes > SIZE_MAX - GR_CPU_ALIGN ? 0 : (bytes + GR_CPU_ALIGN) & ~(size_t)(GR_CPU_ALIGN - 1);
-  if (!rounded || posix_memalign(ptr, GR_CPU_ALIGN, rounded) != 0) {
-    *ptr = NULL;
-    return gr_fail(GR_ERR_NOMEM, "cannot allocate %zu bytes of host memory", bytes);
-  }
+  *ptr = gr_alloc_aligned(bytes);
+  if (!*ptr) return gr_fail(GR_ERR_NOMEM, "cannot allocate %zu bytes of host memory", bytes);
   return GR_OK;
 }
 
