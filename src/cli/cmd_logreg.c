@@ -128,8 +128,8 @@ int gr_cmd_logreg(int argc, char **argv) {
     }
     const gr_logreg_solver used = gr_logreg_solver_for(&p, d);
     printf("rows %lld, features %d, %s %d, max |gradient| %.3g, %s\n", (long long)t->n_rows, d,
-           used == GR_LOGREG_LBFGS ? "L-BFGS iterations" : "Newton steps", m.iterations,
-           m.grad_norm, gr_logreg_converged(&m) ? "converged" : "NOT converged");
+           gr_logreg_iteration_unit(used), m.iterations, m.grad_norm,
+           gr_logreg_converged(&m) ? "converged" : "NOT converged");
     if (!gr_logreg_converged(&m)) {
       char why[320];
       gr_logreg_describe_stop(&m, used, p.tol, why, sizeof why);

@@ -140,8 +140,7 @@ static void report_models(gr_leads_model *m, const gr_logreg_params *lp, int n_g
   }
   if (verbose) {
     fprintf(stderr, "leads: %d logistic regressions%s, %s", n_groups,
-            need_global ? ", one of them global" : "",
-            solver == GR_LOGREG_LBFGS ? "L-BFGS iterations" : "Newton steps");
+            need_global ? ", one of them global" : "", gr_logreg_iteration_unit(solver));
     for (int c = 0; c <= m->k; c++)
       if (m->models[c].w)
         fprintf(stderr, " %d%s", m->models[c].iterations,

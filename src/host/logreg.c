@@ -50,6 +50,10 @@ const char *gr_logreg_solver_name(gr_logreg_solver solver) {
   return (unsigned)solver < 3 ? solver_names[solver] : "unknown";
 }
 
+const char *gr_logreg_iteration_unit(gr_logreg_solver solver) {
+  return solver == GR_LOGREG_LBFGS ? "L-BFGS iterations" : "Newton steps";
+}
+
 int gr_logreg_converged(const gr_logreg_model *m) {
   return m->stop == GR_LOGREG_STOP_GRADIENT || m->stop == GR_LOGREG_STOP_PRECISION;
 }
@@ -63,7 +67,7 @@ const char *gr_logreg_stop_name(gr_logreg_stop stop) {
 void gr_logreg_describe_stop(const gr_logreg_model *m, gr_logreg_solver solver, double tol,
                              char *buf, size_t cap) {
   const int lbfgs = solver == GR_LOGREG_LBFGS;
-  const char *unit = lbfgs ? "L-BFGS iterations" : "Newton steps";
+  const char *unit = gr_logreg_iteration_unit(solver);
   if (gr_logreg_converged(m)) {
     snprintf(buf, cap, "converged");
   } else if (m->stop == GR_LOGREG_STOP_MAX_ITER) {

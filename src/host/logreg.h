@@ -91,6 +91,9 @@ int gr_logreg_max_iter(const gr_logreg_params *p, gr_logreg_solver solver);
 /* "auto", "newton", "lbfgs" <-> the enum; parse returns -1 on anything else. */
 int gr_logreg_solver_parse(const char *name, gr_logreg_solver *out);
 const char *gr_logreg_solver_name(gr_logreg_solver solver);
+/* What the solver's iterations are called in messages: "Newton steps" or
+ * "L-BFGS iterations" (solver resolved, not AUTO). */
+const char *gr_logreg_iteration_unit(gr_logreg_solver solver);
 /* 1 when m stopped by convergence (GRADIENT or PRECISION). */
 int gr_logreg_converged(const gr_logreg_model *m);
 /* A token for the stop, as JSON reports it: "gradient", "precision",
