@@ -7,6 +7,7 @@
 #include "check.h"
 #include "common/rng.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/topk_dots.h"
 #include "kernels/shared_math.h"
 
 typedef struct cand {
@@ -114,6 +115,103 @@ static void check_topk_dot(void) {
   be->ops->destroy(be);
 }
 
+/* The fused topk_dot against a full sort of every score computed one at a
+ * time in the kernel's order (gr_cpu_topk_reference_dot): items, scores and the
+ * order among ties bit for bit, on 1 and 2 threads and through chunks down
+ * to one panel. Integer factors make exact ties; a few items have NaN or
+ * infinite factors. Sizes straddle the panel and the query block. */
+static void check_fused(uint64_t seed, int n_users, int64_t n_items, int k, int topk,
+                        int integers) {
+  gr_rng rng;
+  gr_rng_seed(&rng, seed);
+  const int n_q = 1 + (int)gr_rng_below(&rng, (uint64_t)n_users + 4);
+  float *Q = malloc(sizeof(float) * (size_t)n_users * k);
+  float *Y = malloc(sizeof(float) * (size_t)n_items * k);
+  for (int64_t i = 0; i < (int64_t)n_users * k; i++)
+    Q[i] = integers ? (float)((int)gr_rng_below(&rng, 7) - 3) : (float)gr_rng_normal(&rng);
+  for (int64_t i = 0; i < n_items * k; i++)
+    Y[i] = integers ? (float)((int)gr_rng_below(&rng, 7) - 3) : (float)gr_rng_normal(&rng);
+  for (int64_t i = 0; i < n_items; i++) {
+    const uint64_t d = gr_rng_below(&rng, 60);
+    if (d == 0) Y[i * k + gr_rng_below(&rng, (uint64_t)k)] = NAN;
+    if (d == 1) Y[i * k + gr_rng_below(&rng, (uint64_t)k)] = INFINITY;
+  }
+  int32_t *rows = malloc(sizeof(int32_t) * (size_t)n_q);
+  for (int q = 0; q < n_q; q++)
+    rows[q] = (int32_t)gr_rng_below(&rng, (uint64_t)n_users);
+  /* exclusions: each user's sorted random items */
+  int64_t *indptr = calloc((size_t)n_users + 1, sizeof(int64_t));
+  int32_t *indices = malloc(sizeof(int32_t) * (size_t)n_users * (size_t)(n_items + 1));
+  uint8_t *allowed = malloc((size_t)n_items + 1);
+  for (int u = 0; u < n_users; u++) {
+    indptr[u + 1] = indptr[u];
+    for (int64_t i = 0; i < n_items; i++)
+      if (gr_rng_below(&rng, 5) == 0) indices[indptr[u + 1]++] = (int32_t)i;
+  }
+  for (int64_t i = 0; i < n_items; i++)
+    allowed[i] = gr_rng_below(&rng, 4) != 0;
+  const int use_mask = (int)(seed % 2);
+  gr_csr_view ex = {n_users, n_items, indptr[n_users], indptr, indices, NULL};
+  /* the reference: every kept score, fully sorted */
+  cand *ref = malloc(sizeof(cand) * (size_t)n_q * (size_t)(n_items + 1));
+  int64_t *n_ref = calloc((size_t)n_q, sizeof(int64_t));
+  for (int q = 0; q < n_q; q++) {
+    const int u = rows[q];
+    cand *c = ref + (size_t)q * (size_t)(n_items + 1);
+    int64_t e = indptr[u];
+    for (int64_t i = 0; i < n_items; i++) {
+      while (e < indptr[u + 1] && indices[e] < i)
+        e++;
+      if (e < indptr[u + 1] && indices[e] == i) continue;
+      if (use_mask && !allowed[i]) continue;
+      const float s = gr_cpu_topk_reference_dot(Q + (size_t)u * k, Y + (size_t)i * k, k);
+      if (s == s) c[n_ref[q]++] = (cand){s, (int32_t)i};
+    }
+    qsort(c, (size_t)n_ref[q], sizeof(cand), cmp_cand);
+  }
+  int32_t *idx = malloc(sizeof(int32_t) * (size_t)n_q * topk);
+  float *sc = malloc(sizeof(float) * (size_t)n_q * topk);
+  const size_t one_panel = sizeof(float) * GR_TK_PANEL * (size_t)k;
+  const size_t limits[3] = {0, one_panel, 3 * one_panel + 5};
+  for (int threads = 1; threads <= 2; threads++) {
+    gr_backend *be;
+    CHECK_OK(gr_backend_cpu_create(&be, threads));
+    for (int l = 0; l < 3; l++) {
+      be->mem_limit = limits[l];
+      CHECK_OK(be->ops->topk_dot(be, idx, sc, Q, rows, n_q, Y, n_items, k, &ex,
+                                 use_mask ? allowed : NULL, topk));
+      int bad = 0;
+      for (int q = 0; q < n_q; q++) {
+        const cand *c = ref + (size_t)q * (size_t)(n_items + 1);
+        for (int t = 0; t < topk; t++) {
+          const int32_t i = idx[(size_t)q * topk + t];
+          const float s = sc[(size_t)q * topk + t];
+          if (t < n_ref[q])
+            bad += i != c[t].i || memcmp(&s, &c[t].s, sizeof s) != 0;
+          else
+            bad += i != -1 || !(isinf(s) && s < 0);
+        }
+      }
+      CHECK_MSG(bad == 0,
+                "fused seed %llu: %d users, %lld items, k %d, top %d, %d threads, limit %zu: "
+                "%d slots differ",
+                (unsigned long long)seed, n_users, (long long)n_items, k, topk, threads, limits[l],
+                bad);
+    }
+    be->ops->destroy(be);
+  }
+  free(Q);
+  free(Y);
+  free(rows);
+  free(indptr);
+  free(indices);
+  free(allowed);
+  free(ref);
+  free(n_ref);
+  free(idx);
+  free(sc);
+}
+
 /* The batch planner: any memory limit, down to one query per batch, gives
  * the same rankings as one batch. */
 static void check_planner_invariance(void) {
@@ -167,5 +265,13 @@ int main(void) {
   }
   check_topk_dot();
   check_planner_invariance();
+  /* sizes around the panel (GR_TK_PANEL items) and the query block */
+  const int64_t item_counts[6] = {1, GR_TK_PANEL - 1, GR_TK_PANEL, GR_TK_PANEL + 1, 200, 1000};
+  for (uint64_t seed = 300; seed < 324; seed++) {
+    const int64_t n_items = item_counts[seed % 6];
+    const int k = (int[]){1, 3, 16, 33}[(seed / 6) % 4];
+    const int topk = 1 + (int)((seed * 37) % (seed % 3 == 0 ? 1024 : 12));
+    check_fused(seed, 1 + (int)(seed % 19), n_items, k, topk, (int)(seed % 4 < 2));
+  }
   return gr_test_finish();
 }

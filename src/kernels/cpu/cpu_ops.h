@@ -53,4 +53,8 @@ gr_status gr_cpu_spd_solve_batched(gr_backend *be, double *step, double *H, cons
 void gr_cpu_select_topk(int32_t *out_idx, float *out_score, const float *scores, int64_t n,
                         const int32_t *excl, int64_t n_excl, const uint8_t *allowed, int topk);
 
+/* One score of topk_dot, q . y as the CPU twin computes it (the same
+ * operations in the same order), for the tests. */
+float gr_cpu_topk_reference_dot(const float *q, const float *y, int k);
+
 #endif

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "contract.h"
+
 /* The direct path scores GR_KM_ROWS rows at a time against 8 clusters at
  * a time: one 8-float vector per row holds the 8 dots (C transposed and
  * zero padded: Ct (d, kp), kp a multiple of 8), x_r[j] * Ct[j] added for j
@@ -16,14 +18,6 @@
  * depend on the rows beside it. */
 #define GR_KM_ROWS 8
 typedef float gr_km_v8 __attribute__((vector_size(32), aligned(4)));
-
-/* Fused multiply-adds for the vector code below (C11 mode leaves
- * contraction off): half the arithmetic of a multiply and an add. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define GR_KM_CONTRACT __attribute__((optimize("fp-contract=fast")))
-#else
-#define GR_KM_CONTRACT
-#endif
 
 /* Lanes per row for k clusters on the direct path. */
 static inline int gr_km_direct_lanes(int k) { return (k + 7) / 8 * 8; }
@@ -50,12 +44,10 @@ static inline void gr_km_prepare_centers(float *Ct, float *c_norm, const float *
 
 /* acc[r] += x_r[j] * Ct[j] (lanes g * 8 ..) for j < d in order; next as in
  * gr_km_rows_dots8. */
-GR_KM_CONTRACT static inline __attribute__((always_inline)) void
+GR_CONTRACT static inline __attribute__((always_inline)) void
 gr_km_float_dots8(gr_km_v8 acc[GR_KM_ROWS], const float *const *x, const float *Ct, int d, int kp,
                   int g, const float *const *next) {
-#ifdef __clang__
-#pragma clang fp contract(fast)
-#endif
+  GR_CONTRACT_BODY
   const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4], *x5 = x[5], *x6 = x[6],
               *x7 = x[7];
   gr_km_v8 a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], a5 = acc[5],
@@ -131,10 +123,10 @@ static inline void gr_km_prepare_nibbles(float *T, const float *Ct, int nf, int 
  * order, the low nibbles' to one sum and the high ones' to another (two
  * chains of adds), and the two added. next (NULL: none): the rows read
  * later, each prefetched whole (stride bytes). */
-GR_KM_CONTRACT static inline void gr_km_packed_dots8(float *out, const unsigned char *const *x,
-                                                     const float *Ct, const float *T, int nf,
-                                                     int n_bytes, size_t stride, int kp, int g,
-                                                     const unsigned char *const *next) {
+GR_CONTRACT static inline void gr_km_packed_dots8(float *out, const unsigned char *const *x,
+                                                  const float *Ct, const float *T, int nf,
+                                                  int n_bytes, size_t stride, int kp, int g,
+                                                  const unsigned char *const *next) {
   if (next)
     for (int b = 0; b < GR_KM_ROWS; b++)
       for (size_t at = 0; at < stride; at += 64)
