@@ -116,21 +116,36 @@ static void check_topk_dot(void) {
 }
 
 /* The fused topk_dot against a full sort of every score computed one at a
- * time in the kernel's order (gr_cpu_topk_reference_dot): items, scores and the
- * order among ties bit for bit, on 1 and 2 threads and through chunks down
- * to one panel. Integer factors make exact ties; a few items have NaN or
- * infinite factors. Sizes straddle the panel and the query block. */
-static void check_fused(uint64_t seed, int n_users, int64_t n_items, int k, int topk,
+ * time in the kernel's order (gr_cpu_topk_reference_dot): items, scores and
+ * the order among ties bit for bit, on 1 and 2 threads and through chunks
+ * down to one panel. Integer factors make exact ties; a few items have NaN
+ * or infinite factors. Sizes straddle the panel and the query block; with
+ * 256 queries or more the items go by norm and queries stop early, so the
+ * item and query norms are spread over decades there. */
+static void check_fused(uint64_t seed, int n_users, int n_q, int64_t n_items, int k, int topk,
                         int integers) {
   gr_rng rng;
   gr_rng_seed(&rng, seed);
-  const int n_q = 1 + (int)gr_rng_below(&rng, (uint64_t)n_users + 4);
   float *Q = malloc(sizeof(float) * (size_t)n_users * k);
   float *Y = malloc(sizeof(float) * (size_t)n_items * k);
   for (int64_t i = 0; i < (int64_t)n_users * k; i++)
     Q[i] = integers ? (float)((int)gr_rng_below(&rng, 7) - 3) : (float)gr_rng_normal(&rng);
   for (int64_t i = 0; i < n_items * k; i++)
     Y[i] = integers ? (float)((int)gr_rng_below(&rng, 7) - 3) : (float)gr_rng_normal(&rng);
+  if (!integers) /* norms over 4 decades, as ALS gives popular and rare items */
+    for (int64_t i = 0; i < n_items; i++) {
+      const float scale = powf(10.0f, (float)gr_rng_uniform(&rng) * 4 - 2);
+      for (int f = 0; f < k; f++)
+        Y[i * k + f] *= scale;
+    }
+  /* items along a query's direction score its bound |q| |y| exactly:
+   * the early stop must leave room for nothing less */
+  for (int64_t i = 0; !integers && i < n_items; i += 3) {
+    const float *qv = Q + (size_t)gr_rng_below(&rng, (uint64_t)n_users) * k;
+    const float scale = powf(10.0f, (float)gr_rng_uniform(&rng) * 2 - 1);
+    for (int f = 0; f < k; f++)
+      Y[i * k + f] = scale * qv[f];
+  }
   for (int64_t i = 0; i < n_items; i++) {
     const uint64_t d = gr_rng_below(&rng, 60);
     if (d == 0) Y[i * k + gr_rng_below(&rng, (uint64_t)k)] = NAN;
@@ -212,6 +227,66 @@ static void check_fused(uint64_t seed, int n_users, int64_t n_items, int k, int 
   free(sc);
 }
 
+/* The early stop against its tightest case: an item along the query's
+ * direction scores |q| |y|, its bound. The heap keeps W (norm 2, score
+ * (1 - 1e-5) |q|) from the first panel; the items of norm 1.5 that score
+ * below it fill that panel and the next, so X (along q, norm 1, score |q|)
+ * opens the third: a query that stopped on a bound short by 1e-5 would
+ * keep W. 300 copies of the query
+ * take the norm order. */
+static void check_norm_stop_tight(void) {
+  enum {
+    K = 16,
+    N_FILL = 2 * GR_TK_PANEL - 1,
+    N_SMALL = 100,
+    N_ITEMS = 2 + N_FILL + N_SMALL,
+    N_Q = 300
+  };
+  gr_rng rng;
+  gr_rng_seed(&rng, 77);
+  float q[K], qhat[K], perp[K];
+  double qq = 0, qp = 0, pp = 0;
+  for (int f = 0; f < K; f++) {
+    q[f] = (float)gr_rng_normal(&rng);
+    perp[f] = (float)gr_rng_normal(&rng);
+    qq += (double)q[f] * q[f];
+  }
+  for (int f = 0; f < K; f++)
+    qhat[f] = (float)(q[f] / sqrt(qq));
+  for (int f = 0; f < K; f++)
+    qp += (double)perp[f] * qhat[f];
+  for (int f = 0; f < K; f++)
+    perp[f] -= (float)(qp * qhat[f]);
+  for (int f = 0; f < K; f++)
+    pp += (double)perp[f] * perp[f];
+  const double c = (1 - 1e-5) / 2;
+  float *Y = malloc(sizeof(float) * N_ITEMS * K);
+  for (int f = 0; f < K; f++) {
+    Y[0 * K + f] = (float)(2 * (c * qhat[f] + sqrt(1 - c * c) * perp[f] / sqrt(pp))); /* W */
+    Y[1 * K + f] = qhat[f];                                                           /* X */
+  }
+  for (int i = 2; i < 2 + N_FILL; i++)
+    for (int f = 0; f < K; f++)
+      Y[i * K + f] = -1.5f * qhat[f];
+  for (int i = 2 + N_FILL; i < N_ITEMS; i++)
+    for (int f = 0; f < K; f++)
+      Y[i * K + f] = 0.05f * (float)gr_rng_normal(&rng);
+  int32_t rows[N_Q], idx[N_Q];
+  float sc[N_Q];
+  memset(rows, 0, sizeof rows);
+  gr_backend *be;
+  CHECK_OK(gr_backend_cpu_create(&be, 2));
+  CHECK_OK(be->ops->topk_dot(be, idx, sc, q, rows, N_Q, Y, N_ITEMS, K, NULL, NULL, 1));
+  int bad = 0;
+  for (int i = 0; i < N_Q; i++)
+    bad += idx[i] != 1 || sc[i] != gr_cpu_topk_reference_dot(q, Y + K, K);
+  CHECK_MSG(bad == 0, "the item along the query was missed by %d queries (first got %d)", bad,
+            idx[0]);
+  CHECK(gr_cpu_topk_reference_dot(q, Y, K) < sc[0]); /* W really is second */
+  be->ops->destroy(be);
+  free(Y);
+}
+
 /* The batch planner: any memory limit, down to one query per batch, gives
  * the same rankings as one batch. */
 static void check_planner_invariance(void) {
@@ -271,7 +346,15 @@ int main(void) {
     const int64_t n_items = item_counts[seed % 6];
     const int k = (int[]){1, 3, 16, 33}[(seed / 6) % 4];
     const int topk = 1 + (int)((seed * 37) % (seed % 3 == 0 ? 1024 : 12));
-    check_fused(seed, 1 + (int)(seed % 19), n_items, k, topk, (int)(seed % 4 < 2));
+    const int n_users = 1 + (int)(seed % 19);
+    check_fused(seed, n_users, 1 + (int)((seed * 13) % (n_users + 4)), n_items, k, topk,
+                (int)(seed % 4 < 2));
   }
+  /* enough queries for the norm order */
+  check_fused(400, 40, 300, 1000, 16, 10, 0);
+  check_fused(401, 40, 260, 777, 33, 50, 0);
+  check_fused(402, 30, 256, 500, 8, 5, 1);
+  check_fused(403, 50, 270, 2000, 64, 1, 0);
+  check_norm_stop_tight();
   return gr_test_finish();
 }

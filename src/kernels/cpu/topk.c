@@ -5,11 +5,16 @@
  * the sgemm-then-select it replaces spent more time writing and reading
  * its 64 MB score tiles (and zeroing them for sgemm) than multiplying.
  *
- * Once a query's heap is full, a panel with no score above its root is
- * passed over with one vector compare; that is most panels. Every score is
- * a fixed-order sum (topk_dots.h) and every heap sees its items in index
- * order, so the rankings do not depend on the chunk size, the memory limit
- * or the number of threads. */
+ * With many queries the items go largest norm first. A score is at most
+ * |q| |y| (plus its rounding), so once a query's heap is full and |q|
+ * times the next panel's largest norm is below its last kept score, no
+ * later item can enter: the query is done. On the ALS bench 2% of the
+ * items are above that bound for the average user. A panel with no score
+ * reaching a query's last kept one is passed over with one vector compare.
+ *
+ * Every score is a fixed-order sum (topk_dots.h) and the heaps' order is
+ * total, so the rankings do not depend on the item order, the chunk size,
+ * the memory limit or the number of threads. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,38 +55,91 @@ void gr_cpu_select_topk(int32_t *out_idx, float *out_score, const float *scores,
   gr_topk_heap_close(&h);
 }
 
-/* Whether some lane of the panel's two score vectors is above bar. */
-static inline int panel_above(const gr_tk_vec s[2], float bar) {
+/* Whether some lane of the panel's two score vectors reaches bar. */
+static inline int panel_reaches(const gr_tk_vec sc[2], float bar) {
 #if defined(__AVX512F__)
   const __m512 b = _mm512_set1_ps(bar);
-  return (_mm512_cmp_ps_mask((__m512)s[0], b, _CMP_GT_OQ) |
-          _mm512_cmp_ps_mask((__m512)s[1], b, _CMP_GT_OQ)) != 0;
+  return (_mm512_cmp_ps_mask((__m512)sc[0], b, _CMP_GE_OQ) |
+          _mm512_cmp_ps_mask((__m512)sc[1], b, _CMP_GE_OQ)) != 0;
 #else
-  const float *f = (const float *)s;
-  int above = 0;
-#pragma omp simd reduction(| : above)
+  const float *f = (const float *)sc;
+  int reaches = 0;
+#pragma omp simd reduction(| : reaches)
   for (int j = 0; j < GR_TK_PANEL; j++)
-    above |= f[j] > bar;
-  return above;
+    reaches |= f[j] >= bar;
+  return reaches;
 #endif
 }
 
-/* Queries heaps[0..nu) (rows q, padded to GR_TK_USERS with a zero row)
- * against the chunk's panels: items c0 .. c0 + n_chunk - 1. */
-static void score_block(gr_topk_heap *heaps, int nu, const float *const q[GR_TK_USERS],
-                        const float *panels, int64_t c0, int64_t n_chunk, int k) {
+/* What a block of queries needs besides its heaps. */
+typedef struct topk_block {
+  const float *q[GR_TK_USERS]; /* query rows, padded with a zero row */
+  const float *q_norm;         /* (nu) |q|, +inf where unknown */
+  uint8_t *live;               /* (nu) 0: the query can gain nothing more */
+  int nu;
+} topk_block;
+
+/* The chunk's packed items, in scoring order. */
+typedef struct topk_chunk {
+  const float *panels;     /* (n / GR_TK_PANEL rounded up, k, GR_TK_PANEL) */
+  const int32_t *items;    /* (n) the item of each lane */
+  const float *panel_norm; /* (panels) an upper bound of its items' norms */
+  int64_t n;
+  double margin; /* 1 + the relative rounding of a score: k + 4 units, doubled */
+} topk_chunk;
+
+/* Scores the block's live queries against the chunk; a query whose bound
+ * falls below its heap's bar stops (the panels' norms never grow). */
+static void score_block(gr_topk_heap *heaps, const topk_block *b, const topk_chunk *c, int k) {
   gr_tk_vec acc[GR_TK_USERS][2];
-  for (int64_t p0 = 0; p0 < n_chunk; p0 += GR_TK_PANEL) {
-    const int64_t len = n_chunk - p0 < GR_TK_PANEL ? n_chunk - p0 : GR_TK_PANEL;
-    gr_tk_panel_dots(acc, q, panels + p0 * k, k);
-    for (int u = 0; u < nu; u++) {
+  for (int64_t p0 = 0; p0 < c->n; p0 += GR_TK_PANEL) {
+    const int64_t len = c->n - p0 < GR_TK_PANEL ? c->n - p0 : GR_TK_PANEL;
+    const double y_norm = c->panel_norm[p0 / GR_TK_PANEL];
+    int n_live = 0;
+    for (int u = 0; u < b->nu; u++) {
+      if (b->live[u] && gr_topk_heap_full(&heaps[u]) &&
+          (double)b->q_norm[u] * y_norm * c->margin < (double)gr_topk_heap_bar(&heaps[u]))
+        b->live[u] = 0;
+      n_live += b->live[u];
+    }
+    if (n_live == 0) return;
+    gr_tk_panel_dots(acc, b->q, c->panels + p0 * k, k);
+    for (int u = 0; u < b->nu; u++) {
       gr_topk_heap *h = &heaps[u];
-      if (gr_topk_heap_full(h) && len == GR_TK_PANEL && !panel_above(acc[u], gr_topk_heap_bar(h)))
+      if (!b->live[u] ||
+          (gr_topk_heap_full(h) && len == GR_TK_PANEL && !panel_reaches(acc[u], h->score[0])))
         continue;
-      gr_topk_heap_offer_run(h, (const float *)acc[u], c0 + p0, len);
+      const float *sc = (const float *)acc[u];
+      for (int j = 0; j < len; j++)
+        gr_topk_heap_offer_any(h, sc[j], c->items[p0 + j]);
     }
   }
 }
+
+/* |v| of each row, NaN as +inf (such rows are scored, and never rank). */
+static float row_norm(const float *v, int k) {
+  double s = 0;
+  for (int f = 0; f < k; f++)
+    s += (double)v[f] * v[f];
+  const float n = (float)sqrt(s);
+  return n == n ? n : INFINITY;
+}
+
+typedef struct item_key {
+  float norm;
+  int32_t item;
+} item_key;
+
+static int cmp_norm_desc(const void *pa, const void *pb) {
+  const item_key *a = pa, *b = pb;
+  if (a->norm != b->norm) return a->norm > b->norm ? -1 : 1;
+  return (a->item > b->item) - (a->item < b->item);
+}
+
+/* Queries per call from which the items are sorted by norm: the sort then
+ * costs little beside the scores, and leads' single query (k = 1) keeps
+ * its linear scan. */
+#define GR_TOPK_SORT_QUERIES 256
 
 /* Compiled with the kernels' flags, so that it has fma where they do. */
 float gr_cpu_topk_reference_dot(const float *q, const float *y, int k) {
@@ -106,18 +164,30 @@ gr_status gr_cpu_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, co
   if (be->mem_limit && be->mem_limit < budget) budget = be->mem_limit;
   const size_t panel_bytes = sizeof(float) * GR_TK_PANEL * (size_t)(k > 0 ? k : 1);
   int64_t chunk = (int64_t)(budget / panel_bytes) * GR_TK_PANEL;
-  if (chunk < GR_TK_PANEL) chunk = GR_TK_PANEL;
   if (chunk > n_items) chunk = (n_items + GR_TK_PANEL - 1) / GR_TK_PANEL * GR_TK_PANEL;
   if (chunk < GR_TK_PANEL) chunk = GR_TK_PANEL;
+  const int64_t n_panels = chunk / GR_TK_PANEL;
+  const int sorted = n_queries >= GR_TOPK_SORT_QUERIES;
   gr_topk_heap *heaps = malloc(sizeof *heaps * (size_t)n_queries);
-  float *panels = gr_alloc_aligned(panel_bytes * (size_t)(chunk / GR_TK_PANEL));
+  float *q_norm = malloc(sizeof(float) * (size_t)n_queries);
+  uint8_t *live = malloc((size_t)n_queries);
+  item_key *keys = malloc(sizeof *keys * (size_t)(n_items > 0 ? n_items : 1));
+  int32_t *order = malloc(sizeof(int32_t) * (size_t)(n_items > 0 ? n_items : 1));
+  float *panels = gr_alloc_aligned(panel_bytes * (size_t)n_panels);
+  float *panel_norm = malloc(sizeof(float) * (size_t)n_panels);
   float *zero_row = calloc((size_t)(k > 0 ? k : 1), sizeof(float));
-  if (!heaps || !panels || !zero_row) {
-    free(heaps);
-    free(panels);
-    free(zero_row);
-    return gr_fail(GR_ERR_NOMEM, "cannot allocate the top-k of %lld queries", (long long)n_queries);
+  gr_status st = GR_OK;
+  if (!heaps || !q_norm || !live || !keys || !order || !panels || !panel_norm || !zero_row) {
+    st = gr_fail(GR_ERR_NOMEM, "cannot allocate the top-k of %lld queries over %lld items",
+                 (long long)n_queries, (long long)n_items);
+    goto done;
   }
+#pragma omp parallel for num_threads(be->n_threads) schedule(static)
+  for (int64_t i = 0; i < n_items; i++)
+    keys[i] = (item_key){sorted ? row_norm(Y + (size_t)i * k, k) : INFINITY, (int32_t)i};
+  if (sorted) qsort(keys, (size_t)n_items, sizeof *keys, cmp_norm_desc);
+  for (int64_t i = 0; i < n_items; i++)
+    order[i] = keys[i].item;
   for (int64_t q = 0; q < n_queries; q++) {
     const int64_t r = rows ? rows[q] : q;
     const int32_t *excl = NULL;
@@ -128,30 +198,52 @@ gr_status gr_cpu_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, co
     }
     gr_topk_heap_open(&heaps[q], out_idx + (size_t)q * topk, out_score + (size_t)q * topk, topk,
                       excl, n_excl, allowed);
+    q_norm[q] = sorted ? row_norm(Q + (size_t)r * k, k) : INFINITY;
+    live[q] = 1;
   }
   const int64_t n_blocks = (n_queries + GR_TK_USERS - 1) / GR_TK_USERS;
+  const double margin = 1.0 + (double)(k + 4) * 0x1p-23;
+  int any_live = 1;
 #pragma omp parallel num_threads(be->n_threads)
-  for (int64_t c0 = 0; c0 < n_items; c0 += chunk) {
-    const int64_t n_chunk = n_items - c0 < chunk ? n_items - c0 : chunk;
+  for (int64_t c0 = 0; c0 < n_items && any_live; c0 += chunk) {
+    const topk_chunk c = {panels, order + c0, panel_norm,
+                          n_items - c0 < chunk ? n_items - c0 : chunk, margin};
 #pragma omp for schedule(static)
-    for (int64_t p0 = 0; p0 < n_chunk; p0 += GR_TK_PANEL) {
-      const int len = (int)(n_chunk - p0 < GR_TK_PANEL ? n_chunk - p0 : GR_TK_PANEL);
-      gr_tk_pack_panel(panels + p0 * k, Y, c0 + p0, len, k);
+    for (int64_t p0 = 0; p0 < c.n; p0 += GR_TK_PANEL) {
+      const int len = (int)(c.n - p0 < GR_TK_PANEL ? c.n - p0 : GR_TK_PANEL);
+      gr_tk_pack_panel(panels + p0 * k, Y, c.items + p0, len, k);
+      panel_norm[p0 / GR_TK_PANEL] = keys[c0 + p0].norm; /* the panel's largest */
     }
 #pragma omp for schedule(dynamic, 16)
-    for (int64_t b = 0; b < n_blocks; b++) {
-      const int64_t q0 = b * GR_TK_USERS;
-      const int nu = (int)(n_queries - q0 < GR_TK_USERS ? n_queries - q0 : GR_TK_USERS);
-      const float *q[GR_TK_USERS];
+    for (int64_t bi = 0; bi < n_blocks; bi++) {
+      const int64_t q0 = bi * GR_TK_USERS;
+      topk_block b = {.q_norm = q_norm + q0, .live = live + q0};
+      b.nu = (int)(n_queries - q0 < GR_TK_USERS ? n_queries - q0 : GR_TK_USERS);
+      int block_live = 0;
+      for (int u = 0; u < b.nu; u++)
+        block_live |= b.live[u];
+      if (!block_live) continue;
       for (int u = 0; u < GR_TK_USERS; u++)
-        q[u] = u < nu ? Q + (size_t)(rows ? rows[q0 + u] : q0 + u) * k : zero_row;
-      score_block(heaps + q0, nu, q, panels, c0, n_chunk, k);
+        b.q[u] = u < b.nu ? Q + (size_t)(rows ? rows[q0 + u] : q0 + u) * k : zero_row;
+      score_block(heaps + q0, &b, &c, k);
+    }
+#pragma omp single
+    {
+      any_live = 0;
+      for (int64_t q = 0; q < n_queries && !any_live; q++)
+        any_live = live[q];
     }
   }
   for (int64_t q = 0; q < n_queries; q++)
     gr_topk_heap_close(&heaps[q]);
+done:
   free(heaps);
+  free(q_norm);
+  free(live);
+  free(keys);
+  free(order);
   free(panels);
+  free(panel_norm);
   free(zero_row);
-  return GR_OK;
+  return st;
 }

@@ -28,12 +28,13 @@
 
 typedef float gr_tk_vec __attribute__((vector_size(4 * GR_TK_LANES)));
 
-/* panel (k, GR_TK_PANEL) = items i0 .. i0 + n - 1 of Y (., k), n <= GR_TK_PANEL,
+/* panel (k, GR_TK_PANEL) = the n <= GR_TK_PANEL rows items[0..n) of Y (., k),
  * transposed, the lanes past n zero. */
-static inline void gr_tk_pack_panel(float *panel, const float *Y, int64_t i0, int n, int k) {
+static inline void gr_tk_pack_panel(float *panel, const float *Y, const int32_t *items, int n,
+                                    int k) {
   for (int f = 0; f < k; f++)
     for (int j = 0; j < GR_TK_PANEL; j++)
-      panel[(int64_t)f * GR_TK_PANEL + j] = j < n ? Y[(i0 + j) * k + f] : 0.0f;
+      panel[(int64_t)f * GR_TK_PANEL + j] = j < n ? Y[(int64_t)items[j] * k + f] : 0.0f;
 }
 
 /* acc[u][h] lane l = q[u] . (item h * GR_TK_LANES + l of the panel). */

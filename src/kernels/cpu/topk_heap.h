@@ -1,9 +1,10 @@
-/* One query's bounded top-k heap, fed with items in increasing index
- * order: by a whole score array (gr_cpu_select_topk) or panel by panel as
- * the fused scorer computes them (topk.c). Both feed it through
- * gr_topk_heap_offer_run, so they select alike. The root holds the kept
- * candidate that ranks last (backend.h's order: score descending, index
- * ascending among ties), so most items are rejected by one comparison. */
+/* One query's bounded top-k heap: fed with a whole score array in index
+ * order (gr_cpu_select_topk, gr_topk_heap_offer_run), or item by item in
+ * any order as the fused scorer computes them (topk.c,
+ * gr_topk_heap_offer_any). The root holds the kept candidate that ranks
+ * last (backend.h's order: score descending, index ascending among ties),
+ * so most items are rejected by one comparison; the order is total, so
+ * the kept items do not depend on the order they came in. */
 #ifndef GR_KERNELS_CPU_TOPK_HEAP_H
 #define GR_KERNELS_CPU_TOPK_HEAP_H
 
@@ -30,8 +31,9 @@ static inline void gr_topk_heap_open(gr_topk_heap *h, int32_t *idx, float *score
   }
 }
 
-/* Once full, an item enters only with a score above this bar: the root's
- * index is below every later item's, so a tie ranks after it. */
+/* Once full, an item enters only with a score of at least this bar (above
+ * it, when the items come in index order: a tie then ranks after the
+ * root). */
 static inline int gr_topk_heap_full(const gr_topk_heap *h) { return h->filled == h->topk; }
 static inline float gr_topk_heap_bar(const gr_topk_heap *h) { return h->score[0]; }
 
@@ -88,6 +90,22 @@ static inline void gr_topk_heap_offer_run(gr_topk_heap *h, const float *s, int64
     if (s[j] != s[j]) continue; /* NaN never ranks */
     gr_topk_heap_offer(h, s[j], (int32_t)i);
   }
+}
+
+/* Offers item i (score s) unless it is excluded, masked or NaN; in any order. */
+static inline void gr_topk_heap_offer_any(gr_topk_heap *h, float s, int32_t i) {
+  if (s != s || (h->allowed && !h->allowed[i])) return;
+  if (h->filled == h->topk && !gr_rank_before(s, i, h->score[0], h->idx[0])) return;
+  int64_t lo = 0, hi = h->n_excl; /* binary search of the sorted exclusions */
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (h->excl[mid] < i)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < h->n_excl && h->excl[lo] == i) return;
+  gr_topk_heap_offer(h, s, i);
 }
 
 /* Heap-sorts in place (best first); slots never filled stay -1, -inf. */
