@@ -287,6 +287,64 @@ static void check_norm_stop_tight(void) {
   free(Y);
 }
 
+/* Scores that overflow: |q| and |y| are finite, q . y is +inf for items
+ * 1.., and those tie at +inf, so the lowest indices rank first. The norm
+ * order meets them highest index first; a bound taken past FLT_MAX would
+ * stop the query on a full heap of +inf and keep the wrong ones. */
+static void check_overflow_ties(void) {
+  enum { K = 4, N_ITEMS = 100, N_Q = 300, TOP = 2 };
+  float q[K] = {1e20f, 0, 0, 0}, *Y = calloc(N_ITEMS * K, sizeof(float));
+  Y[0] = 1.0f; /* item 0: a finite score */
+  for (int i = 1; i < N_ITEMS; i++)
+    Y[i * K] = 1e20f * (1.0f + 1e-3f * (float)i);
+  int32_t rows[N_Q], idx[N_Q * TOP];
+  float sc[N_Q * TOP];
+  memset(rows, 0, sizeof rows);
+  gr_backend *be;
+  CHECK_OK(gr_backend_cpu_create(&be, 2));
+  CHECK_OK(be->ops->topk_dot(be, idx, sc, q, rows, N_Q, Y, N_ITEMS, K, NULL, NULL, TOP));
+  int bad = 0;
+  for (int i = 0; i < N_Q; i++)
+    bad += idx[i * TOP] != 1 || idx[i * TOP + 1] != 2 || !isinf(sc[i * TOP]);
+  CHECK_MSG(bad == 0, "%d queries kept other items than 1 and 2 (first: %d, %d)", bad, idx[0],
+            idx[1]);
+  be->ops->destroy(be);
+  free(Y);
+}
+
+/* Scores that underflow: with q = X = (a, a, a, a), a^2 = 0.78 of the
+ * smallest subnormal u, each step of the dot rounds up, so X scores 4u
+ * against its bound |q| |X| = 3.125u. W (the larger norm, index 1) also
+ * scores 4u and is kept first; X (index 0) ranks before it and opens the
+ * third panel, as in check_norm_stop_tight: without the absolute slack the
+ * query would stop before X. */
+static void check_underflow_bound(void) {
+  enum { K = 4, N_FILL = 2 * GR_TK_PANEL - 1, N_ITEMS = 2 + N_FILL, N_Q = 300 };
+  const float a = 0x1.4p-75f, c = 0x1.99999ap-73f, d = 0x1p-73f;
+  float q[K] = {a, a, a, a}, *Y = calloc(N_ITEMS * K, sizeof(float));
+  for (int f = 0; f < K; f++)
+    Y[f] = a; /* X, along q */
+  Y[K] = c;   /* W */
+  for (int i = 2; i < N_ITEMS; i++)
+    Y[i * K] = -d;
+  const float x = gr_cpu_topk_reference_dot(q, Y, K), w = gr_cpu_topk_reference_dot(q, Y + K, K);
+  const double bound = 2.0 * a * 2.0 * a * (1 + (K + 4) * 0x1p-23);
+  CHECK_MSG(x == w && (double)w > bound, "the case is not what it tests: x %g w %g bound %g", x, w,
+            bound);
+  int32_t rows[N_Q], idx[N_Q];
+  float sc[N_Q];
+  memset(rows, 0, sizeof rows);
+  gr_backend *be;
+  CHECK_OK(gr_backend_cpu_create(&be, 2));
+  CHECK_OK(be->ops->topk_dot(be, idx, sc, q, rows, N_Q, Y, N_ITEMS, K, NULL, NULL, 1));
+  int bad = 0;
+  for (int i = 0; i < N_Q; i++)
+    bad += idx[i] != 0 || sc[i] != x;
+  CHECK_MSG(bad == 0, "%d queries missed the subnormal item (first kept %d)", bad, idx[0]);
+  be->ops->destroy(be);
+  free(Y);
+}
+
 /* The batch planner: any memory limit, down to one query per batch, gives
  * the same rankings as one batch. */
 static void check_planner_invariance(void) {
@@ -356,5 +414,7 @@ int main(void) {
   check_fused(402, 30, 256, 500, 8, 5, 1);
   check_fused(403, 50, 270, 2000, 64, 1, 0);
   check_norm_stop_tight();
+  check_overflow_ties();
+  check_underflow_bound();
   return gr_test_finish();
 }

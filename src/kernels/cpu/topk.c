@@ -6,15 +6,18 @@
  * its 64 MB score tiles (and zeroing them for sgemm) than multiplying.
  *
  * With many queries the items go largest norm first. A score is at most
- * |q| |y| (plus its rounding), so once a query's heap is full and |q|
- * times the next panel's largest norm is below its last kept score, no
- * later item can enter: the query is done. On the ALS bench 2% of the
+ * |q| |y| plus its rounding (relative, and absolute where it underflows),
+ * so once a query's heap is full and |q| times the next panel's largest
+ * norm is below its last kept score, no later item can enter: the query is
+ * done. Past FLT_MAX a score may overflow to +inf, so such a bound stops
+ * nothing. On the ALS bench 2% of the
  * items are above that bound for the average user. A panel with no score
  * reaching a query's last kept one is passed over with one vector compare.
  *
  * Every score is a fixed-order sum (topk_dots.h) and the heaps' order is
  * total, so the rankings do not depend on the item order, the chunk size,
  * the memory limit or the number of threads. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +89,7 @@ typedef struct topk_chunk {
   const float *panel_norm; /* (panels) an upper bound of its items' norms */
   int64_t n;
   double margin; /* 1 + the relative rounding of a score: k + 4 units, doubled */
+  double slack;  /* and its absolute rounding where it underflows: k + 1 subnormal units */
 } topk_chunk;
 
 /* Scores the block's live queries against the chunk; a query whose bound
@@ -97,9 +101,13 @@ static void score_block(gr_topk_heap *heaps, const topk_block *b, const topk_chu
     const double y_norm = c->panel_norm[p0 / GR_TK_PANEL];
     int n_live = 0;
     for (int u = 0; u < b->nu; u++) {
-      if (b->live[u] && gr_topk_heap_full(&heaps[u]) &&
-          (double)b->q_norm[u] * y_norm * c->margin < (double)gr_topk_heap_bar(&heaps[u]))
-        b->live[u] = 0;
+      if (!b->live[u] || !gr_topk_heap_full(&heaps[u])) {
+        n_live += b->live[u];
+        continue;
+      }
+      /* past FLT_MAX a score may overflow to +inf, its bound no longer holds */
+      const double bound = (double)b->q_norm[u] * y_norm * c->margin + c->slack;
+      if (bound <= FLT_MAX && bound < (double)gr_topk_heap_bar(&heaps[u])) b->live[u] = 0;
       n_live += b->live[u];
     }
     if (n_live == 0) return;
@@ -202,12 +210,12 @@ gr_status gr_cpu_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, co
     live[q] = 1;
   }
   const int64_t n_blocks = (n_queries + GR_TK_USERS - 1) / GR_TK_USERS;
-  const double margin = 1.0 + (double)(k + 4) * 0x1p-23;
+  const double margin = 1.0 + (double)(k + 4) * 0x1p-23, slack = (double)(k + 1) * 0x1p-149;
   int any_live = 1;
 #pragma omp parallel num_threads(be->n_threads)
   for (int64_t c0 = 0; c0 < n_items && any_live; c0 += chunk) {
-    const topk_chunk c = {panels, order + c0, panel_norm,
-                          n_items - c0 < chunk ? n_items - c0 : chunk, margin};
+    const topk_chunk c = {
+        panels, order + c0, panel_norm, n_items - c0 < chunk ? n_items - c0 : chunk, margin, slack};
 #pragma omp for schedule(static)
     for (int64_t p0 = 0; p0 < c.n; p0 += GR_TK_PANEL) {
       const int len = (int)(c.n - p0 < GR_TK_PANEL ? c.n - p0 : GR_TK_PANEL);
