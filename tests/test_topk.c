@@ -227,21 +227,41 @@ static void check_fused(uint64_t seed, int n_users, int n_q, int64_t n_items, in
   free(sc);
 }
 
+/* Ranks COPIES copies of query q against Y (., k) on 2 threads (enough
+ * queries for the norm order), and returns how many copies did not keep
+ * exactly want_idx with scores want_sc (top each); *first: the first
+ * copy's best item. */
+enum { COPIES = 300 };
+static int copies_off(const float *q, const float *Y, int n_items, int k, int top,
+                      const int32_t *want_idx, const float *want_sc, int32_t *first) {
+  int32_t *rows = calloc(COPIES, sizeof(int32_t)), *idx = malloc(sizeof(int32_t) * COPIES * top);
+  float *sc = malloc(sizeof(float) * COPIES * top);
+  gr_backend *be;
+  CHECK_OK(gr_backend_cpu_create(&be, 2));
+  CHECK_OK(be->ops->topk_dot(be, idx, sc, q, rows, COPIES, Y, n_items, k, NULL, NULL, top));
+  int off = 0;
+  for (int i = 0; i < COPIES; i++)
+    for (int t = 0; t < top; t++)
+      if (idx[i * top + t] != want_idx[t] || sc[i * top + t] != want_sc[t]) {
+        off++;
+        break;
+      }
+  *first = idx[0];
+  be->ops->destroy(be);
+  free(rows);
+  free(idx);
+  free(sc);
+  return off;
+}
+
 /* The early stop against its tightest case: an item along the query's
  * direction scores |q| |y|, its bound. The heap keeps W (norm 2, score
  * (1 - 1e-5) |q|) from the first panel; the items of norm 1.5 that score
  * below it fill that panel and the next, so X (along q, norm 1, score |q|)
  * opens the third: a query that stopped on a bound short by 1e-5 would
- * keep W. 300 copies of the query
- * take the norm order. */
+ * keep W. */
 static void check_norm_stop_tight(void) {
-  enum {
-    K = 16,
-    N_FILL = 2 * GR_TK_PANEL - 1,
-    N_SMALL = 100,
-    N_ITEMS = 2 + N_FILL + N_SMALL,
-    N_Q = 300
-  };
+  enum { K = 16, N_FILL = 2 * GR_TK_PANEL - 1, N_SMALL = 100, N_ITEMS = 2 + N_FILL + N_SMALL };
   gr_rng rng;
   gr_rng_seed(&rng, 77);
   float q[K], qhat[K], perp[K];
@@ -271,19 +291,13 @@ static void check_norm_stop_tight(void) {
   for (int i = 2 + N_FILL; i < N_ITEMS; i++)
     for (int f = 0; f < K; f++)
       Y[i * K + f] = 0.05f * (float)gr_rng_normal(&rng);
-  int32_t rows[N_Q], idx[N_Q];
-  float sc[N_Q];
-  memset(rows, 0, sizeof rows);
-  gr_backend *be;
-  CHECK_OK(gr_backend_cpu_create(&be, 2));
-  CHECK_OK(be->ops->topk_dot(be, idx, sc, q, rows, N_Q, Y, N_ITEMS, K, NULL, NULL, 1));
-  int bad = 0;
-  for (int i = 0; i < N_Q; i++)
-    bad += idx[i] != 1 || sc[i] != gr_cpu_topk_reference_dot(q, Y + K, K);
+  const int32_t want = 1;
+  const float x = gr_cpu_topk_reference_dot(q, Y + K, K);
+  int32_t first;
+  const int bad = copies_off(q, Y, N_ITEMS, K, 1, &want, &x, &first);
   CHECK_MSG(bad == 0, "the item along the query was missed by %d queries (first got %d)", bad,
-            idx[0]);
-  CHECK(gr_cpu_topk_reference_dot(q, Y, K) < sc[0]); /* W really is second */
-  be->ops->destroy(be);
+            first);
+  CHECK(gr_cpu_topk_reference_dot(q, Y, K) < x); /* W really is second */
   free(Y);
 }
 
@@ -292,23 +306,16 @@ static void check_norm_stop_tight(void) {
  * order meets them highest index first; a bound taken past FLT_MAX would
  * stop the query on a full heap of +inf and keep the wrong ones. */
 static void check_overflow_ties(void) {
-  enum { K = 4, N_ITEMS = 100, N_Q = 300, TOP = 2 };
+  enum { K = 4, N_ITEMS = 100, TOP = 2 };
   float q[K] = {1e20f, 0, 0, 0}, *Y = calloc(N_ITEMS * K, sizeof(float));
   Y[0] = 1.0f; /* item 0: a finite score */
   for (int i = 1; i < N_ITEMS; i++)
     Y[i * K] = 1e20f * (1.0f + 1e-3f * (float)i);
-  int32_t rows[N_Q], idx[N_Q * TOP];
-  float sc[N_Q * TOP];
-  memset(rows, 0, sizeof rows);
-  gr_backend *be;
-  CHECK_OK(gr_backend_cpu_create(&be, 2));
-  CHECK_OK(be->ops->topk_dot(be, idx, sc, q, rows, N_Q, Y, N_ITEMS, K, NULL, NULL, TOP));
-  int bad = 0;
-  for (int i = 0; i < N_Q; i++)
-    bad += idx[i * TOP] != 1 || idx[i * TOP + 1] != 2 || !isinf(sc[i * TOP]);
-  CHECK_MSG(bad == 0, "%d queries kept other items than 1 and 2 (first: %d, %d)", bad, idx[0],
-            idx[1]);
-  be->ops->destroy(be);
+  const int32_t want[TOP] = {1, 2};
+  const float want_sc[TOP] = {INFINITY, INFINITY};
+  int32_t first;
+  const int bad = copies_off(q, Y, N_ITEMS, K, TOP, want, want_sc, &first);
+  CHECK_MSG(bad == 0, "%d queries kept other items than 1 and 2 (first: %d)", bad, first);
   free(Y);
 }
 
@@ -319,7 +326,7 @@ static void check_overflow_ties(void) {
  * third panel, as in check_norm_stop_tight: without the absolute slack the
  * query would stop before X. */
 static void check_underflow_bound(void) {
-  enum { K = 4, N_FILL = 2 * GR_TK_PANEL - 1, N_ITEMS = 2 + N_FILL, N_Q = 300 };
+  enum { K = 4, N_FILL = 2 * GR_TK_PANEL - 1, N_ITEMS = 2 + N_FILL };
   const float a = 0x1.4p-75f, c = 0x1.99999ap-73f, d = 0x1p-73f;
   float q[K] = {a, a, a, a}, *Y = calloc(N_ITEMS * K, sizeof(float));
   for (int f = 0; f < K; f++)
@@ -331,17 +338,10 @@ static void check_underflow_bound(void) {
   const double bound = 2.0 * a * 2.0 * a * (1 + (K + 4) * 0x1p-23);
   CHECK_MSG(x == w && (double)w > bound, "the case is not what it tests: x %g w %g bound %g", x, w,
             bound);
-  int32_t rows[N_Q], idx[N_Q];
-  float sc[N_Q];
-  memset(rows, 0, sizeof rows);
-  gr_backend *be;
-  CHECK_OK(gr_backend_cpu_create(&be, 2));
-  CHECK_OK(be->ops->topk_dot(be, idx, sc, q, rows, N_Q, Y, N_ITEMS, K, NULL, NULL, 1));
-  int bad = 0;
-  for (int i = 0; i < N_Q; i++)
-    bad += idx[i] != 0 || sc[i] != x;
-  CHECK_MSG(bad == 0, "%d queries missed the subnormal item (first kept %d)", bad, idx[0]);
-  be->ops->destroy(be);
+  const int32_t want = 0;
+  int32_t first;
+  const int bad = copies_off(q, Y, N_ITEMS, K, 1, &want, &x, &first);
+  CHECK_MSG(bad == 0, "%d queries missed the subnormal item (first kept %d)", bad, first);
   free(Y);
 }
 

@@ -5,18 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int contains(const int32_t *sorted, int64_t n, int32_t v) {
-  int64_t lo = 0, hi = n;
-  while (lo < hi) {
-    int64_t mid = lo + (hi - lo) / 2;
-    if (sorted[mid] < v) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return lo < n && sorted[lo] == v;
-}
+#include "../common/sorted.h"
 
 void gr_metrics_add_user(gr_metric_sums *s, const int32_t *ranked, int k, const int32_t *test,
                          int64_t n_test) {
@@ -24,7 +13,7 @@ void gr_metrics_add_user(gr_metric_sums *s, const int32_t *ranked, int k, const 
   double hits = 0, ap = 0, dcg = 0, idcg = 0;
   for (int r = 0; r < k; r++) {
     if (r < cap) idcg += 1.0 / log2(r + 2.0);
-    if (ranked[r] < 0 || !contains(test, n_test, ranked[r])) continue;
+    if (ranked[r] < 0 || !gr_sorted_contains(test, n_test, ranked[r])) continue;
     hits += 1;
     ap += hits / (r + 1.0);
     dcg += 1.0 / log2(r + 2.0);
@@ -118,7 +107,7 @@ double gr_user_auc(const float *scores, int64_t n_items, const int32_t *excl, in
   if (!pos) return NAN;
   int64_t n_pos = 0;
   for (int64_t t = 0; t < n_test; t++)
-    if (!contains(excl, n_excl, test[t])) pos[n_pos++] = scores[test[t]];
+    if (!gr_sorted_contains(excl, n_excl, test[t])) pos[n_pos++] = scores[test[t]];
   if (n_pos == 0) {
     free(pos);
     return NAN;

@@ -10,9 +10,9 @@
  * so once a query's heap is full and |q| times the next panel's largest
  * norm is below its last kept score, no later item can enter: the query is
  * done. Past FLT_MAX a score may overflow to +inf, so such a bound stops
- * nothing. On the ALS bench 2% of the
- * items are above that bound for the average user. A panel with no score
- * reaching a query's last kept one is passed over with one vector compare.
+ * nothing. On the ALS bench 2% of the items are above that bound for the
+ * average user. A panel with no score reaching a query's last kept one is
+ * passed over with one vector compare.
  *
  * Every score is a fixed-order sum (topk_dots.h) and the heaps' order is
  * total, so the rankings do not depend on the item order, the chunk size,
@@ -93,7 +93,8 @@ typedef struct topk_chunk {
 } topk_chunk;
 
 /* Scores the block's live queries against the chunk; a query whose bound
- * falls below its heap's bar stops (the panels' norms never grow). */
+ * falls below its heap's bar stops (the panels' norms never grow). Returns
+ * at once when none is live. */
 static void score_block(gr_topk_heap *heaps, const topk_block *b, const topk_chunk *c, int k) {
   gr_tk_vec acc[GR_TK_USERS][2];
   for (int64_t p0 = 0; p0 < c->n; p0 += GR_TK_PANEL) {
@@ -114,8 +115,8 @@ static void score_block(gr_topk_heap *heaps, const topk_block *b, const topk_chu
     gr_tk_panel_dots(acc, b->q, c->panels + p0 * k, k);
     for (int u = 0; u < b->nu; u++) {
       gr_topk_heap *h = &heaps[u];
-      if (!b->live[u] ||
-          (gr_topk_heap_full(h) && len == GR_TK_PANEL && !panel_reaches(acc[u], h->score[0])))
+      if (!b->live[u] || (gr_topk_heap_full(h) && len == GR_TK_PANEL &&
+                          !panel_reaches(acc[u], gr_topk_heap_bar(h))))
         continue;
       const float *sc = (const float *)acc[u];
       for (int j = 0; j < len; j++)
@@ -227,10 +228,6 @@ gr_status gr_cpu_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, co
       const int64_t q0 = bi * GR_TK_USERS;
       topk_block b = {.q_norm = q_norm + q0, .live = live + q0};
       b.nu = (int)(n_queries - q0 < GR_TK_USERS ? n_queries - q0 : GR_TK_USERS);
-      int block_live = 0;
-      for (int u = 0; u < b.nu; u++)
-        block_live |= b.live[u];
-      if (!block_live) continue;
       for (int u = 0; u < GR_TK_USERS; u++)
         b.q[u] = u < b.nu ? Q + (size_t)(rows ? rows[q0 + u] : q0 + u) * k : zero_row;
       score_block(heaps + q0, &b, &c, k);

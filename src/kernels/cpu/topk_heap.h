@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "../../common/sorted.h"
 #include "../shared_math.h"
 
 typedef struct gr_topk_heap {
@@ -96,15 +97,7 @@ static inline void gr_topk_heap_offer_run(gr_topk_heap *h, const float *s, int64
 static inline void gr_topk_heap_offer_any(gr_topk_heap *h, float s, int32_t i) {
   if (s != s || (h->allowed && !h->allowed[i])) return;
   if (h->filled == h->topk && !gr_rank_before(s, i, h->score[0], h->idx[0])) return;
-  int64_t lo = 0, hi = h->n_excl; /* binary search of the sorted exclusions */
-  while (lo < hi) {
-    const int64_t mid = lo + (hi - lo) / 2;
-    if (h->excl[mid] < i)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  if (lo < h->n_excl && h->excl[lo] == i) return;
+  if (gr_sorted_contains(h->excl, h->n_excl, i)) return;
   gr_topk_heap_offer(h, s, i);
 }
 
