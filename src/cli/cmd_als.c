@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "data_args.h"
+#include "group_report.h"
 #include "host/output_file.h"
 #include "host/ranking.h"
 #include "ranked_output.h"
@@ -127,7 +128,8 @@ static gr_status fit(gr_context *ctx, const als_args *a, const gr_interactions *
  * eval_seconds: ranking every test user, the metrics and the AUC). */
 static gr_status write_report(const char *path, gr_context *ctx, const gr_common_args *common,
                               const gr_interactions *train, const gr_als_model *m,
-                              const fit_log *log, const gr_metrics *metrics, double eval_seconds) {
+                              const fit_log *log, const gr_metrics *metrics, double eval_seconds,
+                              const gr_group_report *groups) {
   /* nnz counts distinct (user, item) pairs; events counts input rows */
   gr_csr pairs = {0};
   if (train) GR_TRY(gr_seen_matrix(m, train, &pairs));
@@ -171,6 +173,10 @@ static gr_status write_report(const char *path, gr_context *ctx, const gr_common
             (long long)metrics->auc_users);
     fprintf(f, "  \"eval_seconds\": %.6f,\n", eval_seconds);
   }
+  if (groups) {
+    gr_group_report_json(f, groups);
+    fputs(",\n", f);
+  }
   fprintf(f, "  \"version\": \"%d.%d.%d\"\n}\n", GPUREC_VERSION_MAJOR, GPUREC_VERSION_MINOR,
           GPUREC_VERSION_PATCH);
   return gr_output_commit(&out);
@@ -213,7 +219,7 @@ static int als_fit_cmd(int argc, char **argv) {
   fit_log log;
   gr_status st = fit(ctx, &a, data, &common, &log, &m);
   if (st == GR_OK) st = gr_als_model_save(m, model_path);
-  if (st == GR_OK && json) st = write_report(json, ctx, &common, data, m, &log, NULL, 0.0);
+  if (st == GR_OK && json) st = write_report(json, ctx, &common, data, m, &log, NULL, 0.0, NULL);
   if (st == GR_OK && !common.quiet)
     fprintf(stderr, "gpurec: %.3f s per iteration; model written to %s\n", mean_seconds(&log),
             model_path);
@@ -320,6 +326,7 @@ static void print_metrics(const gr_metrics *m) {
 static int als_eval_cmd(int argc, char **argv) {
   const char *cmd = "als eval";
   const char *input = NULL, *train_path = NULL, *test_path = NULL, *model_path = NULL, *json = NULL;
+  const char *groups_path = NULL, *group_col = NULL, *group_item_col = NULL;
   als_args a;
   gr_eval_options eo;
   gr_eval_options_default(&eo);
@@ -337,8 +344,14 @@ static int als_eval_cmd(int argc, char **argv) {
       {"--by-time", OPT_FLAG, &eo.by_time, "hold out each user's latest items"},
       {"--seed", OPT_U64, &eo.seed, "seed of the split"},
       {"--json", OPT_STR, &json, "also write the metrics and timings as JSON"},
+      {"--item-groups", OPT_STR, &groups_path,
+       "CSV mapping items to groups (e.g. business units): adds figures per group"},
+      {"--group-col", OPT_STR, &group_col,
+       "group column of --item-groups (default: the other one)"},
+      {"--group-item-col", OPT_STR, &group_item_col,
+       "item column of --item-groups (default: --item-col, else item)"},
   };
-  int n = als_args_add(opts, 9, &a);
+  int n = als_args_add(opts, 12, &a);
   n = gr_data_args_add(opts, n, &d);
   n = gr_common_args_add(opts, n, &common);
   int rc = gr_args_parse(argc, argv, cmd,
@@ -358,6 +371,7 @@ static int als_eval_cmd(int argc, char **argv) {
   gr_interactions *train = NULL, *test = NULL;
   gr_als_model *m = NULL;
   gr_context *ctx = NULL;
+  gr_group_report groups = {0};
   fit_log log;
   gr_status st = GR_OK;
   rc = GR_EXIT_FAIL;
@@ -374,19 +388,30 @@ static int als_eval_cmd(int argc, char **argv) {
   }
   if (st == GR_OK)
     st = model_path ? gr_als_model_load(&m, model_path) : fit(ctx, &a, train, &common, &log, &m);
+  if (st == GR_OK && groups_path)
+    st = gr_group_report_init(&groups, m, groups_path,
+                              group_item_col ? group_item_col
+                              : d.item_col   ? d.item_col
+                                             : "item",
+                              group_col);
   gr_metrics metrics;
   const double t0 = gr_now_seconds();
-  if (st == GR_OK) st = gr_als_evaluate(ctx, m, train, test, eo.k, &metrics);
+  if (st == GR_OK)
+    st = gr_als_evaluate_grouped(ctx, m, train, test, eo.k, groups_path ? &groups.sums : NULL,
+                                 &metrics);
+  if (st == GR_OK && groups_path) st = gr_group_report_finish(&groups, m);
   const double eval_seconds = gr_now_seconds() - t0;
   if (st == GR_OK && !common.quiet)
     fprintf(stderr, "gpurec: evaluated %lld users in %.2f s\n", (long long)metrics.n_users,
             eval_seconds);
   if (st == GR_OK) print_metrics(&metrics);
+  if (st == GR_OK && groups_path) gr_group_report_print(stdout, &groups, eo.k);
   if (st == GR_OK && json)
     st = write_report(json, ctx, &common, train, m, model_path ? NULL : &log, &metrics,
-                      eval_seconds);
+                      eval_seconds, groups_path ? &groups : NULL);
   rc = st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
 done:
+  gr_group_report_free(&groups);
   gr_als_model_free(m);
   gr_context_free(ctx);
   gr_interactions_free(train);

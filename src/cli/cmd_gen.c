@@ -16,7 +16,7 @@ static int gen_interactions(int argc, char **argv) {
   const char *cmd = "gen interactions";
   gr_gen_params p;
   gr_gen_params_default(&p);
-  const char *scale = "small", *out = NULL;
+  const char *scale = "small", *out = NULL, *topics_out = NULL;
   int users = 0, items = 0, topics = 0;
   int64_t events = 0;
   float noise = (float)p.noise, popularity = (float)p.popularity_exponent;
@@ -31,6 +31,8 @@ static int gen_interactions(int argc, char **argv) {
       {"--popularity", OPT_FLOAT, &popularity, "Zipf exponent of item popularity"},
       {"--seed", OPT_U64, &p.seed, "random seed"},
       {"--out", OPT_STR, &out, "output CSV (user,item,event,timestamp); - = stdout"},
+      {"--topics-out", OPT_STR, &topics_out,
+       "also write each item's planted topic (item,topic), for als eval --item-groups"},
   };
   int rc = gr_args_parse(argc, argv, cmd,
                          "Writes seeded implicit-feedback events with planted user and item "
@@ -51,6 +53,7 @@ static int gen_interactions(int argc, char **argv) {
   p.noise = noise;
   p.popularity_exponent = popularity;
   st = gr_gen_interactions_csv(&p, out);
+  if (st == GR_OK && topics_out) st = gr_gen_item_topics_csv(&p, topics_out);
   if (st != GR_OK) return gr_cli_fail(cmd, st);
   if (strcmp(out, "-") != 0)
     fprintf(stderr, "gpurec: wrote %lld events (%d users, %d items, %d topics) to %s\n",

@@ -12,6 +12,7 @@
 #include "als_model.h"
 #include "context.h"
 #include "csr.h"
+#include "group_metrics.h"
 #include "interactions.h"
 #include "metrics.h"
 #include "ranking.h"
@@ -198,6 +199,12 @@ static gr_status add_auc(const gr_als_model *m, const gr_csr *train, const gr_cs
 
 gr_status gr_als_evaluate(gr_context *ctx, const gr_als_model *m, const gr_interactions *train,
                           const gr_interactions *test, int k, gr_metrics *out) {
+  return gr_als_evaluate_grouped(ctx, m, train, test, k, NULL, out);
+}
+
+gr_status gr_als_evaluate_grouped(gr_context *ctx, const gr_als_model *m,
+                                  const gr_interactions *train, const gr_interactions *test, int k,
+                                  gr_group_sums *groups, gr_metrics *out) {
   if (k < 1 || k > GR_TOPK_MAX)
     return gr_fail(GR_ERR_INVALID_ARG, "--k must be in 1..%d", GR_TOPK_MAX);
   gr_csr tr = {0}, te = {0};
@@ -235,6 +242,10 @@ gr_status gr_als_evaluate(gr_context *ctx, const gr_als_model *m, const gr_inter
       const int32_t u = users[b0 + j];
       gr_metrics_add_user(&sums, ranked + (size_t)j * k, k, te.indices + te.indptr[u],
                           te.indptr[u + 1] - te.indptr[u]);
+      if (groups)
+        gr_group_sums_add_user(groups, ranked + (size_t)j * k, k, te.indices + te.indptr[u],
+                               te.indptr[u + 1] - te.indptr[u], tr.indices + tr.indptr[u],
+                               tr.indptr[u + 1] - tr.indptr[u]);
     }
   }
   if (n_eval > 0)

@@ -240,3 +240,21 @@ gr_status gr_gen_interactions_csv(const gr_gen_params *p, const char *path) {
   }
   return gr_output_commit(&out);
 }
+
+gr_status gr_gen_item_topics_csv(const gr_gen_params *p, const char *path) {
+  if (p->n_items < 1 || p->n_topics < 1)
+    return gr_fail(GR_ERR_INVALID_ARG, "items and topics must be >= 1");
+  world w;
+  GR_TRY(world_build(&w, p));
+  gr_output_file out;
+  gr_status st = gr_output_open(&out, path);
+  if (st == GR_OK) {
+    fputs("item,topic\n", out.f);
+    for (int32_t t = 0; t < w.n_topics; t++)
+      for (int64_t j = w.topic_start[t]; j < w.topic_start[t + 1]; j++)
+        fprintf(out.f, "i%d,topic%d\n", (int)w.topic_items[j], (int)t);
+    st = gr_output_commit(&out);
+  }
+  world_free(&w);
+  return st;
+}

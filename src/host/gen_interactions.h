@@ -20,5 +20,8 @@ void gr_gen_params_default(gr_gen_params *p);
 gr_status gr_gen_scale(const char *name, gr_gen_params *p);
 /* Writes `user,item,event,timestamp` rows (temp file + rename). */
 gr_status gr_gen_interactions_csv(const gr_gen_params *p, const char *path);
+/* Writes the planted topic of every item of the same parameters as
+ * `item,topic` rows (`i7,topic3`): an item-group file for evaluation. */
+gr_status gr_gen_item_topics_csv(const gr_gen_params *p, const char *path);
 
 #endif
