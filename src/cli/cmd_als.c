@@ -310,17 +310,26 @@ static int als_similar_cmd(int argc, char **argv) {
 
 /* ---- als eval ------------------------------------------------------------- */
 
+/* One figure per line: name@k padded to a column, the value, a note. */
+static void print_figure(const char *name, int k, double value, const char *note) {
+  char label[48];
+  snprintf(label, sizeof label, k > 0 ? "%s@%d" : "%s", name, k);
+  printf("%-21s %.4f%s%s\n", label, value, note ? "   " : "", note ? note : "");
+}
+
 static void print_metrics(const gr_metrics *m) {
   const int k = m->k;
-  printf("users evaluated   %lld\n", (long long)m->n_users);
-  printf("precision@%-6d  %.4f\n", k, m->precision);
-  printf("p@%d (implicit)%*s %.4f   (hits / min(k, test items), as the implicit package)\n", k,
-         k < 10 ? 3 : 2, "", m->precision_implicit);
-  printf("recall@%-9d  %.4f\n", k, m->recall);
-  printf("map@%-12d  %.4f\n", k, m->map);
-  printf("ndcg@%-11d  %.4f\n", k, m->ndcg);
-  printf("hit_rate@%-7d  %.4f\n", k, m->hit_rate);
-  printf("roc_auc           %.4f   (over %lld users)\n", m->auc, (long long)m->auc_users);
+  char auc_note[64];
+  snprintf(auc_note, sizeof auc_note, "(over %lld users)", (long long)m->auc_users);
+  printf("%-21s %lld\n", "users evaluated", (long long)m->n_users);
+  print_figure("precision", k, m->precision, NULL);
+  print_figure("precision_implicit", k, m->precision_implicit,
+               "(hits / min(k, test items), as the implicit package)");
+  print_figure("recall", k, m->recall, NULL);
+  print_figure("map", k, m->map, NULL);
+  print_figure("ndcg", k, m->ndcg, NULL);
+  print_figure("hit_rate", k, m->hit_rate, NULL);
+  print_figure("roc_auc", 0, m->auc, auc_note);
 }
 
 static int als_eval_cmd(int argc, char **argv) {

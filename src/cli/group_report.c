@@ -59,16 +59,19 @@ void gr_group_report_print(FILE *f, const gr_group_report *r, int k) {
   const gr_group_sums *s = &r->sums;
   const int32_t n = s->n_groups;
   const int64_t n_items = r->lists.n_items;
-  fprintf(f, "item groups       %d from %s (%lld of %lld items have one)\n", (int)n, r->path,
+  fprintf(f, "%-21s %d from %s (%lld of %lld items have one)\n", "item groups", (int)n, r->path,
           (long long)r->mapped, (long long)n_items);
+  char label[48];
+  snprintf(label, sizeof label, "group_precision@%d", k);
   fprintf(f,
-          "group_precision@%-2d %.4f   (share of the top %d in a group of the user's held-out "
-          "items; %lld users)\n",
-          k, mean(s->precision, s->precision_users), k, (long long)s->precision_users);
+          "%-21s %.4f   (share of the top %d in a group of the user's held-out items; %lld "
+          "users)\n",
+          label, mean(s->precision, s->precision_users), k, (long long)s->precision_users);
+  snprintf(label, sizeof label, "group_match@%d", k);
   fprintf(f,
-          "group_match@%-6d %.4f   (share of the top %d in a group of the user's training "
-          "items; %lld users)\n",
-          k, mean(s->match, s->match_users), k, (long long)s->match_users);
+          "%-21s %.4f   (share of the top %d in a group of the user's training items; %lld "
+          "users)\n",
+          label, mean(s->match, s->match_users), k, (long long)s->match_users);
   fprintf(f, "  %-20s %8s %9s %12s %7s %9s %9s %9s\n", "group", "items", "held_out", "recommended",
           "hits", "precision", "recall", "cohesion");
   for (int32_t g = 0; g < n; g++)
