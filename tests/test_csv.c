@@ -85,6 +85,29 @@ static void test_events(void) {
   read_bad("user,item,event\na,x,view\n", NULL, ":1:1:", "--event-weights");
   /* weights for a file without an event column */
   read_bad("user,item\na,x\n", &o, ":1:1:", "no event column");
+  /* '*' weighs every type not listed; 0 drops a type (the clickstream's asset types) */
+  o.event_weights = "Gated Get Pricing=5,None=0,*=2";
+  o.weight_col = "w";
+  x = read_ok("user,item,event,w\na,x,Gated Get Pricing,3\na,y,None,1\nb,x,Gated Ebook Forms,1\n"
+              "b,z,Gated Get Pricing,1\n",
+              &o);
+  if (x) {
+    CHECK(gr_interactions_count(x) == 3); /* the None row is dropped */
+    const float want[3] = {15, 2, 5};     /* weight column x event weight */
+    for (int e = 0; e < 3 && e < x->n; e++)
+      CHECK_MSG(x->weight[e] == want[e], "event row %d: weight %g, expected %g", e,
+                (double)x->weight[e], (double)want[e]);
+    gr_interactions_free(x);
+  }
+  o.weight_col = NULL;
+  const char *bad_lists[2][2] = {{"view=1,*=1,*=2", "'*' is given twice"}, {"view=-1", "[0, 1e9]"}};
+  for (int b = 0; b < 2; b++) {
+    o.event_weights = bad_lists[b][0];
+    const gr_status st =
+        gr_interactions_read_csv(&x, write_temp_str("user,item,event\na,x,view\n"), &o);
+    CHECK_MSG(st == GR_ERR_INVALID_ARG && strstr(gr_last_error(), bad_lists[b][1]),
+              "--event-weights %s: status %d, '%s'", bad_lists[b][0], (int)st, gr_last_error());
+  }
 }
 
 static void test_bad_input(void) {

@@ -17,8 +17,10 @@ int gr_data_args_add(gr_opt *opts, int n, gr_data_args *d) {
       (gr_opt){"--event-col", OPT_STR, &d->event_col, "header name of the event type column"};
   opts[n++] = (gr_opt){"--timestamp-col", OPT_STR, &d->timestamp_col,
                        "header name of the timestamp column"};
-  opts[n++] = (gr_opt){"--event-weights", OPT_STR, &d->event_weights,
-                       "weight of each event type (default " GR_DEFAULT_EVENT_WEIGHTS ")"};
+  opts[n++] = (gr_opt){
+      "--event-weights", OPT_STR, &d->event_weights,
+      "weight of each event type, *=w for the rest, 0 drops one (default " GR_DEFAULT_EVENT_WEIGHTS
+      ")"};
   return n;
 }
 

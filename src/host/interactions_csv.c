@@ -20,14 +20,18 @@ void gr_csv_options_default(gr_csv_options *o) {
   o->has_header = -1;
 }
 
+/* Named weights, and with `*=w` in the list a weight for any other type. */
 typedef struct event_table {
   int n;
   char names[GR_MAX_EVENT_TYPES][64];
   double weights[GR_MAX_EVENT_TYPES];
+  int has_other;
+  double other;
 } event_table;
 
 static gr_status parse_event_weights(event_table *t, const char *spec) {
   t->n = 0;
+  t->has_other = 0;
   const char *p = spec;
   while (*p) {
     const char *comma = strchr(p, ',');
@@ -42,11 +46,19 @@ static gr_status parse_event_weights(event_table *t, const char *spec) {
     double w;
     if (name_len >= sizeof t->names[0])
       return gr_fail(GR_ERR_INVALID_ARG, "--event-weights: event name too long");
-    if (!gr_parse_double(eq + 1, len - name_len - 1, &w) || !isfinite(w) || w <= 0 ||
+    if (!gr_parse_double(eq + 1, len - name_len - 1, &w) || !isfinite(w) || w < 0 ||
         w > GR_MAX_WEIGHT)
       return gr_fail(GR_ERR_INVALID_ARG,
-                     "--event-weights: weight of '%.*s' must be a number in (0, 1e9]",
+                     "--event-weights: weight of '%.*s' must be a number in [0, 1e9] (0 drops "
+                     "the type)",
                      (int)name_len, p);
+    if (name_len == 1 && p[0] == '*') {
+      if (t->has_other) return gr_fail(GR_ERR_INVALID_ARG, "--event-weights: '*' is given twice");
+      t->has_other = 1;
+      t->other = w;
+      p += len + (comma != NULL);
+      continue;
+    }
     if (t->n == GR_MAX_EVENT_TYPES)
       return gr_fail(GR_ERR_INVALID_ARG, "--event-weights: more than %d event types",
                      GR_MAX_EVENT_TYPES);
@@ -55,7 +67,7 @@ static gr_status parse_event_weights(event_table *t, const char *spec) {
     t->weights[t->n++] = w;
     p += len + (comma != NULL);
   }
-  if (t->n == 0) return gr_fail(GR_ERR_INVALID_ARG, "--event-weights is empty");
+  if (t->n == 0 && !t->has_other) return gr_fail(GR_ERR_INVALID_ARG, "--event-weights is empty");
   return GR_OK;
 }
 
@@ -190,10 +202,12 @@ static gr_status read_row(gr_csv *c, gr_interactions *x, row_block *block, const
     int found = -1;
     for (int e = 0; e < events->n && found < 0; e++)
       if (gr_field_equals(fe, events->names[e])) found = e;
-    if (found < 0)
-      return gr_csv_error(c, fe->col, "event '%.*s' has no weight in --event-weights",
+    if (found < 0 && !events->has_other)
+      return gr_csv_error(c, fe->col,
+                          "event '%.*s' has no weight in --event-weights (add it, or '*=w' for "
+                          "every type not listed)",
                           (int)(fe->len > 40 ? 40 : fe->len), fe->p);
-    w *= events->weights[found];
+    w *= found >= 0 ? events->weights[found] : events->other;
   }
   int64_t ts = 0;
   if (cols->timestamp >= 0) {
