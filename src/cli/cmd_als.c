@@ -237,6 +237,7 @@ static int als_recommend_cmd(int argc, char **argv) {
   const char *model_path = NULL, *seen_path = NULL, *users = NULL, *users_file = NULL;
   const char *items_file = NULL, *new_users = NULL, *format = "csv", *out_path = "-";
   int k = 10, include_seen = 0;
+  gr_ranked_request req = {0};
   gr_common_args common;
   gr_common_args_default(&common);
   gr_data_args d;
@@ -254,13 +255,22 @@ static int als_recommend_cmd(int argc, char **argv) {
       {"--include-seen", OPT_FLAG, &include_seen, "do not exclude items the user interacted with"},
       {"--format", OPT_STR, &format, "csv (user,rank,item,score) or jsonl"},
       {"--out", OPT_STR, &out_path, "output file (- = stdout)"},
+      {"--item-groups", OPT_STR, &req.groups_path,
+       "CSV mapping items to groups: adds each item's groups (a group column)"},
+      {"--group-col", OPT_STR, &req.group_col, "group column of --item-groups"},
+      {"--group-item-col", OPT_STR, &req.group_item_col,
+       "item column of --item-groups (default: --item-col, else item)"},
   };
-  int n = gr_data_args_add(opts, 10, &d);
+  int n = gr_data_args_add(opts, 13, &d);
   n = gr_common_args_add(opts, n, &common);
   int rc = gr_args_parse(argc, argv, cmd, "Top-k items per user, seen items excluded.", opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
-  gr_ranked_request req = {
-      .command = cmd, .model_path = model_path, .format = format, .out_path = out_path, .k = k};
+  req.command = cmd;
+  req.model_path = model_path;
+  req.format = format;
+  req.out_path = out_path;
+  req.k = k;
+  if (!req.group_item_col) req.group_item_col = d.item_col;
   if (!model_path) {
     fprintf(stderr, "gpurec %s: --model FILE is required\n", cmd);
     return GR_EXIT_USAGE;
@@ -280,6 +290,7 @@ static int als_similar_cmd(int argc, char **argv) {
   const char *model_path = NULL, *items = NULL, *items_file = NULL, *format = "csv",
              *out_path = "-";
   int k = 10, include_self = 0;
+  gr_ranked_request req = {0};
   gr_common_args common;
   gr_common_args_default(&common);
   gr_opt opts[16] = {
@@ -290,8 +301,13 @@ static int als_similar_cmd(int argc, char **argv) {
       {"--include-self", OPT_FLAG, &include_self, "keep the query item in its own list"},
       {"--format", OPT_STR, &format, "csv (item,rank,similar_item,score) or jsonl"},
       {"--out", OPT_STR, &out_path, "output file (- = stdout)"},
+      {"--item-groups", OPT_STR, &req.groups_path,
+       "CSV mapping items to groups: adds each similar item's groups"},
+      {"--group-col", OPT_STR, &req.group_col, "group column of --item-groups"},
+      {"--group-item-col", OPT_STR, &req.group_item_col,
+       "item column of --item-groups (default item)"},
   };
-  int n = gr_common_args_add(opts, 7, &common);
+  int n = gr_common_args_add(opts, 10, &common);
   int rc = gr_args_parse(argc, argv, cmd, "Top-k most similar items by cosine of item factors.",
                          opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
@@ -299,8 +315,11 @@ static int als_similar_cmd(int argc, char **argv) {
     fprintf(stderr, "gpurec %s: --model FILE is required\n", cmd);
     return GR_EXIT_USAGE;
   }
-  gr_ranked_request req = {
-      .command = cmd, .model_path = model_path, .format = format, .out_path = out_path, .k = k};
+  req.command = cmd;
+  req.model_path = model_path;
+  req.format = format;
+  req.out_path = out_path;
+  req.k = k;
   gr_context *ctx = gr_common_context(&common, cmd);
   if (!ctx) return GR_EXIT_FAIL;
   rc = gr_run_similar(ctx, &req, items, items_file, include_self);

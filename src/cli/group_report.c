@@ -13,26 +13,14 @@ gr_status gr_group_report_init(gr_group_report *r, const gr_als_model *m, const 
                                const char *item_col, const char *group_col) {
   memset(r, 0, sizeof *r);
   r->path = path;
-  GR_TRY(gr_item_groups_read(&r->file, path, item_col, group_col));
-  const int32_t n_groups = r->file->groups.count;
-  const size_t slots = (size_t)n_groups + 1;
+  GR_TRY(gr_item_groups_load_for(&m->items, path, item_col, group_col, &r->file, &r->lists,
+                                 &r->mapped));
+  const size_t slots = (size_t)r->file->groups.count + 1;
   r->cohesion = malloc(sizeof(double) * slots);
   r->n_in_group = malloc(sizeof(int64_t) * slots);
   gr_status st = r->cohesion && r->n_in_group
-                     ? gr_item_groups_assign(r->file, &m->items, &r->lists, &r->mapped)
+                     ? gr_group_sums_init(&r->sums, &r->lists)
                      : gr_fail(GR_ERR_NOMEM, "cannot allocate the per-group report");
-  if (st != GR_OK) {
-    gr_group_report_free(r);
-    return st;
-  }
-  if (r->mapped == 0) {
-    gr_group_report_free(r);
-    return gr_fail(GR_ERR_INVALID_ARG,
-                   "%s: none of the model's %d items is listed (is the item column right? "
-                   "--group-item-col names it)",
-                   path, (int)m->n_items);
-  }
-  st = gr_group_sums_init(&r->sums, &r->lists);
   if (st != GR_OK) gr_group_report_free(r);
   return st;
 }

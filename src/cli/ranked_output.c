@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "host/als_model.h"
+#include "host/item_groups.h"
 #include "host/output_file.h"
 
 typedef int32_t (*find_fn)(const gr_als_model *, const char *);
@@ -72,15 +74,48 @@ static gr_status collect_ids(const gr_als_model *m, find_fn find, const char *li
   return GR_OK;
 }
 
+/* The groups of the model's items, when the request names a group file. */
+typedef struct item_labels {
+  gr_item_groups *file;
+  gr_item_group_lists lists;
+} item_labels;
+
+static gr_status labels_load(item_labels *l, const gr_ranked_request *req, const gr_als_model *m) {
+  memset(l, 0, sizeof *l);
+  if (!req->groups_path) return GR_OK;
+  int64_t mapped;
+  return gr_item_groups_load_for(&m->items, req->groups_path,
+                                 req->group_item_col ? req->group_item_col : "item", req->group_col,
+                                 &l->file, &l->lists, &mapped);
+}
+
+static void labels_free(item_labels *l) {
+  gr_item_groups_free(l->file);
+  gr_item_group_lists_free(&l->lists);
+}
+
+/* Item i's groups joined by '|' into buf (empty when it has none). */
+static const char *labels_of(const item_labels *l, int32_t i, char *buf, size_t cap) {
+  size_t len = 0;
+  buf[0] = '\0';
+  for (int64_t e = l->lists.first[i]; e < l->lists.first[i + 1] && len + 1 < cap; e++) {
+    const int w = snprintf(buf + len, cap - len, "%s%s", len ? "|" : "",
+                           gr_id_map_get(&l->file->groups, l->lists.group[e]));
+    len = w < 0 ? cap : len + (size_t)w;
+  }
+  return buf;
+}
+
 static gr_status write_ranked(const gr_ranked_request *req, const char *const *query_names,
                               int32_t n, const int32_t *idx, const float *score,
-                              const gr_als_model *m, const char *query_col,
-                              const char *result_col) {
+                              const gr_als_model *m, const item_labels *labels,
+                              const char *query_col, const char *result_col) {
   const int csv = strcmp(req->format, "csv") == 0;
+  char groups[1024];
   gr_output_file out;
   GR_TRY(gr_output_open(&out, req->out_path));
   FILE *f = out.f;
-  if (csv) fprintf(f, "%s,rank,%s,score\n", query_col, result_col);
+  if (csv) fprintf(f, "%s,rank,%s,score%s\n", query_col, result_col, labels->file ? ",group" : "");
   for (int32_t q = 0; q < n; q++) {
     if (!csv) {
       fprintf(f, "{\"%s\": ", query_col);
@@ -96,11 +131,21 @@ static gr_status write_ranked(const gr_ranked_request *req, const char *const *q
         gr_write_csv_field(f, query_names[q]);
         fprintf(f, ",%d,", r + 1);
         gr_write_csv_field(f, gr_als_model_item_id(m, i));
-        fprintf(f, ",%.6g\n", s);
+        fprintf(f, ",%.6g", s);
+        if (labels->file) {
+          fputc(',', f);
+          gr_write_csv_field(f, labels_of(labels, i, groups, sizeof groups));
+        }
+        fputc('\n', f);
       } else {
         fprintf(f, "%s{\"%s\": ", written ? ", " : "", result_col);
         gr_json_string(f, gr_als_model_item_id(m, i));
-        fprintf(f, ", \"score\": %.6g}", s);
+        fprintf(f, ", \"score\": %.6g", s);
+        if (labels->file) {
+          fputs(", \"group\": ", f);
+          gr_json_string(f, labels_of(labels, i, groups, sizeof groups));
+        }
+        fputc('}', f);
       }
       written++;
     }
@@ -151,7 +196,8 @@ static void results_free(ranked_results *r) {
 
 /* Scores the users of `path` without retraining (see gr_als_recommend_new_users). */
 static gr_status recommend_new_users(gr_context *ctx, const gr_ranked_request *req,
-                                     const gr_data_args *d, const gr_als_model *m, const char *path,
+                                     const gr_data_args *d, const gr_als_model *m,
+                                     const item_labels *labels, const char *path,
                                      const uint8_t *allowed, int include_seen) {
   gr_interactions *x = gr_data_read(d, path, req->command);
   if (!x) return GR_ERR_PARSE;
@@ -167,7 +213,7 @@ static gr_status recommend_new_users(gr_context *ctx, const gr_ranked_request *r
   for (int32_t u = 0; st == GR_OK && u < n_users; u++)
     res.names[u] = gr_interactions_user_id(x, u);
   if (st == GR_OK)
-    st = write_ranked(req, res.names, n_users, res.idx, res.score, m, "user", "item");
+    st = write_ranked(req, res.names, n_users, res.idx, res.score, m, labels, "user", "item");
   results_free(&res);
   gr_interactions_free(x);
   return st;
@@ -197,12 +243,14 @@ int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_dat
   uint8_t *allowed = NULL;
   int32_t *ids = NULL, n = 0;
   ranked_results res = {0};
+  item_labels labels = {0};
   int reported = 0; /* gr_data_read prints its own error */
   gr_status st = check_request(req);
   if (st == GR_OK) st = gr_als_model_load(&m, req->model_path);
+  if (st == GR_OK) st = labels_load(&labels, req, m);
   if (st == GR_OK && items_file) st = allowed_mask(m, items_file, &allowed);
   if (st == GR_OK && new_users) {
-    st = recommend_new_users(ctx, req, d, m, new_users, allowed, include_seen);
+    st = recommend_new_users(ctx, req, d, m, &labels, new_users, allowed, include_seen);
     reported = st == GR_ERR_PARSE;
     goto done;
   }
@@ -227,10 +275,12 @@ int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_dat
   }
   for (int32_t q = 0; st == GR_OK && q < n; q++)
     res.names[q] = gr_als_model_user_id(m, ids[q]);
-  if (st == GR_OK) st = write_ranked(req, res.names, n, res.idx, res.score, m, "user", "item");
+  if (st == GR_OK)
+    st = write_ranked(req, res.names, n, res.idx, res.score, m, &labels, "user", "item");
 done:
   free(ids);
   results_free(&res);
+  labels_free(&labels);
   free(allowed);
   gr_interactions_free(seen);
   gr_als_model_free(m);
@@ -243,8 +293,10 @@ int gr_run_similar(gr_context *ctx, const gr_ranked_request *req, const char *it
   gr_als_model *m = NULL;
   int32_t *ids = NULL, n = 0;
   ranked_results res = {0};
+  item_labels labels = {0};
   gr_status st = check_request(req);
   if (st == GR_OK) st = gr_als_model_load(&m, req->model_path);
+  if (st == GR_OK) st = labels_load(&labels, req, m);
   if (st == GR_OK)
     st = select_ids(m, gr_als_model_find_item, gr_als_model_n_items(m), items, items_file, "item",
                     &ids, &n);
@@ -253,9 +305,10 @@ int gr_run_similar(gr_context *ctx, const gr_ranked_request *req, const char *it
   for (int32_t q = 0; st == GR_OK && q < n; q++)
     res.names[q] = gr_als_model_item_id(m, ids[q]);
   if (st == GR_OK)
-    st = write_ranked(req, res.names, n, res.idx, res.score, m, "item", "similar_item");
+    st = write_ranked(req, res.names, n, res.idx, res.score, m, &labels, "item", "similar_item");
   free(ids);
   results_free(&res);
+  labels_free(&labels);
   gr_als_model_free(m);
   return st == GR_OK ? 0 : gr_cli_fail(req->command, st);
 }

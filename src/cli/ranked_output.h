@@ -11,6 +11,9 @@ typedef struct gr_ranked_request {
   const char *format; /* csv or jsonl */
   const char *out_path;
   int k;
+  /* optional: a CSV of (item, group) pairs; each ranked item then carries
+   * its groups (a `group` column, names joined by '|') */
+  const char *groups_path, *group_col, *group_item_col;
 } gr_ranked_request;
 
 int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_data_args *d,

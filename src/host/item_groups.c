@@ -209,3 +209,24 @@ void gr_item_group_lists_free(gr_item_group_lists *l) {
   free(l->group);
   memset(l, 0, sizeof *l);
 }
+
+gr_status gr_item_groups_load_for(const gr_id_map *ids, const char *path, const char *item_col,
+                                  const char *group_col, gr_item_groups **file,
+                                  gr_item_group_lists *lists, int64_t *mapped) {
+  gr_item_groups *g = NULL;
+  GR_TRY(gr_item_groups_read(&g, path, item_col, group_col));
+  gr_status st = gr_item_groups_assign(g, ids, lists, mapped);
+  if (st == GR_OK && *mapped == 0) {
+    gr_item_group_lists_free(lists);
+    st = gr_fail(GR_ERR_INVALID_ARG,
+                 "%s: none of the model's %d items is listed (is the item column right? "
+                 "--group-item-col names it)",
+                 path, (int)ids->count);
+  }
+  if (st != GR_OK) {
+    gr_item_groups_free(g);
+    return st;
+  }
+  *file = g;
+  return GR_OK;
+}

@@ -47,4 +47,11 @@ gr_status gr_item_groups_assign(const gr_item_groups *g, const gr_id_map *ids,
                                 gr_item_group_lists *out, int64_t *mapped);
 void gr_item_group_lists_free(gr_item_group_lists *l);
 
+/* gr_item_groups_read, then gr_item_groups_assign to `ids`; a file that
+ * lists none of them is an error (most likely the wrong item column).
+ * On success *file and *lists are the caller's to free. */
+gr_status gr_item_groups_load_for(const gr_id_map *ids, const char *path, const char *item_col,
+                                  const char *group_col, gr_item_groups **file,
+                                  gr_item_group_lists *lists, int64_t *mapped);
+
 #endif

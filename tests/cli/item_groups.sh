@@ -31,11 +31,23 @@ import json, sys
 g = json.load(open('$D/two.json'))['groups']; a, b = g['per_group']
 sys.exit(0 if (a['name'], a['items'], b['name'], b['items']) == ('a', 2, 'b', 1) else 1)\""
 
+# recommend and similar carry each item's groups
+expect_ok "fit" "$G" als fit --input "$D/all.csv" --model "$D/m.gpurec" --factors 8 --iterations 3 --device cpu
+expect_ok "recommend with groups" "$G" als recommend --model "$D/m.gpurec" --input "$D/all.csv" --users u1,u2 \
+  --k 4 --item-groups "$D/topics.csv" --out "$D/rec.csv" --device cpu
+check "recommendations carry their topic" "head -1 '$D/rec.csv' | grep -qx 'user,rank,item,score,group' && [ \$(tail -n +2 '$D/rec.csv' | wc -l) -eq 8 ] && tail -n +2 '$D/rec.csv' | awk -F, '{print \$3\",\"\$5}' | sort -u > '$D/rec_topics' && tail -n +2 '$D/topics.csv' | sort | comm -23 '$D/rec_topics' - | wc -l | grep -qx 0"
+expect_ok "similar with two groups" "$G" als similar --model "$D/m.gpurec" --items i1 --k 3 --include-self \
+  --item-groups "$D/two.csv" --format jsonl --device cpu
+check "an item's groups joined by |" "grep -q '\"similar_item\": \"i1\", \"score\": [0-9.]*, \"group\": \"a|b\"' '$WORK/out'"
+
 # bad group files: a clear message, exit 1, no report left behind
 printf 'item,topic\ni1,t1\ni2\n' > "$D/ragged.csv"
 expect_fail "ragged group file" "ragged.csv:3:1: expected 2 fields" "$G" als eval --input "$D/all.csv" \
   --factors 8 --iterations 1 --device cpu --item-groups "$D/ragged.csv" --json "$D/bad.json"
 check "no report after a bad group file" "[ ! -e '$D/bad.json' ]"
+expect_fail "recommend with a bad group file" "ragged.csv:3:1" "$G" als recommend --model "$D/m.gpurec" \
+  --users u1 --item-groups "$D/ragged.csv" --out "$D/bad_rec.csv" --device cpu
+check "no recommendations after a bad group file" "[ ! -e '$D/bad_rec.csv' ]"
 printf 'item,unit,region\ni1,a,r\n' > "$D/wide.csv"
 expect_fail "ambiguous group column" "choose one with --group-col" "$G" als eval --input "$D/all.csv" \
   --factors 8 --iterations 1 --device cpu --item-groups "$D/wide.csv"
