@@ -141,8 +141,9 @@ int gr_cmd_demo(int argc, char **argv) {
                          opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
 
-  char data_path[1100], model_path[1100];
+  char data_path[1100], model_path[1100], topics_path[1100];
   snprintf(data_path, sizeof data_path, "%s/interactions.csv", dir);
+  snprintf(topics_path, sizeof topics_path, "%s/topics.csv", dir);
   snprintf(model_path, sizeof model_path, "%s/model.gpurec", dir);
   gr_gen_params gp;
   gr_gen_params_default(&gp);
@@ -153,6 +154,7 @@ int gr_cmd_demo(int argc, char **argv) {
            (long long)gp.n_events, gp.n_users, gp.n_items, gp.n_topics);
     fflush(stdout);
     st = gr_gen_interactions_csv(&gp, data_path);
+    if (st == GR_OK) st = gr_gen_item_topics_csv(&gp, topics_path); /* for --item-groups */
   }
   if (st != GR_OK) return gr_cli_fail(cmd, st);
 
@@ -194,6 +196,8 @@ int gr_cmd_demo(int argc, char **argv) {
     print_user(ctx, m, train, "u2");
     printf("\nnext: gpurec als recommend --model %s --input %s --users u0 --k 10\n", model_path,
            data_path);
+    printf("      gpurec als eval --input %s --item-groups %s   # figures per planted topic\n",
+           data_path, topics_path);
   }
   if (st == GR_OK && market_rows > 0) {
     rc = leads_tour(dir, &common, market_rows);
