@@ -33,9 +33,26 @@ gr_status gr_group_report_finish(gr_group_report *r, const gr_als_model *m) {
 static double ratio(int64_t num, int64_t den) { return den ? (double)num / (double)den : NAN; }
 static double mean(double sum, int64_t n) { return n ? sum / (double)n : NAN; }
 
+/* A name in a column of `width` characters: cut at a character boundary
+ * (never inside a UTF-8 sequence, such as an accented business unit) and
+ * padded by characters, not bytes. */
+static void print_name(FILE *f, const char *name, int width) {
+  size_t len = 0;
+  int chars = 0;
+  while (name[len] && chars < width) {
+    len++;
+    while ((name[len] & 0xC0) == 0x80) /* continuation bytes of this character */
+      len++;
+    chars++;
+  }
+  fprintf(f, "%.*s%*s", (int)len, name, width - chars, "");
+}
+
 static void print_row(FILE *f, const char *name, int64_t items, int64_t held_out,
                       int64_t recommended, int64_t hits, double cohesion) {
-  fprintf(f, "  %-20.20s %8lld %9lld %12lld %7lld", name, (long long)items, (long long)held_out,
+  fputs("  ", f);
+  print_name(f, name, 20);
+  fprintf(f, " %8lld %9lld %12lld %7lld", (long long)items, (long long)held_out,
           (long long)recommended, (long long)hits);
   const double cols[3] = {ratio(hits, recommended), ratio(hits, held_out), cohesion};
   for (int c = 0; c < 3; c++)
