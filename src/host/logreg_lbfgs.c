@@ -82,7 +82,10 @@ static gr_status lb_alloc(gr_backend *be, lb_state *s, int m, int D) {
     return gr_fail(GR_ERR_NOMEM, "L-BFGS: cannot allocate %.1f MiB of history for %d groups",
                    2.0 * (double)h / 1048576.0, m);
   GR_TRY(be->ops->mem_alloc(be, (void **)&s->trial_dev, v));
-  return be->ops->mem_alloc(be, (void **)&s->g_dev, v);
+  GR_TRY(be->ops->mem_alloc(be, (void **)&s->g_dev, v));
+  /* zeroed (gt is): only active groups' gradients are computed, but the
+   * whole buffer is downloaded, and a sanitizer flags unwritten bytes */
+  return be->ops->upload(be, s->g_dev, s->gt, v);
 }
 
 /* Rows per chunk of the preconditioner's sums, and chunks per group at

@@ -208,7 +208,9 @@ typedef struct gr_backend_ops {
    * by its factor. Groups with factored[g] (host memory, NULL = none) hold
    * that factor from an earlier call already and are only solved with it.
    * A matrix that is not positive definite: GR_ERR_NUMERIC naming the
-   * group. step, rhs (m, D). */
+   * group; the other groups' H and step are then unspecified (the CPU stops
+   * there, cuSOLVER factors the whole batch at once), as is the triangle
+   * above a factor, which cuSOLVER may use as workspace. step, rhs (m, D). */
   gr_status (*spd_solve_batched)(gr_backend *be, double *step, double *H, const double *rhs,
                                  const uint8_t *active, const uint8_t *factored, int m, int D);
 } gr_backend_ops;

@@ -490,6 +490,8 @@ static gr_status lr_pass_run(gr_backend *be, double *f, double *g, double *H, co
   gr_status st = f_host ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate %d objective values", m);
   if (st == GR_OK) st = scratch_alloc(be, &s, m, d, scratch_rows, grad, hess);
   if (st == GR_OK) st = GR_CU(cudaMemsetAsync(s.acc, 0, sizeof(double) * 2 * m, c->stream));
+  /* inactive groups' objectives are never written but are copied back */
+  if (st == GR_OK) st = GR_CU(cudaMemsetAsync(s.fd, 0, sizeof(double) * m, c->stream));
   for (int k = 0; k < m && st == GR_OK; k++) {
     if (active && !active[k]) continue;
     if (grad) st = GR_CU(cudaMemsetAsync(g + (size_t)k * D, 0, sizeof(double) * D, c->stream));
