@@ -88,6 +88,7 @@ static void check_read_errors(void) {
   check_bad("item,unit\nx,a\n", "item", "region", "no group column 'region'");
   check_bad("item\nx\n", "item", NULL, "no group column besides");
   check_bad("item,group\nx,\"a\n", "item", NULL, ":2:");
+  check_bad("item,group\nx,caf\xe9\n", "item", NULL, ":2:6: the group is not valid UTF-8");
 }
 
 /* Five items: 0 {g0}, 1 {g0, g1}, 2 {g1}, 3 {}, 4 {g2}; two users. */

@@ -587,3 +587,10 @@ int gr_field_equals(const gr_field *f, const char *s) {
     if (tolower((unsigned char)f->p[i]) != tolower((unsigned char)s[i])) return 0;
   return 1;
 }
+
+void gr_csv_row_names(const gr_csv *c, char *out, size_t cap) {
+  out[0] = '\0';
+  for (int f = 0; f < c->n_fields && strlen(out) + 50 < cap; f++)
+    snprintf(out + strlen(out), cap - strlen(out), "%s'%.*s'", f ? ", " : "",
+             (int)(c->fields[f].len > 40 ? 40 : c->fields[f].len), c->fields[f].p);
+}

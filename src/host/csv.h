@@ -72,6 +72,10 @@ gr_status gr_csv_error(const gr_csv *c, int64_t col, const char *fmt, ...)
 #endif
     ;
 
+/* The current row's fields quoted and comma-separated into out (cut short
+ * to fit), for messages that list a header's columns. */
+void gr_csv_row_names(const gr_csv *c, char *out, size_t cap);
+
 /* Parses a whole field as a finite or non-finite number; 1 on success. */
 int gr_parse_double(const char *p, size_t len, double *out);
 

@@ -123,10 +123,8 @@ static gr_status resolve_header(const gr_csv *c, const gr_csv_options *o, column
       {o->timestamp_col ? cols->timestamp : 0, o->timestamp_col, "timestamp", "--timestamp-col"}};
   for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
     if (need[i].pos >= 0) continue;
-    char names[512] = "";
-    for (int f = 0; f < c->n_fields && strlen(names) < 400; f++)
-      snprintf(names + strlen(names), sizeof names - strlen(names), "%s'%.*s'", f ? ", " : "",
-               (int)(c->fields[f].len > 40 ? 40 : c->fields[f].len), c->fields[f].p);
+    char names[512];
+    gr_csv_row_names(c, names, sizeof names);
     return gr_csv_error(c, 1, "no %s column '%s' in the header (columns: %s); name it with %s",
                         need[i].what, need[i].given ? need[i].given : need[i].what, names,
                         need[i].flag);

@@ -17,14 +17,6 @@ void gr_item_groups_free(gr_item_groups *g) {
   free(g);
 }
 
-/* The header's names, quoted and comma-separated, for messages. */
-static void header_names(const gr_csv *c, char *out, size_t cap) {
-  out[0] = '\0';
-  for (int f = 0; f < c->n_fields && strlen(out) + 50 < cap; f++)
-    snprintf(out + strlen(out), cap - strlen(out), "%s'%.*s'", f ? ", " : "",
-             (int)(c->fields[f].len > 40 ? 40 : c->fields[f].len), c->fields[f].p);
-}
-
 static int find_column(const gr_csv *c, const char *name) {
   for (int f = 0; f < c->n_fields; f++)
     if (gr_field_equals(&c->fields[f], name)) return f;
@@ -35,7 +27,7 @@ static int find_column(const gr_csv *c, const char *name) {
 static gr_status resolve_columns(const gr_csv *c, const char *item_col, const char *group_col,
                                  int *item, int *group) {
   char names[512];
-  header_names(c, names, sizeof names);
+  gr_csv_row_names(c, names, sizeof names);
   *item = find_column(c, item_col);
   if (*item < 0)
     return gr_csv_error(c, 1, "no item column '%s' in the header (columns: %s); name it with %s",
@@ -80,6 +72,14 @@ static gr_status read_row(gr_csv *c, gr_item_groups *g, pair_list *pairs, int n_
   if (fg->len == 0)
     return gr_csv_error(c, fg->col, "empty group for item '%.*s'",
                         (int)(fi->len > 60 ? 60 : fi->len), fi->p);
+  const gr_field *both[2] = {fi, fg};
+  for (int f = 0; f < 2; f++) {
+    const int64_t bad = gr_utf8_invalid_at(both[f]->p, both[f]->len);
+    if (bad >= 0)
+      return gr_csv_error(c, both[f]->col + bad,
+                          "the %s is not valid UTF-8 (byte 0x%02X); convert the file to UTF-8",
+                          f ? "group" : "item id", (unsigned char)both[f]->p[bad]);
+  }
   if (pairs->n == pairs->cap) {
     const int64_t grown = pairs->cap < 1024 ? 1024 : pairs->cap * 2;
     void *p = realloc(pairs->pair, sizeof pairs->pair[0] * (size_t)grown);
