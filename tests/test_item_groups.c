@@ -58,6 +58,12 @@ static void check_read(void) {
   gr_id_map_free(&model);
   gr_item_groups_free(g);
 
+  /* no item column named: the interactions reader's names for it */
+  g = NULL;
+  CHECK_OK(gr_item_groups_read(&g, write_temp_str("unit,item_id\nu1,x\n"), NULL, NULL));
+  CHECK(g && g->items.count == 1 && strcmp(gr_id_map_get(&g->groups, 0), "u1") == 0);
+  gr_item_groups_free(g);
+
   /* the group column named explicitly among several */
   g = NULL;
   CHECK_OK(gr_item_groups_read(&g, write_temp_str("item,unit,region\nx,u1,r1\ny,u2,r1\n"), "item",

@@ -259,7 +259,7 @@ static int als_recommend_cmd(int argc, char **argv) {
        "CSV mapping items to groups: adds each item's groups (a group column)"},
       {"--group-col", OPT_STR, &req.group_col, "group column of --item-groups"},
       {"--group-item-col", OPT_STR, &req.group_item_col,
-       "item column of --item-groups (default: --item-col, else item)"},
+       "item column of --item-groups (default: --item-col, else item or item_id)"},
   };
   int n = gr_data_args_add(opts, 13, &d);
   n = gr_common_args_add(opts, n, &common);
@@ -305,7 +305,7 @@ static int als_similar_cmd(int argc, char **argv) {
        "CSV mapping items to groups: adds each similar item's groups"},
       {"--group-col", OPT_STR, &req.group_col, "group column of --item-groups"},
       {"--group-item-col", OPT_STR, &req.group_item_col,
-       "item column of --item-groups (default item)"},
+       "item column of --item-groups (default: item or item_id)"},
   };
   int n = gr_common_args_add(opts, 10, &common);
   int rc = gr_args_parse(argc, argv, cmd, "Top-k most similar items by cosine of item factors.",
@@ -377,7 +377,7 @@ static int als_eval_cmd(int argc, char **argv) {
       {"--group-col", OPT_STR, &group_col,
        "group column of --item-groups (default: the other one)"},
       {"--group-item-col", OPT_STR, &group_item_col,
-       "item column of --item-groups (default: --item-col, else item)"},
+       "item column of --item-groups (default: --item-col, else item or item_id)"},
   };
   int n = als_args_add(opts, 12, &a);
   n = gr_data_args_add(opts, n, &d);
@@ -417,10 +417,7 @@ static int als_eval_cmd(int argc, char **argv) {
   if (st == GR_OK)
     st = model_path ? gr_als_model_load(&m, model_path) : fit(ctx, &a, train, &common, &log, &m);
   if (st == GR_OK && groups_path)
-    st = gr_group_report_init(&groups, m, groups_path,
-                              group_item_col ? group_item_col
-                              : d.item_col   ? d.item_col
-                                             : "item",
+    st = gr_group_report_init(&groups, m, groups_path, group_item_col ? group_item_col : d.item_col,
                               group_col);
   gr_metrics metrics;
   const double t0 = gr_now_seconds();

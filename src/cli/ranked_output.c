@@ -84,8 +84,7 @@ static gr_status labels_load(item_labels *l, const gr_ranked_request *req, const
   memset(l, 0, sizeof *l);
   if (!req->groups_path) return GR_OK;
   int64_t mapped;
-  return gr_item_groups_load_for(&m->items, req->groups_path,
-                                 req->group_item_col ? req->group_item_col : "item", req->group_col,
+  return gr_item_groups_load_for(&m->items, req->groups_path, req->group_item_col, req->group_col,
                                  &l->file, &l->lists, &mapped);
 }
 

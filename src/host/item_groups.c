@@ -28,10 +28,14 @@ static gr_status resolve_columns(const gr_csv *c, const char *item_col, const ch
                                  int *item, int *group) {
   char names[512];
   gr_csv_row_names(c, names, sizeof names);
-  *item = find_column(c, item_col);
+  /* unnamed: the names the interactions reader takes for its item column */
+  static const char *const k_item_names[] = {"item", "item_id", "itemid"};
+  *item = -1;
+  for (int a = 0; a < 3 && *item < 0; a++)
+    *item = find_column(c, item_col ? item_col : k_item_names[a]);
   if (*item < 0)
     return gr_csv_error(c, 1, "no item column '%s' in the header (columns: %s); name it with %s",
-                        item_col, names, "--group-item-col");
+                        item_col ? item_col : "item", names, "--group-item-col");
   if (group_col) {
     *group = find_column(c, group_col);
     if (*group < 0)

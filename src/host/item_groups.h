@@ -28,7 +28,8 @@ typedef struct gr_item_group_lists {
 } gr_item_group_lists;
 
 /* Reads a mapping CSV with a header, one (item, group) pair per row.
- * item_col names the item column; group_col the group column, or NULL:
+ * item_col names the item column (NULL: item, item_id or itemid, as for
+ * interactions); group_col the group column, or NULL:
  * the one named column besides the item column (an unnamed first column,
  * pandas' index, is ignored). A repeated pair counts once. An empty item
  * or group, or a ragged row, is an error naming file:line:column.
