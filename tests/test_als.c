@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "common/rng.h"
 #include "host/als_model.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "planted.h"
@@ -287,9 +288,65 @@ static void test_checkpoint_resume(void) {
   gr_interactions_free(p.x);
 }
 
+/* The CG's row product in registers (k a multiple of 16, up to 128) against
+ * the path for any k, on random rows: the same sums in another order, so
+ * they agree to float rounding relative to the terms' magnitude. */
+static void test_cg_gather_paths_agree(void) {
+  gr_rng rng;
+  gr_rng_seed(&rng, 99);
+  for (int k = 16; k <= 128; k += 16) {
+    for (int trial = 0; trial < 6; trial++) {
+      const int32_t n_items = 1 + (int32_t)gr_rng_below(&rng, 300);
+      const int64_t n = trial == 0 ? 0 : (int64_t)gr_rng_below(&rng, 60);
+      float *Y = malloc(sizeof(float) * (size_t)n_items * k), *G = malloc(sizeof(float) * k * k);
+      float *v = malloc(sizeof(float) * k), *conf = malloc(sizeof(float) * (size_t)(n + 1));
+      float *fast = malloc(sizeof(float) * k), *any = malloc(sizeof(float) * k);
+      double *scale = calloc((size_t)k, sizeof(double));
+      int32_t *idx = malloc(sizeof(int32_t) * (size_t)(n + 1));
+      for (int64_t i = 0; i < (int64_t)n_items * k; i++)
+        Y[i] = (float)gr_rng_uniform(&rng) - 0.5f;
+      for (int i = 0; i < k * k; i++)
+        G[i] = (float)gr_rng_uniform(&rng) - 0.5f;
+      for (int j = 0; j < k; j++)
+        v[j] = (float)gr_rng_uniform(&rng) - 0.5f;
+      for (int64_t e = 0; e < n; e++) {
+        idx[e] = (int32_t)gr_rng_below(&rng, (uint64_t)n_items); /* repeats are fine here */
+        conf[e] = 1.0f + 40.0f * (float)gr_rng_uniform(&rng);
+      }
+      /* each output's scale: the sum of its terms' magnitudes */
+      for (int r = 0; r < k; r++)
+        for (int j = 0; j < k; j++)
+          scale[j] += fabs((double)G[r * k + j] * v[r]);
+      for (int64_t e = 0; e < n; e++)
+        for (int j = 0; j < k; j++)
+          scale[j] += 50.0 * k * fabs((double)Y[(size_t)idx[e] * k + j]);
+      for (int residual = 0; residual <= 1; residual++) {
+        gr_cpu_cg_gather(fast, G, v, Y, idx, conf, n, k, residual, 0);
+        gr_cpu_cg_gather(any, G, v, Y, idx, conf, n, k, residual, 1);
+        double worst = 0;
+        for (int j = 0; j < k; j++) {
+          const double err = fabs((double)fast[j] - any[j]) / (scale[j] + 1e-30);
+          if (!(err <= worst)) worst = err;
+        }
+        CHECK_MSG(worst <= 1e-6, "k %d, %lld items, residual %d: relative error %g", k,
+                  (long long)n, residual, worst);
+      }
+      free(Y);
+      free(G);
+      free(v);
+      free(conf);
+      free(fast);
+      free(any);
+      free(scale);
+      free(idx);
+    }
+  }
+}
+
 int main(void) {
   test_recovers_planted_topics();
   test_solvers_agree();
+  test_cg_gather_paths_agree();
   test_loss_decreases_and_reproducible();
   test_bad_params();
   test_checkpoint_resume();
