@@ -321,8 +321,8 @@ static void test_cg_gather_paths_agree(void) {
         for (int j = 0; j < k; j++)
           scale[j] += 50.0 * k * fabs((double)Y[(size_t)idx[e] * k + j]);
       for (int residual = 0; residual <= 1; residual++) {
-        gr_cpu_cg_gather(fast, G, v, Y, idx, conf, n, k, residual, 0);
-        gr_cpu_cg_gather(any, G, v, Y, idx, conf, n, k, residual, 1);
+        gr_cpu_cg_gather(fast, G, v, Y, idx, conf, n, k, residual, NULL, 0);
+        gr_cpu_cg_gather(any, G, v, Y, idx, conf, n, k, residual, NULL, 1);
         double worst = 0;
         for (int j = 0; j < k; j++) {
           const double err = fabs((double)fast[j] - any[j]) / (scale[j] + 1e-30);
@@ -343,10 +343,112 @@ static void test_cg_gather_paths_agree(void) {
   }
 }
 
+/* The batched product G v equals, bit for bit, the one a row's own CG
+ * product computes: the batched solver relies on it to give every row the
+ * same arithmetic whatever rows share its batch. */
+static void test_matvec_batch_matches_row_product(void) {
+  gr_rng rng;
+  gr_rng_seed(&rng, 17);
+  for (int k = 16; k <= 128; k += 16) {
+    float *G = malloc(sizeof(float) * k * k), *v[4], *out[4], *one = malloc(sizeof(float) * k);
+    for (int i = 0; i < k * k; i++)
+      G[i] = (float)gr_rng_normal(&rng);
+    for (int b = 0; b < 4; b++) {
+      v[b] = malloc(sizeof(float) * k);
+      out[b] = malloc(sizeof(float) * k);
+      for (int j = 0; j < k; j++)
+        v[b][j] = (float)gr_rng_normal(&rng);
+    }
+    gr_cpu_matvec_batch(out, G, (const float *const *)v, k);
+    for (int b = 0; b < 4; b++) {
+      gr_cpu_cg_gather(one, G, v[b], NULL, NULL, NULL, 0, k, 0, NULL, 0);
+      CHECK_MSG(memcmp(one, out[b], sizeof(float) * k) == 0, "k %d, vector %d differs", k, b);
+      free(v[b]);
+      free(out[b]);
+    }
+    free(G);
+    free(one);
+  }
+}
+
+/* The CG solver takes rows four at a time in lockstep (k a multiple of 16):
+ * each row must come out bit for bit as when solved alone, with empty rows,
+ * a one-item row and rows that converge at different steps in the batches;
+ * and after 3k steps it must reach the exact (Cholesky) solution. */
+static void test_cg_batches(void) {
+  gr_backend *be;
+  CHECK_OK(gr_backend_cpu_create(&be, 2));
+  gr_rng rng;
+  gr_rng_seed(&rng, 23);
+  for (int k = 16; k <= 48; k += 32) {
+    const int n_rows = 23, n_items = 90;
+    float *Y = malloc(sizeof(float) * n_items * k), *G = malloc(sizeof(float) * k * k);
+    float *X0 = malloc(sizeof(float) * n_rows * k), *Xall = malloc(sizeof(float) * n_rows * k);
+    float *Xone = malloc(sizeof(float) * k), *Xc = calloc((size_t)n_rows * k, sizeof(float));
+    int64_t indptr[24], nnz = 0;
+    int32_t *indices = malloc(sizeof(int32_t) * n_rows * n_items);
+    float *data = malloc(sizeof(float) * n_rows * n_items);
+    for (int i = 0; i < n_items * k; i++)
+      Y[i] = (float)gr_rng_normal(&rng) * 0.3f;
+    for (int i = 0; i < n_rows * k; i++)
+      X0[i] = (float)gr_rng_uniform(&rng) * 0.01f;
+    for (int u = 0; u < n_rows; u++) {
+      indptr[u] = nnz;
+      const int every = u == 9 ? n_items : 2 + u % 5; /* row 9: one item */
+      for (int i = 0; i < n_items; i++)
+        if (u != 0 && u != 5 && u != 6 && (u == 9 ? i == 7 : gr_rng_below(&rng, every) == 0)) {
+          indices[nnz] = i;
+          data[nnz++] = 1.0f + (float)gr_rng_below(&rng, 30);
+        }
+    }
+    indptr[n_rows] = nnz;
+    const gr_csr_view m = {n_rows, n_items, nnz, indptr, indices, data};
+    CHECK_OK(be->ops->gram(be, G, Y, n_items, k, 0.5f));
+    for (int steps = 2; steps <= 3 * k; steps += 3 * k - 2) {
+      memcpy(Xall, X0, sizeof(float) * n_rows * k);
+      CHECK_OK(be->ops->als_solve_cg(be, Xall, &m, Y, G, k, steps));
+      int same = 1;
+      for (int u = 0; u < n_rows; u++) {
+        const int64_t one_ptr[2] = {0, indptr[u + 1] - indptr[u]};
+        const gr_csr_view row = {
+            1, n_items, one_ptr[1], one_ptr, indices + indptr[u], data + indptr[u]};
+        memcpy(Xone, X0 + (size_t)u * k, sizeof(float) * k);
+        CHECK_OK(be->ops->als_solve_cg(be, Xone, &row, Y, G, k, steps));
+        same &= memcmp(Xone, Xall + (size_t)u * k, sizeof(float) * k) == 0;
+      }
+      CHECK_MSG(same, "k %d, %d steps: a row differs when solved alone", k, steps);
+      int zero_rows = 1; /* rows with no items are exactly 0, as Cholesky gives */
+      for (int j = 0; j < k; j++)
+        zero_rows &= Xall[0 * k + j] == 0 && Xall[5 * k + j] == 0 && Xall[6 * k + j] == 0;
+      CHECK_MSG(zero_rows, "k %d, %d steps: an empty row is not 0", k, steps);
+    }
+    /* 3k steps: the exact solution, to float accuracy */
+    CHECK_OK(be->ops->als_solve_cholesky(be, Xc, &m, Y, G, k));
+    double worst = 0, norm = 0;
+    for (int i = 0; i < n_rows * k; i++) {
+      worst = fmax(worst, fabs((double)Xall[i] - Xc[i]));
+      norm = fmax(norm, fabs((double)Xc[i]));
+    }
+    CHECK_MSG(worst <= 1e-3 * norm && norm > 0, "k %d: CG vs Cholesky %g (scale %g)", k, worst,
+              norm);
+    free(Y);
+    free(G);
+    free(X0);
+    free(Xall);
+    free(Xone);
+    free(Xc);
+    free(indices);
+    free(data);
+  }
+  be->ops->destroy(be);
+}
+
 int main(void) {
   test_recovers_planted_topics();
   test_solvers_agree();
   test_cg_gather_paths_agree();
+  test_matvec_batch_matches_row_product();
+  test_cg_batches();
   test_loss_decreases_and_reproducible();
   test_bad_params();
   test_checkpoint_resume();

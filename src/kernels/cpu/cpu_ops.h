@@ -11,11 +11,15 @@ gr_status gr_cpu_als_solve_cg(gr_backend *be, float *X, const gr_csr_view *m, co
                               const float *G, int k, int cg_steps);
 /* One CG product over a row's n items idx (confidences conf): out = s G v
  * + sum_e w_e y_e, with residual: s = -1, w_e = c_e - (c_e - 1)(y_e . v);
- * else s = 1, w_e = (c_e - 1)(y_e . v). any_k forces the path taken for k
- * that are not a multiple of 16 (tests compare both). out, v: (k). */
+ * else s = 1, w_e = (c_e - 1)(y_e . v). gv: G v computed already, or NULL.
+ * any_k forces the path taken for k that are not a multiple of 16 (tests
+ * compare both). out, v, gv: (k). */
 void gr_cpu_cg_gather(float *out, const float *G, const float *v, const float *Y,
                       const int32_t *idx, const float *conf, int64_t n, int k, int residual,
-                      int any_k);
+                      const float *gv, int any_k);
+/* out[b] = G v[b] for 4 vectors, k a multiple of 16 (the CG's batched
+ * product: the same sums as gr_cpu_cg_gather's own). */
+void gr_cpu_matvec_batch(float *const *out, const float *G, const float *const *v, int k);
 gr_status gr_cpu_als_solve_cholesky(gr_backend *be, float *X, const gr_csr_view *m, const float *Y,
                                     const float *G, int k);
 gr_status gr_cpu_als_loss_terms(gr_backend *be, double out[3], const gr_csr_view *m, const float *X,
