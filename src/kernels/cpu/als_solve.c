@@ -248,6 +248,22 @@ gr_status gr_cpu_gram(gr_backend *be, float *G, const float *Y, int64_t n, int k
   return GR_OK;
 }
 
+/* The CG's own dots (r.r, p.Ap): for k a multiple of 16 summed in one
+ * vector and then across it, where the generic reduction summed 16 lanes
+ * one by one through memory, a long chain per dot. */
+GR_CONTRACT static float cg_dot(const float *restrict a, const float *restrict b, int k) {
+  GR_CONTRACT_BODY
+  if (k % 16 != 0) return dot_k(a, b, k);
+  gr_v16 t = (gr_v16){0};
+  for (int j = 0; j < k; j += 16) {
+    gr_v16 x, y;
+    memcpy(&x, a + j, sizeof x);
+    memcpy(&y, b + j, sizeof y);
+    t += x * y;
+  }
+  return hsum_v16(t);
+}
+
 /* One row's CG state in the batched solver. */
 typedef struct cg_row {
   float *x, *r, *p, *ap, *gv; /* (k) each; x points into X */
@@ -278,16 +294,16 @@ static void batch_products(cg_row *rows, int nb, int use_p, const float *G, int 
 static int cg_start(cg_row *w, const float *G, const float *Y, int k, const float *gv) {
   gr_cpu_cg_gather(w->r, G, w->x, Y, w->idx, w->conf, w->n, k, 1, gv, 0);
   memcpy(w->p, w->r, sizeof(float) * (size_t)k);
-  w->rs_old = dot_k(w->r, w->r, k);
+  w->rs_old = cg_dot(w->r, w->r, k);
   return !(w->rs_old < GR_CG_EPS);
 }
 
 static int cg_step(cg_row *w, const float *G, const float *Y, int k, const float *gv) {
   gr_cpu_cg_gather(w->ap, G, w->p, Y, w->idx, w->conf, w->n, k, 0, gv, 0);
-  const float alpha = gr_cg_step(w->rs_old, dot_k(w->p, w->ap, k));
+  const float alpha = gr_cg_step(w->rs_old, cg_dot(w->p, w->ap, k));
   axpy_k(w->x, alpha, w->p, k);
   axpy_k(w->r, -alpha, w->ap, k);
-  const float rs_new = dot_k(w->r, w->r, k);
+  const float rs_new = cg_dot(w->r, w->r, k);
   if (rs_new < GR_CG_EPS) return 0;
   const float beta = rs_new / w->rs_old;
   for (int j = 0; j < k; j++)
