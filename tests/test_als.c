@@ -53,11 +53,14 @@ static void test_recovers_planted_topics(void) {
 /* One user half-step on a random problem: the Cholesky solution satisfies
  * (Y^T C_u Y + reg I) x = Y^T C_u p_u, checked in double; CG with k steps
  * reaches the same x (exact arithmetic would need exactly k steps). */
-static void test_solvers_agree(void) {
-  const int k = 8, n_items = 60, n_rows = 20;
+static void test_solvers_agree(int k) {
+  const int n_items = 60, n_rows = 20;
   gr_rng rng;
   gr_rng_seed(&rng, 3);
-  float Y[60 * 8], G[64], Xc[20 * 8], Xg[20 * 8];
+  float *Y = malloc(sizeof(float) * n_items * k), *G = malloc(sizeof(float) * k * k);
+  float *Xc = calloc((size_t)n_rows * k, sizeof(float)),
+        *Xg = calloc((size_t)n_rows * k, sizeof(float));
+  double *A = malloc(sizeof(double) * k * k), *b = malloc(sizeof(double) * k);
   for (int i = 0; i < n_items * k; i++)
     Y[i] = (float)gr_rng_normal(&rng) * 0.3f;
   int64_t indptr[21];
@@ -78,13 +81,12 @@ static void test_solvers_agree(void) {
   CHECK_OK(gr_backend_cpu_create(&be, 2));
   const float reg = 0.1f;
   CHECK_OK(be->ops->gram(be, G, Y, n_items, k, reg));
-  memset(Xc, 0, sizeof Xc);
-  memset(Xg, 0, sizeof Xg);
   CHECK_OK(be->ops->als_solve_cholesky(be, Xc, &m, Y, G, k));
   CHECK_OK(be->ops->als_solve_cg(be, Xg, &m, Y, G, k, 3 * k));
   double worst_residual = 0, worst_diff = 0;
   for (int u = 0; u < n_rows; u++) {
-    double A[64] = {0}, b[8] = {0};
+    memset(A, 0, sizeof(double) * k * k);
+    memset(b, 0, sizeof(double) * k);
     for (int i = 0; i < n_items; i++)
       for (int a = 0; a < k; a++)
         for (int c = 0; c < k; c++)
@@ -111,13 +113,19 @@ static void test_solvers_agree(void) {
     }
     if (bn > 0 && sqrt(rn / bn) > worst_residual) worst_residual = sqrt(rn / bn);
   }
-  CHECK_MSG(worst_residual < 1e-4, "relative residual %g", worst_residual);
-  CHECK_MSG(worst_diff < 1e-3, "CG differs from Cholesky by %g", worst_diff);
+  CHECK_MSG(worst_residual < 1e-4, "k %d: relative residual %g", k, worst_residual);
+  CHECK_MSG(worst_diff < 1e-3, "k %d: CG differs from Cholesky by %g", k, worst_diff);
   int empty_zero = 1;
   for (int a = 0; a < k; a++)
     empty_zero &= Xc[4 * k + a] == 0 && Xg[4 * k + a] == 0;
   CHECK(empty_zero);
   be->ops->destroy(be);
+  free(Y);
+  free(G);
+  free(Xc);
+  free(Xg);
+  free(A);
+  free(b);
 }
 
 typedef struct losses {
@@ -443,12 +451,43 @@ static void test_cg_batches(void) {
   be->ops->destroy(be);
 }
 
+/* A row whose normal equations are not positive definite is refused with
+ * the row named, on the register path (k = 16, 32) and the generic one
+ * (k = 8): G = -I plus one item's small confidence cannot be factored. */
+static void test_cholesky_refuses_indefinite(void) {
+  gr_backend *be;
+  CHECK_OK(gr_backend_cpu_create(&be, 1));
+  const int ks[3] = {8, 16, 32};
+  for (int t = 0; t < 3; t++) {
+    const int k = ks[t];
+    float *G = calloc((size_t)k * k, sizeof(float)), *Y = calloc((size_t)2 * k, sizeof(float));
+    float X[2 * 32] = {0};
+    for (int j = 0; j < k; j++) {
+      G[j * k + j] = j == k - 1 ? -1.0f : 1.0f; /* the last pivot fails */
+      Y[j] = Y[k + j] = 0.1f;
+    }
+    const int64_t indptr[3] = {0, 1, 2};
+    const int32_t indices[2] = {0, 1};
+    const float data[2] = {2.0f, 3.0f};
+    const gr_csr_view m = {2, 2, 2, indptr, indices, data};
+    const gr_status st = be->ops->als_solve_cholesky(be, X, &m, Y, G, k);
+    CHECK_MSG(st == GR_ERR_NUMERIC && strstr(gr_last_error(), "row 0") &&
+                  strstr(gr_last_error(), "not positive"),
+              "k %d: status %d, '%s'", k, (int)st, gr_last_error());
+    free(G);
+    free(Y);
+  }
+  be->ops->destroy(be);
+}
+
 int main(void) {
   test_recovers_planted_topics();
-  test_solvers_agree();
+  test_solvers_agree(8);
+  test_solvers_agree(64); /* the register and batched paths */
   test_cg_gather_paths_agree();
   test_matvec_batch_matches_row_product();
   test_cg_batches();
+  test_cholesky_refuses_indefinite();
   test_loss_decreases_and_reproducible();
   test_bad_params();
   test_checkpoint_resume();
