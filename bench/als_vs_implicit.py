@@ -32,7 +32,7 @@ SCALES = ("tiny", "small", "medium", "lastfm")
 DEVICES = ("cpu", "cuda", "auto")
 SEED = 7
 TEST_FRACTION = 0.2
-SOLVER = "cg"
+SOLVERS = ("cg", "cholesky")
 CG_STEPS = 3  # implicit's AlternatingLeastSquares.cg_steps default
 RANDOM_STATE = 1
 K = 10
@@ -104,6 +104,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="latent factor counts to benchmark (default: 64 128)",
     )
     p.add_argument("--iterations", type=int, default=15, help="ALS iterations (default: 15)")
+    p.add_argument(
+        "--solver",
+        choices=SOLVERS,
+        default="cg",
+        help="cg (implicit's default, use_cg=True) or cholesky (use_cg=False), "
+        "the same for both (default: cg)",
+    )
     p.add_argument(
         "--threads",
         type=int,
@@ -267,7 +274,7 @@ def run_gpurec_eval(binary: Path, files: dict, factors: int, args, work: Path) -
         "--iterations",
         str(args.iterations),
         "--solver",
-        SOLVER,
+        args.solver,
         "--cg-steps",
         str(CG_STEPS),
         "--regularization",
@@ -407,7 +414,7 @@ def run_implicit(peers, mats: dict, factors: int, args) -> dict:
             regularization=args.regularization,
             alpha=args.alpha,
             iterations=args.iterations,
-            use_cg=True,
+            use_cg=args.solver == "cg",
             calculate_training_loss=False,
             random_state=RANDOM_STATE,
             num_threads=args.threads,
@@ -701,9 +708,14 @@ def render_markdown(report: dict) -> str:
         f"{d['n_users']} users, {d['n_items']} items, {d['train_nnz']} training pairs, "
         f"{d['test_nnz']} test pairs over {d['test_users']} users "
         f"({d['test_rows_dropped']} test rows dropped: user or item not in training)",
-        f"- ALS (both): {p['iterations']} iterations, conjugate gradient with {CG_STEPS} steps, "
-        f"regularization {p['regularization']}, alpha {p['alpha']} (confidence = alpha x weight, "
-        f"1 for unobserved), random state {RANDOM_STATE}, {p['threads']} threads; "
+        f"- ALS (both): {p['iterations']} iterations, "
+        + (
+            f"conjugate gradient with {CG_STEPS} steps, "
+            if p["solver"] == "cg"
+            else "exact solves (Cholesky), "
+        )
+        + f"regularization {p['regularization']}, alpha {p['alpha']} (confidence = alpha x "
+        f"weight, 1 for unobserved), random state {RANDOM_STATE}, {p['threads']} threads; "
         f"implicit with BLAS pinned to 1 thread during fit",
         f"- Seconds per iteration: mean over all {p['iterations']} iterations "
         "(gpurec's JSON timings; implicit's fit callback)",
@@ -814,7 +826,7 @@ def bench(args) -> dict:
             "repeats": args.repeats,
             "regularization": args.regularization,
             "alpha": args.alpha,
-            "solver": SOLVER,
+            "solver": args.solver,
             "cg_steps": CG_STEPS,
             "random_state": RANDOM_STATE,
             "k": K,
