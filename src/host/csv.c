@@ -594,3 +594,11 @@ void gr_csv_row_names(const gr_csv *c, char *out, size_t cap) {
     snprintf(out + strlen(out), cap - strlen(out), "%s'%.*s'", f ? ", " : "",
              (int)(c->fields[f].len > 40 ? 40 : c->fields[f].len), c->fields[f].p);
 }
+
+gr_status gr_csv_check_utf8(const gr_csv *c, const gr_field *f, const char *what) {
+  const int64_t bad = gr_utf8_invalid_at(f->p, f->len);
+  if (bad < 0) return GR_OK;
+  return gr_csv_error(c, f->col + bad,
+                      "the %s is not valid UTF-8 (byte 0x%02X); convert the file to UTF-8", what,
+                      (unsigned char)f->p[bad]);
+}

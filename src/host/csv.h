@@ -72,6 +72,18 @@ gr_status gr_csv_error(const gr_csv *c, int64_t col, const char *fmt, ...)
 #endif
     ;
 
+/* GR_OK when the current row has n_expected fields; else the error that
+ * names its last field. Inline: every row of every reader passes here. */
+static inline gr_status gr_csv_check_width(const gr_csv *c, int n_expected) {
+  if (c->n_fields == n_expected) return GR_OK;
+  return gr_csv_error(c, c->fields[c->n_fields - 1].col, "expected %d fields, found %d", n_expected,
+                      c->n_fields);
+}
+
+/* GR_OK when field f is valid UTF-8; else the error at its first bad byte,
+ * "the <what> is not valid UTF-8". */
+gr_status gr_csv_check_utf8(const gr_csv *c, const gr_field *f, const char *what);
+
 /* The current row's fields quoted and comma-separated into out (cut short
  * to fit), for messages that list a header's columns. */
 void gr_csv_row_names(const gr_csv *c, char *out, size_t cap);

@@ -170,20 +170,12 @@ static gr_status flush_block(row_block *b, gr_interactions *x) {
 
 static gr_status read_row(gr_csv *c, gr_interactions *x, row_block *block, const columns *cols,
                           const event_table *events) {
-  if (c->n_fields != cols->n_expected)
-    return gr_csv_error(c, c->fields[c->n_fields - 1].col, "expected %d fields, found %d",
-                        cols->n_expected, c->n_fields);
+  GR_TRY(gr_csv_check_width(c, cols->n_expected));
   const gr_field *fu = &c->fields[cols->user], *fi = &c->fields[cols->item];
   if (fu->len == 0) return gr_csv_error(c, fu->col, "expected a user id, found an empty field");
   if (fi->len == 0) return gr_csv_error(c, fi->col, "expected an item id, found an empty field");
-  const gr_field *ids[2] = {fu, fi};
-  for (int f = 0; f < 2; f++) {
-    const int64_t bad = gr_utf8_invalid_at(ids[f]->p, ids[f]->len);
-    if (bad >= 0)
-      return gr_csv_error(c, ids[f]->col + bad,
-                          "the %s id is not valid UTF-8 (byte 0x%02X); convert the file to UTF-8",
-                          f ? "item" : "user", (unsigned char)ids[f]->p[bad]);
-  }
+  GR_TRY(gr_csv_check_utf8(c, fu, "user id"));
+  GR_TRY(gr_csv_check_utf8(c, fi, "item id"));
   double w = 1.0;
   if (cols->weight >= 0) {
     const gr_field *fw = &c->fields[cols->weight];

@@ -68,22 +68,14 @@ typedef struct pair_list {
 
 static gr_status read_row(gr_csv *c, gr_item_groups *g, pair_list *pairs, int n_expected, int item,
                           int group) {
-  if (c->n_fields != n_expected)
-    return gr_csv_error(c, c->fields[c->n_fields - 1].col, "expected %d fields, found %d",
-                        n_expected, c->n_fields);
+  GR_TRY(gr_csv_check_width(c, n_expected));
   const gr_field *fi = &c->fields[item], *fg = &c->fields[group];
   if (fi->len == 0) return gr_csv_error(c, fi->col, "empty item id");
   if (fg->len == 0)
     return gr_csv_error(c, fg->col, "empty group for item '%.*s'",
                         (int)(fi->len > 60 ? 60 : fi->len), fi->p);
-  const gr_field *both[2] = {fi, fg};
-  for (int f = 0; f < 2; f++) {
-    const int64_t bad = gr_utf8_invalid_at(both[f]->p, both[f]->len);
-    if (bad >= 0)
-      return gr_csv_error(c, both[f]->col + bad,
-                          "the %s is not valid UTF-8 (byte 0x%02X); convert the file to UTF-8",
-                          f ? "group" : "item id", (unsigned char)both[f]->p[bad]);
-  }
+  GR_TRY(gr_csv_check_utf8(c, fi, "item id"));
+  GR_TRY(gr_csv_check_utf8(c, fg, "group"));
   if (pairs->n == pairs->cap) {
     const int64_t grown = pairs->cap < 1024 ? 1024 : pairs->cap * 2;
     void *p = realloc(pairs->pair, sizeof pairs->pair[0] * (size_t)grown);

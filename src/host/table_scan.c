@@ -283,10 +283,8 @@ void gr_table_scan_chunk(reader *R, int ki) {
       break;
     }
     if (done) break;
-    if (c->n_fields != t->n_cols) {
-      fail_shape(R, ki,
-                 gr_csv_error(c, c->fields[c->n_fields - 1].col, "expected %d fields, found %d",
-                              t->n_cols, c->n_fields));
+    if ((st = gr_csv_check_width(c, t->n_cols)) != GR_OK) {
+      fail_shape(R, ki, st);
       break;
     }
     if (k->n_rows == k->cap_rows) { /* only after a misread split, itself after an error */
