@@ -130,14 +130,6 @@ static void check_sums_by_hand(void) {
   gr_item_group_lists_free(&l);
 }
 
-/* Sorted distinct draws from 0..n-1, each with probability 1/every. */
-static int64_t draw_sorted(gr_rng *rng, int32_t n, int every, int32_t *out) {
-  int64_t m = 0;
-  for (int32_t i = 0; i < n; i++)
-    if (gr_rng_below(rng, (uint64_t)every) == 0) out[m++] = i;
-  return m;
-}
-
 /* Random users and groups against a reference built on group bit masks. */
 static void check_sums_random(void) {
   gr_rng rng;

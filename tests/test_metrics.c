@@ -3,14 +3,7 @@
 #include "check.h"
 #include "common/rng.h"
 #include "host/metrics.h"
-
-/* Sorted distinct draws from 0..n-1, each with probability 1/every. */
-static int64_t draw_sorted(gr_rng *rng, int64_t n, int every, int32_t *out) {
-  int64_t m = 0;
-  for (int64_t i = 0; i < n; i++)
-    if (gr_rng_below(rng, (uint64_t)every) == 0) out[m++] = (int32_t)i;
-  return m;
-}
+#include "test_util.h"
 
 /* Random users, from no positive to more than the vectorized path takes,
  * scores with many ties, test items that are also excluded (neither

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "common/rng.h"
 
 /* Every temporary file a test makes, removed at exit. */
 #define GR_TEST_MAX_TEMPS 256
@@ -43,6 +44,15 @@ static inline const char *write_temp(const char *text, size_t len) {
 
 static inline const char *write_temp_str(const char *text) {
   return write_temp(text, strlen(text));
+}
+
+/* Sorted distinct draws from 0..n-1, each with probability 1/every: a
+ * user's test or training items in the metric tests. */
+static inline int64_t draw_sorted(gr_rng *rng, int64_t n, int every, int32_t *out) {
+  int64_t m = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (gr_rng_below(rng, (uint64_t)every) == 0) out[m++] = (int32_t)i;
+  return m;
 }
 
 static inline int contains_text(const char *haystack, const char *needle) {
