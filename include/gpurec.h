@@ -228,6 +228,23 @@ gr_status gr_als_similar(gr_context *ctx, const gr_als_model *m, const int32_t *
 gr_status gr_als_user_factors(const gr_als_model *m, const int32_t *items, const float *weights,
                               int32_t n, float *out);
 
+/** Why items score as they do for a user (Hu, Koren and Volinsky 2008, section 5).
+ * With the user's items j (dense indices, raw weights r, duplicates summed),
+ * confidences c_j and A = Y^T C Y + reg I, the exact user factors are
+ * x = A^-1 sum_j c_j y_j (gr_als_user_factors), so the score of item t is
+ * y_t . x = sum_j c_j y_t^T A^-1 y_j: one share per past item. For each of
+ * the n_targets items, writes its n_top largest shares, largest first (equal
+ * shares by item index): out_items and out_shares are (n_targets, n_top),
+ * unused slots -1 and 0; out_scores (n_targets) is the sum of all its shares,
+ * y_t . x. For a user in the model, x is the exact solve against the final
+ * item factors, so out_scores may differ a little from the model's scores.
+ * @return GR_ERR_INVALID_ARG for n < 1, n_top < 1, an index outside the model
+ *         or a weight that is not finite and > 0; GR_ERR_NUMERIC when A is not
+ *         positive definite. */
+gr_status gr_als_explain(const gr_als_model *m, const int32_t *items, const float *weights,
+                         int32_t n, const int32_t *targets, int32_t n_targets, int n_top,
+                         int32_t *out_items, float *out_shares, double *out_scores);
+
 /** Recommendations for the users of `x` (new, or with changed histories)
  * without retraining: each user's factors solve their normal equations
  * against the fixed item factors (gr_als_user_factors), from the items of

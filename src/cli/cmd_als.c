@@ -260,8 +260,10 @@ static int als_recommend_cmd(int argc, char **argv) {
       {"--group-col", OPT_STR, &req.group_col, "group column of --item-groups"},
       {"--group-item-col", OPT_STR, &req.group_item_col,
        "item column of --item-groups (default: --item-col, else item or item_id)"},
+      {"--explain", OPT_INT, &req.explain,
+       "also the N past items that contribute most to each ranked item (0 = none)"},
   };
-  int n = gr_data_args_add(opts, 13, &d);
+  int n = gr_data_args_add(opts, 14, &d);
   n = gr_common_args_add(opts, n, &common);
   int rc = gr_args_parse(argc, argv, cmd, "Top-k items per user, seen items excluded.", opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;

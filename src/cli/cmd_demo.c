@@ -12,6 +12,7 @@
 #include "data_args.h"
 #include "host/gen_interactions.h"
 #include "host/gen_market.h"
+#include "host/ranking.h"
 
 static gr_status make_dir(const char *path) {
   char tmp[1024];
@@ -29,7 +30,7 @@ static gr_status make_dir(const char *path) {
 }
 
 static void print_user(gr_context *ctx, const gr_als_model *m, const gr_interactions *train,
-                       const char *user) {
+                       const gr_csr *history, const char *user) {
   const int32_t u = gr_als_model_find_user(m, user);
   if (u < 0) return;
   gr_recommend_options o;
@@ -42,6 +43,19 @@ static void print_user(gr_context *ctx, const gr_als_model *m, const gr_interact
   for (int r = 0; r < 5; r++)
     if (items[r] >= 0) printf("  %s (%.3f)", gr_als_model_item_id(m, items[r]), scores[r]);
   printf("\n");
+  /* the first, explained by the user's own items (als recommend --explain) */
+  const int64_t b = history->indptr[u], n = history->indptr[u + 1] - b;
+  int32_t because[2];
+  float share[2];
+  double total;
+  if (items[0] < 0 || n < 1 ||
+      gr_als_explain(m, history->indices + b, history->data + b, (int32_t)n, items, 1, 2, because,
+                     share, &total) != GR_OK)
+    return;
+  printf("  %-8s  %s mostly because of", "", gr_als_model_item_id(m, items[0]));
+  for (int s = 0; s < 2 && because[s] >= 0; s++)
+    printf("%s %s (%+.3f)", s ? "," : "", gr_als_model_item_id(m, because[s]), share[s]);
+  printf(" of %.3f\n", total);
 }
 
 /* The leads half of the tour: a generated market with planted clients,
@@ -190,12 +204,16 @@ int gr_cmd_demo(int argc, char **argv) {
     printf("   precision@10 %.4f  recall@10 %.4f  map@10 %.4f  ndcg@10 %.4f  hit_rate@10 %.4f  "
            "auc %.4f\n",
            mt.precision, mt.recall, mt.map, mt.ndcg, mt.hit_rate, mt.auc);
-    printf("5. top 5 recommendations (seen items excluded):\n");
-    print_user(ctx, m, train, "u0");
-    print_user(ctx, m, train, "u1");
-    print_user(ctx, m, train, "u2");
-    printf("\nnext: gpurec als recommend --model %s --input %s --users u0 --k 10\n", model_path,
-           data_path);
+    printf("5. top 5 recommendations (seen items excluded), the first explained:\n");
+    gr_csr history = {0};
+    if (gr_history_matrix(m, train, 0, &history) == GR_OK) {
+      print_user(ctx, m, train, &history, "u0");
+      print_user(ctx, m, train, &history, "u1");
+      print_user(ctx, m, train, &history, "u2");
+    }
+    gr_csr_free(&history);
+    printf("\nnext: gpurec als recommend --model %s --input %s --users u0 --k 10 --explain 3\n",
+           model_path, data_path);
     printf("      gpurec als eval --input %s --item-groups %s   # figures per planted topic\n",
            data_path, topics_path);
   }

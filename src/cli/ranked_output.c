@@ -9,6 +9,7 @@
 #include "host/als_model.h"
 #include "host/item_groups.h"
 #include "host/output_file.h"
+#include "host/ranking.h"
 
 typedef int32_t (*find_fn)(const gr_als_model *, const char *);
 typedef const char *(*name_fn)(const gr_als_model *, int32_t);
@@ -105,16 +106,105 @@ static const char *labels_of(const item_labels *l, int32_t i, char *buf, size_t 
   return buf;
 }
 
+/* Why each ranked item (gr_explain_ranked's arrays), when asked for. */
+typedef struct explained {
+  int n_top;
+  int32_t *because; /* (n, k, n_top) */
+  float *shares;    /* (n, k, n_top) */
+  double *scores;   /* (n, k) */
+} explained;
+
+static void explained_free(explained *e) {
+  free(e->because);
+  free(e->shares);
+  free(e->scores);
+}
+
+/* Explains the ranked items of n queries from their histories (rows NULL:
+ * query q is row q). */
+static gr_status explain_results(explained *e, const gr_ranked_request *req, const gr_als_model *m,
+                                 const gr_csr *history, const int32_t *rows, int32_t n,
+                                 const int32_t *idx) {
+  const size_t slots = (size_t)n * req->k;
+  e->n_top = req->explain;
+  e->because = malloc(sizeof(int32_t) * (slots * req->explain + 1));
+  e->shares = malloc(sizeof(float) * (slots * req->explain + 1));
+  e->scores = malloc(sizeof(double) * (slots + 1));
+  if (!e->because || !e->shares || !e->scores)
+    return gr_fail(GR_ERR_NOMEM, "cannot allocate the explanations");
+  return gr_explain_ranked(m, history, rows, n, idx, req->k, req->explain, e->because, e->shares,
+                           e->scores);
+}
+
+/* A growing text buffer for one output field. */
+typedef struct text {
+  char *s;
+  size_t len, cap;
+} text;
+
+static void text_add(text *t, const char *s) {
+  const size_t n = strlen(s);
+  if (t->len + n + 1 > t->cap) {
+    size_t cap = t->cap ? t->cap : 256;
+    while (cap < t->len + n + 1)
+      cap *= 2;
+    char *g = realloc(t->s, cap);
+    if (!g) return; /* the field is cut short; gr_output_commit still checks the file */
+    t->s = g;
+    t->cap = cap;
+  }
+  memcpy(t->s + t->len, s, n + 1);
+  t->len += n;
+}
+
+/* Slot `at`'s explanation as two '|'-joined CSV fields: items, contributions. */
+static void write_because_csv(FILE *f, const explained *e, size_t at, const gr_als_model *m,
+                              text *t) {
+  char num[32];
+  for (int pass = 0; pass < 2; pass++) {
+    t->len = 0;
+    if (t->s) t->s[0] = '\0';
+    for (int s = 0; s < e->n_top; s++) {
+      const int32_t j = e->because[at * e->n_top + s];
+      if (j < 0) break;
+      if (s) text_add(t, "|");
+      if (pass == 0) {
+        text_add(t, gr_als_model_item_id(m, j));
+      } else {
+        snprintf(num, sizeof num, "%.4g", (double)e->shares[at * e->n_top + s]);
+        text_add(t, num);
+      }
+    }
+    fputc(',', f);
+    gr_write_csv_field(f, t->s ? t->s : "");
+  }
+}
+
+static void write_because_json(FILE *f, const explained *e, size_t at, const gr_als_model *m) {
+  fprintf(f, ", \"explained_score\": %.6g, \"because\": [", e->scores[at]);
+  for (int s = 0; s < e->n_top; s++) {
+    const int32_t j = e->because[at * e->n_top + s];
+    if (j < 0) break;
+    fputs(s ? ", {\"item\": " : "{\"item\": ", f);
+    gr_json_string(f, gr_als_model_item_id(m, j));
+    fprintf(f, ", \"contribution\": %.4g}", (double)e->shares[at * e->n_top + s]);
+  }
+  fputc(']', f);
+}
+
 static gr_status write_ranked(const gr_ranked_request *req, const char *const *query_names,
                               int32_t n, const int32_t *idx, const float *score,
-                              const gr_als_model *m, const item_labels *labels,
+                              const gr_als_model *m, const item_labels *labels, const explained *ex,
                               const char *query_col, const char *result_col) {
   const int csv = strcmp(req->format, "csv") == 0;
   char groups[1024];
+  text because = {0};
   gr_output_file out;
   GR_TRY(gr_output_open(&out, req->out_path));
   FILE *f = out.f;
-  if (csv) fprintf(f, "%s,rank,%s,score%s\n", query_col, result_col, labels->file ? ",group" : "");
+  if (csv)
+    fprintf(f, "%s,rank,%s,score%s%s\n", query_col, result_col, labels->file ? ",group" : "",
+            ex ? ",explained_score,because,contributions" : "");
   for (int32_t q = 0; q < n; q++) {
     if (!csv) {
       fprintf(f, "{\"%s\": ", query_col);
@@ -135,6 +225,14 @@ static gr_status write_ranked(const gr_ranked_request *req, const char *const *q
           fputc(',', f);
           gr_write_csv_field(f, labels_of(labels, i, groups, sizeof groups));
         }
+        if (ex) {
+          const size_t at = (size_t)q * req->k + r;
+          if (ex->because[at * ex->n_top] >= 0) /* empty when the user has no history */
+            fprintf(f, ",%.6g", ex->scores[at]);
+          else
+            fputc(',', f);
+          write_because_csv(f, ex, at, m, &because);
+        }
         fputc('\n', f);
       } else {
         fprintf(f, "%s{\"%s\": ", written ? ", " : "", result_col);
@@ -144,12 +242,15 @@ static gr_status write_ranked(const gr_ranked_request *req, const char *const *q
           fputs(", \"group\": ", f);
           gr_json_string(f, labels_of(labels, i, groups, sizeof groups));
         }
+        if (ex && ex->because[((size_t)q * req->k + r) * ex->n_top] >= 0)
+          write_because_json(f, ex, (size_t)q * req->k + r, m);
         fputc('}', f);
       }
       written++;
     }
     if (!csv) fprintf(f, "]}\n");
   }
+  free(because.s);
   return gr_output_commit(&out);
 }
 
@@ -157,6 +258,8 @@ static gr_status check_request(const gr_ranked_request *req) {
   if (strcmp(req->format, "csv") != 0 && strcmp(req->format, "jsonl") != 0)
     return gr_fail(GR_ERR_INVALID_ARG, "--format expects csv or jsonl, got '%s'", req->format);
   if (req->k < 1 || req->k > 1024) return gr_fail(GR_ERR_INVALID_ARG, "--k must be in 1..1024");
+  if (req->explain < 0 || req->explain > 1024)
+    return gr_fail(GR_ERR_INVALID_ARG, "--explain must be in 0..1024");
   return GR_OK;
 }
 
@@ -211,8 +314,17 @@ static gr_status recommend_new_users(gr_context *ctx, const gr_ranked_request *r
   if (st == GR_OK) st = gr_als_recommend_new_users(ctx, m, x, &o, res.idx, res.score);
   for (int32_t u = 0; st == GR_OK && u < n_users; u++)
     res.names[u] = gr_interactions_user_id(x, u);
+  explained ex = {0};
+  if (st == GR_OK && req->explain) {
+    gr_csr history = {0};
+    st = gr_history_matrix(m, x, 1, &history);
+    if (st == GR_OK) st = explain_results(&ex, req, m, &history, NULL, n_users, res.idx);
+    gr_csr_free(&history);
+  }
   if (st == GR_OK)
-    st = write_ranked(req, res.names, n_users, res.idx, res.score, m, labels, "user", "item");
+    st = write_ranked(req, res.names, n_users, res.idx, res.score, m, labels,
+                      req->explain ? &ex : NULL, "user", "item");
+  explained_free(&ex);
   results_free(&res);
   gr_interactions_free(x);
   return st;
@@ -243,8 +355,13 @@ int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_dat
   int32_t *ids = NULL, n = 0;
   ranked_results res = {0};
   item_labels labels = {0};
+  explained ex = {0};
   int reported = 0; /* gr_data_read prints its own error */
   gr_status st = check_request(req);
+  if (st == GR_OK && req->explain && !new_users && !seen_path)
+    st = gr_fail(GR_ERR_INVALID_ARG,
+                 "--explain needs the users' interactions: --input (the training data) or "
+                 "--new-users");
   if (st == GR_OK) st = gr_als_model_load(&m, req->model_path);
   if (st == GR_OK) st = labels_load(&labels, req, m);
   if (st == GR_OK && items_file) st = allowed_mask(m, items_file, &allowed);
@@ -253,7 +370,7 @@ int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_dat
     reported = st == GR_ERR_PARSE;
     goto done;
   }
-  if (st == GR_OK && seen_path && !include_seen) {
+  if (st == GR_OK && seen_path && (!include_seen || req->explain)) {
     seen = gr_data_read(d, seen_path, req->command);
     if (!seen) {
       st = GR_ERR_PARSE;
@@ -274,9 +391,17 @@ int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_dat
   }
   for (int32_t q = 0; st == GR_OK && q < n; q++)
     res.names[q] = gr_als_model_user_id(m, ids[q]);
+  if (st == GR_OK && req->explain) {
+    gr_csr history = {0};
+    st = gr_history_matrix(m, seen, 0, &history);
+    if (st == GR_OK) st = explain_results(&ex, req, m, &history, ids, n, res.idx);
+    gr_csr_free(&history);
+  }
   if (st == GR_OK)
-    st = write_ranked(req, res.names, n, res.idx, res.score, m, &labels, "user", "item");
+    st = write_ranked(req, res.names, n, res.idx, res.score, m, &labels, req->explain ? &ex : NULL,
+                      "user", "item");
 done:
+  explained_free(&ex);
   free(ids);
   results_free(&res);
   labels_free(&labels);
@@ -304,7 +429,8 @@ int gr_run_similar(gr_context *ctx, const gr_ranked_request *req, const char *it
   for (int32_t q = 0; st == GR_OK && q < n; q++)
     res.names[q] = gr_als_model_item_id(m, ids[q]);
   if (st == GR_OK)
-    st = write_ranked(req, res.names, n, res.idx, res.score, m, &labels, "item", "similar_item");
+    st = write_ranked(req, res.names, n, res.idx, res.score, m, &labels, NULL, "item",
+                      "similar_item");
   free(ids);
   results_free(&res);
   labels_free(&labels);

@@ -14,6 +14,9 @@ typedef struct gr_ranked_request {
   /* optional: a CSV of (item, group) pairs; each ranked item then carries
    * its groups (a `group` column, names joined by '|') */
   const char *groups_path, *group_col, *group_item_col;
+  /* recommend: the past items that contribute most to each ranked item
+   * (Hu et al. 2008, section 5), this many per item; 0 = none */
+  int explain;
 } gr_ranked_request;
 
 int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_data_args *d,

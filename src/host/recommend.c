@@ -77,6 +77,19 @@ gr_status gr_seen_matrix(const gr_als_model *m, const gr_interactions *seen, gr_
   return st;
 }
 
+gr_status gr_history_matrix(const gr_als_model *m, const gr_interactions *x, int own_users,
+                            gr_csr *out) {
+  int32_t *u, *it;
+  GR_TRY(gr_als_model_index(m, x, &u, &it, NULL));
+  for (int64_t e = 0; own_users && e < x->n; e++)
+    u[e] = it[e] >= 0 ? x->user[e] : -1;
+  gr_status st = gr_csr_from_coo(out, own_users ? x->users.count : m->n_users, m->n_items, u, it,
+                                 x->weight, x->n);
+  free(u);
+  free(it);
+  return st;
+}
+
 gr_status gr_als_recommend(gr_context *ctx, const gr_als_model *m, const int32_t *users,
                            int32_t n_users, const gr_interactions *seen,
                            const gr_recommend_options *opts, int32_t *out_items,

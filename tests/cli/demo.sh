@@ -5,6 +5,7 @@ G="$GPUREC"
 D="$WORK/demo"
 expect_ok "demo" "$G" demo --scale tiny --market-rows 3000 --dir "$D" --device cpu
 check "ALS evaluated" "grep -q 'precision@10' '$WORK/out'"
+check "a recommendation explained" "grep -q 'mostly because of i[0-9]* (+[0-9.]*)' '$WORK/out'"
 check "leads evaluated" "grep -q '^@10' '$WORK/out' && grep -q 'ROC AUC' '$WORK/out'"
 check "five leads" "[ \$(wc -l < '$D/leads.csv') -eq 6 ] && head -1 '$D/leads.csv' | grep -q '^rank,id,score,cluster,setor'"
 check "models written" "[ -s '$D/model.gpurec' ] && [ -s '$D/leads.gpurec' ]"

@@ -1,0 +1,219 @@
+/* Why an item is recommended: Hu, Koren and Volinsky (2008), section 5.
+ * With A = Y^T C^u Y + reg I and the user's exact factors x = A^-1 Y^T C^u p,
+ * the score of item i is y_i . x = sum_j c_j (y_i^T A^-1 y_j) over the
+ * user's items j: each past item's share of the recommendation. With
+ * A = L L^T the weight y_i^T A^-1 y_j is z_i . z_j for z = L^-1 y, so one
+ * factorization and one triangular solve per item serve every pair. In
+ * double: A's factor is computed once per user, and the terms of a sum may
+ * cancel. CPU only, like the new-user solve it explains. */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/error.h"
+#include "als_model.h"
+#include "csr.h"
+#include "ranking.h"
+
+/* A = L L^T in place (lower triangle, row-major). @return 0, or j + 1 when
+ * the j-th pivot is not positive. */
+static int cholesky_lower(double *A, int k) {
+  for (int j = 0; j < k; j++) {
+    double *lj = A + (size_t)j * k;
+    double d = lj[j];
+    for (int c = 0; c < j; c++)
+      d -= lj[c] * lj[c];
+    if (!(d > 0.0) || !isfinite(d)) return j + 1;
+    lj[j] = sqrt(d);
+    for (int i = j + 1; i < k; i++) {
+      double *li = A + (size_t)i * k;
+      double s = li[j];
+      for (int c = 0; c < j; c++)
+        s -= li[c] * lj[c];
+      li[j] = s / lj[j];
+    }
+  }
+  return 0;
+}
+
+/* z = L^-1 y. */
+static void forward_solve(double *z, const double *L, const float *y, int k) {
+  for (int i = 0; i < k; i++) {
+    const double *li = L + (size_t)i * k;
+    double s = y[i];
+    for (int c = 0; c < i; c++)
+      s -= li[c] * z[c];
+    z[i] = s / li[i];
+  }
+}
+
+typedef struct share {
+  double value;
+  int32_t item;
+} share;
+
+/* Largest first; equal shares by item index, so the order is one order. */
+static int by_share(const void *pa, const void *pb) {
+  const share *a = pa, *b = pb;
+  if (a->value != b->value) return a->value < b->value ? 1 : -1;
+  return (a->item > b->item) - (a->item < b->item);
+}
+
+static gr_status check_history(const gr_als_model *m, const int32_t *items, const float *weights,
+                               int32_t n, const int32_t *targets, int32_t n_targets, int n_top) {
+  if (n < 1) return gr_fail(GR_ERR_INVALID_ARG, "explain: the user has no items to explain with");
+  if (n_top < 1) return gr_fail(GR_ERR_INVALID_ARG, "explain: n_top must be at least 1");
+  for (int32_t e = 0; e < n; e++) {
+    if (items[e] < 0 || items[e] >= m->n_items)
+      return gr_fail(GR_ERR_INVALID_ARG, "item index %d is outside the model", items[e]);
+    if (!isfinite(weights[e]) || weights[e] <= 0)
+      return gr_fail(GR_ERR_INVALID_ARG, "weight %g of item %d is not a finite number > 0",
+                     (double)weights[e], items[e]);
+  }
+  for (int32_t t = 0; t < n_targets; t++)
+    if (targets[t] < 0 || targets[t] >= m->n_items)
+      return gr_fail(GR_ERR_INVALID_ARG, "item index %d to explain is outside the model",
+                     targets[t]);
+  return GR_OK;
+}
+
+gr_status gr_als_explain(const gr_als_model *m, const int32_t *items, const float *weights,
+                         int32_t n, const int32_t *targets, int32_t n_targets, int n_top,
+                         int32_t *out_items, float *out_shares, double *out_scores) {
+  GR_TRY(check_history(m, items, weights, n, targets, n_targets, n_top));
+  const int k = m->params.factors;
+  /* one row: duplicate items summed, weights turned into confidences */
+  int32_t *zeros = calloc((size_t)n, sizeof *zeros);
+  if (!zeros) return gr_fail(GR_ERR_NOMEM, "cannot allocate the user's row");
+  gr_csr row = {0};
+  gr_status st = gr_csr_from_coo(&row, 1, m->n_items, zeros, items, weights, n);
+  free(zeros);
+  GR_TRY(st);
+  gr_csr_affine(&row, m->params.confidence_offset, m->params.alpha);
+  const int64_t nu = row.nnz;
+  double *L = malloc(sizeof(double) * (size_t)k * k);  /* (k, k) */
+  double *Z = malloc(sizeof(double) * (size_t)nu * k); /* (nu, k): L^-1 y_j */
+  double *zt = malloc(sizeof(double) * (size_t)k);     /* L^-1 y_target */
+  share *sh = malloc(sizeof(share) * (size_t)nu);      /* one target's shares */
+  if (!L || !Z || !zt || !sh) {
+    st = gr_fail(GR_ERR_NOMEM, "cannot allocate the explanation of %lld items", (long long)nu);
+    goto done;
+  }
+  for (size_t e = 0; e < (size_t)k * k; e++)
+    L[e] = m->yty_reg[e];
+  for (int64_t e = 0; e < nu; e++) { /* the lower triangle of A */
+    const float *y = m->item_factors + (size_t)row.indices[e] * k;
+    const double extra = (double)row.data[e] - 1.0;
+    for (int i = 0; i < k; i++)
+      for (int c = 0; c <= i; c++)
+        L[(size_t)i * k + c] += extra * y[i] * y[c];
+  }
+  const int info = cholesky_lower(L, k);
+  if (info) {
+    st = gr_fail(GR_ERR_NUMERIC,
+                 "explain: the user's system is not positive definite (pivot %d of %d); "
+                 "confidences below 1 (--confidence-offset 0 with small weights) can cause it",
+                 info, k);
+    goto done;
+  }
+  for (int64_t e = 0; e < nu; e++)
+    forward_solve(Z + (size_t)e * k, L, m->item_factors + (size_t)row.indices[e] * k, k);
+  for (int32_t t = 0; t < n_targets; t++) {
+    forward_solve(zt, L, m->item_factors + (size_t)targets[t] * k, k);
+    double total = 0.0;
+    for (int64_t e = 0; e < nu; e++) {
+      const double *z = Z + (size_t)e * k;
+      double dot = 0.0;
+      for (int c = 0; c < k; c++)
+        dot += zt[c] * z[c];
+      sh[e] = (share){row.data[e] * dot, row.indices[e]};
+      total += sh[e].value;
+    }
+    qsort(sh, (size_t)nu, sizeof *sh, by_share);
+    for (int r = 0; r < n_top; r++) {
+      const size_t slot = (size_t)t * n_top + r;
+      out_items[slot] = r < nu ? sh[r].item : -1;
+      out_shares[slot] = r < nu ? (float)sh[r].value : 0.0f;
+    }
+    out_scores[t] = total;
+  }
+done:
+  free(L);
+  free(Z);
+  free(zt);
+  free(sh);
+  gr_csr_free(&row);
+  return st;
+}
+
+/* One query of gr_explain_ranked; its slots are set whatever happens. */
+static gr_status explain_query(const gr_als_model *m, const gr_csr *history, int32_t row,
+                               const int32_t *idx, int k, int n_top, int32_t *because,
+                               float *shares, double *scores) {
+  int32_t targets[GR_TOPK_MAX], slot_of[GR_TOPK_MAX];
+  int32_t n_targets = 0;
+  for (int r = 0; r < k; r++) {
+    scores[r] = 0.0;
+    for (int s = 0; s < n_top; s++) {
+      because[(size_t)r * n_top + s] = -1;
+      shares[(size_t)r * n_top + s] = 0.0f;
+    }
+    if (idx[r] >= 0) {
+      slot_of[n_targets] = r;
+      targets[n_targets++] = idx[r];
+    }
+  }
+  const int64_t b = history->indptr[row], n = history->indptr[row + 1] - b;
+  if (n == 0 || n_targets == 0) return GR_OK;
+  if (n > INT32_MAX) return gr_fail(GR_ERR_INVALID_ARG, "a user has more than 2^31 items");
+  int32_t *ti = malloc(sizeof(int32_t) * (size_t)n_targets * n_top);
+  float *ts = malloc(sizeof(float) * (size_t)n_targets * n_top);
+  double *tc = malloc(sizeof(double) * (size_t)n_targets);
+  gr_status st = ti && ts && tc ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate an explanation");
+  if (st == GR_OK)
+    st = gr_als_explain(m, history->indices + b, history->data + b, (int32_t)n, targets, n_targets,
+                        n_top, ti, ts, tc);
+  for (int32_t t = 0; st == GR_OK && t < n_targets; t++) {
+    const int r = slot_of[t];
+    memcpy(because + (size_t)r * n_top, ti + (size_t)t * n_top, sizeof(int32_t) * n_top);
+    memcpy(shares + (size_t)r * n_top, ts + (size_t)t * n_top, sizeof(float) * n_top);
+    scores[r] = tc[t];
+  }
+  free(ti);
+  free(ts);
+  free(tc);
+  return st;
+}
+
+gr_status gr_explain_ranked(const gr_als_model *m, const gr_csr *history, const int32_t *rows,
+                            int32_t n, const int32_t *idx, int k, int n_top, int32_t *because,
+                            float *shares, double *scores) {
+  if (k < 1 || k > GR_TOPK_MAX || n_top < 1)
+    return gr_fail(GR_ERR_INVALID_ARG, "explain: k must be in 1..%d and n_top at least 1",
+                   GR_TOPK_MAX);
+  for (int32_t q = 0; q < n; q++) {
+    const int32_t row = rows ? rows[q] : q;
+    if (row < 0 || row >= history->n_rows)
+      return gr_fail(GR_ERR_INVALID_ARG, "explain: row %d is outside the history", row);
+  }
+  int32_t failed = n; /* the first failing query */
+#pragma omp parallel for schedule(dynamic, 16)
+  for (int32_t q = 0; q < n; q++) {
+    int32_t first;
+#pragma omp atomic read
+    first = failed;
+    if (q > first) continue;
+    const size_t at = (size_t)q * k;
+    if (explain_query(m, history, rows ? rows[q] : q, idx + at, k, n_top, because + at * n_top,
+                      shares + at * n_top, scores + at) != GR_OK) {
+#pragma omp critical(gr_explain_failed)
+      if (q < failed) failed = q;
+    }
+  }
+  if (failed == n) return GR_OK;
+  /* again on this thread: the message is per thread */
+  const size_t at = (size_t)failed * k;
+  return explain_query(m, history, rows ? rows[failed] : failed, idx + at, k, n_top,
+                       because + at * n_top, shares + at * n_top, scores + at);
+}
