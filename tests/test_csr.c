@@ -54,7 +54,39 @@ static void test_random(uint64_t seed, int rows, int cols, int n) {
   free(dense);
 }
 
+/* One row by sorting equals the counting-sort build bit for bit: the same
+ * columns, and repeats summed in the same order (values that round). */
+static void test_one_row(uint64_t seed, int cols, int n) {
+  gr_rng rng;
+  gr_rng_seed(&rng, seed);
+  int32_t *r = calloc((size_t)n + 1, sizeof(int32_t)), *c = malloc(sizeof(int32_t) * (n + 1));
+  float *v = malloc(sizeof(float) * (n + 1));
+  for (int e = 0; e < n; e++) {
+    c[e] = (int32_t)gr_rng_below(&rng, cols);
+    v[e] = (float)(gr_rng_uniform(&rng) * 1e4 + 1e-3);
+  }
+  gr_csr a, b;
+  CHECK_OK(gr_csr_from_coo(&a, 1, cols, r, c, v, n));
+  CHECK_OK(gr_csr_one_row(&b, cols, c, v, n));
+  CHECK(a.nnz == b.nnz && b.n_rows == 1 && b.n_cols == cols && b.indptr[0] == 0 &&
+        b.indptr[1] == b.nnz);
+  CHECK(memcmp(a.indices, b.indices, sizeof(int32_t) * (size_t)a.nnz) == 0);
+  CHECK(memcmp(a.data, b.data, sizeof(float) * (size_t)a.nnz) == 0);
+  gr_csr_free(&a);
+  gr_csr_free(&b);
+  if (n > 0) {
+    c[n / 2] = cols; /* outside: refused */
+    CHECK(gr_csr_one_row(&b, cols, c, v, n) == GR_ERR_INVALID_ARG);
+  }
+  free(r);
+  free(c);
+  free(v);
+}
+
 int main(void) {
+  test_one_row(5, 10, 200); /* many repeats */
+  test_one_row(6, 100000, 300);
+  test_one_row(7, 4, 0);
   test_random(1, 10, 7, 50);
   test_random(2, 1, 1, 5);
   test_random(3, 300, 200, 5000);

@@ -118,7 +118,7 @@ static void test_against_reference(void) {
         perm[i] = perm[j];
         perm[j] = t;
       }
-      const int n = 1 + (int)gr_rng_below(&rng, 20);
+      const int n = 1 + (int)gr_rng_below(&rng, 40);
       for (int e = 0; e < n; e++) {
         items[e] = perm[e];
         w[e] = (float)(0.5 + 10.0 * gr_rng_uniform(&rng));
@@ -127,6 +127,20 @@ static void test_against_reference(void) {
         targets[t] = t < 3 ? perm[n + t] : items[0];
       CHECK_OK(gr_als_explain(m, items, w, n, targets, 4, n, out_items, out_shares, scores));
       CHECK_OK(gr_als_user_factors(m, items, w, n, x));
+      /* a short list is the full list's head (a bounded selection when n > 8 n_top) */
+      for (int top = 1; top <= 3; top += 2) {
+        int32_t head_items[4 * 3];
+        float head_shares[4 * 3];
+        double head_scores[4];
+        CHECK_OK(
+            gr_als_explain(m, items, w, n, targets, 4, top, head_items, head_shares, head_scores));
+        int same = 1;
+        for (int t = 0; t < 4; t++)
+          for (int r = 0; r < top; r++)
+            same &= head_items[t * top + r] == (r < n ? out_items[t * n + r] : -1) &&
+                    head_shares[t * top + r] == (r < n ? out_shares[t * n + r] : 0.0f);
+        CHECK_MSG(same, "k %d trial %d: top %d differs from the full list's head", k, trial, top);
+      }
       for (int t = 0; t < 4; t++) {
         reference_shares(m, items, w, n, targets[t], ref);
         double scale = 0, sum = 0, dot = 0, yn = 0, xn = 0;

@@ -95,6 +95,51 @@ gr_status gr_csr_from_coo(gr_csr *out, int64_t n_rows, int64_t n_cols, const int
   return GR_OK;
 }
 
+typedef struct col_entry {
+  int32_t col;
+  int64_t at; /* place in the input: equal columns keep their order */
+} col_entry;
+
+static int by_col_then_place(const void *pa, const void *pb) {
+  const col_entry *a = pa, *b = pb;
+  if (a->col != b->col) return a->col < b->col ? -1 : 1;
+  return (a->at > b->at) - (a->at < b->at);
+}
+
+gr_status gr_csr_one_row(gr_csr *out, int64_t n_cols, const int32_t *cols, const float *vals,
+                         int64_t n) {
+  for (int64_t e = 0; e < n; e++)
+    if (cols[e] < 0 || cols[e] >= n_cols)
+      return gr_fail(GR_ERR_INVALID_ARG, "column %d is outside 0..%lld", cols[e],
+                     (long long)n_cols - 1);
+  col_entry *order = malloc(sizeof *order * (size_t)(n ? n : 1));
+  gr_csr tmp;
+  gr_status st = csr_alloc(&tmp, 1, n_cols, n);
+  if (!order || st != GR_OK) {
+    free(order);
+    if (st == GR_OK) gr_csr_free(&tmp);
+    return gr_fail(GR_ERR_NOMEM, "cannot allocate a row of %lld entries", (long long)n);
+  }
+  for (int64_t e = 0; e < n; e++)
+    order[e] = (col_entry){cols[e], e};
+  qsort(order, (size_t)n, sizeof *order, by_col_then_place);
+  int64_t w = 0;
+  for (int64_t s = 0; s < n; s++) {
+    const float v = vals ? vals[order[s].at] : 1.0f;
+    if (w > 0 && tmp.indices[w - 1] == order[s].col) {
+      tmp.data[w - 1] += v;
+    } else {
+      tmp.indices[w] = order[s].col;
+      tmp.data[w++] = v;
+    }
+  }
+  free(order);
+  tmp.indptr[1] = w;
+  tmp.nnz = w;
+  *out = tmp;
+  return GR_OK;
+}
+
 gr_status gr_csr_transpose(gr_csr *out, const gr_csr *in) {
   GR_TRY(csr_alloc(out, in->n_cols, in->n_rows, in->nnz));
   for (int64_t e = 0; e < in->nnz; e++)

@@ -1,11 +1,11 @@
 /* Why an item is recommended: Hu, Koren and Volinsky (2008), section 5.
  * With A = Y^T C^u Y + reg I and the user's exact factors x = A^-1 Y^T C^u p,
  * the score of item i is y_i . x = sum_j c_j (y_i^T A^-1 y_j) over the
- * user's items j: each past item's share of the recommendation. With
- * A = L L^T the weight y_i^T A^-1 y_j is z_i . z_j for z = L^-1 y, so one
- * factorization and one triangular solve per item serve every pair. In
- * double: A's factor is computed once per user, and the terms of a sum may
- * cancel. CPU only, like the new-user solve it explains. */
+ * user's items j: each past item's share of the recommendation. One
+ * Cholesky factor of A per user, then per explained item w = A^-1 y_i (two
+ * triangular solves) and one dot c_j y_j . w per past item: the cost grows
+ * with the history only through those dots. In double: the terms of a sum
+ * may cancel. CPU only, like the new-user solve it explains. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -16,35 +16,61 @@
 #include "csr.h"
 #include "ranking.h"
 
-/* A = L L^T in place (lower triangle, row-major). @return 0, or j + 1 when
- * the j-th pivot is not positive. */
-static int cholesky_lower(double *A, int k) {
+/* A = U^T U in place (upper triangle, row-major), right-looking: each row
+ * of U, once known, updates the rows below it by contiguous axpys, which
+ * vectorize. @return 0, or j + 1 when the j-th pivot is not positive. */
+static int cholesky_upper(double *A, int k) {
   for (int j = 0; j < k; j++) {
-    double *lj = A + (size_t)j * k;
-    double d = lj[j];
-    for (int c = 0; c < j; c++)
-      d -= lj[c] * lj[c];
+    double *uj = A + (size_t)j * k;
+    const double d = uj[j];
     if (!(d > 0.0) || !isfinite(d)) return j + 1;
-    lj[j] = sqrt(d);
+    const double root = sqrt(d), inv = 1.0 / root;
+    uj[j] = root;
+#pragma omp simd
+    for (int c = j + 1; c < k; c++)
+      uj[c] *= inv;
     for (int i = j + 1; i < k; i++) {
-      double *li = A + (size_t)i * k;
-      double s = li[j];
-      for (int c = 0; c < j; c++)
-        s -= li[c] * lj[c];
-      li[j] = s / lj[j];
+      double *ai = A + (size_t)i * k;
+      const double f = uj[i];
+#pragma omp simd
+      for (int c = i; c < k; c++)
+        ai[c] -= f * uj[c];
     }
   }
   return 0;
 }
 
-/* z = L^-1 y. */
-static void forward_solve(double *z, const double *L, const float *y, int k) {
-  for (int i = 0; i < k; i++) {
-    const double *li = L + (size_t)i * k;
-    double s = y[i];
-    for (int c = 0; c < i; c++)
-      s -= li[c] * z[c];
-    z[i] = s / li[i];
+/* W = A^-1 Y_t for nt targets at once, A = U^T U, Ut = U^T (row-major):
+ * U^T Z = Y, then U W = Z, both as axpys over rows (of U, then of Ut),
+ * every step applied to all targets before the next, so that the targets'
+ * independent chains overlap instead of each waiting on its last
+ * division. W is (nt, k). */
+static void chol_solve_many(double *W, const double *U, const double *Ut, const float *Y,
+                            const int32_t *targets, int nt, int k) {
+  for (int t = 0; t < nt; t++)
+    for (int c = 0; c < k; c++)
+      W[(size_t)t * k + c] = Y[(size_t)targets[t] * k + c];
+  for (int r = 0; r < k; r++) {
+    const double *ur = U + (size_t)r * k, inv = 1.0 / ur[r];
+    for (int t = 0; t < nt; t++) {
+      double *w = W + (size_t)t * k;
+      const double z = w[r] * inv;
+      w[r] = z;
+#pragma omp simd
+      for (int c = r + 1; c < k; c++)
+        w[c] -= ur[c] * z;
+    }
+  }
+  for (int i = k - 1; i >= 0; i--) {
+    const double *li = Ut + (size_t)i * k, inv = 1.0 / li[i]; /* column i of U */
+    for (int t = 0; t < nt; t++) {
+      double *w = W + (size_t)t * k;
+      const double x = w[i] * inv;
+      w[i] = x;
+#pragma omp simd
+      for (int c = 0; c < i; c++)
+        w[c] -= li[c] * x;
+    }
   }
 }
 
@@ -58,6 +84,24 @@ static int by_share(const void *pa, const void *pb) {
   const share *a = pa, *b = pb;
   if (a->value != b->value) return a->value < b->value ? 1 : -1;
   return (a->item > b->item) - (a->item < b->item);
+}
+
+/* The first min(n_top, n) of sh in by_share order, in place: a bounded
+ * insertion when few are wanted of many (a long history), else a sort. */
+static void top_shares(share *sh, int64_t n, int n_top) {
+  if ((int64_t)n_top * 8 >= n) {
+    qsort(sh, (size_t)n, sizeof *sh, by_share);
+    return;
+  }
+  int kept = 0; /* sh[0..kept) sorted, the best so far */
+  for (int64_t e = 0; e < n; e++) {
+    const share v = sh[e];
+    if (kept == n_top && by_share(&v, &sh[kept - 1]) >= 0) continue;
+    int at = kept < n_top ? kept++ : n_top - 1;
+    for (; at > 0 && by_share(&v, &sh[at - 1]) < 0; at--)
+      sh[at] = sh[at - 1];
+    sh[at] = v;
+  }
 }
 
 static gr_status check_history(const gr_als_model *m, const int32_t *items, const float *weights,
@@ -84,32 +128,36 @@ gr_status gr_als_explain(const gr_als_model *m, const int32_t *items, const floa
   GR_TRY(check_history(m, items, weights, n, targets, n_targets, n_top));
   const int k = m->params.factors;
   /* one row: duplicate items summed, weights turned into confidences */
-  int32_t *zeros = calloc((size_t)n, sizeof *zeros);
-  if (!zeros) return gr_fail(GR_ERR_NOMEM, "cannot allocate the user's row");
   gr_csr row = {0};
-  gr_status st = gr_csr_from_coo(&row, 1, m->n_items, zeros, items, weights, n);
-  free(zeros);
-  GR_TRY(st);
+  GR_TRY(gr_csr_one_row(&row, m->n_items, items, weights, n));
   gr_csr_affine(&row, m->params.confidence_offset, m->params.alpha);
   const int64_t nu = row.nnz;
-  double *L = malloc(sizeof(double) * (size_t)k * k);  /* (k, k) */
-  double *Z = malloc(sizeof(double) * (size_t)nu * k); /* (nu, k): L^-1 y_j */
-  double *zt = malloc(sizeof(double) * (size_t)k);     /* L^-1 y_target */
-  share *sh = malloc(sizeof(share) * (size_t)nu);      /* one target's shares */
-  if (!L || !Z || !zt || !sh) {
+  double *U = malloc(sizeof(double) * (size_t)k * k);             /* (k, k): A, then U */
+  double *Ut = malloc(sizeof(double) * (size_t)k * k);            /* (k, k): U^T */
+  double *W = malloc(sizeof(double) * (size_t)n_targets * k + 1); /* (n_targets, k) */
+  share *sh = malloc(sizeof(share) * (size_t)nu);                 /* one target's shares */
+  gr_status st = GR_OK;
+  if (!U || !Ut || !W || !sh) {
     st = gr_fail(GR_ERR_NOMEM, "cannot allocate the explanation of %lld items", (long long)nu);
     goto done;
   }
   for (size_t e = 0; e < (size_t)k * k; e++)
-    L[e] = m->yty_reg[e];
-  for (int64_t e = 0; e < nu; e++) { /* the lower triangle of A */
-    const float *y = m->item_factors + (size_t)row.indices[e] * k;
-    const double extra = (double)row.data[e] - 1.0;
-    for (int i = 0; i < k; i++)
-      for (int c = 0; c <= i; c++)
-        L[(size_t)i * k + c] += extra * y[i] * y[c];
+    U[e] = m->yty_reg[e];
+  /* the upper triangle of A, two items per pass over it */
+  for (int64_t e = 0; e < nu; e += 2) {
+    const int two = e + 1 < nu;
+    const float *y0 = m->item_factors + (size_t)row.indices[e] * k;
+    const float *y1 = two ? m->item_factors + (size_t)row.indices[e + 1] * k : y0;
+    const double x0 = (double)row.data[e] - 1.0, x1 = two ? (double)row.data[e + 1] - 1.0 : 0.0;
+    for (int i = 0; i < k; i++) {
+      const double s0 = x0 * y0[i], s1 = x1 * y1[i];
+      double *ai = U + (size_t)i * k;
+#pragma omp simd
+      for (int c = i; c < k; c++)
+        ai[c] += s0 * y0[c] + s1 * y1[c];
+    }
   }
-  const int info = cholesky_lower(L, k);
+  const int info = cholesky_upper(U, k);
   if (info) {
     st = gr_fail(GR_ERR_NUMERIC,
                  "explain: the user's system is not positive definite (pivot %d of %d); "
@@ -117,20 +165,23 @@ gr_status gr_als_explain(const gr_als_model *m, const int32_t *items, const floa
                  info, k);
     goto done;
   }
-  for (int64_t e = 0; e < nu; e++)
-    forward_solve(Z + (size_t)e * k, L, m->item_factors + (size_t)row.indices[e] * k, k);
+  for (int i = 0; i < k; i++)
+    for (int c = i; c < k; c++)
+      Ut[(size_t)c * k + i] = U[(size_t)i * k + c];
+  chol_solve_many(W, U, Ut, m->item_factors, targets, n_targets, k);
   for (int32_t t = 0; t < n_targets; t++) {
-    forward_solve(zt, L, m->item_factors + (size_t)targets[t] * k, k);
+    const double *w = W + (size_t)t * k;
     double total = 0.0;
     for (int64_t e = 0; e < nu; e++) {
-      const double *z = Z + (size_t)e * k;
+      const float *y = m->item_factors + (size_t)row.indices[e] * k;
       double dot = 0.0;
+#pragma omp simd reduction(+ : dot)
       for (int c = 0; c < k; c++)
-        dot += zt[c] * z[c];
+        dot += y[c] * w[c];
       sh[e] = (share){row.data[e] * dot, row.indices[e]};
       total += sh[e].value;
     }
-    qsort(sh, (size_t)nu, sizeof *sh, by_share);
+    top_shares(sh, nu, n_top);
     for (int r = 0; r < n_top; r++) {
       const size_t slot = (size_t)t * n_top + r;
       out_items[slot] = r < nu ? sh[r].item : -1;
@@ -139,9 +190,9 @@ gr_status gr_als_explain(const gr_als_model *m, const int32_t *items, const floa
     out_scores[t] = total;
   }
 done:
-  free(L);
-  free(Z);
-  free(zt);
+  free(U);
+  free(Ut);
+  free(W);
   free(sh);
   gr_csr_free(&row);
   return st;

@@ -162,12 +162,9 @@ gr_status gr_als_user_factors(const gr_als_model *m, const int32_t *items, const
       return gr_fail(GR_ERR_INVALID_ARG, "weight %g of item %d is not a finite number > 0",
                      (double)weights[e], items[e]);
   }
-  int32_t *rows = calloc((size_t)(n ? n : 1), sizeof *rows);
-  if (!rows) return gr_fail(GR_ERR_NOMEM, "cannot allocate the user's row");
   gr_csr row = {0};
   gr_backend *cpu = NULL;
-  gr_status st = gr_csr_from_coo(&row, 1, m->n_items, rows, items, weights, n);
-  free(rows);
+  gr_status st = gr_csr_one_row(&row, m->n_items, items, weights, n);
   if (st == GR_OK) {
     gr_csr_affine(&row, m->params.confidence_offset, m->params.alpha);
     st = gr_backend_cpu_create(&cpu, 1);
