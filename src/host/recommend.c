@@ -1,6 +1,7 @@
 /* Ranked outputs from a trained model: recommendations (items seen in
  * training excluded), similar items (cosine), and factors for a new user. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,6 +179,18 @@ gr_status gr_als_user_factors(const gr_als_model *m, const int32_t *items, const
   return st;
 }
 
+/* Row u's factors into factors[u]: zeros for an empty row. */
+static gr_status fold_in(const gr_als_model *m, const gr_csr *rows, int32_t u, float *factors) {
+  const int k = m->params.factors;
+  const int64_t b = rows->indptr[u], n = rows->indptr[u + 1] - b;
+  if (n == 0) {
+    memset(factors + (size_t)u * k, 0, sizeof(float) * (size_t)k);
+    return GR_OK;
+  }
+  return gr_als_user_factors(m, rows->indices + b, rows->data + b, (int32_t)n,
+                             factors + (size_t)u * k);
+}
+
 gr_status gr_als_recommend_new_users(gr_context *ctx, const gr_als_model *m,
                                      const gr_interactions *x, const gr_recommend_options *opts,
                                      int32_t *out_items, float *out_scores) {
@@ -197,15 +210,23 @@ gr_status gr_als_recommend_new_users(gr_context *ctx, const gr_als_model *m,
   float *factors = malloc(sizeof(float) * ((size_t)n_users * k + 1));
   gr_status st = factors ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate new-user factors");
   if (st == GR_OK) st = gr_csr_from_coo(&rows, n_users, m->n_items, u_idx, i_idx, x->weight, x->n);
-  for (int32_t u = 0; st == GR_OK && u < n_users; u++) {
-    const int64_t b = rows.indptr[u], n = rows.indptr[u + 1] - b;
-    if (n == 0) {
-      memset(factors + (size_t)u * k, 0, sizeof(float) * (size_t)k);
-      continue;
+  /* users in parallel, each solve on one thread: the same factors on any
+   * number of threads; the first failing user is solved again here, since
+   * error messages are per thread */
+  int32_t failed = n_users;
+  const int threads = ctx->be->n_threads > 0 ? ctx->be->n_threads : omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 64) num_threads(threads) if (st == GR_OK)
+  for (int32_t u = 0; u < n_users; u++) {
+    int32_t first;
+#pragma omp atomic read
+    first = failed;
+    if (st != GR_OK || u > first) continue;
+    if (fold_in(m, &rows, u, factors) != GR_OK) {
+#pragma omp critical(gr_fold_in_failed)
+      if (u < failed) failed = u;
     }
-    st = gr_als_user_factors(m, rows.indices + b, rows.data + b, (int32_t)n,
-                             factors + (size_t)u * k);
   }
+  if (st == GR_OK && failed < n_users) st = fold_in(m, &rows, failed, factors);
   if (st == GR_OK)
     st = gr_rank_items(ctx, factors, n_users, NULL, n_users, m->item_factors, m->n_items, k,
                        opts->exclude_seen ? &rows : NULL, opts->item_allowed, opts->k, out_items,
