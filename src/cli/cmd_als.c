@@ -1,4 +1,4 @@
-/* gpurec als fit | recommend | similar | eval. */
+/* gpurec als fit | recommend | similar | eval (tune: cmd_als_tune.c). */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -452,16 +452,19 @@ int gr_cmd_als(int argc, char **argv) {
     if (strcmp(argv[0], "recommend") == 0) return als_recommend_cmd(argc - 1, argv + 1);
     if (strcmp(argv[0], "similar") == 0) return als_similar_cmd(argc - 1, argv + 1);
     if (strcmp(argv[0], "eval") == 0) return als_eval_cmd(argc - 1, argv + 1);
+    if (strcmp(argv[0], "tune") == 0) return gr_cmd_als_tune(argc - 1, argv + 1);
     if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
-      printf("usage: gpurec als fit|recommend|similar|eval [options]\n\n"
+      printf("usage: gpurec als fit|recommend|similar|eval|tune [options]\n\n"
              "  fit        train a model from interactions\n"
              "  recommend  top-k items per user (seen items excluded)\n"
              "  similar    top-k similar items\n"
-             "  eval       holdout evaluation: precision, recall, MAP, NDCG, hit rate, AUC\n\n"
+             "  eval       holdout evaluation: precision, recall, MAP, NDCG, hit rate, AUC\n"
+             "  tune       a grid of settings on one holdout split, ranked by a metric\n\n"
              "Each has --help.\n");
       return GR_EXIT_OK;
     }
   }
-  fprintf(stderr, "gpurec als: expected fit, recommend, similar or eval (see gpurec als --help)\n");
+  fprintf(stderr,
+          "gpurec als: expected fit, recommend, similar, eval or tune (see gpurec als --help)\n");
   return GR_EXIT_USAGE;
 }

@@ -5,6 +5,7 @@
 int gr_cmd_gen(int argc, char **argv);
 int gr_cmd_split(int argc, char **argv);
 int gr_cmd_als(int argc, char **argv);
+int gr_cmd_als_tune(int argc, char **argv); /* als tune */
 int gr_cmd_demo(int argc, char **argv);
 int gr_cmd_stats(int argc, char **argv);
 int gr_cmd_describe(int argc, char **argv);

@@ -23,6 +23,7 @@ static void usage(FILE *f) {
           "  als recommend        top-k items per user, seen items excluded\n"
           "  als similar          top-k similar items\n"
           "  als eval             precision, recall, MAP, NDCG, hit rate at k, ROC AUC\n"
+          "  als tune             a grid of ALS settings on one split, ranked by a metric\n"
           "  describe             column kinds and features of a table (market CSV)\n"
           "  kmeans               KMeans on the numeric columns of a CSV\n"
           "  logreg               L2 logistic regression on the numeric columns of a CSV\n"

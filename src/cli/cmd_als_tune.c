@@ -1,0 +1,369 @@
+/* gpurec als tune: a grid of ALS settings on one holdout split. The data is
+ * read and split once; each setting is fitted and evaluated in turn, with
+ * the same seed, so the table compares settings and nothing else. Results
+ * are ranked by one metric; the best setting's fit command is printed, and
+ * with --model it is trained on all the data and saved. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "common/clock.h"
+#include "common/error.h"
+#include "data_args.h"
+#include "host/als_model.h"
+#include "host/output_file.h"
+
+#define MAX_VALUES 32     /* per option */
+#define MAX_SETTINGS 4096 /* the whole grid */
+
+/* A comma-separated list of numbers ("0.1,1,10"). */
+typedef struct value_list {
+  double v[MAX_VALUES];
+  int n;
+} value_list;
+
+static int parse_list(const char *text, const char *opt, int integers, double min, double max,
+                      value_list *out) {
+  out->n = 0;
+  const char *p = text;
+  for (;;) {
+    char *end;
+    const double v = strtod(p, &end);
+    const int ok = end != p && (*end == ',' || *end == '\0') && isfinite(v) && v >= min &&
+                   v <= max && (!integers || v == floor(v));
+    if (!ok || out->n == MAX_VALUES) {
+      fprintf(stderr,
+              "gpurec als tune: %s expects up to %d comma-separated %s in [%g, %g], got '%s'\n",
+              opt, MAX_VALUES, integers ? "integers" : "numbers", min, max, text);
+      return GR_EXIT_USAGE;
+    }
+    out->v[out->n++] = v;
+    if (*end == '\0') return GR_EXIT_OK;
+    p = end + 1;
+  }
+}
+
+typedef struct setting {
+  gr_als_params p;
+  gr_metrics m;
+  double fit_seconds, eval_seconds;
+} setting;
+
+/* The ranking metric, by its JSON name. */
+static const char *const METRICS[] = {
+    "map", "precision", "precision_implicit", "recall", "ndcg", "hit_rate", "auc"};
+#define N_METRICS (int)(sizeof METRICS / sizeof METRICS[0])
+
+static double metric_of(const gr_metrics *m, int which) {
+  switch (which) {
+  case 0: return m->map;
+  case 1: return m->precision;
+  case 2: return m->precision_implicit;
+  case 3: return m->recall;
+  case 4: return m->ndcg;
+  case 5: return m->hit_rate;
+  default: return isnan(m->auc) ? 0.0 : m->auc;
+  }
+}
+
+static int g_metric; /* for the sort */
+static const setting *g_settings;
+
+/* Best first; equal figures keep the grid's order. */
+static int by_metric(const void *pa, const void *pb) {
+  const int a = *(const int *)pa, b = *(const int *)pb;
+  const double x = metric_of(&g_settings[a].m, g_metric), y = metric_of(&g_settings[b].m, g_metric);
+  if (x != y) return x < y ? 1 : -1;
+  return (a > b) - (a < b);
+}
+
+static void print_table(const setting *s, const int *order, int n) {
+  printf("%4s %7s %10s %14s %9s  %9s %9s %9s %9s %9s %9s  %8s %8s\n", "rank", "factors",
+         "iterations", "regularization", "alpha", "map", "precision", "recall", "ndcg", "hit_rate",
+         "auc", "fit s", "eval s");
+  for (int r = 0; r < n; r++) {
+    const setting *x = &s[order[r]];
+    printf("%4d %7d %10d %14g %9g  %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f  %8.2f %8.2f\n", r + 1,
+           x->p.factors, x->p.iterations, (double)x->p.regularization, (double)x->p.alpha, x->m.map,
+           x->m.precision, x->m.recall, x->m.ndcg, x->m.hit_rate, isnan(x->m.auc) ? 0.0 : x->m.auc,
+           x->fit_seconds, x->eval_seconds);
+  }
+}
+
+static gr_status write_csv(const char *path, const setting *s, int n) {
+  gr_output_file out;
+  GR_TRY(gr_output_open(&out, path));
+  fprintf(out.f, "factors,iterations,regularization,alpha,confidence_offset,k,users,map,precision,"
+                 "precision_implicit,recall,ndcg,hit_rate,auc,fit_seconds,eval_seconds\n");
+  for (int i = 0; i < n; i++) {
+    const setting *x = &s[i];
+    fprintf(out.f, "%d,%d,%g,%g,%g,%d,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.3f\n",
+            x->p.factors, x->p.iterations, (double)x->p.regularization, (double)x->p.alpha,
+            (double)x->p.confidence_offset, x->m.k, (long long)x->m.n_users, x->m.map,
+            x->m.precision, x->m.precision_implicit, x->m.recall, x->m.ndcg, x->m.hit_rate,
+            isnan(x->m.auc) ? 0.0 : x->m.auc, x->fit_seconds, x->eval_seconds);
+  }
+  return gr_output_commit(&out);
+}
+
+static gr_status write_json(const char *path, const setting *s, int n, int best, int metric) {
+  gr_output_file out;
+  GR_TRY(gr_output_open(&out, path));
+  FILE *f = out.f;
+  fprintf(f, "{\n  \"metric\": \"%s\",\n  \"best\": %d,\n  \"settings\": [\n", METRICS[metric],
+          best);
+  for (int i = 0; i < n; i++) {
+    const setting *x = &s[i];
+    fprintf(
+        f,
+        "    {\"factors\": %d, \"iterations\": %d, \"regularization\": %g, \"alpha\": %g, "
+        "\"confidence_offset\": %g, \"solver\": \"%s\", \"cg_steps\": %d, "
+        "\"random_state\": %llu, \"metrics\": {\"k\": %d, \"n_users\": %lld, \"map\": %.6f, "
+        "\"precision\": %.6f, \"precision_implicit\": %.6f, \"recall\": %.6f, \"ndcg\": %.6f, "
+        "\"hit_rate\": %.6f, \"auc\": %.6f}, \"fit_seconds\": %.6f, \"eval_seconds\": %.6f}%s\n",
+        x->p.factors, x->p.iterations, (double)x->p.regularization, (double)x->p.alpha,
+        (double)x->p.confidence_offset, x->p.solver == GR_SOLVER_CG ? "cg" : "cholesky",
+        x->p.cg_steps, (unsigned long long)x->p.random_state, x->m.k, (long long)x->m.n_users,
+        x->m.map, x->m.precision, x->m.precision_implicit, x->m.recall, x->m.ndcg, x->m.hit_rate,
+        isnan(x->m.auc) ? 0.0 : x->m.auc, x->fit_seconds, x->eval_seconds, i + 1 < n ? "," : "");
+  }
+  fprintf(f, "  ]\n}\n");
+  return gr_output_commit(&out);
+}
+
+/* The grid's options, as given. */
+typedef struct grid_args {
+  const char *factors, *iterations, *regularization, *alpha, *solver, *metric;
+  float confidence_offset;
+  int cg_steps;
+  uint64_t random_state;
+} grid_args;
+
+/* Every combination, factors slowest, alpha fastest; validated up front. */
+static int build_grid(const grid_args *g, setting **out, int *n_out, int *metric) {
+  value_list f, it, reg, al;
+  int rc = parse_list(g->factors, "--factors", 1, 1, 4096, &f);
+  if (rc == GR_EXIT_OK) rc = parse_list(g->iterations, "--iterations", 1, 1, 10000, &it);
+  if (rc == GR_EXIT_OK) rc = parse_list(g->regularization, "--regularization", 0, 0, 1e30, &reg);
+  if (rc == GR_EXIT_OK) rc = parse_list(g->alpha, "--alpha", 0, 1e-30, 1e30, &al);
+  if (rc != GR_EXIT_OK) return rc;
+  *metric = -1;
+  for (int i = 0; i < N_METRICS; i++)
+    if (strcmp(g->metric, METRICS[i]) == 0) *metric = i;
+  if (*metric < 0) {
+    fprintf(stderr,
+            "gpurec als tune: --metric expects map, precision, precision_implicit, recall, ndcg, "
+            "hit_rate or auc, got '%s'\n",
+            g->metric);
+    return GR_EXIT_USAGE;
+  }
+  gr_als_params base;
+  gr_als_params_default(&base);
+  if (strcmp(g->solver, "cg") == 0 || strcmp(g->solver, "cholesky") == 0) {
+    base.solver = g->solver[1] == 'g' ? GR_SOLVER_CG : GR_SOLVER_CHOLESKY;
+  } else {
+    fprintf(stderr, "gpurec als tune: --solver expects cg or cholesky, got '%s'\n", g->solver);
+    return GR_EXIT_USAGE;
+  }
+  base.confidence_offset = g->confidence_offset;
+  base.cg_steps = g->cg_steps;
+  base.random_state = g->random_state;
+  const long total = (long)f.n * it.n * reg.n * al.n;
+  if (total > MAX_SETTINGS) {
+    fprintf(stderr, "gpurec als tune: %ld settings; at most %d in one grid\n", total, MAX_SETTINGS);
+    return GR_EXIT_USAGE;
+  }
+  setting *s = calloc((size_t)total, sizeof *s);
+  if (!s) {
+    fprintf(stderr, "gpurec als tune: cannot allocate %ld settings\n", total);
+    return GR_EXIT_FAIL;
+  }
+  int n = 0;
+  for (int a = 0; a < f.n; a++)
+    for (int b = 0; b < it.n; b++)
+      for (int c = 0; c < reg.n; c++)
+        for (int d = 0; d < al.n; d++) {
+          gr_als_params p = base;
+          p.factors = (int)f.v[a];
+          p.iterations = (int)it.v[b];
+          p.regularization = (float)reg.v[c];
+          p.alpha = (float)al.v[d];
+          s[n++].p = p;
+        }
+  for (int i = 0; i < n; i++)
+    if (gr_als_params_validate(&s[i].p) != GR_OK) {
+      fprintf(stderr, "gpurec als tune: %s\n", gr_last_error());
+      free(s);
+      return GR_EXIT_USAGE;
+    }
+  *out = s;
+  *n_out = n;
+  return GR_EXIT_OK;
+}
+
+/* Fits and evaluates setting s; the fit stops on Ctrl-C. */
+static gr_status run_setting(gr_context *ctx, setting *s, const gr_interactions *train,
+                             const gr_interactions *test, int k) {
+  gr_als_train_options o;
+  gr_als_train_options_default(&o);
+  o.stop = &gr_cli_interrupted;
+  gr_als_model *m = NULL;
+  double t0 = gr_now_seconds();
+  gr_status st = gr_als_train(ctx, &s->p, train, &o, &m);
+  s->fit_seconds = gr_now_seconds() - t0;
+  t0 = gr_now_seconds();
+  if (st == GR_OK) st = gr_als_evaluate(ctx, m, train, test, k, &s->m);
+  s->eval_seconds = gr_now_seconds() - t0;
+  gr_als_model_free(m);
+  return st;
+}
+
+/* The command that trains setting p, as a person would type it. */
+static void print_fit_command(FILE *f, const char *input, const gr_als_params *p) {
+  fprintf(f,
+          "gpurec als fit --input %s --model model.gpurec --factors %d --iterations %d "
+          "--regularization %g --alpha %g",
+          input, p->factors, p->iterations, (double)p->regularization, (double)p->alpha);
+  if (p->confidence_offset != 0)
+    fprintf(f, " --confidence-offset %g", (double)p->confidence_offset);
+  if (p->solver != GR_SOLVER_CG) fprintf(f, " --solver cholesky");
+  fprintf(f, "\n");
+}
+
+int gr_cmd_als_tune(int argc, char **argv) {
+  const char *cmd = "als tune";
+  const char *input = NULL, *train_path = NULL, *test_path = NULL, *model_path = NULL;
+  const char *json = NULL, *csv = NULL;
+  grid_args g = {.factors = "64",
+                 .iterations = "15",
+                 .regularization = "0.01,0.1,1,10,100",
+                 .alpha = "1,10,40",
+                 .solver = "cg",
+                 .metric = "map",
+                 .confidence_offset = 0.0f,
+                 .cg_steps = 3,
+                 .random_state = 42};
+  gr_eval_options eo;
+  gr_eval_options_default(&eo);
+  gr_common_args common;
+  gr_common_args_default(&common);
+  gr_data_args d;
+  gr_data_args_default(&d);
+  gr_opt opts[48] = {
+      {"--input", OPT_STR, &input, "all interactions: split once, then every setting"},
+      {"--train", OPT_STR, &train_path, "training interactions (with --test; instead of --input)"},
+      {"--test", OPT_STR, &test_path, "held-out interactions"},
+      {"--factors", OPT_STR, &g.factors, "latent factors, a comma-separated list"},
+      {"--iterations", OPT_STR, &g.iterations, "ALS iterations, a list"},
+      {"--regularization", OPT_STR, &g.regularization, "L2 regularization, a list"},
+      {"--alpha", OPT_STR, &g.alpha, "confidence scale (c = offset + alpha * r), a list"},
+      {"--confidence-offset", OPT_FLOAT, &g.confidence_offset,
+       "0 = the implicit package's confidence, 1 = the paper's 1 + alpha * r"},
+      {"--solver", OPT_STR, &g.solver, "cg or cholesky"},
+      {"--cg-steps", OPT_INT, &g.cg_steps, "conjugate gradient steps per row"},
+      {"--random-state", OPT_U64, &g.random_state, "seed of the initial factors (every setting)"},
+      {"--metric", OPT_STR, &g.metric,
+       "rank settings by map, precision, precision_implicit, recall, ndcg, hit_rate or auc"},
+      {"--k", OPT_INT, &eo.k, "cut-off of the ranking metrics"},
+      {"--test-fraction", OPT_FLOAT, &eo.test_fraction, "share of each user's items held out"},
+      {"--by-time", OPT_FLAG, &eo.by_time, "hold out each user's latest items"},
+      {"--seed", OPT_U64, &eo.seed, "seed of the split"},
+      {"--out", OPT_STR, &csv, "also write every setting's figures as CSV"},
+      {"--json", OPT_STR, &json, "also write every setting's figures as JSON"},
+      {"--model", OPT_STR, &model_path,
+       "then train the best setting on all the data (--input, or --train) and save it here"},
+  };
+  int n = gr_data_args_add(opts, 19, &d);
+  n = gr_common_args_add(opts, n, &common);
+  int rc = gr_args_parse(argc, argv, cmd,
+                         "Fits and evaluates every combination of the listed ALS settings on one "
+                         "holdout split,\nand ranks them by --metric at --k. Either --input (split "
+                         "here) or --train and --test.",
+                         opts, n);
+  if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
+  if (!input == !(train_path && test_path)) {
+    fprintf(stderr, "gpurec %s: give either --input FILE, or --train FILE --test FILE\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  setting *s = NULL;
+  int n_settings = 0, metric = 0;
+  if ((rc = build_grid(&g, &s, &n_settings, &metric)) != GR_EXIT_OK) return rc;
+  int *order = malloc(sizeof(int) * (size_t)n_settings);
+  gr_interactions *all = NULL, *train = NULL, *test = NULL;
+  gr_als_model *best_model = NULL;
+  gr_status st = order ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate the ranking");
+  rc = GR_EXIT_FAIL;
+  gr_context *ctx = st == GR_OK ? gr_common_context(&common, cmd) : NULL;
+  if (!ctx) goto done;
+  if (input) {
+    if (!(all = gr_data_read(&d, input, cmd))) goto done;
+    st = gr_split(all, &eo, &train, &test);
+  } else {
+    train = gr_data_read(&d, train_path, cmd);
+    test = train ? gr_data_read(&d, test_path, cmd) : NULL;
+    if (!test) goto done;
+  }
+  if (st == GR_OK && !common.quiet)
+    fprintf(stderr, "gpurec: %d settings on %s: %d users, %d items, %lld training events\n",
+            n_settings, gr_context_backend_name(ctx), gr_interactions_n_users(train),
+            gr_interactions_n_items(train), (long long)gr_interactions_count(train));
+  int done_settings = 0;
+  gr_cli_catch_sigint();
+  for (int i = 0; st == GR_OK && i < n_settings; i++) {
+    st = run_setting(ctx, &s[i], train, test, eo.k);
+    if (st == GR_OK) done_settings++;
+    if (st == GR_OK && !common.quiet)
+      fprintf(stderr,
+              "gpurec: [%d/%d] factors %d, iterations %d, regularization %g, alpha %g: "
+              "%s@%d %.4f (fit %.2f s, eval %.2f s)\n",
+              i + 1, n_settings, s[i].p.factors, s[i].p.iterations, (double)s[i].p.regularization,
+              (double)s[i].p.alpha, METRICS[metric], eo.k, metric_of(&s[i].m, metric),
+              s[i].fit_seconds, s[i].eval_seconds);
+  }
+  gr_cli_release_sigint();
+  for (int i = 0; i < done_settings; i++)
+    order[i] = i;
+  g_metric = metric;
+  g_settings = s;
+  qsort(order, (size_t)done_settings, sizeof *order, by_metric);
+  if (done_settings > 0) {
+    printf("%d settings ranked by %s@%d on %lld test users\n", done_settings, METRICS[metric], eo.k,
+           (long long)s[0].m.n_users);
+    print_table(s, order, done_settings);
+  }
+  if (st != GR_OK) { /* interrupted or failed: the table so far, no files */
+    rc = gr_cli_fail(cmd, st);
+    goto done;
+  }
+  const setting *best = &s[order[0]];
+  printf("\nbest: %s@%d %.4f. To train it (with this command's data options):\n", METRICS[metric],
+         eo.k, metric_of(&best->m, metric));
+  print_fit_command(stdout, input ? input : train_path, &best->p);
+  if (csv) st = write_csv(csv, s, n_settings);
+  if (st == GR_OK && json) st = write_json(json, s, n_settings, order[0], metric);
+  if (st == GR_OK && model_path) {
+    gr_als_train_options o;
+    gr_als_train_options_default(&o);
+    gr_cli_catch_sigint();
+    o.stop = &gr_cli_interrupted;
+    st = gr_als_train(ctx, &best->p, all ? all : train, &o, &best_model);
+    gr_cli_release_sigint();
+    if (st == GR_OK) st = gr_als_model_save(best_model, model_path);
+    if (st == GR_OK && !common.quiet)
+      fprintf(stderr, "gpurec: the best setting, trained on all %lld events, written to %s\n",
+              (long long)gr_interactions_count(all ? all : train), model_path);
+  }
+  rc = st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
+done:
+  gr_als_model_free(best_model);
+  gr_context_free(ctx);
+  gr_interactions_free(all);
+  gr_interactions_free(train);
+  gr_interactions_free(test);
+  free(order);
+  free(s);
+  return rc;
+}

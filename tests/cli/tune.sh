@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# als tune: every combination fitted and evaluated on one split, ranked by
+# the metric; each setting's figures equal als eval's for that setting on
+# the same split; --model trains the best one; bad grids are refused
+# before any work, and a failed run writes nothing.
+source "$(dirname "$0")/lib.bash"
+G="$GPUREC"
+D="$WORK"
+expect_ok "gen" "$G" gen interactions --scale tiny --seed 9 --out "$D/all.csv"
+expect_ok "tune" "$G" als tune --input "$D/all.csv" --factors 8,16 --iterations 4 \
+  --regularization 0.1,30 --alpha 1,10 --out "$D/grid.csv" --json "$D/grid.json" \
+  --model "$D/best.gpurec" --device cpu
+check "eight settings, ranked" "grep -q '^8 settings ranked by map@10' '$WORK/out' && [ \$(grep -cE '^ +[1-8] +(8|16) +4 ' '$WORK/out') -eq 8 ]"
+check "table and files agree on the best" "python3 -c \"
+import csv, json, sys
+rows = list(csv.DictReader(open('$D/grid.csv')))
+j = json.load(open('$D/grid.json'))
+maps = [float(r['map']) for r in rows]
+best = j['settings'][j['best']]
+ok = len(rows) == 8 and len(j['settings']) == 8 and abs(best['metrics']['map'] - max(maps)) < 1e-9
+ok &= sorted((int(r['factors']), float(r['regularization']), float(r['alpha'])) for r in rows) == sorted((f, r, a) for f in (8, 16) for r in (0.1, 30) for a in (1, 10))
+table = [l.split() for l in open('$WORK/out') if l[:4].strip().isdigit()]
+ok &= [float(t[5]) for t in table] == sorted((round(m, 4) for m in maps), reverse=True)
+sys.exit(0 if ok else 1)\""
+check "fit command printed" "grep -q '^gpurec als fit --input .*all.csv --model model.gpurec --factors [0-9]* --iterations 4 --regularization' '$WORK/out'"
+# one setting evaluated alone, on the same split: the same figures
+expect_ok "eval one setting" "$G" als eval --input "$D/all.csv" --factors 16 --iterations 4 \
+  --regularization 30 --alpha 10 --json "$D/one.json" --device cpu
+check "tune's figures are eval's" "python3 -c \"
+import csv, json, sys
+m = json.load(open('$D/one.json'))['metrics']
+r = [r for r in csv.DictReader(open('$D/grid.csv')) if (r['factors'], r['regularization'], r['alpha']) == ('16', '30', '10')][0]
+sys.exit(0 if all(abs(float(r[c]) - m[c]) < 1e-6 for c in ('map', 'precision', 'recall', 'ndcg', 'hit_rate', 'auc')) else 1)\""
+expect_ok "the best model recommends" "$G" als recommend --model "$D/best.gpurec" --input "$D/all.csv" \
+  --users u1 --k 3 --device cpu
+check "three recommendations" "[ \$(wc -l < '$WORK/out') -eq 4 ]"
+expect_ok "rank by precision" "$G" als tune --input "$D/all.csv" --factors 8 --iterations 2 \
+  --regularization 1 --alpha 1,10 --metric precision --device cpu
+check "ranked by precision" "grep -q '^2 settings ranked by precision@10' '$WORK/out'"
+
+# bad grids: refused before reading anything (exit 2), nothing written
+expect_fail "not a number" "--alpha expects up to 32 comma-separated numbers" "$G" als tune \
+  --input "$D/all.csv" --alpha 1,x --out "$D/bad.csv" --device cpu
+expect_fail "alpha 0" "--alpha expects" "$G" als tune --input "$D/all.csv" --alpha 0 --device cpu
+expect_fail "fractional factors" "--factors expects up to 32 comma-separated integers" "$G" als tune \
+  --input "$D/all.csv" --factors 8.5 --device cpu
+expect_fail "unknown metric" "--metric expects map" "$G" als tune --input "$D/all.csv" --metric mrr \
+  --device cpu
+L=$(seq -s, 1 17)
+expect_fail "grid too large" "at most 4096 in one grid" "$G" als tune --input "$D/all.csv" \
+  --factors "$L" --regularization "$L" --alpha "$L" --device cpu
+printf 'user,item\nu1,i1\nu2\n' > "$D/ragged.csv"
+expect_fail "bad data" "ragged.csv:3" "$G" als tune --input "$D/ragged.csv" --out "$D/bad.csv" \
+  --json "$D/bad.json" --model "$D/bad.gpurec" --device cpu
+check "nothing written after a failure" "[ ! -e '$D/bad.csv' ] && [ ! -e '$D/bad.json' ] && [ ! -e '$D/bad.gpurec' ]"
+finish
