@@ -128,6 +128,10 @@ typedef struct gr_als_params {
   /* confidence of an observed pair is offset + alpha * r; 0 matches the
    * `implicit` package, 1 matches the paper's 1 + alpha * r. Default 0. */
   float confidence_offset;
+  /* 0: the confidence above, linear in r. > 0: the paper's alternative,
+   * offset + alpha * log(1 + r / eps) with eps this value, which tames
+   * heavy users and items (r summed over a pair's events first). Default 0. */
+  float log_epsilon;
   int iterations;        /* default 15 */
   gr_als_solver solver;  /* default CG */
   int cg_steps;          /* default 3 */

@@ -480,7 +480,66 @@ static void test_cholesky_refuses_indefinite(void) {
   be->ops->destroy(be);
 }
 
+/* --confidence log: c = offset + alpha log(1 + r / eps) on each pair's
+ * summed weight r. A fit equals the linear fit on weights log(1 + r / eps)
+ * (up to the rounding of two float confidences), and splitting each event
+ * in two changes nothing, since the log comes after the sum. */
+static void test_log_confidence(void) {
+  planted p;
+  CHECK(planted_build(&p, 120, 90, 4, 21));
+  gr_interactions *logw = NULL, *halves = NULL;
+  CHECK_OK(gr_interactions_create_like(&logw, p.x));
+  CHECK_OK(gr_interactions_create_like(&halves, p.x));
+  const float eps = 0.5f;
+  for (int64_t e = 0; e < p.x->n; e++) { /* planted pairs are distinct */
+    const float r = p.x->weight[e];
+    gr_interactions_push(logw, p.x->user[e], p.x->item[e], (float)log1p((double)r / eps), 0);
+    gr_interactions_push(halves, p.x->user[e], p.x->item[e], r / 2, 0);
+    gr_interactions_push(halves, p.x->user[e], p.x->item[e], r / 2, 0);
+  }
+  gr_context *ctx = cpu_test_context(2);
+  gr_als_params prm;
+  gr_als_params_default(&prm);
+  prm.factors = 8;
+  prm.iterations = 5;
+  prm.alpha = 3.0f;
+  prm.confidence_offset = 1.0f;
+  prm.solver = GR_SOLVER_CHOLESKY;
+  gr_als_model *lin = NULL, *lg = NULL, *split = NULL;
+  CHECK_OK(gr_als_fit(ctx, &prm, logw, NULL, NULL, &lin));
+  prm.log_epsilon = eps;
+  CHECK_OK(gr_als_fit(ctx, &prm, p.x, NULL, NULL, &lg));
+  CHECK_OK(gr_als_fit(ctx, &prm, halves, NULL, NULL, &split));
+  if (lin && lg && split) {
+    double diff = 0, norm = 0;
+    for (int i = 0; i < 90 * 8; i++) {
+      diff = fmax(diff, fabs((double)lin->item_factors[i] - lg->item_factors[i]));
+      norm = fmax(norm, fabs((double)lin->item_factors[i]));
+    }
+    CHECK_MSG(diff <= 1e-4 * norm, "log fit vs linear on log weights: %g of %g", diff, norm);
+    CHECK(memcmp(lg->item_factors, split->item_factors, sizeof(float) * 90 * 8) == 0);
+    CHECK(memcmp(lg->user_factors, split->user_factors, sizeof(float) * 120 * 8) == 0);
+    /* and it is not the linear model on the raw weights */
+    gr_als_model *raw = NULL;
+    prm.log_epsilon = 0;
+    CHECK_OK(gr_als_fit(ctx, &prm, p.x, NULL, NULL, &raw));
+    if (raw) CHECK(memcmp(raw->item_factors, lg->item_factors, sizeof(float) * 90 * 8) != 0);
+    gr_als_model_free(raw);
+  }
+  prm.log_epsilon = -1;
+  gr_als_model *bad = NULL;
+  CHECK(gr_als_fit(ctx, &prm, p.x, NULL, NULL, &bad) == GR_ERR_INVALID_ARG && !bad);
+  gr_als_model_free(lin);
+  gr_als_model_free(lg);
+  gr_als_model_free(split);
+  gr_interactions_free(logw);
+  gr_interactions_free(halves);
+  gr_interactions_free(p.x);
+  gr_context_free(ctx);
+}
+
 int main(void) {
+  test_log_confidence();
   test_recovers_planted_topics();
   test_solvers_agree(8);
   test_solvers_agree(64); /* the register and batched paths */

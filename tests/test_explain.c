@@ -14,13 +14,15 @@
 #define MAX_K 24
 #define N_ITEMS 60
 
-static gr_als_model *random_model(int k, float reg, float alpha, float offset, uint64_t seed) {
+static gr_als_model *random_model(int k, float reg, float alpha, float offset, float log_eps,
+                                  uint64_t seed) {
   gr_als_params p;
   gr_als_params_default(&p);
   p.factors = k;
   p.regularization = reg;
   p.alpha = alpha;
   p.confidence_offset = offset;
+  p.log_epsilon = log_eps;
   gr_als_model *m = NULL;
   if (gr_als_model_alloc(&m, &p, 1, N_ITEMS) != GR_OK) return NULL;
   gr_rng rng;
@@ -70,6 +72,13 @@ static int invert(double *inv, const double *A0, int k) {
   return 1;
 }
 
+/* The model's confidence of a summed weight, computed here on its own. */
+static double confidence(const gr_als_model *m, float w) {
+  const gr_als_params *p = &m->params;
+  const double r = p->log_epsilon > 0 ? log1p((double)w / p->log_epsilon) : (double)w;
+  return p->confidence_offset + (double)p->alpha * r;
+}
+
 /* A random history of n distinct items; returns the shares' reference. */
 static void reference_shares(const gr_als_model *m, const int32_t *items, const float *w, int n,
                              int32_t target, double *shares) {
@@ -78,7 +87,7 @@ static void reference_shares(const gr_als_model *m, const int32_t *items, const 
   for (int i = 0; i < k * k; i++)
     A[i] = m->yty_reg[i];
   for (int e = 0; e < n; e++) {
-    const double c = m->params.confidence_offset + (double)m->params.alpha * w[e];
+    const double c = confidence(m, w[e]);
     const float *y = m->item_factors + (size_t)items[e] * k;
     for (int a = 0; a < k; a++)
       for (int b = 0; b < k; b++)
@@ -87,7 +96,7 @@ static void reference_shares(const gr_als_model *m, const int32_t *items, const 
   CHECK(invert(inv, A, k));
   const float *yt = m->item_factors + (size_t)target * k;
   for (int e = 0; e < n; e++) {
-    const double c = m->params.confidence_offset + (double)m->params.alpha * w[e];
+    const double c = confidence(m, w[e]);
     const float *y = m->item_factors + (size_t)items[e] * k;
     double s = 0;
     for (int a = 0; a < k; a++)
@@ -104,7 +113,8 @@ static void test_against_reference(void) {
   int trials = 0;
   for (int ki = 0; ki < 3; ki++) {
     const int k = ks[ki];
-    gr_als_model *m = random_model(k, 0.5f, 2.0f, ki == 1 ? 1.0f : 0.0f, 100 + (uint64_t)k);
+    gr_als_model *m = random_model(k, 0.5f, 2.0f, ki == 1 ? 1.0f : 0.0f, ki == 2 ? 2.0f : 0.0f,
+                                   100 + (uint64_t)k);
     CHECK(m != NULL);
     if (!m) continue;
     for (int trial = 0; trial < 12; trial++, trials++) {
@@ -188,7 +198,7 @@ static void test_against_reference(void) {
 /* A repeated item counts once with its weights summed; slots past the
  * history are -1 and 0; the top n_top are the first n_top of the full list. */
 static void test_duplicates_and_slots(void) {
-  gr_als_model *m = random_model(8, 0.5f, 1.0f, 1.0f, 7);
+  gr_als_model *m = random_model(8, 0.5f, 1.0f, 1.0f, 0.0f, 7);
   CHECK(m != NULL);
   if (!m) return;
   const int32_t dup[4] = {5, 9, 5, 2}, merged[3] = {5, 9, 2}, target = 30;
@@ -215,7 +225,7 @@ static void test_duplicates_and_slots(void) {
 }
 
 static void test_refusals(void) {
-  gr_als_model *m = random_model(4, 0.5f, 1.0f, 0.0f, 3);
+  gr_als_model *m = random_model(4, 0.5f, 1.0f, 0.0f, 0.0f, 3);
   CHECK(m != NULL);
   if (!m) return;
   const int32_t items[2] = {1, 2}, target = 3, outside = N_ITEMS;

@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "host/als_model.h"
+#include "host/model_io.h"
 #include "planted.h"
 #include "test_util.h"
 
@@ -35,6 +36,7 @@ int main(void) {
   prm.factors = 6;
   prm.iterations = 3;
   prm.alpha = 2.5f;
+  prm.log_epsilon = 0.5f;
   gr_als_model *m = NULL, *back = NULL;
   CHECK_OK(gr_als_fit(ctx, &prm, p.x, NULL, NULL, &m));
   if (!m) return gr_test_finish();
@@ -44,6 +46,7 @@ int main(void) {
   if (back) {
     CHECK(back->n_users == m->n_users && back->n_items == m->n_items);
     CHECK(back->params.factors == 6 && back->params.alpha == 2.5f && back->params.iterations == 3);
+    CHECK(back->params.log_epsilon == 0.5f);
     CHECK(memcmp(back->user_factors, m->user_factors, sizeof(float) * 60 * 6) == 0);
     CHECK(memcmp(back->item_factors, m->item_factors, sizeof(float) * 50 * 6) == 0);
     CHECK(strcmp(gr_als_model_user_id(back, 7), "u7") == 0);
@@ -77,6 +80,31 @@ int main(void) {
   CHECK(gr_als_model_load(&back, "/nonexistent/model") == GR_ERR_IO);
   /* a save into a missing directory fails and leaves nothing behind */
   CHECK(gr_als_model_save(m, "/nonexistent/dir/model") == GR_ERR_IO);
+  /* a version-2 file (no log_epsilon after confidence_offset) still loads,
+   * as linear; the same bytes labelled version 3 are refused */
+  const size_t eps_at = 8 + 12 + 16 + 12; /* magic, header, 4 ints, 3 floats */
+  float eps;
+  memcpy(&eps, bytes + eps_at, 4);
+  CHECK(eps == 0.5f);
+  unsigned char *v2 = malloc(n);
+  memcpy(v2, bytes, eps_at);
+  memcpy(v2 + eps_at, bytes + eps_at + 4, n - 8 - eps_at - 4);
+  const size_t n2 = n - 4;
+  v2[8] = 2;
+  uint64_t sum = gr_model_checksum(v2, n2 - 8);
+  memcpy(v2 + n2 - 8, &sum, 8);
+  CHECK_OK(gr_als_model_load(&back, write_temp((const char *)v2, n2)));
+  if (back) {
+    CHECK(back->params.log_epsilon == 0.0f && back->params.alpha == 2.5f);
+    CHECK(memcmp(back->item_factors, m->item_factors, sizeof(float) * 50 * 6) == 0);
+    gr_als_model_free(back);
+    back = NULL;
+  }
+  v2[8] = 3;
+  sum = gr_model_checksum(v2, n2 - 8);
+  memcpy(v2 + n2 - 8, &sum, 8);
+  expect_format_error(v2, n2, "version 3 without log_epsilon");
+  free(v2);
   free(other);
   free(bytes);
   gr_als_model_free(m);

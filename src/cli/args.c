@@ -3,6 +3,7 @@
 #include "host/output_file.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,3 +186,23 @@ void gr_cli_catch_sigint(void) {
 }
 
 void gr_cli_release_sigint(void) { signal(SIGINT, g_previous_sigint); }
+
+int gr_confidence_arg(const char *confidence, float epsilon, const char *command,
+                      gr_als_params *p) {
+  if (strcmp(confidence, "linear") == 0) {
+    p->log_epsilon = 0.0f;
+    return GR_EXIT_OK;
+  }
+  if (strcmp(confidence, "log") != 0) {
+    fprintf(stderr, "gpurec %s: --confidence expects linear or log, got '%s'\n", command,
+            confidence);
+    return GR_EXIT_USAGE;
+  }
+  if (!isfinite(epsilon) || epsilon <= 0) {
+    fprintf(stderr, "gpurec %s: --epsilon must be a finite number > 0, got %g\n", command,
+            (double)epsilon);
+    return GR_EXIT_USAGE;
+  }
+  p->log_epsilon = epsilon;
+  return GR_EXIT_OK;
+}

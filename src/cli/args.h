@@ -60,4 +60,8 @@ void gr_cli_release_sigint(void);
 
 int gr_cli_fail(const char *command, gr_status st);
 
+/* --confidence linear|log with --epsilon into p->log_epsilon (0 = linear);
+ * @return GR_EXIT_OK or GR_EXIT_USAGE (message printed). */
+int gr_confidence_arg(const char *confidence, float epsilon, const char *command, gr_als_params *p);
+
 #endif

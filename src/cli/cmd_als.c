@@ -20,6 +20,8 @@
 typedef struct als_args {
   gr_als_params p;
   const char *solver;
+  const char *confidence; /* linear or log */
+  float epsilon;
   const char *checkpoint, *resume;
   int checkpoint_every;
 } als_args;
@@ -27,11 +29,16 @@ typedef struct als_args {
 static int als_args_add(gr_opt *o, int n, als_args *a) {
   gr_als_params_default(&a->p);
   a->solver = "cg";
+  a->confidence = "linear";
+  a->epsilon = 1.0f;
   o[n++] = (gr_opt){"--factors", OPT_INT, &a->p.factors, "latent factors"};
   o[n++] = (gr_opt){"--regularization", OPT_FLOAT, &a->p.regularization, "L2 regularization"};
   o[n++] = (gr_opt){"--alpha", OPT_FLOAT, &a->p.alpha, "confidence scale: c = offset + alpha * r"};
   o[n++] = (gr_opt){"--confidence-offset", OPT_FLOAT, &a->p.confidence_offset,
                     "0 = the implicit package's confidence, 1 = the paper's 1 + alpha * r"};
+  o[n++] = (gr_opt){"--confidence", OPT_STR, &a->confidence,
+                    "linear (offset + alpha * r) or log (offset + alpha * log(1 + r / epsilon))"};
+  o[n++] = (gr_opt){"--epsilon", OPT_FLOAT, &a->epsilon, "epsilon of --confidence log"};
   o[n++] = (gr_opt){"--iterations", OPT_INT, &a->p.iterations, "ALS iterations"};
   o[n++] = (gr_opt){"--solver", OPT_STR, &a->solver, "cg or cholesky"};
   o[n++] = (gr_opt){"--cg-steps", OPT_INT, &a->p.cg_steps, "conjugate gradient steps per row"};
@@ -57,7 +64,7 @@ static int als_args_finish(als_args *a, const char *cmd) {
     fprintf(stderr, "gpurec %s: --solver expects cg or cholesky, got '%s'\n", cmd, a->solver);
     return GR_EXIT_USAGE;
   }
-  return GR_EXIT_OK;
+  return gr_confidence_arg(a->confidence, a->epsilon, cmd, &a->p);
 }
 
 /* ---- training with progress ---------------------------------------------- */
@@ -146,11 +153,11 @@ static gr_status write_report(const char *path, gr_context *ctx, const gr_common
           (long long)(train ? gr_interactions_count(train) : 0));
   fprintf(f,
           "  \"params\": {\"factors\": %d, \"regularization\": %g, \"alpha\": %g, "
-          "\"confidence_offset\": %g, \"iterations\": %d, \"solver\": \"%s\", \"cg_steps\": %d, "
-          "\"random_state\": %llu},\n",
+          "\"confidence_offset\": %g, \"log_epsilon\": %g, \"iterations\": %d, \"solver\": "
+          "\"%s\", \"cg_steps\": %d, \"random_state\": %llu},\n",
           p->factors, (double)p->regularization, (double)p->alpha, (double)p->confidence_offset,
-          p->iterations, p->solver == GR_SOLVER_CG ? "cg" : "cholesky", p->cg_steps,
-          (unsigned long long)p->random_state);
+          (double)p->log_epsilon, p->iterations, p->solver == GR_SOLVER_CG ? "cg" : "cholesky",
+          p->cg_steps, (unsigned long long)p->random_state);
   if (log) {
     double total = 0;
     fprintf(f, "  \"iteration_seconds\": [");

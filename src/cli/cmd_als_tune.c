@@ -120,14 +120,15 @@ static gr_status write_json(const char *path, const setting *s, int n, int best,
     fprintf(
         f,
         "    {\"factors\": %d, \"iterations\": %d, \"regularization\": %g, \"alpha\": %g, "
-        "\"confidence_offset\": %g, \"solver\": \"%s\", \"cg_steps\": %d, "
+        "\"confidence_offset\": %g, \"log_epsilon\": %g, \"solver\": \"%s\", \"cg_steps\": %d, "
         "\"random_state\": %llu, \"metrics\": {\"k\": %d, \"n_users\": %lld, \"map\": %.6f, "
         "\"precision\": %.6f, \"precision_implicit\": %.6f, \"recall\": %.6f, \"ndcg\": %.6f, "
         "\"hit_rate\": %.6f, \"auc\": %.6f}, \"fit_seconds\": %.6f, \"eval_seconds\": %.6f}%s\n",
         x->p.factors, x->p.iterations, (double)x->p.regularization, (double)x->p.alpha,
-        (double)x->p.confidence_offset, x->p.solver == GR_SOLVER_CG ? "cg" : "cholesky",
-        x->p.cg_steps, (unsigned long long)x->p.random_state, x->m.k, (long long)x->m.n_users,
-        x->m.map, x->m.precision, x->m.precision_implicit, x->m.recall, x->m.ndcg, x->m.hit_rate,
+        (double)x->p.confidence_offset, (double)x->p.log_epsilon,
+        x->p.solver == GR_SOLVER_CG ? "cg" : "cholesky", x->p.cg_steps,
+        (unsigned long long)x->p.random_state, x->m.k, (long long)x->m.n_users, x->m.map,
+        x->m.precision, x->m.precision_implicit, x->m.recall, x->m.ndcg, x->m.hit_rate,
         isnan(x->m.auc) ? 0.0 : x->m.auc, x->fit_seconds, x->eval_seconds, i + 1 < n ? "," : "");
   }
   fprintf(f, "  ]\n}\n");
@@ -136,8 +137,8 @@ static gr_status write_json(const char *path, const setting *s, int n, int best,
 
 /* The grid's options, as given. */
 typedef struct grid_args {
-  const char *factors, *iterations, *regularization, *alpha, *solver, *metric;
-  float confidence_offset;
+  const char *factors, *iterations, *regularization, *alpha, *solver, *metric, *confidence;
+  float confidence_offset, epsilon;
   int cg_steps;
   uint64_t random_state;
 } grid_args;
@@ -169,6 +170,8 @@ static int build_grid(const grid_args *g, setting **out, int *n_out, int *metric
     return GR_EXIT_USAGE;
   }
   base.confidence_offset = g->confidence_offset;
+  if ((rc = gr_confidence_arg(g->confidence, g->epsilon, "als tune", &base)) != GR_EXIT_OK)
+    return rc;
   base.cg_steps = g->cg_steps;
   base.random_state = g->random_state;
   const long total = (long)f.n * it.n * reg.n * al.n;
@@ -229,6 +232,7 @@ static void print_fit_command(FILE *f, const char *input, const gr_als_params *p
           input, p->factors, p->iterations, (double)p->regularization, (double)p->alpha);
   if (p->confidence_offset != 0)
     fprintf(f, " --confidence-offset %g", (double)p->confidence_offset);
+  if (p->log_epsilon > 0) fprintf(f, " --confidence log --epsilon %g", (double)p->log_epsilon);
   if (p->solver != GR_SOLVER_CG) fprintf(f, " --solver cholesky");
   fprintf(f, "\n");
 }
@@ -243,7 +247,9 @@ int gr_cmd_als_tune(int argc, char **argv) {
                  .alpha = "1,10,40",
                  .solver = "cg",
                  .metric = "map",
+                 .confidence = "linear",
                  .confidence_offset = 0.0f,
+                 .epsilon = 1.0f,
                  .cg_steps = 3,
                  .random_state = 42};
   gr_eval_options eo;
@@ -262,6 +268,9 @@ int gr_cmd_als_tune(int argc, char **argv) {
       {"--alpha", OPT_STR, &g.alpha, "confidence scale (c = offset + alpha * r), a list"},
       {"--confidence-offset", OPT_FLOAT, &g.confidence_offset,
        "0 = the implicit package's confidence, 1 = the paper's 1 + alpha * r"},
+      {"--confidence", OPT_STR, &g.confidence,
+       "linear (offset + alpha * r) or log (offset + alpha * log(1 + r / epsilon))"},
+      {"--epsilon", OPT_FLOAT, &g.epsilon, "epsilon of --confidence log"},
       {"--solver", OPT_STR, &g.solver, "cg or cholesky"},
       {"--cg-steps", OPT_INT, &g.cg_steps, "conjugate gradient steps per row"},
       {"--random-state", OPT_U64, &g.random_state, "seed of the initial factors (every setting)"},
@@ -276,7 +285,7 @@ int gr_cmd_als_tune(int argc, char **argv) {
       {"--model", OPT_STR, &model_path,
        "then train the best setting on all the data (--input, or --train) and save it here"},
   };
-  int n = gr_data_args_add(opts, 19, &d);
+  int n = gr_data_args_add(opts, 21, &d);
   n = gr_common_args_add(opts, n, &common);
   int rc = gr_args_parse(argc, argv, cmd,
                          "Fits and evaluates every combination of the listed ALS settings on one "

@@ -178,11 +178,11 @@ gr_status gr_als_train(gr_context *ctx, const gr_als_params *params, const gr_in
   GR_CHECK_GOTO(st, gr_id_map_copy(&m->users, &data->users), done);
   GR_CHECK_GOTO(st, gr_id_map_copy(&m->items, &data->items), done);
 
-  /* confidences c = offset + alpha * r, duplicates summed first */
+  /* confidences (gr_als_confidences), duplicates summed first */
   GR_CHECK_GOTO(
       st, gr_csr_from_coo(&cui, n_users, n_items, data->user, data->item, data->weight, data->n),
       done);
-  gr_csr_affine(&cui, p.confidence_offset, p.alpha);
+  gr_als_confidences(&cui, &p);
   GR_CHECK_GOTO(st, gr_csr_transpose(&ciu, &cui), done);
 
   int first = 1;

@@ -18,6 +18,7 @@ void gr_als_params_default(gr_als_params *p) {
   p->regularization = 0.01f;
   p->alpha = 1.0f;
   p->confidence_offset = 0.0f;
+  p->log_epsilon = 0.0f;
   p->iterations = 15;
   p->solver = GR_SOLVER_CG;
   p->cg_steps = 3;
@@ -34,6 +35,8 @@ gr_status gr_als_params_validate(const gr_als_params *p) {
     return gr_fail(GR_ERR_INVALID_ARG, "--alpha must be a finite number > 0");
   if (!isfinite(p->confidence_offset) || p->confidence_offset < 0)
     return gr_fail(GR_ERR_INVALID_ARG, "--confidence-offset must be a finite number >= 0");
+  if (!isfinite(p->log_epsilon) || p->log_epsilon < 0)
+    return gr_fail(GR_ERR_INVALID_ARG, "--epsilon must be a finite number > 0");
   if (p->iterations < 0 || p->iterations > 100000)
     return gr_fail(GR_ERR_INVALID_ARG, "--iterations must be in 0..100000");
   if (p->solver != GR_SOLVER_CG && p->solver != GR_SOLVER_CHOLESKY)
@@ -145,4 +148,14 @@ gr_status gr_als_model_index(const gr_als_model *m, const gr_interactions *x, in
   *items = it;
   if (n_unknown) *n_unknown = unknown;
   return GR_OK;
+}
+
+void gr_als_confidences(gr_csr *m, const gr_als_params *p) {
+  if (p->log_epsilon > 0) {
+    const double inv = 1.0 / p->log_epsilon;
+    for (int64_t e = 0; e < m->nnz; e++)
+      m->data[e] = (float)(p->confidence_offset + p->alpha * log1p(m->data[e] * inv));
+    return;
+  }
+  gr_csr_affine(m, p->confidence_offset, p->alpha);
 }

@@ -2,6 +2,7 @@
 #ifndef GR_HOST_ALS_MODEL_H
 #define GR_HOST_ALS_MODEL_H
 
+#include "csr.h"
 #include "gpurec.h"
 #include "id_map.h"
 
@@ -20,6 +21,9 @@ gr_status gr_als_model_alloc(gr_als_model **out, const gr_als_params *p, int32_t
 /* Recomputes yty_reg from the item factors (CPU). */
 gr_status gr_als_model_update_gram(gr_als_model *m);
 gr_status gr_als_params_validate(const gr_als_params *p);
+/* Turns summed weights r into confidences in place: offset + alpha * r, or
+ * with log_epsilon > 0, offset + alpha * log(1 + r / log_epsilon). */
+void gr_als_confidences(gr_csr *m, const gr_als_params *p);
 
 /* Maps the interactions' ids onto the model's indices (-1 where unknown).
  * users/items arrays have x->n entries, owned by the caller. */

@@ -130,7 +130,7 @@ gr_status gr_als_explain(const gr_als_model *m, const int32_t *items, const floa
   /* one row: duplicate items summed, weights turned into confidences */
   gr_csr row = {0};
   GR_TRY(gr_csr_one_row(&row, m->n_items, items, weights, n));
-  gr_csr_affine(&row, m->params.confidence_offset, m->params.alpha);
+  gr_als_confidences(&row, &m->params);
   const int64_t nu = row.nnz;
   double *U = malloc(sizeof(double) * (size_t)k * k);             /* (k, k): A, then U */
   double *Ut = malloc(sizeof(double) * (size_t)k * k);            /* (k, k): U^T */

@@ -101,7 +101,7 @@ gr_status gr_model_take(gr_model_reader *r, void *dst, size_t n, const char *wha
 
 gr_status gr_model_read_begin(gr_model_reader *r, const void *data, size_t len, const char *name,
                               uint32_t kind, const char *what) {
-  *r = (gr_model_reader){data, len, 0, name ? name : "<memory>"};
+  *r = (gr_model_reader){data, len, 0, name ? name : "<memory>", 0};
   char magic[8];
   uint32_t head[3];
   GR_TRY(gr_model_take(r, magic, 8, "magic"));
@@ -110,9 +110,11 @@ gr_status gr_model_read_begin(gr_model_reader *r, const void *data, size_t len, 
   GR_TRY(gr_model_take(r, head, sizeof head, "header"));
   if (head[1] != GR_MODEL_ENDIAN)
     return gr_fail(GR_ERR_FORMAT, "%s: written on a machine of other byte order", r->path);
-  if (head[0] != GR_MODEL_VERSION)
-    return gr_fail(GR_ERR_FORMAT, "%s: model format version %u, this gpurec reads version %u",
-                   r->path, head[0], GR_MODEL_VERSION);
+  if (head[0] < GR_MODEL_VERSION_MIN || head[0] > GR_MODEL_VERSION)
+    return gr_fail(GR_ERR_FORMAT,
+                   "%s: model format version %u, this gpurec reads versions %u to %u", r->path,
+                   head[0], GR_MODEL_VERSION_MIN, GR_MODEL_VERSION);
+  r->version = head[0];
   if (head[2] != kind) {
     const char *found = head[2] == GR_MODEL_KIND_ALS     ? "an ALS model"
                         : head[2] == GR_MODEL_KIND_LEADS ? "a leads model"

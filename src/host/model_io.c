@@ -1,6 +1,7 @@
 /* The ALS model file: the container of model_io.h with this payload:
  *   params: i32 factors, i32 iterations, i32 solver, i32 cg_steps,
- *           f32 regularization, f32 alpha, f32 confidence_offset, u64 random_state
+ *           f32 regularization, f32 alpha, f32 confidence_offset,
+ *           f32 log_epsilon (version 3 on; 0 in version 2), u64 random_state
  *   i32 n_users | i32 n_items | i32 iterations done
  *   user ids | item ids (id tables)
  *   f32 user factors (n_users, factors) | f32 item factors (n_items, factors)
@@ -17,7 +18,7 @@ gr_status gr_als_model_save(const gr_als_model *m, const char *path) {
   GR_TRY(gr_model_write_begin(&w, path, GR_MODEL_KIND_ALS));
   const gr_als_params *p = &m->params;
   const int32_t ints[4] = {p->factors, p->iterations, (int32_t)p->solver, p->cg_steps};
-  const float floats[3] = {p->regularization, p->alpha, p->confidence_offset};
+  const float floats[4] = {p->regularization, p->alpha, p->confidence_offset, p->log_epsilon};
   gr_model_put(&w, ints, sizeof ints);
   gr_model_put(&w, floats, sizeof floats);
   gr_model_put(&w, &p->random_state, sizeof p->random_state);
@@ -41,10 +42,10 @@ static gr_status check_finite(const gr_model_reader *r, const float *x, size_t n
 static gr_status parse_model(gr_model_reader *r, gr_als_model **out) {
   gr_als_params p;
   int32_t ints[4];
-  float floats[3];
+  float floats[4] = {0};
   int32_t counts[3];
   GR_TRY(gr_model_take(r, ints, sizeof ints, "parameters"));
-  GR_TRY(gr_model_take(r, floats, sizeof floats, "parameters"));
+  GR_TRY(gr_model_take(r, floats, sizeof(float) * (r->version >= 3 ? 4 : 3), "parameters"));
   GR_TRY(gr_model_take(r, &p.random_state, sizeof p.random_state, "parameters"));
   GR_TRY(gr_model_take(r, counts, sizeof counts, "sizes"));
   p.factors = ints[0];
@@ -54,6 +55,7 @@ static gr_status parse_model(gr_model_reader *r, gr_als_model **out) {
   p.regularization = floats[0];
   p.alpha = floats[1];
   p.confidence_offset = floats[2];
+  p.log_epsilon = floats[3];
   p.calc_loss = 0;
   if (gr_als_params_validate(&p) != GR_OK)
     return gr_fail_context(GR_ERR_FORMAT, "%s: invalid parameters in the model", r->path);

@@ -16,7 +16,8 @@
 #include "id_map.h"
 #include "output_file.h"
 
-#define GR_MODEL_VERSION 2u
+#define GR_MODEL_VERSION 3u     /* written */
+#define GR_MODEL_VERSION_MIN 2u /* still read: 3 added the ALS log confidence */
 #define GR_MODEL_KIND_ALS 1u
 #define GR_MODEL_KIND_LEADS 2u
 
@@ -48,6 +49,7 @@ typedef struct gr_model_reader {
   const uint8_t *p;
   size_t len, pos; /* len excludes the checksum once opened */
   const char *path;
+  uint32_t version; /* of the file, GR_MODEL_VERSION_MIN..GR_MODEL_VERSION */
 } gr_model_reader;
 
 /* Checks magic, byte order, version, kind (`what` names it in messages:

@@ -167,7 +167,7 @@ gr_status gr_als_user_factors(const gr_als_model *m, const int32_t *items, const
   gr_backend *cpu = NULL;
   gr_status st = gr_csr_one_row(&row, m->n_items, items, weights, n);
   if (st == GR_OK) {
-    gr_csr_affine(&row, m->params.confidence_offset, m->params.alpha);
+    gr_als_confidences(&row, &m->params);
     st = gr_backend_cpu_create(&cpu, 1);
   }
   if (st == GR_OK) {

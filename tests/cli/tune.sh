@@ -38,6 +38,20 @@ expect_ok "rank by precision" "$G" als tune --input "$D/all.csv" --factors 8 --i
   --regularization 1 --alpha 1,10 --metric precision --device cpu
 check "ranked by precision" "grep -q '^2 settings ranked by precision@10' '$WORK/out'"
 
+# the log confidence: kept in the model, named in the best setting's command
+expect_ok "tune, log confidence" "$G" als tune --input "$D/all.csv" --factors 8 --iterations 2 \
+  --regularization 1 --alpha 1,10 --confidence log --epsilon 2 --device cpu
+check "log in the fit command" "grep -q -- '--alpha [0-9]* --confidence log --epsilon 2\$' '$WORK/out'"
+expect_ok "fit, log confidence" "$G" als fit --input "$D/all.csv" --model "$D/log.gpurec" --factors 8 \
+  --iterations 2 --confidence log --epsilon 2 --json "$D/log.json" --device cpu
+check "log_epsilon reported" "grep -q '\"log_epsilon\": 2,' '$D/log.json'"
+expect_ok "explain with the log model" "$G" als recommend --model "$D/log.gpurec" --input "$D/all.csv" \
+  --users u1 --k 2 --explain 2 --device cpu
+expect_fail "unknown confidence" "--confidence expects linear or log" "$G" als fit --input "$D/all.csv" \
+  --model "$D/bad.gpurec" --confidence square --device cpu
+expect_fail "epsilon 0" "--epsilon must be a finite number > 0" "$G" als tune --input "$D/all.csv" \
+  --confidence log --epsilon 0 --device cpu
+
 # bad grids: refused before reading anything (exit 2), nothing written
 expect_fail "not a number" "--alpha expects up to 32 comma-separated numbers" "$G" als tune \
   --input "$D/all.csv" --alpha 1,x --out "$D/bad.csv" --device cpu
