@@ -340,7 +340,84 @@ static void test_portfolio_matching(void) {
   gr_table_free(market);
 }
 
+/* gr_feature_means against a plain sum, on several thread counts; the
+ * reasons against w_j (x_j - mean_j) computed here, with each row read
+ * through its cluster's model (cluster 1 uses the global one). */
+static void test_reasons(void) {
+  enum { N = 9000, D = 7, TOP = 3 };
+  float *X = malloc(sizeof(float) * N * D);
+  gr_rng rng;
+  gr_rng_seed(&rng, 17);
+  for (int i = 0; i < N * D; i++)
+    X[i] = (float)gr_rng_normal(&rng) + (i % D == 2 ? 5.0f : 0.0f);
+  double mean[D], mean1[D], ref[D] = {0};
+  for (int r = 0; r < N; r++)
+    for (int j = 0; j < D; j++)
+      ref[j] += X[r * D + j];
+  gr_context *c1 = cpu_test_context(1), *c2 = cpu_test_context(2);
+  CHECK_OK(gr_feature_means(c2, X, N, D, mean));
+  CHECK_OK(gr_feature_means(c1, X, N, D, mean1));
+  int close = 1;
+  for (int j = 0; j < D; j++)
+    close &= fabs(mean[j] - ref[j] / N) < 1e-9 && mean[j] == mean1[j];
+  CHECK(close);
+  double w[3][D];
+  gr_logreg_model models[3];
+  for (int g = 0; g < 3; g++) {
+    for (int j = 0; j < D; j++)
+      w[g][j] = gr_rng_normal(&rng);
+    models[g] = (gr_logreg_model){.d = D, .w = w[g], .b = 0.3};
+  }
+  int32_t model_of[2] = {0, 2}, cluster[N];
+  for (int r = 0; r < N; r++)
+    cluster[r] = r % 2;
+  gr_leads_model m = {.k = 2, .d = D, .models = models, .model_of = model_of};
+  int32_t rows[40], feat[40 * TOP];
+  float share[40 * TOP];
+  for (int q = 0; q < 40; q++)
+    rows[q] = q == 5 ? -1 : (int32_t)gr_rng_below(&rng, N);
+  CHECK_OK(gr_leads_explain(&m, X, mean, rows, 40, cluster, TOP, feat, share));
+  int right = 1;
+  for (int q = 0; q < 40; q++) {
+    if (rows[q] < 0) {
+      right &= feat[q * TOP] == -1 && share[q * TOP] == 0;
+      continue;
+    }
+    const double *wq = w[model_of[cluster[rows[q]]]];
+    double v[D];
+    int positive = 0;
+    for (int j = 0; j < D; j++) {
+      v[j] = wq[j] * ((double)X[rows[q] * D + j] - mean[j]);
+      positive += v[j] > 0;
+    }
+    const int expect = positive < TOP ? positive : TOP;
+    for (int s = 0; s < TOP; s++) {
+      const int32_t f = feat[q * TOP + s];
+      if (s >= expect) {
+        right &= f == -1 && share[q * TOP + s] == 0;
+        continue;
+      }
+      right &= f >= 0 && f < D && share[q * TOP + s] == (float)v[f] && v[f] > 0;
+      if (s > 0) right &= v[f] <= v[feat[q * TOP + s - 1]];
+      for (int j = 0; j < D; j++) /* nothing left out beats the last listed */
+        if (s == expect - 1 && v[j] > v[f]) {
+          int listed = 0;
+          for (int t = 0; t < expect; t++)
+            listed |= feat[q * TOP + t] == j;
+          right &= listed;
+        }
+    }
+  }
+  CHECK(right);
+  CHECK(gr_leads_explain(&m, X, mean, rows, 40, cluster, GR_LEADS_EXPLAIN_MAX + 1, feat, share) ==
+        GR_ERR_INVALID_ARG);
+  gr_context_free(c1);
+  gr_context_free(c2);
+  free(X);
+}
+
 int main(void) {
+  test_reasons();
   gr_context *ctx = cpu_test_context(2);
   char *ids = NULL;
   char *csv = planted_market(3000, 120, 5, &ids);

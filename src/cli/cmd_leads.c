@@ -19,7 +19,7 @@
 typedef struct leads_args {
   const char *market, *portfolio, *model, *leads, *scores, *columns, *json, *holdout_out;
   const char *balance, *solver;
-  int top, uncalibrated;
+  int top, uncalibrated, explain;
   float C, test_fraction, max_missing, kmeans_tol;
   uint64_t eval_seed;
   gr_table_options table;
@@ -81,10 +81,14 @@ static int add_fit_opts(gr_opt *o, int n, leads_args *a) {
 }
 
 static int add_output_opts(gr_opt *o, int n, leads_args *a) {
-  o[n++] = (gr_opt){"--leads", OPT_STR, &a->leads, "output: rank,id,score,cluster[,columns] CSV"};
+  o[n++] = (gr_opt){"--leads", OPT_STR, &a->leads,
+                    "output: rank,id,score,cluster[,columns][,because] CSV"};
   o[n++] = (gr_opt){"--top", OPT_INT, &a->top, "number of leads (1..1024)"};
   o[n++] = (gr_opt){"--columns", OPT_STR, &a->columns, "market columns to add to the leads, a,b,c"};
   o[n++] = (gr_opt){"--scores", OPT_STR, &a->scores, "output: id,score,cluster of every company"};
+  o[n++] = (gr_opt){"--explain", OPT_INT, &a->explain,
+                    "add to each lead the N features that lift it most above the market's "
+                    "average company (0..64)"};
   return n;
 }
 
@@ -111,6 +115,10 @@ static int finish_params(leads_args *a, const char *cmd) {
   }
   if (a->top < 1 || a->top > 1024) {
     fprintf(stderr, "gpurec %s: --top must be in 1..1024 (use --scores for every company)\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  if (a->explain < 0 || a->explain > GR_LEADS_EXPLAIN_MAX) {
+    fprintf(stderr, "gpurec %s: --explain must be in 0..%d\n", cmd, GR_LEADS_EXPLAIN_MAX);
     return GR_EXIT_USAGE;
   }
   return GR_EXIT_OK;
@@ -209,8 +217,25 @@ static gr_status parse_columns(const gr_table *t, const char *list, int **cols, 
   return GR_OK;
 }
 
+/* Each lead's reasons (gr_leads_explain), as one CSV field: "feature +0.83|...". */
+static void write_reasons(FILE *f, const gr_leads_model *m, const int32_t *feat, const float *share,
+                          int n_top) {
+  char name[512], text[GR_LEADS_EXPLAIN_MAX * 560];
+  size_t len = 0;
+  text[0] = '\0';
+  for (int s = 0; s < n_top && feat[s] >= 0 && len < sizeof text; s++) {
+    gr_encoder_feature_name(m->enc, feat[s], name, sizeof name);
+    const int w =
+        snprintf(text + len, sizeof text - len, "%s%s %+.2f", s ? "|" : "", name, (double)share[s]);
+    len = w < 0 ? sizeof text : len + (size_t)w;
+  }
+  fputc(',', f);
+  gr_write_csv_field(f, text);
+}
+
 static gr_status write_leads(const leads_args *a, gr_context *ctx, const gr_table *market,
-                             const float *prob, const int32_t *cluster, const uint8_t *skip) {
+                             const float *prob, const int32_t *cluster, const uint8_t *skip,
+                             const gr_leads_model *m, const float *X) {
   const gr_column *id = &market->cols[market->id_col];
   if (a->scores) {
     gr_output_file out;
@@ -229,6 +254,19 @@ static gr_status write_leads(const leads_args *a, gr_context *ctx, const gr_tabl
   gr_status st = rows && scores ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate the leads");
   if (st == GR_OK) st = parse_columns(market, a->columns, &cols, &n_cols);
   if (st == GR_OK) st = gr_leads_rank(ctx, prob, market->n_rows, skip, a->top, rows, scores);
+  /* the reasons: against the average company of this market */
+  double *mean = NULL;
+  int32_t *feat = NULL;
+  float *share = NULL;
+  if (st == GR_OK && a->explain) {
+    mean = malloc(sizeof(double) * (size_t)m->d);
+    feat = malloc(sizeof(int32_t) * (size_t)a->top * a->explain);
+    share = malloc(sizeof(float) * (size_t)a->top * a->explain);
+    st = mean && feat && share ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate the reasons");
+    if (st == GR_OK) st = gr_feature_means(ctx, X, market->n_rows, m->d, mean);
+    if (st == GR_OK)
+      st = gr_leads_explain(m, X, mean, rows, a->top, cluster, a->explain, feat, share);
+  }
   gr_output_file out;
   if (st == GR_OK) st = gr_output_open(&out, a->leads);
   if (st == GR_OK) {
@@ -237,7 +275,7 @@ static gr_status write_leads(const leads_args *a, gr_context *ctx, const gr_tabl
       fputc(',', out.f);
       gr_write_csv_field(out.f, market->cols[cols[j]].name);
     }
-    fputc('\n', out.f);
+    fputs(a->explain ? ",because\n" : "\n", out.f);
     for (int i = 0; i < a->top && rows[i] >= 0; i++) {
       fprintf(out.f, "%d,", i + 1);
       gr_write_csv_field(out.f, gr_id_map_get(&id->levels, id->level[rows[i]]));
@@ -246,10 +284,16 @@ static gr_status write_leads(const leads_args *a, gr_context *ctx, const gr_tabl
         fputc(',', out.f);
         write_cell(out.f, &market->cols[cols[j]], rows[i]);
       }
+      if (a->explain)
+        write_reasons(out.f, m, feat + (size_t)i * a->explain, share + (size_t)i * a->explain,
+                      a->explain);
       fputc('\n', out.f);
     }
     st = gr_output_commit(&out);
   }
+  free(mean);
+  free(feat);
+  free(share);
   free(cols);
   free(rows);
   free(scores);
@@ -268,7 +312,7 @@ static gr_status score_and_write(const leads_args *a, gr_context *ctx, const gr_
   if (st == GR_OK) st = gr_leads_score(ctx, m, X, n, cluster_in, prob, cluster);
   if (st == GR_OK && !a->common.quiet)
     fprintf(stderr, "leads: scored %lld companies (%.2f s)\n", (long long)n, gr_now_seconds() - t0);
-  if (st == GR_OK) st = write_leads(a, ctx, market, prob, cluster, skip);
+  if (st == GR_OK) st = write_leads(a, ctx, market, prob, cluster, skip, m, X);
   free(prob);
   free(cluster);
   return st;

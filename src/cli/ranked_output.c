@@ -122,9 +122,9 @@ static void explained_free(explained *e) {
 
 /* Explains the ranked items of n queries from their histories (rows NULL:
  * query q is row q). */
-static gr_status explain_results(explained *e, const gr_ranked_request *req, const gr_als_model *m,
-                                 const gr_csr *history, const int32_t *rows, int32_t n,
-                                 const int32_t *idx) {
+static gr_status explain_results(explained *e, gr_context *ctx, const gr_ranked_request *req,
+                                 const gr_als_model *m, const gr_csr *history, const int32_t *rows,
+                                 int32_t n, const int32_t *idx) {
   const size_t slots = (size_t)n * req->k;
   e->n_top = req->explain;
   e->because = malloc(sizeof(int32_t) * (slots * req->explain + 1));
@@ -132,8 +132,8 @@ static gr_status explain_results(explained *e, const gr_ranked_request *req, con
   e->scores = malloc(sizeof(double) * (slots + 1));
   if (!e->because || !e->shares || !e->scores)
     return gr_fail(GR_ERR_NOMEM, "cannot allocate the explanations");
-  return gr_explain_ranked(m, history, rows, n, idx, req->k, req->explain, e->because, e->shares,
-                           e->scores);
+  return gr_explain_ranked(ctx, m, history, rows, n, idx, req->k, req->explain, e->because,
+                           e->shares, e->scores);
 }
 
 /* A growing text buffer for one output field. */
@@ -171,7 +171,7 @@ static void write_because_csv(FILE *f, const explained *e, size_t at, const gr_a
       if (pass == 0) {
         text_add(t, gr_als_model_item_id(m, j));
       } else {
-        snprintf(num, sizeof num, "%.4g", (double)e->shares[at * e->n_top + s]);
+        snprintf(num, sizeof num, "%.6g", (double)e->shares[at * e->n_top + s]);
         text_add(t, num);
       }
     }
@@ -187,7 +187,7 @@ static void write_because_json(FILE *f, const explained *e, size_t at, const gr_
     if (j < 0) break;
     fputs(s ? ", {\"item\": " : "{\"item\": ", f);
     gr_json_string(f, gr_als_model_item_id(m, j));
-    fprintf(f, ", \"contribution\": %.4g}", (double)e->shares[at * e->n_top + s]);
+    fprintf(f, ", \"contribution\": %.6g}", (double)e->shares[at * e->n_top + s]);
   }
   fputc(']', f);
 }
@@ -318,7 +318,7 @@ static gr_status recommend_new_users(gr_context *ctx, const gr_ranked_request *r
   if (st == GR_OK && req->explain) {
     gr_csr history = {0};
     st = gr_history_matrix(m, x, 1, &history);
-    if (st == GR_OK) st = explain_results(&ex, req, m, &history, NULL, n_users, res.idx);
+    if (st == GR_OK) st = explain_results(&ex, ctx, req, m, &history, NULL, n_users, res.idx);
     gr_csr_free(&history);
   }
   if (st == GR_OK)
@@ -394,7 +394,7 @@ int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_dat
   if (st == GR_OK && req->explain) {
     gr_csr history = {0};
     st = gr_history_matrix(m, seen, 0, &history);
-    if (st == GR_OK) st = explain_results(&ex, req, m, &history, ids, n, res.idx);
+    if (st == GR_OK) st = explain_results(&ex, ctx, req, m, &history, ids, n, res.idx);
     gr_csr_free(&history);
   }
   if (st == GR_OK)

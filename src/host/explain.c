@@ -13,6 +13,7 @@
 
 #include "../common/error.h"
 #include "als_model.h"
+#include "context.h"
 #include "csr.h"
 #include "ranking.h"
 
@@ -237,9 +238,9 @@ static gr_status explain_query(const gr_als_model *m, const gr_csr *history, int
   return st;
 }
 
-gr_status gr_explain_ranked(const gr_als_model *m, const gr_csr *history, const int32_t *rows,
-                            int32_t n, const int32_t *idx, int k, int n_top, int32_t *because,
-                            float *shares, double *scores) {
+gr_status gr_explain_ranked(gr_context *ctx, const gr_als_model *m, const gr_csr *history,
+                            const int32_t *rows, int32_t n, const int32_t *idx, int k, int n_top,
+                            int32_t *because, float *shares, double *scores) {
   if (k < 1 || k > GR_TOPK_MAX || n_top < 1)
     return gr_fail(GR_ERR_INVALID_ARG, "explain: k must be in 1..%d and n_top at least 1",
                    GR_TOPK_MAX);
@@ -249,7 +250,8 @@ gr_status gr_explain_ranked(const gr_als_model *m, const gr_csr *history, const 
       return gr_fail(GR_ERR_INVALID_ARG, "explain: row %d is outside the history", row);
   }
   int32_t failed = n; /* the first failing query */
-#pragma omp parallel for schedule(dynamic, 16)
+  const int threads = ctx->be->n_threads > 0 ? ctx->be->n_threads : omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
   for (int32_t q = 0; q < n; q++) {
     int32_t first;
 #pragma omp atomic read

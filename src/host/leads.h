@@ -93,6 +93,22 @@ gr_status gr_leads_score(gr_context *ctx, const gr_leads_model *m, const float *
 gr_status gr_leads_rank(gr_context *ctx, const float *prob, int64_t n, const uint8_t *skip,
                         int n_top, int32_t *out_rows, float *out_scores);
 
+/* mean (d) = the column means of X (n, d), summed in blocks of fixed rows
+ * added in order: the same on any number of threads. */
+gr_status gr_feature_means(gr_context *ctx, const float *X, int64_t n, int d, double *mean);
+
+/* Why rows score as they do: with w the row's cluster model and mean the
+ * market's average encoded company, each feature's share of the logit is
+ * w_j (x_j - mean_j) (exact for a linear model: the shares add up to the
+ * row's logit minus the average company's). For each of rows[0..n_rows),
+ * the n_top largest positive shares, largest first (equal ones by feature
+ * index): out_feat and out_share (n_rows, n_top), unused slots -1 and 0;
+ * rows[q] = -1 gives an empty row. n_top <= GR_LEADS_EXPLAIN_MAX. */
+#define GR_LEADS_EXPLAIN_MAX 64
+gr_status gr_leads_explain(const gr_leads_model *m, const float *X, const double *mean,
+                           const int32_t *rows, int n_rows, const int32_t *cluster, int n_top,
+                           int32_t *out_feat, float *out_share);
+
 /* Marks client[r] for the market rows whose id is in `ids`; *n_found and
  * *n_missing count the distinct ids found and absent (missing_ids, when not
  * NULL, receives up to 5 of the absent ones, comma separated). */

@@ -76,6 +76,71 @@ gr_status gr_leads_rank(gr_context *ctx, const float *prob, int64_t n, const uin
   return st;
 }
 
+gr_status gr_feature_means(gr_context *ctx, const float *X, int64_t n, int d, double *mean) {
+  enum { BLOCK = 4096 };
+  const int64_t n_blocks = (n + BLOCK - 1) / BLOCK;
+  double *part = calloc((size_t)(n_blocks ? n_blocks : 1) * (size_t)d, sizeof(double));
+  if (!part) return gr_fail(GR_ERR_NOMEM, "cannot allocate feature sums");
+#pragma omp parallel for num_threads(ctx->be->n_threads) schedule(static)
+  for (int64_t b = 0; b < n_blocks; b++) {
+    double *s = part + (size_t)b * d;
+    const int64_t r1 = (b + 1) * BLOCK < n ? (b + 1) * BLOCK : n;
+    for (int64_t r = b * BLOCK; r < r1; r++) {
+      const float *x = X + (size_t)r * d;
+#pragma omp simd
+      for (int j = 0; j < d; j++)
+        s[j] += x[j];
+    }
+  }
+  for (int j = 0; j < d; j++)
+    mean[j] = 0.0;
+  for (int64_t b = 0; b < n_blocks; b++)
+    for (int j = 0; j < d; j++)
+      mean[j] += part[(size_t)b * d + j];
+  for (int j = 0; j < d; j++)
+    mean[j] = n ? mean[j] / (double)n : 0.0;
+  free(part);
+  return GR_OK;
+}
+
+gr_status gr_leads_explain(const gr_leads_model *m, const float *X, const double *mean,
+                           const int32_t *rows, int n_rows, const int32_t *cluster, int n_top,
+                           int32_t *out_feat, float *out_share) {
+  if (n_top < 1 || n_top > GR_LEADS_EXPLAIN_MAX)
+    return gr_fail(GR_ERR_INVALID_ARG, "explain: n_top must be in 1..%d", GR_LEADS_EXPLAIN_MAX);
+  const int d = m->d;
+  for (int q = 0; q < n_rows; q++) {
+    int32_t *feat = out_feat + (size_t)q * n_top;
+    float *share = out_share + (size_t)q * n_top;
+    for (int s = 0; s < n_top; s++) {
+      feat[s] = -1;
+      share[s] = 0.0f;
+    }
+    if (rows[q] < 0) continue;
+    const int c = cluster[rows[q]];
+    if (c < 0 || c >= m->k)
+      return gr_fail(GR_ERR_INVALID_ARG, "explain: cluster %d outside 0..%d", c, m->k - 1);
+    const gr_logreg_model *lr = &m->models[m->model_of[c]];
+    const float *x = X + (size_t)rows[q] * d;
+    double best[GR_LEADS_EXPLAIN_MAX]; /* feat[0..kept)'s shares, largest first */
+    int kept = 0;
+    for (int j = 0; j < d; j++) {
+      const double v = lr->w[j] * ((double)x[j] - mean[j]);
+      if (!(v > 0) || (kept == n_top && v <= best[kept - 1])) continue;
+      int at = kept < n_top ? kept++ : n_top - 1;
+      for (; at > 0 && v > best[at - 1]; at--) {
+        best[at] = best[at - 1];
+        feat[at] = feat[at - 1];
+      }
+      best[at] = v;
+      feat[at] = j;
+    }
+    for (int s = 0; s < kept; s++)
+      share[s] = (float)best[s];
+  }
+  return GR_OK;
+}
+
 gr_status gr_leads_mark_clients(const gr_table *market, const gr_table *portfolio, uint8_t *client,
                                 int64_t *n_found, int64_t *n_missing, char *missing_ids,
                                 size_t cap) {

@@ -27,9 +27,10 @@ gr_status gr_history_matrix(const gr_als_model *m, const gr_interactions *x, int
  * `history` (rows NULL: row q), its k ranked items idx[q k ..] (-1 skipped).
  * because and shares are (n, k, n_top), scores (n, k); a query whose row is
  * empty, and unused slots, get because -1, share 0 and score 0. Queries run
- * in parallel; the first failing query's error is reported. */
-gr_status gr_explain_ranked(const gr_als_model *m, const gr_csr *history, const int32_t *rows,
-                            int32_t n, const int32_t *idx, int k, int n_top, int32_t *because,
-                            float *shares, double *scores);
+ * in parallel on the context's CPU threads; the first failing query's
+ * error is reported. */
+gr_status gr_explain_ranked(gr_context *ctx, const gr_als_model *m, const gr_csr *history,
+                            const int32_t *rows, int32_t n, const int32_t *idx, int k, int n_top,
+                            int32_t *because, float *shares, double *scores);
 
 #endif

@@ -24,6 +24,22 @@ expect_ok "score" "$G" leads score --market "$D/market.csv" --model "$D/m.gpurec
   --leads "$D/leads2.csv" --top 20 --scores "$D/all.csv" --device cpu
 check "score = fit's leads" "diff <(cut -d, -f1-4 '$D/leads.csv') '$D/leads2.csv' >/dev/null"
 check "every company scored" "[ \$(wc -l < '$D/all.csv') -eq 401 ]"
+# the reasons: the planted signal (region SP, a high score) lifts the leads
+expect_ok "score, explained" "$G" leads score --market "$D/market.csv" --model "$D/m.gpurec" \
+  --leads "$D/why.csv" --top 20 --explain 2 --device cpu
+check "reasons per lead" "head -1 '$D/why.csv' | grep -qx 'rank,id,score,cluster,because' && python3 -c \"
+import csv, sys
+rows = list(csv.DictReader(open('$D/why.csv')))
+ok = len(rows) == 20
+for r in rows:
+    parts = [p.rsplit(' ', 1) for p in r['because'].split('|')]
+    vals = [float(v) for _, v in parts]
+    ok &= 1 <= len(parts) <= 2 and all(v > 0 for v in vals) and vals == sorted(vals, reverse=True)
+    ok &= parts[0][0] in ('sg_uf=SP', 'score')
+sys.exit(0 if ok else 1)\""
+check "same leads with reasons" "diff <(cut -d, -f1-4 '$D/why.csv') '$D/leads2.csv' >/dev/null"
+expect_fail "explain too many" "--explain must be in 0..64" "$G" leads score --market "$D/market.csv" \
+  --model "$D/m.gpurec" --leads "$D/x.csv" --explain 65 --device cpu
 expect_ok "eval" "$G" leads eval --market "$D/market.csv" --portfolio "$D/pf.csv" --k 2 \
   --json "$D/e.json" --holdout-out "$D/held.csv" --device cpu
 check "eval prints MAP and AUC" "grep -q '^@10' '$WORK/out' && grep -q 'ROC AUC' '$WORK/out' && grep -q 'in-sample' '$WORK/out'"
