@@ -98,7 +98,9 @@ static int leads_tour(const char *dir, const gr_common_args *common, int64_t row
                   "--quiet"};
   int rc = gr_cmd_leads((int)(sizeof eval / sizeof eval[0]), eval);
   if (rc != GR_EXIT_OK) return rc;
-  printf("8. the top 5 leads of the whole portfolio (%s, model in %s):\n", leads, model);
+  printf("8. the top 5 leads of the whole portfolio, with their two strongest reasons (%s, model "
+         "in %s):\n",
+         leads, model);
   fflush(stdout);
   char *fit[] = {"fit",
                  "--market",
@@ -113,6 +115,8 @@ static int leads_tour(const char *dir, const gr_common_args *common, int64_t row
                  "5",
                  "--columns",
                  "setor,sg_uf,de_ramo",
+                 "--explain",
+                 "2",
                  "--device",
                  (char *)common->device,
                  "--threads",
