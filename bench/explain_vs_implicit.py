@@ -163,7 +163,8 @@ def main():
         f"implicit {implicit_seconds:.2f} s in `explain` alone (one Cholesky per user, reused).",
         "",
         f"Command: `bench/.venv/bin/python bench/explain_vs_implicit.py --gpurec {a.gpurec} "
-        f"--scale {a.scale} --users {a.users}`",
+        f"--scale {a.scale} --users {a.users} --factors {a.factors} --regularization "
+        f"{a.regularization} --alpha {a.alpha}`",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
