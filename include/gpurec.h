@@ -281,6 +281,8 @@ typedef struct gr_metrics {
   double auc;                /* mean per-user ROC AUC over all unseen items */
   int64_t auc_users;         /* users the AUC averages over (all, or an even
                                 sample when users x items exceeds 4e8) */
+  double coverage;           /* share of the model's items in at least one
+                                evaluated user's top k (catalogue coverage) */
 } gr_metrics;
 
 /** Splits `all` per user into train and test sets (users with fewer than two

@@ -117,6 +117,25 @@ static void test_evaluate(void) {
   CHECK_MSG(mt.hit_rate > 0.8, "hit rate %g", mt.hit_rate);
   CHECK(mt.precision > 0 && mt.precision <= 1 && mt.recall > 0 && mt.recall <= 1);
   CHECK(mt.map > 0 && mt.ndcg > 0);
+  /* coverage: the distinct items of every evaluated user's top 10 (here all
+   * 300 users), counted from recommend's own output */
+  if (m) {
+    int32_t users[300], items[300 * 10];
+    float scores[300 * 10];
+    uint8_t seen_item[200] = {0};
+    for (int u = 0; u < 300; u++)
+      users[u] = gr_als_model_find_user(m, gr_interactions_user_id(p.x, u));
+    CHECK_OK(gr_als_recommend(ctx, m, users, 300, tr, NULL, items, scores));
+    int distinct = 0;
+    for (int e = 0; e < 300 * 10; e++)
+      if (items[e] >= 0 && !seen_item[items[e]]) {
+        seen_item[items[e]] = 1;
+        distinct++;
+      }
+    CHECK_MSG(mt.coverage == (double)distinct / gr_als_model_n_items(m), "coverage %g vs %d of %d",
+              mt.coverage, distinct, gr_als_model_n_items(m));
+    CHECK(mt.coverage > 0 && mt.coverage <= 1);
+  }
   /* the same test set read back from CSV (its own id maps) gives the same figures */
   const char *path = write_temp_str("");
   CHECK_OK(gr_interactions_write_csv(te, path));

@@ -173,11 +173,11 @@ static gr_status write_report(const char *path, gr_context *ctx, const gr_common
     fprintf(f,
             "  \"metrics\": {\"k\": %d, \"n_users\": %lld, \"precision\": %.6f, "
             "\"precision_implicit\": %.6f, \"recall\": %.6f, \"map\": %.6f, \"ndcg\": %.6f, "
-            "\"hit_rate\": %.6f, \"auc\": %.6f, \"auc_users\": %lld},\n",
+            "\"hit_rate\": %.6f, \"auc\": %.6f, \"auc_users\": %lld, \"coverage\": %.6f},\n",
             metrics->k, (long long)metrics->n_users, metrics->precision,
             metrics->precision_implicit, metrics->recall, metrics->map, metrics->ndcg,
             metrics->hit_rate, isnan(metrics->auc) ? 0.0 : metrics->auc,
-            (long long)metrics->auc_users);
+            (long long)metrics->auc_users, metrics->coverage);
     fprintf(f, "  \"eval_seconds\": %.6f,\n", eval_seconds);
   }
   if (groups) {
@@ -358,6 +358,7 @@ static void print_metrics(const gr_metrics *m) {
   print_figure("ndcg", k, m->ndcg, NULL);
   print_figure("hit_rate", k, m->hit_rate, NULL);
   print_figure("roc_auc", 0, m->auc, auc_note);
+  print_figure("coverage", k, m->coverage, "(share of the items in some user's top k)");
 }
 
 static int als_eval_cmd(int argc, char **argv) {

@@ -81,30 +81,33 @@ static int by_metric(const void *pa, const void *pb) {
 }
 
 static void print_table(const setting *s, const int *order, int n) {
-  printf("%4s %7s %10s %14s %9s  %9s %9s %9s %9s %9s %9s  %8s %8s\n", "rank", "factors",
+  printf("%4s %7s %10s %14s %9s  %9s %9s %9s %9s %9s %9s %9s  %8s %8s\n", "rank", "factors",
          "iterations", "regularization", "alpha", "map", "precision", "recall", "ndcg", "hit_rate",
-         "auc", "fit s", "eval s");
+         "auc", "coverage", "fit s", "eval s");
   for (int r = 0; r < n; r++) {
     const setting *x = &s[order[r]];
-    printf("%4d %7d %10d %14g %9g  %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f  %8.2f %8.2f\n", r + 1,
+    printf("%4d %7d %10d %14g %9g  %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f  %8.2f %8.2f\n", r + 1,
            x->p.factors, x->p.iterations, (double)x->p.regularization, (double)x->p.alpha, x->m.map,
            x->m.precision, x->m.recall, x->m.ndcg, x->m.hit_rate, isnan(x->m.auc) ? 0.0 : x->m.auc,
-           x->fit_seconds, x->eval_seconds);
+           x->m.coverage, x->fit_seconds, x->eval_seconds);
   }
 }
 
 static gr_status write_csv(const char *path, const setting *s, int n) {
   gr_output_file out;
   GR_TRY(gr_output_open(&out, path));
-  fprintf(out.f, "factors,iterations,regularization,alpha,confidence_offset,k,users,map,precision,"
-                 "precision_implicit,recall,ndcg,hit_rate,auc,fit_seconds,eval_seconds\n");
+  fprintf(out.f,
+          "factors,iterations,regularization,alpha,confidence_offset,log_epsilon,k,users,map,"
+          "precision,precision_implicit,recall,ndcg,hit_rate,auc,coverage,fit_seconds,"
+          "eval_seconds\n");
   for (int i = 0; i < n; i++) {
     const setting *x = &s[i];
-    fprintf(out.f, "%d,%d,%g,%g,%g,%d,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.3f\n",
+    fprintf(out.f, "%d,%d,%g,%g,%g,%g,%d,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.3f\n",
             x->p.factors, x->p.iterations, (double)x->p.regularization, (double)x->p.alpha,
-            (double)x->p.confidence_offset, x->m.k, (long long)x->m.n_users, x->m.map,
-            x->m.precision, x->m.precision_implicit, x->m.recall, x->m.ndcg, x->m.hit_rate,
-            isnan(x->m.auc) ? 0.0 : x->m.auc, x->fit_seconds, x->eval_seconds);
+            (double)x->p.confidence_offset, (double)x->p.log_epsilon, x->m.k,
+            (long long)x->m.n_users, x->m.map, x->m.precision, x->m.precision_implicit, x->m.recall,
+            x->m.ndcg, x->m.hit_rate, isnan(x->m.auc) ? 0.0 : x->m.auc, x->m.coverage,
+            x->fit_seconds, x->eval_seconds);
   }
   return gr_output_commit(&out);
 }
@@ -117,19 +120,20 @@ static gr_status write_json(const char *path, const setting *s, int n, int best,
           best);
   for (int i = 0; i < n; i++) {
     const setting *x = &s[i];
-    fprintf(
-        f,
-        "    {\"factors\": %d, \"iterations\": %d, \"regularization\": %g, \"alpha\": %g, "
-        "\"confidence_offset\": %g, \"log_epsilon\": %g, \"solver\": \"%s\", \"cg_steps\": %d, "
-        "\"random_state\": %llu, \"metrics\": {\"k\": %d, \"n_users\": %lld, \"map\": %.6f, "
-        "\"precision\": %.6f, \"precision_implicit\": %.6f, \"recall\": %.6f, \"ndcg\": %.6f, "
-        "\"hit_rate\": %.6f, \"auc\": %.6f}, \"fit_seconds\": %.6f, \"eval_seconds\": %.6f}%s\n",
-        x->p.factors, x->p.iterations, (double)x->p.regularization, (double)x->p.alpha,
-        (double)x->p.confidence_offset, (double)x->p.log_epsilon,
-        x->p.solver == GR_SOLVER_CG ? "cg" : "cholesky", x->p.cg_steps,
-        (unsigned long long)x->p.random_state, x->m.k, (long long)x->m.n_users, x->m.map,
-        x->m.precision, x->m.precision_implicit, x->m.recall, x->m.ndcg, x->m.hit_rate,
-        isnan(x->m.auc) ? 0.0 : x->m.auc, x->fit_seconds, x->eval_seconds, i + 1 < n ? "," : "");
+    fprintf(f,
+            "    {\"factors\": %d, \"iterations\": %d, \"regularization\": %g, \"alpha\": %g, "
+            "\"confidence_offset\": %g, \"log_epsilon\": %g, \"solver\": \"%s\", \"cg_steps\": %d, "
+            "\"random_state\": %llu, \"metrics\": {\"k\": %d, \"n_users\": %lld, \"map\": %.6f, "
+            "\"precision\": %.6f, \"precision_implicit\": %.6f, \"recall\": %.6f, \"ndcg\": %.6f, "
+            "\"hit_rate\": %.6f, \"auc\": %.6f, \"coverage\": %.6f}, \"fit_seconds\": %.6f, "
+            "\"eval_seconds\": %.6f}%s\n",
+            x->p.factors, x->p.iterations, (double)x->p.regularization, (double)x->p.alpha,
+            (double)x->p.confidence_offset, (double)x->p.log_epsilon,
+            x->p.solver == GR_SOLVER_CG ? "cg" : "cholesky", x->p.cg_steps,
+            (unsigned long long)x->p.random_state, x->m.k, (long long)x->m.n_users, x->m.map,
+            x->m.precision, x->m.precision_implicit, x->m.recall, x->m.ndcg, x->m.hit_rate,
+            isnan(x->m.auc) ? 0.0 : x->m.auc, x->m.coverage, x->fit_seconds, x->eval_seconds,
+            i + 1 < n ? "," : "");
   }
   fprintf(f, "  ]\n}\n");
   return gr_output_commit(&out);

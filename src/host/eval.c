@@ -210,6 +210,7 @@ gr_status gr_als_evaluate_grouped(gr_context *ctx, const gr_als_model *m,
   gr_csr tr = {0}, te = {0};
   int32_t *users = NULL, *ranked = NULL;
   float *scores = NULL;
+  uint8_t *shown = NULL; /* (n_items) in some top k */
   gr_metric_sums sums = {0};
   gr_status st;
   GR_CHECK_GOTO(st, gr_seen_matrix(m, train, &tr), done);
@@ -225,7 +226,8 @@ gr_status gr_als_evaluate_grouped(gr_context *ctx, const gr_als_model *m,
   users = malloc(sizeof(int32_t) * (size_t)(m->n_users ? m->n_users : 1));
   ranked = malloc(sizeof(int32_t) * (size_t)GR_EVAL_BATCH * k);
   scores = malloc(sizeof(float) * (size_t)GR_EVAL_BATCH * k);
-  if (!users || !ranked || !scores) {
+  shown = calloc((size_t)m->n_items + 1, 1);
+  if (!users || !ranked || !scores || !shown) {
     st = gr_fail(GR_ERR_NOMEM, "cannot allocate evaluation buffers");
     goto done;
   }
@@ -240,6 +242,8 @@ gr_status gr_als_evaluate_grouped(gr_context *ctx, const gr_als_model *m,
                   done);
     for (int64_t j = 0; j < nb; j++) {
       const int32_t u = users[b0 + j];
+      for (int r = 0; r < k; r++)
+        if (ranked[(size_t)j * k + r] >= 0) shown[ranked[(size_t)j * k + r]] = 1;
       gr_metrics_add_user(&sums, ranked + (size_t)j * k, k, te.indices + te.indptr[u],
                           te.indptr[u + 1] - te.indptr[u]);
       if (groups)
@@ -251,11 +255,16 @@ gr_status gr_als_evaluate_grouped(gr_context *ctx, const gr_als_model *m,
   if (n_eval > 0)
     GR_CHECK_GOTO(st, add_auc(m, &tr, &te, users, n_eval, ctx->be->n_threads, &sums), done);
   gr_metrics_finish(&sums, k, out);
+  int64_t n_shown = 0;
+  for (int32_t i = 0; i < m->n_items; i++)
+    n_shown += shown[i];
+  out->coverage = m->n_items ? (double)n_shown / m->n_items : 0.0;
 done:
   gr_csr_free(&tr);
   gr_csr_free(&te);
   free(users);
   free(ranked);
   free(scores);
+  free(shown);
   return st;
 }

@@ -30,7 +30,7 @@ check "tune's figures are eval's" "python3 -c \"
 import csv, json, sys
 m = json.load(open('$D/one.json'))['metrics']
 r = [r for r in csv.DictReader(open('$D/grid.csv')) if (r['factors'], r['regularization'], r['alpha']) == ('16', '30', '10')][0]
-sys.exit(0 if all(abs(float(r[c]) - m[c]) < 1e-6 for c in ('map', 'precision', 'recall', 'ndcg', 'hit_rate', 'auc')) else 1)\""
+sys.exit(0 if all(abs(float(r[c]) - m[c]) < 1e-6 for c in ('map', 'precision', 'recall', 'ndcg', 'hit_rate', 'auc', 'coverage')) else 1)\""
 expect_ok "the best model recommends" "$G" als recommend --model "$D/best.gpurec" --input "$D/all.csv" \
   --users u1 --k 3 --device cpu
 check "three recommendations" "[ \$(wc -l < '$WORK/out') -eq 4 ]"
