@@ -1,6 +1,7 @@
 /* Backend selection and host-to-backend staging. */
 #include "context.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,4 +97,9 @@ void gr_unstage_csr(gr_backend *be, gr_staged_csr *s) {
   gr_unstage(be, (void *)s->view.indices, s->host_indices);
   gr_unstage(be, (void *)s->view.data, s->host_data);
   memset(s, 0, sizeof *s);
+}
+
+int gr_context_host_threads(const gr_context *ctx) {
+  if (ctx->opts.n_threads > 0) return ctx->opts.n_threads;
+  return ctx->be->host_memory ? ctx->be->n_threads : omp_get_max_threads();
 }

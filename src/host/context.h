@@ -10,6 +10,11 @@ struct gr_context {
   gr_backend *be;
 };
 
+/* Threads for work done on the host whatever the backend (explanations,
+ * new users' solves): --threads when given, else the CPU backend's, else
+ * (a GPU backend) every core. */
+int gr_context_host_threads(const gr_context *ctx);
+
 /* Stages host data into backend memory: on a host-memory backend *dev is
  * src itself (nothing allocated); otherwise a copy. Release with unstage. */
 gr_status gr_stage(gr_backend *be, void **dev, const void *src, size_t bytes);

@@ -250,7 +250,7 @@ gr_status gr_explain_ranked(gr_context *ctx, const gr_als_model *m, const gr_csr
       return gr_fail(GR_ERR_INVALID_ARG, "explain: row %d is outside the history", row);
   }
   int32_t failed = n; /* the first failing query */
-  const int threads = ctx->be->n_threads > 0 ? ctx->be->n_threads : omp_get_max_threads();
+  const int threads = gr_context_host_threads(ctx);
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
   for (int32_t q = 0; q < n; q++) {
     int32_t first;

@@ -214,7 +214,7 @@ gr_status gr_als_recommend_new_users(gr_context *ctx, const gr_als_model *m,
    * number of threads; the first failing user is solved again here, since
    * error messages are per thread */
   int32_t failed = n_users;
-  const int threads = ctx->be->n_threads > 0 ? ctx->be->n_threads : omp_get_max_threads();
+  const int threads = gr_context_host_threads(ctx);
 #pragma omp parallel for schedule(dynamic, 64) num_threads(threads) if (st == GR_OK)
   for (int32_t u = 0; u < n_users; u++) {
     int32_t first;
