@@ -190,6 +190,10 @@ void gr_cli_release_sigint(void) { signal(SIGINT, g_previous_sigint); }
 int gr_confidence_arg(const char *confidence, float epsilon, const char *command,
                       gr_als_params *p) {
   if (strcmp(confidence, "linear") == 0) {
+    if (epsilon != 1.0f) { /* 1 is the default: another value was given */
+      fprintf(stderr, "gpurec %s: --epsilon applies to --confidence log only\n", command);
+      return GR_EXIT_USAGE;
+    }
     p->log_epsilon = 0.0f;
     return GR_EXIT_OK;
   }

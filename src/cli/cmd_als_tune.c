@@ -228,17 +228,37 @@ static gr_status run_setting(gr_context *ctx, setting *s, const gr_interactions 
   return st;
 }
 
-/* The command that trains setting p, as a person would type it. */
+/* s as one shell word: as it is when it is plain, else in single quotes. */
+static void print_shell_word(FILE *f, const char *s) {
+  if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./,=:@%+") ==
+                strlen(s)) {
+    fputs(s, f);
+    return;
+  }
+  fputc('\'', f);
+  for (; *s; s++) {
+    if (*s == '\'')
+      fputs("'\\''", f); /* close, an escaped quote, reopen */
+    else
+      fputc(*s, f);
+  }
+  fputc('\'', f);
+}
+
+/* The command that trains setting p, every parameter named, so that it
+ * gives the model tune measured (with the same data options). */
 static void print_fit_command(FILE *f, const char *input, const gr_als_params *p) {
+  fputs("gpurec als fit --input ", f);
+  print_shell_word(f, input);
   fprintf(f,
-          "gpurec als fit --input %s --model model.gpurec --factors %d --iterations %d "
-          "--regularization %g --alpha %g",
-          input, p->factors, p->iterations, (double)p->regularization, (double)p->alpha);
-  if (p->confidence_offset != 0)
-    fprintf(f, " --confidence-offset %g", (double)p->confidence_offset);
+          " --model model.gpurec --factors %d --iterations %d --regularization %g --alpha %g "
+          "--confidence-offset %g",
+          p->factors, p->iterations, (double)p->regularization, (double)p->alpha,
+          (double)p->confidence_offset);
   if (p->log_epsilon > 0) fprintf(f, " --confidence log --epsilon %g", (double)p->log_epsilon);
-  if (p->solver != GR_SOLVER_CG) fprintf(f, " --solver cholesky");
-  fprintf(f, "\n");
+  fprintf(f, " --solver %s", p->solver == GR_SOLVER_CG ? "cg" : "cholesky");
+  if (p->solver == GR_SOLVER_CG) fprintf(f, " --cg-steps %d", p->cg_steps);
+  fprintf(f, " --random-state %llu\n", (unsigned long long)p->random_state);
 }
 
 int gr_cmd_als_tune(int argc, char **argv) {
@@ -297,8 +317,16 @@ int gr_cmd_als_tune(int argc, char **argv) {
                          "here) or --train and --test.",
                          opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
-  if (!input == !(train_path && test_path)) {
+  if (!input == !(train_path && test_path) || (input && (train_path || test_path))) {
     fprintf(stderr, "gpurec %s: give either --input FILE, or --train FILE --test FILE\n", cmd);
+    return GR_EXIT_USAGE;
+  }
+  if (eo.k < 1 || eo.k > GR_TOPK_MAX) {
+    fprintf(stderr, "gpurec %s: --k must be in 1..%d\n", cmd, GR_TOPK_MAX);
+    return GR_EXIT_USAGE;
+  }
+  if (input && !(eo.test_fraction > 0 && eo.test_fraction < 1)) {
+    fprintf(stderr, "gpurec %s: --test-fraction must be between 0 and 1\n", cmd);
     return GR_EXIT_USAGE;
   }
   setting *s = NULL;
@@ -307,10 +335,14 @@ int gr_cmd_als_tune(int argc, char **argv) {
   int *order = malloc(sizeof(int) * (size_t)n_settings);
   gr_interactions *all = NULL, *train = NULL, *test = NULL;
   gr_als_model *best_model = NULL;
-  gr_status st = order ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate the ranking");
+  gr_status st = GR_OK;
   rc = GR_EXIT_FAIL;
-  gr_context *ctx = st == GR_OK ? gr_common_context(&common, cmd) : NULL;
-  if (!ctx) goto done;
+  gr_context *ctx = NULL;
+  if (!order) {
+    fprintf(stderr, "gpurec %s: cannot allocate the ranking of %d settings\n", cmd, n_settings);
+    goto done;
+  }
+  if (!(ctx = gr_common_context(&common, cmd))) goto done;
   if (input) {
     if (!(all = gr_data_read(&d, input, cmd))) goto done;
     st = gr_split(all, &eo, &train, &test);
@@ -355,20 +387,20 @@ int gr_cmd_als_tune(int argc, char **argv) {
   printf("\nbest: %s@%d %.4f. To train it (with this command's data options):\n", METRICS[metric],
          eo.k, metric_of(&best->m, metric));
   print_fit_command(stdout, input ? input : train_path, &best->p);
-  if (csv) st = write_csv(csv, s, n_settings);
-  if (st == GR_OK && json) st = write_json(json, s, n_settings, order[0], metric);
-  if (st == GR_OK && model_path) {
+  if (model_path) { /* trained before any file is written: a failure leaves none */
     gr_als_train_options o;
     gr_als_train_options_default(&o);
     gr_cli_catch_sigint();
     o.stop = &gr_cli_interrupted;
     st = gr_als_train(ctx, &best->p, all ? all : train, &o, &best_model);
     gr_cli_release_sigint();
-    if (st == GR_OK) st = gr_als_model_save(best_model, model_path);
-    if (st == GR_OK && !common.quiet)
-      fprintf(stderr, "gpurec: the best setting, trained on all %lld events, written to %s\n",
-              (long long)gr_interactions_count(all ? all : train), model_path);
   }
+  if (st == GR_OK && csv) st = write_csv(csv, s, n_settings);
+  if (st == GR_OK && json) st = write_json(json, s, n_settings, order[0], metric);
+  if (st == GR_OK && model_path) st = gr_als_model_save(best_model, model_path);
+  if (st == GR_OK && model_path && !common.quiet)
+    fprintf(stderr, "gpurec: the best setting, trained on all %lld events, written to %s\n",
+            (long long)gr_interactions_count(all ? all : train), model_path);
   rc = st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
 done:
   gr_als_model_free(best_model);

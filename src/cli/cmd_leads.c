@@ -121,6 +121,11 @@ static int finish_params(leads_args *a, const char *cmd) {
     fprintf(stderr, "gpurec %s: --explain must be in 0..%d\n", cmd, GR_LEADS_EXPLAIN_MAX);
     return GR_EXIT_USAGE;
   }
+  if (a->explain && !a->leads) {
+    fprintf(stderr, "gpurec %s: --explain adds reasons to the --leads file; give --leads FILE\n",
+            cmd);
+    return GR_EXIT_USAGE;
+  }
   return GR_EXIT_OK;
 }
 
@@ -217,17 +222,27 @@ static gr_status parse_columns(const gr_table *t, const char *list, int **cols, 
   return GR_OK;
 }
 
-/* Each lead's reasons (gr_leads_explain), as one CSV field: "feature +0.83|...". */
-static void write_reasons(FILE *f, const gr_leads_model *m, const int32_t *feat, const float *share,
-                          int n_top) {
+/* A lead's reasons (gr_leads_explain) as one CSV field, "sg_uf=SP +0.83|...".
+ * A lift is positive either way the feature departs from the average, so
+ * each reason says which way: a 0/1 feature the company has is named as it
+ * is and one it lacks as "not ..." (a level clients avoid); a number is
+ * "high" or "low". The direction is the sign of the feature's weight in the
+ * lead's cluster model (w_j (x_j - mean_j) > 0). */
+static void write_reasons(FILE *f, const gr_leads_model *m, const uint8_t *binary, int cluster,
+                          const int32_t *feat, const float *share, int n_top) {
+  const double *w = m->models[m->model_of[cluster]].w;
   char name[512], text[GR_LEADS_EXPLAIN_MAX * 560];
   size_t len = 0;
   text[0] = '\0';
   for (int s = 0; s < n_top && feat[s] >= 0 && len < sizeof text; s++) {
-    gr_encoder_feature_name(m->enc, feat[s], name, sizeof name);
-    const int w =
-        snprintf(text + len, sizeof text - len, "%s%s %+.2f", s ? "|" : "", name, (double)share[s]);
-    len = w < 0 ? sizeof text : len + (size_t)w;
+    const int j = feat[s], up = w[j] > 0;
+    gr_encoder_feature_name(m->enc, j, name, sizeof name);
+    const char *sep = s ? "|" : "";
+    const int n = binary[j] ? snprintf(text + len, sizeof text - len, "%s%s%s %+.3g", sep,
+                                       up ? "" : "not ", name, (double)share[s])
+                            : snprintf(text + len, sizeof text - len, "%s%s %s %+.3g", sep, name,
+                                       up ? "high" : "low", (double)share[s]);
+    len = n < 0 ? sizeof text : len + (size_t)n;
   }
   fputc(',', f);
   gr_write_csv_field(f, text);
@@ -258,11 +273,15 @@ static gr_status write_leads(const leads_args *a, gr_context *ctx, const gr_tabl
   double *mean = NULL;
   int32_t *feat = NULL;
   float *share = NULL;
+  uint8_t *binary = NULL;
   if (st == GR_OK && a->explain) {
+    binary = malloc((size_t)m->d);
+    if (binary) gr_encoder_binary_features(m->enc, binary);
     mean = malloc(sizeof(double) * (size_t)m->d);
     feat = malloc(sizeof(int32_t) * (size_t)a->top * a->explain);
     share = malloc(sizeof(float) * (size_t)a->top * a->explain);
-    st = mean && feat && share ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate the reasons");
+    st = mean && feat && share && binary ? GR_OK
+                                         : gr_fail(GR_ERR_NOMEM, "cannot allocate the reasons");
     if (st == GR_OK) st = gr_feature_means(ctx, X, market->n_rows, m->d, mean);
     if (st == GR_OK)
       st = gr_leads_explain(m, X, mean, rows, a->top, cluster, a->explain, feat, share);
@@ -285,8 +304,8 @@ static gr_status write_leads(const leads_args *a, gr_context *ctx, const gr_tabl
         write_cell(out.f, &market->cols[cols[j]], rows[i]);
       }
       if (a->explain)
-        write_reasons(out.f, m, feat + (size_t)i * a->explain, share + (size_t)i * a->explain,
-                      a->explain);
+        write_reasons(out.f, m, binary, cluster[rows[i]], feat + (size_t)i * a->explain,
+                      share + (size_t)i * a->explain, a->explain);
       fputc('\n', out.f);
     }
     st = gr_output_commit(&out);
@@ -294,6 +313,7 @@ static gr_status write_leads(const leads_args *a, gr_context *ctx, const gr_tabl
   free(mean);
   free(feat);
   free(share);
+  free(binary);
   free(cols);
   free(rows);
   free(scores);

@@ -125,15 +125,22 @@ static void explained_free(explained *e) {
 static gr_status explain_results(explained *e, gr_context *ctx, const gr_ranked_request *req,
                                  const gr_als_model *m, const gr_csr *history, const int32_t *rows,
                                  int32_t n, const int32_t *idx) {
-  const size_t slots = (size_t)n * req->k;
-  e->n_top = req->explain;
-  e->because = malloc(sizeof(int32_t) * (slots * req->explain + 1));
-  e->shares = malloc(sizeof(float) * (slots * req->explain + 1));
+  /* no more slots per item than the longest history has items */
+  int64_t longest = 1;
+  for (int32_t q = 0; q < n; q++) {
+    const int32_t r = rows ? rows[q] : q;
+    const int64_t len = history->indptr[r + 1] - history->indptr[r];
+    longest = len > longest ? len : longest;
+  }
+  e->n_top = req->explain < longest ? req->explain : (int)longest;
+  const size_t slots = (size_t)n * req->k, cells = slots * (size_t)e->n_top;
+  e->because = malloc(sizeof(int32_t) * (cells + 1));
+  e->shares = malloc(sizeof(float) * (cells + 1));
   e->scores = malloc(sizeof(double) * (slots + 1));
   if (!e->because || !e->shares || !e->scores)
-    return gr_fail(GR_ERR_NOMEM, "cannot allocate the explanations");
-  return gr_explain_ranked(ctx, m, history, rows, n, idx, req->k, req->explain, e->because,
-                           e->shares, e->scores);
+    return gr_fail(GR_ERR_NOMEM, "cannot allocate the explanations (%zu slots)", cells);
+  return gr_explain_ranked(ctx, m, history, rows, n, idx, req->k, e->n_top, e->because, e->shares,
+                           e->scores);
 }
 
 /* A growing text buffer for one output field. */
@@ -244,6 +251,8 @@ static gr_status write_ranked(const gr_ranked_request *req, const char *const *q
         }
         if (ex && ex->because[((size_t)q * req->k + r) * ex->n_top] >= 0)
           write_because_json(f, ex, (size_t)q * req->k + r, m);
+        else if (ex) /* no history: nothing to explain with */
+          fputs(", \"explained_score\": null, \"because\": []", f);
         fputc('}', f);
       }
       written++;

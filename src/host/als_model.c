@@ -36,7 +36,8 @@ gr_status gr_als_params_validate(const gr_als_params *p) {
   if (!isfinite(p->confidence_offset) || p->confidence_offset < 0)
     return gr_fail(GR_ERR_INVALID_ARG, "--confidence-offset must be a finite number >= 0");
   if (!isfinite(p->log_epsilon) || p->log_epsilon < 0)
-    return gr_fail(GR_ERR_INVALID_ARG, "--epsilon must be a finite number > 0");
+    return gr_fail(GR_ERR_INVALID_ARG,
+                   "log_epsilon must be a finite number >= 0 (0: linear confidence)");
   if (p->iterations < 0 || p->iterations > 100000)
     return gr_fail(GR_ERR_INVALID_ARG, "--iterations must be in 0..100000");
   if (p->solver != GR_SOLVER_CG && p->solver != GR_SOLVER_CHOLESKY)

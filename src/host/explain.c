@@ -261,7 +261,10 @@ gr_status gr_explain_ranked(gr_context *ctx, const gr_als_model *m, const gr_csr
     if (explain_query(m, history, rows ? rows[q] : q, idx + at, k, n_top, because + at * n_top,
                       shares + at * n_top, scores + at) != GR_OK) {
 #pragma omp critical(gr_explain_failed)
-      if (q < failed) failed = q;
+      if (q < failed) {
+#pragma omp atomic write
+        failed = q; /* read atomically above, outside the critical section */
+      }
     }
   }
   if (failed == n) return GR_OK;

@@ -81,7 +81,7 @@ gr_status gr_feature_means(gr_context *ctx, const float *X, int64_t n, int d, do
   const int64_t n_blocks = (n + BLOCK - 1) / BLOCK;
   double *part = calloc((size_t)(n_blocks ? n_blocks : 1) * (size_t)d, sizeof(double));
   if (!part) return gr_fail(GR_ERR_NOMEM, "cannot allocate feature sums");
-#pragma omp parallel for num_threads(ctx->be->n_threads) schedule(static)
+#pragma omp parallel for num_threads(gr_context_host_threads(ctx)) schedule(static)
   for (int64_t b = 0; b < n_blocks; b++) {
     double *s = part + (size_t)b * d;
     const int64_t r1 = (b + 1) * BLOCK < n ? (b + 1) * BLOCK : n;

@@ -223,7 +223,10 @@ gr_status gr_als_recommend_new_users(gr_context *ctx, const gr_als_model *m,
     if (st != GR_OK || u > first) continue;
     if (fold_in(m, &rows, u, factors) != GR_OK) {
 #pragma omp critical(gr_fold_in_failed)
-      if (u < failed) failed = u;
+      if (u < failed) {
+#pragma omp atomic write
+        failed = u; /* read atomically above, outside the critical section */
+      }
     }
   }
   if (st == GR_OK && failed < n_users) st = fold_in(m, &rows, failed, factors);

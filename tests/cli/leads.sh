@@ -24,20 +24,34 @@ expect_ok "score" "$G" leads score --market "$D/market.csv" --model "$D/m.gpurec
   --leads "$D/leads2.csv" --top 20 --scores "$D/all.csv" --device cpu
 check "score = fit's leads" "diff <(cut -d, -f1-4 '$D/leads.csv') '$D/leads2.csv' >/dev/null"
 check "every company scored" "[ \$(wc -l < '$D/all.csv') -eq 401 ]"
-# the reasons: the planted signal (region SP, a high score) lifts the leads
+# the reasons: the planted signal (region SP, a high score) lifts the leads,
+# and every reason is true of its company: a level it has, "not" a level it
+# lacks, a number "high" or "low" against the market's mean
 expect_ok "score, explained" "$G" leads score --market "$D/market.csv" --model "$D/m.gpurec" \
-  --leads "$D/why.csv" --top 20 --explain 2 --device cpu
-check "reasons per lead" "head -1 '$D/why.csv' | grep -qx 'rank,id,score,cluster,because' && python3 -c \"
+  --leads "$D/why.csv" --top 20 --explain 4 --columns sg_uf,score,fl_email --device cpu
+check "reasons per lead, each true of the company" "head -1 '$D/why.csv' | grep -qx 'rank,id,score,cluster,sg_uf,score,fl_email,because' && python3 -c \"
 import csv, sys
-rows = list(csv.DictReader(open('$D/why.csv')))
+market = list(csv.DictReader(open('$D/market.csv')))
+mean = sum(float(r['score']) for r in market) / len(market)
+rows = list(csv.reader(open('$D/why.csv')))[1:]
 ok = len(rows) == 20
 for r in rows:
-    parts = [p.rsplit(' ', 1) for p in r['because'].split('|')]
+    uf, score, email, because = r[4], float(r[5]), r[6], r[7]
+    parts = [p.rsplit(' ', 1) for p in because.split('|')]
     vals = [float(v) for _, v in parts]
-    ok &= 1 <= len(parts) <= 2 and all(v > 0 for v in vals) and vals == sorted(vals, reverse=True)
-    ok &= parts[0][0] in ('sg_uf=SP', 'score')
+    ok &= 1 <= len(parts) <= 4 and all(v > 0 for v in vals) and vals == sorted(vals, reverse=True)
+    ok &= parts[0][0] in ('sg_uf=SP', 'score high')
+    for name, _ in parts:
+        neg = name.startswith('not ')
+        base = name[4:] if neg else name
+        if base.startswith('sg_uf='): ok &= (uf == base[6:]) != neg
+        elif base == 'fl_email': ok &= (email == 'True') != neg
+        elif base == 'score high': ok &= score > mean
+        elif base == 'score low': ok &= score < mean
 sys.exit(0 if ok else 1)\""
 check "same leads with reasons" "diff <(cut -d, -f1-4 '$D/why.csv') '$D/leads2.csv' >/dev/null"
+expect_fail "reasons without leads" "--explain adds reasons to the --leads file" "$G" leads score \
+  --market "$D/market.csv" --model "$D/m.gpurec" --scores "$D/x.csv" --explain 2 --device cpu
 expect_fail "explain too many" "--explain must be in 0..64" "$G" leads score --market "$D/market.csv" \
   --model "$D/m.gpurec" --leads "$D/x.csv" --explain 65 --device cpu
 expect_ok "eval" "$G" leads eval --market "$D/market.csv" --portfolio "$D/pf.csv" --k 2 \
