@@ -151,10 +151,12 @@ static int cmp_norm_desc(const void *pa, const void *pb) {
 #define GR_TOPK_SORT_QUERIES 256
 
 /* Compiled with the kernels' flags, so that it has fma where they do. */
+/* The panel dots' sum one score at a time, fused where theirs is
+ * (GR_TK_FMA: wherever the target has fma, at any optimization level). */
 float gr_cpu_topk_reference_dot(const float *q, const float *y, int k) {
   float s = 0.0f;
   for (int f = 0; f < k; f++)
-#if defined(__FMA__)
+#if GR_TK_FUSED
     s = fmaf(q[f], y[f], s);
 #else
     s = s + q[f] * y[f];

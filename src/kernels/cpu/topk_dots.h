@@ -6,7 +6,8 @@
  * queries of the block, each a broadcast multiply-add.
  *
  * Every score is q_0 y_0 + q_1 y_1 + ... added in feature order, one
- * (fused where the target has fma) multiply-add per feature from 0, so a
+ * multiply-add per feature from 0 (GR_TK_FMA: fused where the target has
+ * fma), so a
  * score depends on its query and item alone: not on the panel, the block
  * or the thread that computes it. gr_cpu_topk_reference_dot (cpu_ops.h)
  * is the same sum, one at a time, for the tests. */
@@ -14,8 +15,9 @@
 #define GR_KERNELS_CPU_TOPK_DOTS_H
 
 #include <stdint.h>
-
-#include "contract.h"
+#if defined(__FMA__) && (defined(__AVX512F__) || defined(__AVX__))
+#include <immintrin.h>
+#endif
 
 #if defined(__AVX512F__)
 #define GR_TK_LANES 16 /* floats per vector */
@@ -28,6 +30,22 @@
 
 typedef float gr_tk_vec __attribute__((vector_size(4 * GR_TK_LANES)));
 
+/* a * b + c, fused where the target has fma. By intrinsic, not by the
+ * compiler's contraction, which an unoptimized (or -O1) build does not do:
+ * the scores, and the tests' bit-exact reference, must not depend on the
+ * optimization level. (Macros: a function returning a vector by value is
+ * an ABI warning in files built without AVX that include this header.) */
+#if defined(__FMA__) && defined(__AVX512F__)
+#define GR_TK_FUSED 1
+#define GR_TK_FMA(a, b, c) ((gr_tk_vec)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
+#elif defined(__FMA__) && defined(__AVX__)
+#define GR_TK_FUSED 1
+#define GR_TK_FMA(a, b, c) ((gr_tk_vec)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c)))
+#else
+#define GR_TK_FUSED 0
+#define GR_TK_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
 /* panel (k, GR_TK_PANEL) = the n <= GR_TK_PANEL rows items[0..n) of Y (., k),
  * transposed, the lanes past n zero. */
 static inline void gr_tk_pack_panel(float *panel, const float *Y, const int32_t *items, int n,
@@ -38,10 +56,8 @@ static inline void gr_tk_pack_panel(float *panel, const float *Y, const int32_t 
 }
 
 /* acc[u][h] lane l = q[u] . (item h * GR_TK_LANES + l of the panel). */
-GR_CONTRACT static inline void gr_tk_panel_dots(gr_tk_vec acc[GR_TK_USERS][2],
-                                                const float *const q[GR_TK_USERS],
-                                                const float *panel, int k) {
-  GR_CONTRACT_BODY
+static inline void gr_tk_panel_dots(gr_tk_vec acc[GR_TK_USERS][2],
+                                    const float *const q[GR_TK_USERS], const float *panel, int k) {
   gr_tk_vec a[GR_TK_USERS][2];
 #pragma GCC unroll 8
   for (int u = 0; u < GR_TK_USERS; u++)
@@ -51,9 +67,9 @@ GR_CONTRACT static inline void gr_tk_panel_dots(gr_tk_vec acc[GR_TK_USERS][2],
     const gr_tk_vec y1 = *(const gr_tk_vec *)(panel + (int64_t)f * GR_TK_PANEL + GR_TK_LANES);
 #pragma GCC unroll 8
     for (int u = 0; u < GR_TK_USERS; u++) {
-      const float s = q[u][f];
-      a[u][0] += s * y0;
-      a[u][1] += s * y1;
+      const gr_tk_vec s = (gr_tk_vec){0} + q[u][f]; /* broadcast */
+      a[u][0] = GR_TK_FMA(s, y0, a[u][0]);
+      a[u][1] = GR_TK_FMA(s, y1, a[u][1]);
     }
   }
 #pragma GCC unroll 8
