@@ -158,6 +158,13 @@ typedef struct gr_als_train_options {
    * point and training runs its remaining iterations. It must have been
    * trained on data with the same ids, in the same order. NULL = start. */
   const gr_als_model *resume;
+  /* Start from this model's factors for the items it knows (matched by id;
+   * the data may differ: new events, users and items), the others drawn as
+   * usual; then all `iterations` run (each solves the users first, from the
+   * item factors). For retraining as
+   * data arrives: a few iterations from the last model instead of many from
+   * scratch. Same factor count; not with resume. NULL = a cold start. */
+  const gr_als_model *warm_start;
   /* Written (temp file + rename) every `checkpoint_every` iterations and
    * when training stops early; NULL = no checkpoints. */
   const char *checkpoint_path;

@@ -538,7 +538,86 @@ static void test_log_confidence(void) {
   gr_context_free(ctx);
 }
 
+/* Warm start: items take the warm model's factors by id, not by index (the
+ * same events with items interned in reverse give each user the same
+ * factors after one iteration, up to the order of the sums: a user's solve
+ * depends only on the item factors and its own items); one iteration from a
+ * converged model stays near it where a cold one does not; refusals. */
+static void test_warm_start(void) {
+  planted p;
+  CHECK(planted_build(&p, 120, 90, 4, 33));
+  gr_interactions *rev = NULL;
+  CHECK_OK(gr_interactions_create(&rev, 0));
+  int32_t idx;
+  for (int32_t i = p.x->items.count - 1; i >= 0; i--) {
+    const char *id = gr_id_map_get(&p.x->items, i);
+    gr_id_map_intern(&rev->items, id, strlen(id), &idx);
+  }
+  for (int32_t u = 0; u < p.x->users.count; u++) {
+    const char *id = gr_id_map_get(&p.x->users, u);
+    gr_id_map_intern(&rev->users, id, strlen(id), &idx);
+  }
+  for (int64_t e = 0; e < p.x->n; e++)
+    gr_interactions_push(rev, p.x->user[e], p.x->items.count - 1 - p.x->item[e], p.x->weight[e], 0);
+  gr_context *ctx = cpu_test_context(2);
+  gr_als_params prm;
+  gr_als_params_default(&prm);
+  prm.factors = 8;
+  prm.iterations = 12;
+  prm.regularization = 1.0f;
+  prm.solver = GR_SOLVER_CHOLESKY;
+  gr_als_model *base = NULL, *warm = NULL, *warm_rev = NULL, *cold = NULL, *again = NULL;
+  CHECK_OK(gr_als_fit(ctx, &prm, p.x, NULL, NULL, &base));
+  gr_als_train_options o;
+  gr_als_train_options_default(&o);
+  o.warm_start = base;
+  prm.iterations = 1;
+  CHECK_OK(gr_als_train(ctx, &prm, p.x, &o, &warm));
+  CHECK_OK(gr_als_train(ctx, &prm, p.x, &o, &again));
+  CHECK_OK(gr_als_train(ctx, &prm, rev, &o, &warm_rev));
+  CHECK_OK(gr_als_fit(ctx, &prm, p.x, NULL, NULL, &cold));
+  if (base && warm && warm_rev && cold && again) {
+    double diff = 0, norm = 0;
+    for (int32_t u = 0; u < 120; u++) /* users in the same order in both */
+      for (int c = 0; c < 8; c++) {
+        diff = fmax(
+            diff, fabs((double)warm->user_factors[u * 8 + c] - warm_rev->user_factors[u * 8 + c]));
+        norm = fmax(norm, fabs((double)warm->user_factors[u * 8 + c]));
+      }
+    const int same = diff <= 1e-4 * norm;
+    CHECK_MSG(same, "warm start matched rows by index, not by id");
+    CHECK(memcmp(warm->item_factors, again->item_factors, sizeof(float) * 90 * 8) == 0);
+    double dw = 0, dc = 0, nb = 0;
+    for (int i = 0; i < 90 * 8; i++) {
+      dw += pow((double)warm->item_factors[i] - base->item_factors[i], 2);
+      dc += pow((double)cold->item_factors[i] - base->item_factors[i], 2);
+      nb += pow((double)base->item_factors[i], 2);
+    }
+    CHECK_MSG(sqrt(dw / nb) < 0.05 && sqrt(dc / nb) > 0.2,
+              "one iteration from the model moved %g, a cold one is %g away", sqrt(dw / nb),
+              sqrt(dc / nb));
+  }
+  gr_als_model *bad = NULL;
+  prm.factors = 6;
+  CHECK(gr_als_train(ctx, &prm, p.x, &o, &bad) == GR_ERR_INVALID_ARG && !bad);
+  CHECK(contains_text(gr_last_error(), "warm-start model has 8 factors"));
+  prm.factors = 8;
+  prm.iterations = 20; /* a resumable checkpoint, but not with a warm start */
+  o.resume = base;
+  CHECK(gr_als_train(ctx, &prm, p.x, &o, &bad) == GR_ERR_INVALID_ARG && !bad);
+  CHECK(contains_text(gr_last_error(), "cannot be combined"));
+  gr_als_model_free(base);
+  gr_als_model_free(warm);
+  gr_als_model_free(again);
+  gr_als_model_free(warm_rev);
+  gr_als_model_free(cold);
+  gr_interactions_free(rev);
+  gr_interactions_free(p.x);
+  gr_context_free(ctx);
+}
+
 int main(void) {
+  test_warm_start();
   test_log_confidence();
   test_recovers_planted_topics();
   test_solvers_agree(8);

@@ -22,7 +22,7 @@ typedef struct als_args {
   const char *solver;
   const char *confidence; /* linear or log */
   float epsilon;
-  const char *checkpoint, *resume;
+  const char *checkpoint, *resume, *warm_start;
   int checkpoint_every;
 } als_args;
 
@@ -44,7 +44,7 @@ static int als_args_add(gr_opt *o, int n, als_args *a) {
   o[n++] = (gr_opt){"--cg-steps", OPT_INT, &a->p.cg_steps, "conjugate gradient steps per row"};
   o[n++] = (gr_opt){"--random-state", OPT_U64, &a->p.random_state, "seed of the initial factors"};
   o[n++] = (gr_opt){"--calc-loss", OPT_FLAG, &a->p.calc_loss, "report the training loss"};
-  a->checkpoint = a->resume = NULL;
+  a->checkpoint = a->resume = a->warm_start = NULL;
   a->checkpoint_every = 1;
   o[n++] = (gr_opt){"--checkpoint", OPT_STR, &a->checkpoint,
                     "write the model here as training goes, and when Ctrl-C stops it"};
@@ -52,6 +52,9 @@ static int als_args_add(gr_opt *o, int n, als_args *a) {
                     "iterations between checkpoints"};
   o[n++] = (gr_opt){"--resume", OPT_STR, &a->resume,
                     "continue from this checkpoint (same input, same seed: same model)"};
+  o[n++] = (gr_opt){"--warm-start", OPT_STR, &a->warm_start,
+                    "start from this model's item factors, by id (retraining on new data: "
+                    "fewer iterations)"};
   return n;
 }
 
@@ -110,8 +113,22 @@ static gr_status fit(gr_context *ctx, const als_args *a, const gr_interactions *
             gr_context_backend_name(ctx), gr_interactions_n_users(data),
             gr_interactions_n_items(data), (long long)gr_interactions_count(data), a->p.factors,
             a->p.solver == GR_SOLVER_CG ? "cg" : "cholesky");
-  gr_als_model *resume = NULL;
+  gr_als_model *resume = NULL, *warm = NULL;
   if (a->resume) GR_TRY(gr_als_model_load(&resume, a->resume));
+  if (a->warm_start) {
+    gr_status st = gr_als_model_load(&warm, a->warm_start);
+    if (st != GR_OK) {
+      gr_als_model_free(resume);
+      return st;
+    }
+    if (!common->quiet) {
+      int32_t items = 0;
+      for (int32_t i = 0; i < gr_interactions_n_items(data); i++)
+        items += gr_als_model_find_item(warm, gr_interactions_item_id(data, i)) >= 0;
+      fprintf(stderr, "gpurec: warm start from %s: %d of %d items start from its factors\n",
+              a->warm_start, items, gr_interactions_n_items(data));
+    }
+  }
   if (resume && !common->quiet)
     fprintf(stderr, "gpurec: resuming from %s after iteration %d\n", a->resume,
             gr_als_model_iterations_done(resume));
@@ -120,6 +137,7 @@ static gr_status fit(gr_context *ctx, const als_args *a, const gr_interactions *
   o.progress = on_iteration;
   o.progress_user = log;
   o.resume = resume;
+  o.warm_start = warm;
   o.checkpoint_path = a->checkpoint;
   o.checkpoint_every = a->checkpoint_every;
   o.stop = &gr_cli_interrupted;
@@ -128,6 +146,7 @@ static gr_status fit(gr_context *ctx, const als_args *a, const gr_interactions *
   gr_status st = gr_als_train(ctx, &a->p, data, &o, model);
   gr_cli_release_sigint();
   gr_als_model_free(resume);
+  gr_als_model_free(warm);
   return st;
 }
 

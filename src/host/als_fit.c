@@ -95,6 +95,19 @@ void gr_als_train_options_default(gr_als_train_options *o) {
   o->checkpoint_every = 1;
 }
 
+/* Items of m whose id w knows take w's factors (same factor count). Only
+ * the items: each iteration first solves every user from the item factors,
+ * so starting user factors would never be read. */
+static void warm_start(gr_als_model *m, const gr_als_model *w) {
+  const size_t k = (size_t)m->params.factors;
+  for (int32_t i = 0; i < m->items.count; i++) {
+    const char *id = gr_id_map_get(&m->items, i);
+    const int32_t j = gr_id_map_find(&w->items, id, strlen(id));
+    if (j >= 0)
+      memcpy(m->item_factors + (size_t)i * k, w->item_factors + (size_t)j * k, sizeof(float) * k);
+  }
+}
+
 /* A checkpoint must continue the same problem: same ids in the same order,
  * and parameters that shape the factors. */
 static gr_status check_resumable(const gr_als_model *r, const gr_als_params *p,
@@ -165,6 +178,11 @@ gr_status gr_als_train(gr_context *ctx, const gr_als_params *params, const gr_in
   if (opts->checkpoint_every < 1)
     return gr_fail(GR_ERR_INVALID_ARG, "checkpoint_every must be >= 1");
   if (opts->resume) GR_TRY(check_resumable(opts->resume, &p, data));
+  if (opts->warm_start && opts->resume)
+    return gr_fail(GR_ERR_INVALID_ARG, "a warm start and a resume cannot be combined");
+  if (opts->warm_start && opts->warm_start->params.factors != p.factors)
+    return gr_fail(GR_ERR_INVALID_ARG, "the warm-start model has %d factors, training asks for %d",
+                   opts->warm_start->params.factors, p.factors);
   const int32_t n_users = data->users.count, n_items = data->items.count;
   const int k = p.factors;
 
@@ -199,6 +217,7 @@ gr_status gr_als_train(gr_context *ctx, const gr_als_params *params, const gr_in
       m->user_factors[i] = (float)(gr_rng_uniform(&rng) * 0.01);
     for (size_t i = 0; i < (size_t)n_items * k; i++)
       m->item_factors[i] = (float)(gr_rng_uniform(&rng) * 0.01);
+    if (opts->warm_start) warm_start(m, opts->warm_start);
   }
   m->iterations_done = first - 1;
 
