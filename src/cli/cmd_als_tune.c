@@ -81,15 +81,16 @@ static int by_metric(const void *pa, const void *pb) {
 }
 
 static void print_table(const setting *s, const int *order, int n) {
-  printf("%4s %7s %10s %14s %9s  %9s %9s %9s %9s %9s %9s %9s  %8s %8s\n", "rank", "factors",
-         "iterations", "regularization", "alpha", "map", "precision", "recall", "ndcg", "hit_rate",
-         "auc", "coverage", "fit s", "eval s");
+  printf("%4s %7s %10s %10s %14s %9s  %9s %9s %9s %9s %9s %9s %9s  %8s %8s\n", "rank", "factors",
+         "confidence", "iterations", "regularization", "alpha", "map", "precision", "recall",
+         "ndcg", "hit_rate", "auc", "coverage", "fit s", "eval s");
   for (int r = 0; r < n; r++) {
     const setting *x = &s[order[r]];
-    printf("%4d %7d %10d %14g %9g  %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f  %8.2f %8.2f\n", r + 1,
-           x->p.factors, x->p.iterations, (double)x->p.regularization, (double)x->p.alpha, x->m.map,
-           x->m.precision, x->m.recall, x->m.ndcg, x->m.hit_rate, isnan(x->m.auc) ? 0.0 : x->m.auc,
-           x->m.coverage, x->fit_seconds, x->eval_seconds);
+    printf("%4d %7d %10s %10d %14g %9g  %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f  %8.2f %8.2f\n",
+           r + 1, x->p.factors, x->p.log_epsilon > 0 ? "log" : "linear", x->p.iterations,
+           (double)x->p.regularization, (double)x->p.alpha, x->m.map, x->m.precision, x->m.recall,
+           x->m.ndcg, x->m.hit_rate, isnan(x->m.auc) ? 0.0 : x->m.auc, x->m.coverage,
+           x->fit_seconds, x->eval_seconds);
   }
 }
 
@@ -147,7 +148,8 @@ typedef struct grid_args {
   uint64_t random_state;
 } grid_args;
 
-/* Every combination, factors slowest, alpha fastest; validated up front. */
+/* Every combination, factors slowest, then the confidence form, alpha
+ * fastest; validated up front. */
 static int build_grid(const grid_args *g, setting **out, int *n_out, int *metric) {
   value_list f, it, reg, al;
   int rc = parse_list(g->factors, "--factors", 1, 1, 4096, &f);
@@ -174,11 +176,34 @@ static int build_grid(const grid_args *g, setting **out, int *n_out, int *metric
     return GR_EXIT_USAGE;
   }
   base.confidence_offset = g->confidence_offset;
-  if ((rc = gr_confidence_arg(g->confidence, g->epsilon, "als tune", &base)) != GR_EXIT_OK)
-    return rc;
+  /* --confidence: linear, log or both, "linear,log" */
+  float forms[2];
+  int n_forms = 0;
+  for (const char *p = g->confidence; rc == GR_EXIT_OK;) {
+    const size_t len = strcspn(p, ",");
+    char word[16] = "";
+    if (len < sizeof word) memcpy(word, p, len);
+    word[len < sizeof word ? len : 0] = '\0';
+    gr_als_params one = base;
+    /* each form alone: linear, or log with --epsilon (validated there) */
+    rc = strcmp(word, "linear") == 0 ? GR_EXIT_OK
+                                     : gr_confidence_arg(word, g->epsilon, "als tune", &one);
+    if (rc == GR_EXIT_OK && n_forms < 2) forms[n_forms++] = one.log_epsilon;
+    if (!p[len]) break;
+    p += len + 1;
+  }
+  if (rc != GR_EXIT_OK) return rc;
+  if (n_forms == 2 && forms[0] == forms[1]) n_forms = 1;
+  int any_log = 0;
+  for (int i = 0; i < n_forms; i++)
+    any_log |= forms[i] > 0;
+  if (!any_log && g->epsilon != 1.0f) {
+    fprintf(stderr, "gpurec als tune: --epsilon applies to --confidence log only\n");
+    return GR_EXIT_USAGE;
+  }
   base.cg_steps = g->cg_steps;
   base.random_state = g->random_state;
-  const long total = (long)f.n * it.n * reg.n * al.n;
+  const long total = (long)f.n * n_forms * it.n * reg.n * al.n;
   if (total > MAX_SETTINGS) {
     fprintf(stderr, "gpurec als tune: %ld settings; at most %d in one grid\n", total, MAX_SETTINGS);
     return GR_EXIT_USAGE;
@@ -190,16 +215,18 @@ static int build_grid(const grid_args *g, setting **out, int *n_out, int *metric
   }
   int n = 0;
   for (int a = 0; a < f.n; a++)
-    for (int b = 0; b < it.n; b++)
-      for (int c = 0; c < reg.n; c++)
-        for (int d = 0; d < al.n; d++) {
-          gr_als_params p = base;
-          p.factors = (int)f.v[a];
-          p.iterations = (int)it.v[b];
-          p.regularization = (float)reg.v[c];
-          p.alpha = (float)al.v[d];
-          s[n++].p = p;
-        }
+    for (int e = 0; e < n_forms; e++)
+      for (int b = 0; b < it.n; b++)
+        for (int c = 0; c < reg.n; c++)
+          for (int d = 0; d < al.n; d++) {
+            gr_als_params p = base;
+            p.factors = (int)f.v[a];
+            p.log_epsilon = forms[e];
+            p.iterations = (int)it.v[b];
+            p.regularization = (float)reg.v[c];
+            p.alpha = (float)al.v[d];
+            s[n++].p = p;
+          }
   for (int i = 0; i < n; i++)
     if (gr_als_params_validate(&s[i].p) != GR_OK) {
       fprintf(stderr, "gpurec als tune: %s\n", gr_last_error());
@@ -293,7 +320,8 @@ int gr_cmd_als_tune(int argc, char **argv) {
       {"--confidence-offset", OPT_FLOAT, &g.confidence_offset,
        "0 = the implicit package's confidence, 1 = the paper's 1 + alpha * r"},
       {"--confidence", OPT_STR, &g.confidence,
-       "linear (offset + alpha * r) or log (offset + alpha * log(1 + r / epsilon))"},
+       "linear (offset + alpha * r), log (offset + alpha * log(1 + r / epsilon)), or both: "
+       "linear,log"},
       {"--epsilon", OPT_FLOAT, &g.epsilon, "epsilon of --confidence log"},
       {"--solver", OPT_STR, &g.solver, "cg or cholesky"},
       {"--cg-steps", OPT_INT, &g.cg_steps, "conjugate gradient steps per row"},

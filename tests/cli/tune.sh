@@ -10,7 +10,7 @@ expect_ok "gen" "$G" gen interactions --scale tiny --seed 9 --out "$D/all.csv"
 expect_ok "tune" "$G" als tune --input "$D/all.csv" --factors 8,16 --iterations 4 \
   --regularization 0.1,30 --alpha 1,10 --out "$D/grid.csv" --json "$D/grid.json" \
   --model "$D/best.gpurec" --device cpu
-check "eight settings, ranked" "grep -q '^8 settings ranked by map@10' '$WORK/out' && [ \$(grep -cE '^ +[1-8] +(8|16) +4 ' '$WORK/out') -eq 8 ]"
+check "eight settings, ranked" "grep -q '^8 settings ranked by map@10' '$WORK/out' && [ \$(grep -cE '^ +[1-8] +(8|16) +linear +4 ' '$WORK/out') -eq 8 ]"
 check "table and files agree on the best" "python3 -c \"
 import csv, json, sys
 rows = list(csv.DictReader(open('$D/grid.csv')))
@@ -20,7 +20,7 @@ best = j['settings'][j['best']]
 ok = len(rows) == 8 and len(j['settings']) == 8 and abs(best['metrics']['map'] - max(maps)) < 1e-9
 ok &= sorted((int(r['factors']), float(r['regularization']), float(r['alpha'])) for r in rows) == sorted((f, r, a) for f in (8, 16) for r in (0.1, 30) for a in (1, 10))
 table = [l.split() for l in open('$WORK/out') if l[:4].strip().isdigit()]
-ok &= [float(t[5]) for t in table] == sorted((round(m, 4) for m in maps), reverse=True)
+ok &= [float(t[6]) for t in table] == sorted((round(m, 4) for m in maps), reverse=True)
 sys.exit(0 if ok else 1)\""
 check "fit command printed" "grep -q '^gpurec als fit --input .*all.csv --model model.gpurec --factors [0-9]* --iterations 4 --regularization' '$WORK/out'"
 # one setting evaluated alone, on the same split: the same figures
@@ -42,6 +42,11 @@ check "ranked by precision" "grep -q '^2 settings ranked by precision@10' '$WORK
 expect_ok "tune, log confidence" "$G" als tune --input "$D/all.csv" --factors 8 --iterations 2 \
   --regularization 1 --alpha 1,10 --confidence log --epsilon 2 --device cpu
 check "log in the fit command" "grep -q -- ' --confidence log --epsilon 2 ' '$WORK/out'"
+expect_ok "tune, both forms" "$G" als tune --input "$D/all.csv" --factors 8 --iterations 2 \
+  --regularization 1 --alpha 1,10 --confidence linear,log --epsilon 2 --out "$D/forms.csv" --device cpu
+check "both forms in the grid" "grep -q '^4 settings ranked' '$WORK/out' && [ \$(grep -c ',0,10,' '$D/forms.csv') -eq 2 ] && [ \$(grep -c ',2,10,' '$D/forms.csv') -eq 2 ] && grep -qE '^ +[1-4] +8 +log ' '$WORK/out'"
+expect_fail "unknown form in the list" "--confidence expects linear or log" "$G" als tune \
+  --input "$D/all.csv" --confidence linear,cubic --device cpu
 expect_ok "fit, log confidence" "$G" als fit --input "$D/all.csv" --model "$D/log.gpurec" --factors 8 \
   --iterations 2 --confidence log --epsilon 2 --json "$D/log.json" --device cpu
 check "log_epsilon reported" "grep -q '\"log_epsilon\": 2,' '$D/log.json'"
