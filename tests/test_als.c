@@ -287,6 +287,14 @@ static void test_checkpoint_resume(void) {
     prm.factors = 9;
     CHECK(gr_als_train(ctx, &prm, p.x, &o, &bad) == GR_ERR_INVALID_ARG);
     CHECK(bad == NULL);
+    prm.factors = 8; /* and one of other flags: here another confidence */
+    prm.log_epsilon = 1.0f;
+    CHECK(gr_als_train(ctx, &prm, p.x, &o, &bad) == GR_ERR_INVALID_ARG && !bad);
+    CHECK(contains_text(gr_last_error(), "another confidence (log epsilon)"));
+    prm.log_epsilon = 0.0f;
+    prm.alpha *= 2;
+    CHECK(gr_als_train(ctx, &prm, p.x, &o, &bad) == GR_ERR_INVALID_ARG && !bad);
+    CHECK(contains_text(gr_last_error(), "another alpha"));
     gr_interactions_free(q.x);
   }
   gr_als_model_free(straight);

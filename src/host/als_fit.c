@@ -118,6 +118,21 @@ static gr_status check_resumable(const gr_als_model *r, const gr_als_params *p,
   if (r->iterations_done > p->iterations)
     return gr_fail(GR_ERR_INVALID_ARG, "the checkpoint has done %d iterations, more than %d",
                    r->iterations_done, p->iterations);
+  /* the rest of the objective and the solver: else the result is no longer
+   * the uninterrupted run's */
+  const gr_als_params *q = &r->params;
+  const char *differs = q->regularization != p->regularization         ? "regularization"
+                        : q->alpha != p->alpha                         ? "alpha"
+                        : q->confidence_offset != p->confidence_offset ? "confidence offset"
+                        : q->log_epsilon != p->log_epsilon             ? "confidence (log epsilon)"
+                        : q->solver != p->solver                       ? "solver"
+                        : q->cg_steps != p->cg_steps                   ? "cg steps"
+                        : q->random_state != p->random_state           ? "random state"
+                                                                       : NULL;
+  if (differs)
+    return gr_fail(GR_ERR_INVALID_ARG,
+                   "the checkpoint was trained with another %s: resume with the same flags",
+                   differs);
   const gr_id_map *mine[2] = {&r->users, &r->items}, *theirs[2] = {&data->users, &data->items};
   for (int side = 0; side < 2; side++) {
     int same = mine[side]->count == theirs[side]->count;
