@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "host/als_model.h"
+#include "host/baseline.h"
 #include "host/csr.h"
 #include "planted.h"
 #include "test_util.h"
@@ -155,7 +157,63 @@ static void test_evaluate(void) {
   gr_interactions_free(p.x);
 }
 
+/* The popularity baseline: item factor = distinct training users (repeats
+ * of a pair count once), user factor 1; its recommendations are the most
+ * popular unseen items, equal counts by lower index. */
+static void test_popularity_baseline(void) {
+  planted p;
+  CHECK(planted_build(&p, 80, 40, 4, 5));
+  for (int64_t e = 0; e < 30; e++) /* repeats: still one user each */
+    gr_interactions_push(p.x, p.x->user[e], p.x->item[e], 1.0f, 0);
+  gr_context *ctx = cpu_test_context(1);
+  gr_als_params prm;
+  gr_als_params_default(&prm);
+  prm.factors = 4;
+  prm.iterations = 2;
+  gr_als_model *m = NULL, *pop = NULL;
+  CHECK_OK(gr_als_fit(ctx, &prm, p.x, NULL, NULL, &m));
+  if (m) CHECK_OK(gr_popularity_model(m, p.x, &pop));
+  if (m && pop) {
+    int counts[40] = {0}, seen[80][40] = {{0}};
+    for (int64_t e = 0; e < p.x->n; e++)
+      if (!seen[p.x->user[e]][p.x->item[e]]++) counts[p.x->item[e]]++;
+    int same = gr_als_model_factors(pop) == 1;
+    for (int i = 0; i < 40; i++) {
+      const int32_t j = gr_als_model_find_item(pop, gr_interactions_item_id(p.x, i));
+      same &= j >= 0 && pop->item_factors[j] == (float)counts[i];
+    }
+    CHECK(same);
+    const int32_t u = 3, uu = gr_als_model_find_user(pop, gr_interactions_user_id(p.x, u));
+    int32_t items[5];
+    float scores[5];
+    gr_recommend_options ro;
+    gr_recommend_options_default(&ro);
+    ro.k = 5;
+    CHECK_OK(gr_als_recommend(ctx, pop, &uu, 1, p.x, &ro, items, scores));
+    int ok = 1; /* the reference: unseen items by count, equal counts by index (the
+                   models keep the data's item order) */
+    int32_t want[5];
+    for (int r = 0; r < 5; r++) {
+      want[r] = -1;
+      for (int32_t j = 0; j < 40; j++) {
+        int taken = 0;
+        for (int t = 0; t < r; t++)
+          taken |= want[t] == j;
+        if (seen[u][j] || taken) continue;
+        if (want[r] < 0 || counts[j] > counts[want[r]]) want[r] = j;
+      }
+      ok &= items[r] == want[r] && scores[r] == (float)counts[want[r]];
+    }
+    CHECK_MSG(ok, "popular recommendations out of order");
+  }
+  gr_als_model_free(pop);
+  gr_als_model_free(m);
+  gr_context_free(ctx);
+  gr_interactions_free(p.x);
+}
+
 int main(void) {
+  test_popularity_baseline();
   test_split_properties();
   test_split_by_time();
   test_evaluate();

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "data_args.h"
 #include "group_report.h"
+#include "host/baseline.h"
 #include "host/output_file.h"
 #include "host/ranking.h"
 #include "ranked_output.h"
@@ -150,12 +151,23 @@ static gr_status fit(gr_context *ctx, const als_args *a, const gr_interactions *
   return st;
 }
 
+/* "key": {...the figures...}, */
+static void write_metrics_json(FILE *f, const char *key, const gr_metrics *m) {
+  fprintf(f,
+          "  \"%s\": {\"k\": %d, \"n_users\": %lld, \"precision\": %.6f, "
+          "\"precision_implicit\": %.6f, \"recall\": %.6f, \"map\": %.6f, \"ndcg\": %.6f, "
+          "\"hit_rate\": %.6f, \"auc\": %.6f, \"auc_users\": %lld, \"coverage\": %.6f},\n",
+          key, m->k, (long long)m->n_users, m->precision, m->precision_implicit, m->recall, m->map,
+          m->ndcg, m->hit_rate, isnan(m->auc) ? 0.0 : m->auc, (long long)m->auc_users, m->coverage);
+}
+
 /* The JSON report of a fit (and optionally an evaluation, which took
- * eval_seconds: ranking every test user, the metrics and the AUC). */
+ * eval_seconds: ranking every test user, the metrics and the AUC; and the
+ * popularity baseline's figures, when measured). */
 static gr_status write_report(const char *path, gr_context *ctx, const gr_common_args *common,
                               const gr_interactions *train, const gr_als_model *m,
                               const fit_log *log, const gr_metrics *metrics, double eval_seconds,
-                              const gr_group_report *groups) {
+                              const gr_metrics *baseline, const gr_group_report *groups) {
   /* nnz counts distinct (user, item) pairs; events counts input rows */
   gr_csr pairs = {0};
   if (train) GR_TRY(gr_seen_matrix(m, train, &pairs));
@@ -189,16 +201,10 @@ static gr_status write_report(const char *path, gr_context *ctx, const gr_common
     if (!isnan(log->last_loss)) fprintf(f, "  \"loss\": %.9g,\n", log->last_loss);
   }
   if (metrics) {
-    fprintf(f,
-            "  \"metrics\": {\"k\": %d, \"n_users\": %lld, \"precision\": %.6f, "
-            "\"precision_implicit\": %.6f, \"recall\": %.6f, \"map\": %.6f, \"ndcg\": %.6f, "
-            "\"hit_rate\": %.6f, \"auc\": %.6f, \"auc_users\": %lld, \"coverage\": %.6f},\n",
-            metrics->k, (long long)metrics->n_users, metrics->precision,
-            metrics->precision_implicit, metrics->recall, metrics->map, metrics->ndcg,
-            metrics->hit_rate, isnan(metrics->auc) ? 0.0 : metrics->auc,
-            (long long)metrics->auc_users, metrics->coverage);
+    write_metrics_json(f, "metrics", metrics);
     fprintf(f, "  \"eval_seconds\": %.6f,\n", eval_seconds);
   }
+  if (baseline) write_metrics_json(f, "baseline_popular", baseline);
   if (groups) {
     gr_group_report_json(f, groups);
     fputs(",\n", f);
@@ -245,7 +251,8 @@ static int als_fit_cmd(int argc, char **argv) {
   fit_log log;
   gr_status st = fit(ctx, &a, data, &common, &log, &m);
   if (st == GR_OK) st = gr_als_model_save(m, model_path);
-  if (st == GR_OK && json) st = write_report(json, ctx, &common, data, m, &log, NULL, 0.0, NULL);
+  if (st == GR_OK && json)
+    st = write_report(json, ctx, &common, data, m, &log, NULL, 0.0, NULL, NULL);
   if (st == GR_OK && !common.quiet)
     fprintf(stderr, "gpurec: %.3f s per iteration; model written to %s\n", mean_seconds(&log),
             model_path);
@@ -357,33 +364,41 @@ static int als_similar_cmd(int argc, char **argv) {
 
 /* ---- als eval ------------------------------------------------------------- */
 
-/* One figure per line: name@k padded to a column, the value, a note. */
-static void print_figure(const char *name, int k, double value, const char *note) {
+/* One figure per line: name@k padded to a column, the value (and the
+ * baseline's, when there is one), a note. */
+static void print_figure(const char *name, int k, double value, const double *base,
+                         const char *note) {
   char label[48];
   snprintf(label, sizeof label, k > 0 ? "%s@%d" : "%s", name, k);
-  printf("%-21s %.4f%s%s\n", label, value, note ? "   " : "", note ? note : "");
+  printf("%-21s %.4f", label, value);
+  if (base) printf("   %.4f", *base);
+  printf("%s%s\n", note ? "   " : "", note ? note : "");
 }
 
-static void print_metrics(const gr_metrics *m) {
+/* The figures; b (may be NULL) the popularity baseline's, in a second column. */
+static void print_metrics(const gr_metrics *m, const gr_metrics *b) {
   const int k = m->k;
   char auc_note[64];
   snprintf(auc_note, sizeof auc_note, "(over %lld users)", (long long)m->auc_users);
   printf("%-21s %lld\n", "users evaluated", (long long)m->n_users);
-  print_figure("precision", k, m->precision, NULL);
-  print_figure("precision_implicit", k, m->precision_implicit,
+  if (b) printf("%-21s %-6s   %s\n", "", "model", "popular");
+  print_figure("precision", k, m->precision, b ? &b->precision : NULL, NULL);
+  print_figure("precision_implicit", k, m->precision_implicit, b ? &b->precision_implicit : NULL,
                "(hits / min(k, test items), as the implicit package)");
-  print_figure("recall", k, m->recall, NULL);
-  print_figure("map", k, m->map, NULL);
-  print_figure("ndcg", k, m->ndcg, NULL);
-  print_figure("hit_rate", k, m->hit_rate, NULL);
-  print_figure("roc_auc", 0, m->auc, auc_note);
-  print_figure("coverage", k, m->coverage, "(share of the items in some user's top k)");
+  print_figure("recall", k, m->recall, b ? &b->recall : NULL, NULL);
+  print_figure("map", k, m->map, b ? &b->map : NULL, NULL);
+  print_figure("ndcg", k, m->ndcg, b ? &b->ndcg : NULL, NULL);
+  print_figure("hit_rate", k, m->hit_rate, b ? &b->hit_rate : NULL, NULL);
+  print_figure("roc_auc", 0, m->auc, b ? &b->auc : NULL, auc_note);
+  print_figure("coverage", k, m->coverage, b ? &b->coverage : NULL,
+               "(share of the items in some user's top k)");
 }
 
 static int als_eval_cmd(int argc, char **argv) {
   const char *cmd = "als eval";
   const char *input = NULL, *train_path = NULL, *test_path = NULL, *model_path = NULL, *json = NULL;
   const char *groups_path = NULL, *group_col = NULL, *group_item_col = NULL;
+  int baseline = 0;
   als_args a;
   gr_eval_options eo;
   gr_eval_options_default(&eo);
@@ -407,8 +422,10 @@ static int als_eval_cmd(int argc, char **argv) {
        "group column of --item-groups (default: the other one)"},
       {"--group-item-col", OPT_STR, &group_item_col,
        "item column of --item-groups (default: --item-col, else item or item_id)"},
+      {"--baseline", OPT_FLAG, &baseline,
+       "also measure the popularity baseline (the most popular unseen items) beside the model"},
   };
-  int n = als_args_add(opts, 12, &a);
+  int n = als_args_add(opts, 13, &a);
   n = gr_data_args_add(opts, n, &d);
   n = gr_common_args_add(opts, n, &common);
   int rc = gr_args_parse(argc, argv, cmd,
@@ -458,11 +475,18 @@ static int als_eval_cmd(int argc, char **argv) {
   if (st == GR_OK && !common.quiet)
     fprintf(stderr, "gpurec: evaluated %lld users in %.2f s\n", (long long)metrics.n_users,
             eval_seconds);
-  if (st == GR_OK) print_metrics(&metrics);
+  gr_metrics popular;
+  if (st == GR_OK && baseline) {
+    gr_als_model *pop = NULL;
+    st = gr_popularity_model(m, train, &pop);
+    if (st == GR_OK) st = gr_als_evaluate(ctx, pop, train, test, eo.k, &popular);
+    gr_als_model_free(pop);
+  }
+  if (st == GR_OK) print_metrics(&metrics, baseline ? &popular : NULL);
   if (st == GR_OK && groups_path) gr_group_report_print(stdout, &groups, eo.k);
   if (st == GR_OK && json)
     st = write_report(json, ctx, &common, train, m, model_path ? NULL : &log, &metrics,
-                      eval_seconds, groups_path ? &groups : NULL);
+                      eval_seconds, baseline ? &popular : NULL, groups_path ? &groups : NULL);
   rc = st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
 done:
   gr_group_report_free(&groups);

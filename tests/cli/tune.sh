@@ -69,6 +69,16 @@ expect_fail "input and train" "give either --input FILE" "$G" als tune --input "
   --train "$D/all.csv" --device cpu
 expect_fail "k 0" "--k must be in 1..1024" "$G" als tune --input "$D/all.csv" --k 0 --device cpu
 
+# the popularity baseline beside the model: its own column and JSON figures,
+# and on planted topics the model beats it
+expect_ok "eval with the baseline" "$G" als eval --input "$D/all.csv" --factors 16 --iterations 8 \
+  --regularization 30 --baseline --json "$D/base.json" --device cpu
+check "baseline column" "grep -qE '^ +model +popular\$' '$WORK/out' && grep -qE '^map@10 +0\.[0-9]{4} +0\.[0-9]{4}\$' '$WORK/out'"
+check "model beats popularity" "python3 -c \"
+import json, sys
+j = json.load(open('$D/base.json')); m, b = j['metrics'], j['baseline_popular']
+sys.exit(0 if m['map'] > 1.5 * b['map'] and b['n_users'] == m['n_users'] and b['map'] > 0 and b['coverage'] < m['coverage'] else 1)\""
+
 # bad grids: refused before reading anything (exit 2), nothing written
 expect_fail "not a number" "--alpha expects up to 32 comma-separated numbers" "$G" als tune \
   --input "$D/all.csv" --alpha 1,x --out "$D/bad.csv" --device cpu
