@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "data_args.h"
 #include "host/als_model.h"
+#include "host/baseline.h"
 #include "host/output_file.h"
 
 #define MAX_VALUES 32     /* per option */
@@ -113,12 +114,18 @@ static gr_status write_csv(const char *path, const setting *s, int n) {
   return gr_output_commit(&out);
 }
 
-static gr_status write_json(const char *path, const setting *s, int n, int best, int metric) {
+static gr_status write_json(const char *path, const setting *s, int n, int best, int metric,
+                            const gr_metrics *pop) {
   gr_output_file out;
   GR_TRY(gr_output_open(&out, path));
   FILE *f = out.f;
-  fprintf(f, "{\n  \"metric\": \"%s\",\n  \"best\": %d,\n  \"settings\": [\n", METRICS[metric],
-          best);
+  fprintf(f, "{\n  \"metric\": \"%s\",\n  \"best\": %d,\n", METRICS[metric], best);
+  fprintf(f,
+          "  \"baseline_popular\": {\"map\": %.6f, \"precision\": %.6f, \"precision_implicit\": "
+          "%.6f, \"recall\": %.6f, \"ndcg\": %.6f, \"hit_rate\": %.6f, \"auc\": %.6f, "
+          "\"coverage\": %.6f},\n  \"settings\": [\n",
+          pop->map, pop->precision, pop->precision_implicit, pop->recall, pop->ndcg, pop->hit_rate,
+          isnan(pop->auc) ? 0.0 : pop->auc, pop->coverage);
   for (int i = 0; i < n; i++) {
     const setting *x = &s[i];
     fprintf(f,
@@ -238,9 +245,10 @@ static int build_grid(const grid_args *g, setting **out, int *n_out, int *metric
   return GR_EXIT_OK;
 }
 
-/* Fits and evaluates setting s; the fit stops on Ctrl-C. */
+/* Fits and evaluates setting s; the fit stops on Ctrl-C. With `popular`,
+ * also measures the popularity baseline (on the fitted model's ids). */
 static gr_status run_setting(gr_context *ctx, setting *s, const gr_interactions *train,
-                             const gr_interactions *test, int k) {
+                             const gr_interactions *test, int k, gr_metrics *popular) {
   gr_als_train_options o;
   gr_als_train_options_default(&o);
   o.stop = &gr_cli_interrupted;
@@ -251,6 +259,12 @@ static gr_status run_setting(gr_context *ctx, setting *s, const gr_interactions 
   t0 = gr_now_seconds();
   if (st == GR_OK) st = gr_als_evaluate(ctx, m, train, test, k, &s->m);
   s->eval_seconds = gr_now_seconds() - t0;
+  if (st == GR_OK && popular) {
+    gr_als_model *pop = NULL;
+    st = gr_popularity_model(m, train, &pop);
+    if (st == GR_OK) st = gr_als_evaluate(ctx, pop, train, test, k, popular);
+    gr_als_model_free(pop);
+  }
   gr_als_model_free(m);
   return st;
 }
@@ -384,9 +398,10 @@ int gr_cmd_als_tune(int argc, char **argv) {
             n_settings, gr_context_backend_name(ctx), gr_interactions_n_users(train),
             gr_interactions_n_items(train), (long long)gr_interactions_count(train));
   int done_settings = 0;
+  gr_metrics popular = {0}; /* the popularity baseline, measured with the first setting */
   gr_cli_catch_sigint();
   for (int i = 0; st == GR_OK && i < n_settings; i++) {
-    st = run_setting(ctx, &s[i], train, test, eo.k);
+    st = run_setting(ctx, &s[i], train, test, eo.k, i == 0 ? &popular : NULL);
     if (st == GR_OK) done_settings++;
     if (st == GR_OK && !common.quiet)
       fprintf(stderr,
@@ -406,6 +421,8 @@ int gr_cmd_als_tune(int argc, char **argv) {
     printf("%d settings ranked by %s@%d on %lld test users\n", done_settings, METRICS[metric], eo.k,
            (long long)s[0].m.n_users);
     print_table(s, order, done_settings);
+    printf("popularity baseline (the most popular unseen items): %s@%d %.4f\n", METRICS[metric],
+           eo.k, metric_of(&popular, metric));
   }
   if (st != GR_OK) { /* interrupted or failed: the table so far, no files */
     rc = gr_cli_fail(cmd, st);
@@ -424,7 +441,7 @@ int gr_cmd_als_tune(int argc, char **argv) {
     gr_cli_release_sigint();
   }
   if (st == GR_OK && csv) st = write_csv(csv, s, n_settings);
-  if (st == GR_OK && json) st = write_json(json, s, n_settings, order[0], metric);
+  if (st == GR_OK && json) st = write_json(json, s, n_settings, order[0], metric, &popular);
   if (st == GR_OK && model_path) st = gr_als_model_save(best_model, model_path);
   if (st == GR_OK && model_path && !common.quiet)
     fprintf(stderr, "gpurec: the best setting, trained on all %lld events, written to %s\n",

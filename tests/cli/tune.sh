@@ -22,6 +22,7 @@ ok &= sorted((int(r['factors']), float(r['regularization']), float(r['alpha'])) 
 table = [l.split() for l in open('$WORK/out') if l[:4].strip().isdigit()]
 ok &= [float(t[6]) for t in table] == sorted((round(m, 4) for m in maps), reverse=True)
 sys.exit(0 if ok else 1)\""
+check "baseline line printed" "grep -qE '^popularity baseline \(the most popular unseen items\): map@10 0\.[0-9]{4}\$' '$WORK/out'"
 check "fit command printed" "grep -q '^gpurec als fit --input .*all.csv --model model.gpurec --factors [0-9]* --iterations 4 --regularization' '$WORK/out'"
 # one setting evaluated alone, on the same split: the same figures
 expect_ok "eval one setting" "$G" als eval --input "$D/all.csv" --factors 16 --iterations 4 \
@@ -74,6 +75,10 @@ expect_fail "k 0" "--k must be in 1..1024" "$G" als tune --input "$D/all.csv" --
 expect_ok "eval with the baseline" "$G" als eval --input "$D/all.csv" --factors 16 --iterations 8 \
   --regularization 30 --baseline --json "$D/base.json" --device cpu
 check "baseline column" "grep -qE '^ +model +popular\$' '$WORK/out' && grep -qE '^map@10 +0\.[0-9]{4} +0\.[0-9]{4}\$' '$WORK/out'"
+check "tune's baseline is eval's (same split)" "python3 -c \"
+import json, sys
+a = json.load(open('$D/grid.json'))['baseline_popular']; b = json.load(open('$D/base.json'))['baseline_popular']
+sys.exit(0 if all(abs(a[c] - b[c]) < 1e-6 for c in ('map', 'precision', 'recall', 'ndcg', 'auc', 'coverage')) else 1)\""
 check "model beats popularity" "python3 -c \"
 import json, sys
 j = json.load(open('$D/base.json')); m, b = j['metrics'], j['baseline_popular']
