@@ -284,6 +284,8 @@ static int als_recommend_cmd(int argc, char **argv) {
       {"--new-users", OPT_STR, &new_users,
        "CSV of new or changed users' interactions: scored without retraining"},
       {"--items-file", OPT_STR, &items_file, "only recommend items listed in this file"},
+      {"--exclude-items", OPT_STR, &req.exclude_file,
+       "never recommend the items listed in this file (e.g. out of stock; one id per line)"},
       {"--k", OPT_INT, &k, "items per user (1..1024)"},
       {"--include-seen", OPT_FLAG, &include_seen, "do not exclude items the user interacted with"},
       {"--format", OPT_STR, &format, "csv (user,rank,item,score) or jsonl"},
@@ -296,7 +298,7 @@ static int als_recommend_cmd(int argc, char **argv) {
       {"--explain", OPT_INT, &req.explain,
        "also the N past items that contribute most to each ranked item (0 = none)"},
   };
-  int n = gr_data_args_add(opts, 14, &d);
+  int n = gr_data_args_add(opts, 15, &d);
   n = gr_common_args_add(opts, n, &common);
   int rc = gr_args_parse(argc, argv, cmd, "Top-k items per user, seen items excluded.", opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
@@ -305,6 +307,7 @@ static int als_recommend_cmd(int argc, char **argv) {
   req.format = format;
   req.out_path = out_path;
   req.k = k;
+  req.quiet = common.quiet;
   if (!req.group_item_col) req.group_item_col = d.item_col;
   if (!model_path) {
     fprintf(stderr, "gpurec %s: --model FILE is required\n", cmd);

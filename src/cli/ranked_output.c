@@ -15,9 +15,11 @@ typedef int32_t (*find_fn)(const gr_als_model *, const char *);
 typedef const char *(*name_fn)(const gr_als_model *, int32_t);
 
 /* Collects ids from "a,b,c" and/or a file of one id per line into indices.
- * Unknown ids are an error naming the id (and line). */
+ * Unknown ids are an error naming the id (and line), or, with n_unknown,
+ * skipped and counted there. */
 static gr_status collect_ids(const gr_als_model *m, find_fn find, const char *list,
-                             const char *file, const char *what, int32_t **out, int32_t *n_out) {
+                             const char *file, const char *what, int32_t **out, int32_t *n_out,
+                             int64_t *n_unknown) {
   size_t cap = 64, n = 0;
   int32_t *ids = malloc(cap * sizeof *ids);
   if (!ids) return gr_fail(GR_ERR_NOMEM, "cannot allocate an id list");
@@ -46,6 +48,11 @@ static gr_status collect_ids(const gr_als_model *m, find_fn find, const char *li
         break;
       }
       const int32_t idx = find(m, tok);
+      if (idx < 0 && n_unknown) {
+        (*n_unknown)++;
+        if (pass == 0) tok = strtok_r(NULL, ",", &save);
+        continue;
+      }
       if (idx < 0) {
         st = pass == 1 ? gr_fail(GR_ERR_INVALID_ARG, "%s:%ld:1: unknown %s id '%s'", file, line_no,
                                  what, tok)
@@ -275,7 +282,7 @@ static gr_status check_request(const gr_ranked_request *req) {
 /* Query indices, from an explicit list or file, or every index below n_all. */
 static gr_status select_ids(const gr_als_model *m, find_fn find, int32_t n_all, const char *list,
                             const char *file, const char *what, int32_t **ids, int32_t *n) {
-  if (list || file) return collect_ids(m, find, list, file, what, ids, n);
+  if (list || file) return collect_ids(m, find, list, file, what, ids, n, NULL);
   *ids = malloc(sizeof(int32_t) * ((size_t)n_all + 1));
   if (!*ids) return gr_fail(GR_ERR_NOMEM, "cannot allocate the %s list", what);
   for (int32_t i = 0; i < n_all; i++)
@@ -340,17 +347,39 @@ static gr_status recommend_new_users(gr_context *ctx, const gr_ranked_request *r
 }
 
 /* An (n_items) mask of the items listed in `file`. */
-static gr_status allowed_mask(const gr_als_model *m, const char *file, uint8_t **out) {
-  int32_t *ids, n;
-  GR_TRY(collect_ids(m, gr_als_model_find_item, NULL, file, "item", &ids, &n));
-  uint8_t *mask = calloc((size_t)gr_als_model_n_items(m) + 1, 1);
-  if (!mask) {
-    free(ids);
-    return gr_fail(GR_ERR_NOMEM, "cannot allocate the item filter");
-  }
-  for (int32_t i = 0; i < n; i++)
+/* An (n_items) mask of the items that may be recommended: those listed in
+ * `allow` (every item when NULL), less those listed in `block`. Unknown ids
+ * are an error in `allow`; in `block` (an out-of-stock list, say, that may
+ * name items the model never saw) they are skipped, and counted on stderr
+ * unless quiet. *out stays NULL when there is no filter. */
+static gr_status item_mask(const gr_als_model *m, const char *allow, const char *block, int quiet,
+                           uint8_t **out) {
+  *out = NULL;
+  if (!allow && !block) return GR_OK;
+  const int32_t n_items = gr_als_model_n_items(m);
+  uint8_t *mask = malloc((size_t)n_items + 1);
+  if (!mask) return gr_fail(GR_ERR_NOMEM, "cannot allocate the item filter");
+  memset(mask, allow ? 0 : 1, (size_t)n_items + 1);
+  int32_t *ids = NULL, n = 0;
+  gr_status st = GR_OK;
+  if (allow) st = collect_ids(m, gr_als_model_find_item, NULL, allow, "item", &ids, &n, NULL);
+  for (int32_t i = 0; st == GR_OK && i < n; i++)
     mask[ids[i]] = 1;
   free(ids);
+  ids = NULL;
+  int64_t unknown = 0;
+  if (st == GR_OK && block)
+    st = collect_ids(m, gr_als_model_find_item, NULL, block, "item", &ids, &n, &unknown);
+  for (int32_t i = 0; st == GR_OK && block && i < n; i++)
+    mask[ids[i]] = 0;
+  free(ids);
+  if (st != GR_OK) {
+    free(mask);
+    return st;
+  }
+  if (unknown && !quiet)
+    fprintf(stderr, "gpurec: %lld ids of %s are not items of the model (ignored)\n",
+            (long long)unknown, block);
   *out = mask;
   return GR_OK;
 }
@@ -373,7 +402,7 @@ int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_dat
                  "--new-users");
   if (st == GR_OK) st = gr_als_model_load(&m, req->model_path);
   if (st == GR_OK) st = labels_load(&labels, req, m);
-  if (st == GR_OK && items_file) st = allowed_mask(m, items_file, &allowed);
+  if (st == GR_OK) st = item_mask(m, items_file, req->exclude_file, req->quiet, &allowed);
   if (st == GR_OK && new_users) {
     st = recommend_new_users(ctx, req, d, m, &labels, new_users, allowed, include_seen);
     reported = st == GR_ERR_PARSE;

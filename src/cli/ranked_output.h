@@ -17,6 +17,10 @@ typedef struct gr_ranked_request {
   /* recommend: the past items that contribute most to each ranked item
    * (Hu et al. 2008, section 5), this many per item; 0 = none */
   int explain;
+  /* recommend: never these items (a file of ids, one per line; ids the model
+   * does not know are skipped) */
+  const char *exclude_file;
+  int quiet; /* no notes on stderr */
 } gr_ranked_request;
 
 int gr_run_recommend(gr_context *ctx, const gr_ranked_request *req, const gr_data_args *d,

@@ -61,6 +61,17 @@ ok &= {r['because'] for r in rows if r['user'] == 'new2'} == {'i11'}
 ok &= all(set(r['because'].split('|')) == {'i3', 'i7'} for r in rows if r['user'] == 'new1')
 sys.exit(0 if ok else 1)\""
 
+# a block list (out of stock): its items never come back, for known and new
+# users; ids the model does not know are skipped and counted
+cut -d, -f3 "$D/rec.csv" | tail -n +2 | sort -u > "$D/block.txt"
+echo "no-such-item" >> "$D/block.txt"
+expect_ok "recommend with a block list" "$G" als recommend --model "$D/m.gpurec" --input "$D/all.csv" \
+  --users u1,u2,u3 --k 4 --exclude-items "$D/block.txt" --out "$D/blocked.csv" --device cpu
+check "blocked items gone, unknown counted" "[ \$(tail -n +2 '$D/blocked.csv' | wc -l) -eq 12 ] && ! tail -n +2 '$D/blocked.csv' | cut -d, -f3 | grep -qxFf '$D/block.txt' && grep -q '1 ids of .*block.txt are not items of the model (ignored)' '$WORK/err'"
+expect_ok "new users with a block list" "$G" als recommend --model "$D/m.gpurec" --new-users "$D/new.csv" \
+  --k 3 --exclude-items "$D/block.txt" --out "$D/new_blocked.csv" --device cpu --quiet
+check "blocked for new users too, quietly" "! tail -n +2 '$D/new_blocked.csv' | cut -d, -f3 | grep -qxFf '$D/block.txt' && [ ! -s '$WORK/err' ]"
+
 # misuse: a clear message, exit 1, nothing written
 expect_fail "explain without interactions" "--explain needs the users' interactions" "$G" als recommend \
   --model "$D/m.gpurec" --users u1 --explain 2 --out "$D/bad.csv" --device cpu
