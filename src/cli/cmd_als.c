@@ -399,25 +399,19 @@ static void print_metrics(const gr_metrics *m, const gr_metrics *b) {
 
 static int als_eval_cmd(int argc, char **argv) {
   const char *cmd = "als eval";
-  const char *input = NULL, *train_path = NULL, *test_path = NULL, *model_path = NULL, *json = NULL;
+  const char *model_path = NULL, *json = NULL;
   const char *groups_path = NULL, *group_col = NULL, *group_item_col = NULL;
   int baseline = 0;
   als_args a;
-  gr_eval_options eo;
-  gr_eval_options_default(&eo);
+  gr_holdout_args h;
+  gr_holdout_args_default(&h);
+  const gr_eval_options *eo = &h.eo;
   gr_common_args common;
   gr_common_args_default(&common);
   gr_data_args d;
   gr_data_args_default(&d);
   gr_opt opts[48] = {
-      {"--input", OPT_STR, &input, "all interactions: split, train, evaluate"},
-      {"--train", OPT_STR, &train_path, "training interactions (with --test; instead of --input)"},
-      {"--test", OPT_STR, &test_path, "held-out interactions"},
       {"--model", OPT_STR, &model_path, "evaluate this model instead of training one"},
-      {"--k", OPT_INT, &eo.k, "cut-off of the ranking metrics"},
-      {"--test-fraction", OPT_FLOAT, &eo.test_fraction, "share of each user's items held out"},
-      {"--by-time", OPT_FLAG, &eo.by_time, "hold out each user's latest items"},
-      {"--seed", OPT_U64, &eo.seed, "seed of the split"},
       {"--json", OPT_STR, &json, "also write the metrics and timings as JSON"},
       {"--item-groups", OPT_STR, &groups_path,
        "CSV mapping items to groups (e.g. business units): adds figures per group"},
@@ -428,7 +422,8 @@ static int als_eval_cmd(int argc, char **argv) {
       {"--baseline", OPT_FLAG, &baseline,
        "also measure the popularity baseline (the most popular unseen items) beside the model"},
   };
-  int n = als_args_add(opts, 13, &a);
+  int n = gr_holdout_args_add(opts, 6, &h, "all interactions: split, train, evaluate");
+  n = als_args_add(opts, n, &a);
   n = gr_data_args_add(opts, n, &d);
   n = gr_common_args_add(opts, n, &common);
   int rc = gr_args_parse(argc, argv, cmd,
@@ -438,13 +433,14 @@ static int als_eval_cmd(int argc, char **argv) {
                          opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
   if ((rc = als_args_finish(&a, cmd)) != GR_EXIT_OK) return rc;
-  if (!input == !(train_path && test_path) || (model_path && input)) {
+  if (model_path && h.input) {
     fprintf(stderr,
             "gpurec %s: give either --input FILE, or --train FILE --test FILE "
             "(optionally with --model)\n",
             cmd);
     return GR_EXIT_USAGE;
   }
+  if ((rc = gr_holdout_args_check(&h, cmd)) != GR_EXIT_OK) return rc;
   gr_interactions *train = NULL, *test = NULL;
   gr_als_model *m = NULL;
   gr_context *ctx = NULL;
@@ -453,16 +449,7 @@ static int als_eval_cmd(int argc, char **argv) {
   gr_status st = GR_OK;
   rc = GR_EXIT_FAIL;
   if (!(ctx = gr_common_context(&common, cmd))) goto done;
-  if (input) {
-    gr_interactions *all = gr_data_read(&d, input, cmd);
-    if (!all) goto done;
-    st = gr_split(all, &eo, &train, &test);
-    gr_interactions_free(all);
-  } else {
-    train = gr_data_read(&d, train_path, cmd);
-    test = train ? gr_data_read(&d, test_path, cmd) : NULL;
-    if (!test) goto done;
-  }
+  if ((st = gr_holdout_read(&h, &d, cmd, NULL, &train, &test)) == GR_ERR_PARSE) goto done;
   if (st == GR_OK)
     st = model_path ? gr_als_model_load(&m, model_path) : fit(ctx, &a, train, &common, &log, &m);
   if (st == GR_OK && groups_path)
@@ -471,7 +458,7 @@ static int als_eval_cmd(int argc, char **argv) {
   gr_metrics metrics;
   const double t0 = gr_now_seconds();
   if (st == GR_OK)
-    st = gr_als_evaluate_grouped(ctx, m, train, test, eo.k, groups_path ? &groups.sums : NULL,
+    st = gr_als_evaluate_grouped(ctx, m, train, test, eo->k, groups_path ? &groups.sums : NULL,
                                  &metrics);
   if (st == GR_OK && groups_path) st = gr_group_report_finish(&groups, m);
   const double eval_seconds = gr_now_seconds() - t0;
@@ -482,11 +469,11 @@ static int als_eval_cmd(int argc, char **argv) {
   if (st == GR_OK && baseline) {
     gr_als_model *pop = NULL;
     st = gr_popularity_model(m, train, &pop);
-    if (st == GR_OK) st = gr_als_evaluate(ctx, pop, train, test, eo.k, &popular);
+    if (st == GR_OK) st = gr_als_evaluate(ctx, pop, train, test, eo->k, &popular);
     gr_als_model_free(pop);
   }
   if (st == GR_OK) print_metrics(&metrics, baseline ? &popular : NULL);
-  if (st == GR_OK && groups_path) gr_group_report_print(stdout, &groups, eo.k);
+  if (st == GR_OK && groups_path) gr_group_report_print(stdout, &groups, eo->k);
   if (st == GR_OK && json)
     st = write_report(json, ctx, &common, train, m, model_path ? NULL : &log, &metrics,
                       eval_seconds, baseline ? &popular : NULL, groups_path ? &groups : NULL);

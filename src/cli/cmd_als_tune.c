@@ -304,8 +304,7 @@ static void print_fit_command(FILE *f, const char *input, const gr_als_params *p
 
 int gr_cmd_als_tune(int argc, char **argv) {
   const char *cmd = "als tune";
-  const char *input = NULL, *train_path = NULL, *test_path = NULL, *model_path = NULL;
-  const char *json = NULL, *csv = NULL;
+  const char *model_path = NULL, *json = NULL, *csv = NULL;
   grid_args g = {.factors = "64",
                  .iterations = "15",
                  .regularization = "0.01,0.1,1,10,100",
@@ -317,16 +316,14 @@ int gr_cmd_als_tune(int argc, char **argv) {
                  .epsilon = 1.0f,
                  .cg_steps = 3,
                  .random_state = 42};
-  gr_eval_options eo;
-  gr_eval_options_default(&eo);
+  gr_holdout_args h;
+  gr_holdout_args_default(&h);
+  const gr_eval_options *eo = &h.eo;
   gr_common_args common;
   gr_common_args_default(&common);
   gr_data_args d;
   gr_data_args_default(&d);
   gr_opt opts[48] = {
-      {"--input", OPT_STR, &input, "all interactions: split once, then every setting"},
-      {"--train", OPT_STR, &train_path, "training interactions (with --test; instead of --input)"},
-      {"--test", OPT_STR, &test_path, "held-out interactions"},
       {"--factors", OPT_STR, &g.factors, "latent factors, a comma-separated list"},
       {"--iterations", OPT_STR, &g.iterations, "ALS iterations, a list"},
       {"--regularization", OPT_STR, &g.regularization, "L2 regularization, a list"},
@@ -342,16 +339,13 @@ int gr_cmd_als_tune(int argc, char **argv) {
       {"--random-state", OPT_U64, &g.random_state, "seed of the initial factors (every setting)"},
       {"--metric", OPT_STR, &g.metric,
        "rank settings by map, precision, precision_implicit, recall, ndcg, hit_rate or auc"},
-      {"--k", OPT_INT, &eo.k, "cut-off of the ranking metrics"},
-      {"--test-fraction", OPT_FLOAT, &eo.test_fraction, "share of each user's items held out"},
-      {"--by-time", OPT_FLAG, &eo.by_time, "hold out each user's latest items"},
-      {"--seed", OPT_U64, &eo.seed, "seed of the split"},
       {"--out", OPT_STR, &csv, "also write every setting's figures as CSV"},
       {"--json", OPT_STR, &json, "also write every setting's figures as JSON"},
       {"--model", OPT_STR, &model_path,
        "then train the best setting on all the data (--input, or --train) and save it here"},
   };
-  int n = gr_data_args_add(opts, 21, &d);
+  int n = gr_holdout_args_add(opts, 14, &h, "all interactions: split once, then every setting");
+  n = gr_data_args_add(opts, n, &d);
   n = gr_common_args_add(opts, n, &common);
   int rc = gr_args_parse(argc, argv, cmd,
                          "Fits and evaluates every combination of the listed ALS settings on one "
@@ -359,18 +353,7 @@ int gr_cmd_als_tune(int argc, char **argv) {
                          "here) or --train and --test.",
                          opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
-  if (!input == !(train_path && test_path) || (input && (train_path || test_path))) {
-    fprintf(stderr, "gpurec %s: give either --input FILE, or --train FILE --test FILE\n", cmd);
-    return GR_EXIT_USAGE;
-  }
-  if (eo.k < 1 || eo.k > GR_TOPK_MAX) {
-    fprintf(stderr, "gpurec %s: --k must be in 1..%d\n", cmd, GR_TOPK_MAX);
-    return GR_EXIT_USAGE;
-  }
-  if (input && !(eo.test_fraction > 0 && eo.test_fraction < 1)) {
-    fprintf(stderr, "gpurec %s: --test-fraction must be between 0 and 1\n", cmd);
-    return GR_EXIT_USAGE;
-  }
+  if ((rc = gr_holdout_args_check(&h, cmd)) != GR_EXIT_OK) return rc;
   setting *s = NULL;
   int n_settings = 0, metric = 0;
   if ((rc = build_grid(&g, &s, &n_settings, &metric)) != GR_EXIT_OK) return rc;
@@ -385,14 +368,7 @@ int gr_cmd_als_tune(int argc, char **argv) {
     goto done;
   }
   if (!(ctx = gr_common_context(&common, cmd))) goto done;
-  if (input) {
-    if (!(all = gr_data_read(&d, input, cmd))) goto done;
-    st = gr_split(all, &eo, &train, &test);
-  } else {
-    train = gr_data_read(&d, train_path, cmd);
-    test = train ? gr_data_read(&d, test_path, cmd) : NULL;
-    if (!test) goto done;
-  }
+  if ((st = gr_holdout_read(&h, &d, cmd, &all, &train, &test)) == GR_ERR_PARSE) goto done;
   if (st == GR_OK && !common.quiet)
     fprintf(stderr, "gpurec: %d settings on %s: %d users, %d items, %lld training events\n",
             n_settings, gr_context_backend_name(ctx), gr_interactions_n_users(train),
@@ -401,14 +377,14 @@ int gr_cmd_als_tune(int argc, char **argv) {
   gr_metrics popular = {0}; /* the popularity baseline, measured with the first setting */
   gr_cli_catch_sigint();
   for (int i = 0; st == GR_OK && i < n_settings; i++) {
-    st = run_setting(ctx, &s[i], train, test, eo.k, i == 0 ? &popular : NULL);
+    st = run_setting(ctx, &s[i], train, test, eo->k, i == 0 ? &popular : NULL);
     if (st == GR_OK) done_settings++;
     if (st == GR_OK && !common.quiet)
       fprintf(stderr,
               "gpurec: [%d/%d] factors %d, iterations %d, regularization %g, alpha %g: "
               "%s@%d %.4f (fit %.2f s, eval %.2f s)\n",
               i + 1, n_settings, s[i].p.factors, s[i].p.iterations, (double)s[i].p.regularization,
-              (double)s[i].p.alpha, METRICS[metric], eo.k, metric_of(&s[i].m, metric),
+              (double)s[i].p.alpha, METRICS[metric], eo->k, metric_of(&s[i].m, metric),
               s[i].fit_seconds, s[i].eval_seconds);
   }
   gr_cli_release_sigint();
@@ -418,11 +394,11 @@ int gr_cmd_als_tune(int argc, char **argv) {
   g_settings = s;
   qsort(order, (size_t)done_settings, sizeof *order, by_metric);
   if (done_settings > 0) {
-    printf("%d settings ranked by %s@%d on %lld test users\n", done_settings, METRICS[metric], eo.k,
-           (long long)s[0].m.n_users);
+    printf("%d settings ranked by %s@%d on %lld test users\n", done_settings, METRICS[metric],
+           eo->k, (long long)s[0].m.n_users);
     print_table(s, order, done_settings);
     printf("popularity baseline (the most popular unseen items): %s@%d %.4f\n", METRICS[metric],
-           eo.k, metric_of(&popular, metric));
+           eo->k, metric_of(&popular, metric));
   }
   if (st != GR_OK) { /* interrupted or failed: the table so far, no files */
     rc = gr_cli_fail(cmd, st);
@@ -430,8 +406,8 @@ int gr_cmd_als_tune(int argc, char **argv) {
   }
   const setting *best = &s[order[0]];
   printf("\nbest: %s@%d %.4f. To train it (with this command's data options):\n", METRICS[metric],
-         eo.k, metric_of(&best->m, metric));
-  print_fit_command(stdout, input ? input : train_path, &best->p);
+         eo->k, metric_of(&best->m, metric));
+  print_fit_command(stdout, h.input ? h.input : h.train, &best->p);
   if (model_path) { /* trained before any file is written: a failure leaves none */
     gr_als_train_options o;
     gr_als_train_options_default(&o);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "kernels/backend.h" /* GR_TOPK_MAX */
+
 void gr_data_args_default(gr_data_args *d) { memset(d, 0, sizeof *d); }
 
 int gr_data_args_add(gr_opt *opts, int n, gr_data_args *d) {
@@ -72,4 +74,53 @@ void gr_json_string(FILE *f, const char *s) {
     }
   }
   fputc('"', f);
+}
+
+void gr_holdout_args_default(gr_holdout_args *h) {
+  memset(h, 0, sizeof *h);
+  gr_eval_options_default(&h->eo);
+}
+
+int gr_holdout_args_add(gr_opt *opts, int n, gr_holdout_args *h, const char *input_help) {
+  opts[n++] = (gr_opt){"--input", OPT_STR, &h->input, input_help};
+  opts[n++] = (gr_opt){"--train", OPT_STR, &h->train,
+                       "training interactions (with --test; instead of --input)"};
+  opts[n++] = (gr_opt){"--test", OPT_STR, &h->test, "held-out interactions"};
+  opts[n++] = (gr_opt){"--k", OPT_INT, &h->eo.k, "cut-off of the ranking metrics"};
+  opts[n++] = (gr_opt){"--test-fraction", OPT_FLOAT, &h->eo.test_fraction,
+                       "share of each user's items held out"};
+  opts[n++] = (gr_opt){"--by-time", OPT_FLAG, &h->eo.by_time, "hold out each user's latest items"};
+  opts[n++] = (gr_opt){"--seed", OPT_U64, &h->eo.seed, "seed of the split"};
+  return n;
+}
+
+int gr_holdout_args_check(const gr_holdout_args *h, const char *command) {
+  if (!h->input == !(h->train && h->test) || (h->input && (h->train || h->test))) {
+    fprintf(stderr, "gpurec %s: give either --input FILE, or --train FILE --test FILE\n", command);
+    return GR_EXIT_USAGE;
+  }
+  if (h->eo.k < 1 || h->eo.k > GR_TOPK_MAX) {
+    fprintf(stderr, "gpurec %s: --k must be in 1..%d\n", command, GR_TOPK_MAX);
+    return GR_EXIT_USAGE;
+  }
+  return GR_EXIT_OK;
+}
+
+gr_status gr_holdout_read(const gr_holdout_args *h, const gr_data_args *d, const char *command,
+                          gr_interactions **all, gr_interactions **train, gr_interactions **test) {
+  *train = *test = NULL;
+  if (all) *all = NULL;
+  if (!h->input) {
+    if (!(*train = gr_data_read(d, h->train, command))) return GR_ERR_PARSE;
+    if (!(*test = gr_data_read(d, h->test, command))) return GR_ERR_PARSE;
+    return GR_OK;
+  }
+  gr_interactions *whole = gr_data_read(d, h->input, command);
+  if (!whole) return GR_ERR_PARSE;
+  const gr_status st = gr_split(whole, &h->eo, train, test);
+  if (all)
+    *all = whole;
+  else
+    gr_interactions_free(whole);
+  return st;
 }
