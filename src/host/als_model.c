@@ -160,3 +160,17 @@ void gr_als_confidences(gr_csr *m, const gr_als_params *p) {
   }
   gr_csr_affine(m, p->confidence_offset, p->alpha);
 }
+
+gr_status gr_als_history_row(const gr_als_model *m, const int32_t *items, const float *weights,
+                             int32_t n, gr_csr *row) {
+  for (int32_t e = 0; e < n; e++) {
+    if (items[e] < 0 || items[e] >= m->n_items)
+      return gr_fail(GR_ERR_INVALID_ARG, "item index %d is outside the model", items[e]);
+    if (!isfinite(weights[e]) || weights[e] <= 0)
+      return gr_fail(GR_ERR_INVALID_ARG, "weight %g of item %d is not a finite number > 0",
+                     (double)weights[e], items[e]);
+  }
+  GR_TRY(gr_csr_one_row(row, m->n_items, items, weights, n));
+  gr_als_confidences(row, &m->params);
+  return GR_OK;
+}

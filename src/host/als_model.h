@@ -24,6 +24,11 @@ gr_status gr_als_params_validate(const gr_als_params *p);
 /* Turns summed weights r into confidences in place: offset + alpha * r, or
  * with log_epsilon > 0, offset + alpha * log(1 + r / log_epsilon). */
 void gr_als_confidences(gr_csr *m, const gr_als_params *p);
+/* One user's history (model item indices, raw weights; repeats summed) as a
+ * one-row CSR of confidences, as training would see it. GR_ERR_INVALID_ARG
+ * for an index outside the model or a weight that is not finite and > 0. */
+gr_status gr_als_history_row(const gr_als_model *m, const int32_t *items, const float *weights,
+                             int32_t n, gr_csr *row);
 
 /* Maps the interactions' ids onto the model's indices (-1 where unknown).
  * users/items arrays have x->n entries, owned by the caller. */

@@ -105,17 +105,10 @@ static void top_shares(share *sh, int64_t n, int n_top) {
   }
 }
 
-static gr_status check_history(const gr_als_model *m, const int32_t *items, const float *weights,
-                               int32_t n, const int32_t *targets, int32_t n_targets, int n_top) {
+static gr_status check_request(const gr_als_model *m, int32_t n, const int32_t *targets,
+                               int32_t n_targets, int n_top) {
   if (n < 1) return gr_fail(GR_ERR_INVALID_ARG, "explain: the user has no items to explain with");
   if (n_top < 1) return gr_fail(GR_ERR_INVALID_ARG, "explain: n_top must be at least 1");
-  for (int32_t e = 0; e < n; e++) {
-    if (items[e] < 0 || items[e] >= m->n_items)
-      return gr_fail(GR_ERR_INVALID_ARG, "item index %d is outside the model", items[e]);
-    if (!isfinite(weights[e]) || weights[e] <= 0)
-      return gr_fail(GR_ERR_INVALID_ARG, "weight %g of item %d is not a finite number > 0",
-                     (double)weights[e], items[e]);
-  }
   for (int32_t t = 0; t < n_targets; t++)
     if (targets[t] < 0 || targets[t] >= m->n_items)
       return gr_fail(GR_ERR_INVALID_ARG, "item index %d to explain is outside the model",
@@ -126,12 +119,10 @@ static gr_status check_history(const gr_als_model *m, const int32_t *items, cons
 gr_status gr_als_explain(const gr_als_model *m, const int32_t *items, const float *weights,
                          int32_t n, const int32_t *targets, int32_t n_targets, int n_top,
                          int32_t *out_items, float *out_shares, double *out_scores) {
-  GR_TRY(check_history(m, items, weights, n, targets, n_targets, n_top));
+  GR_TRY(check_request(m, n, targets, n_targets, n_top));
   const int k = m->params.factors;
-  /* one row: duplicate items summed, weights turned into confidences */
-  gr_csr row = {0};
-  GR_TRY(gr_csr_one_row(&row, m->n_items, items, weights, n));
-  gr_als_confidences(&row, &m->params);
+  gr_csr row = {0}; /* duplicate items summed, weights turned into confidences */
+  GR_TRY(gr_als_history_row(m, items, weights, n, &row));
   const int64_t nu = row.nnz;
   double *U = malloc(sizeof(double) * (size_t)k * k);             /* (k, k): A, then U */
   double *Ut = malloc(sizeof(double) * (size_t)k * k);            /* (k, k): U^T */

@@ -156,20 +156,10 @@ gr_status gr_als_similar(gr_context *ctx, const gr_als_model *m, const int32_t *
 gr_status gr_als_user_factors(const gr_als_model *m, const int32_t *items, const float *weights,
                               int32_t n, float *out) {
   const int k = m->params.factors;
-  for (int32_t e = 0; e < n; e++) {
-    if (items[e] < 0 || items[e] >= m->n_items)
-      return gr_fail(GR_ERR_INVALID_ARG, "item index %d is outside the model", items[e]);
-    if (!isfinite(weights[e]) || weights[e] <= 0)
-      return gr_fail(GR_ERR_INVALID_ARG, "weight %g of item %d is not a finite number > 0",
-                     (double)weights[e], items[e]);
-  }
   gr_csr row = {0};
   gr_backend *cpu = NULL;
-  gr_status st = gr_csr_one_row(&row, m->n_items, items, weights, n);
-  if (st == GR_OK) {
-    gr_als_confidences(&row, &m->params);
-    st = gr_backend_cpu_create(&cpu, 1);
-  }
+  gr_status st = gr_als_history_row(m, items, weights, n, &row);
+  if (st == GR_OK) st = gr_backend_cpu_create(&cpu, 1);
   if (st == GR_OK) {
     gr_csr_view v = gr_csr_view_of(&row);
     st = gr_cpu_als_solve_cholesky(cpu, out, &v, m->item_factors, m->yty_reg, k);
