@@ -7,7 +7,6 @@
  * with the history only through those dots. In double: the terms of a sum
  * may cancel. CPU only, like the new-user solve it explains. */
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,7 +1,6 @@
 /* Ranked outputs from a trained model: recommendations (items seen in
  * training excluded), similar items (cosine), and factors for a new user. */
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
