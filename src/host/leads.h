@@ -82,6 +82,35 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
                        const gr_leads_params *p, gr_leads_model **out, float **X_out,
                        int32_t **cluster_out, gr_leads_timings *tm);
 
+/* ---- the stages of gr_leads_fit, for many fits on one market (leads tune) -- */
+
+/* The market encoded once: X and its packed copy, which KMeans and every
+ * logistic fit read. */
+typedef struct gr_leads_data {
+  gr_encoder *enc;
+  float *X; /* (n, d) */
+  int64_t n;
+  int d;
+  struct gr_packed_rows *packed;
+} gr_leads_data;
+
+/* Fits the encoder on the market and encodes it (the fit's "encode" stage). */
+gr_status gr_leads_encode(gr_context *ctx, const gr_table *market, const gr_encoder_options *o,
+                          gr_leads_data *out, double *seconds);
+void gr_leads_data_free(gr_context *ctx, gr_leads_data *dt);
+
+/* KMeans on the encoded market (the clusters do not depend on the clients,
+ * so one clustering serves every portfolio, holdout and model setting). */
+gr_status gr_leads_cluster(gr_context *ctx, const gr_leads_data *dt, const gr_kmeans_params *kp,
+                           gr_kmeans_result *km, double *seconds);
+
+/* The per-cluster models for the clients client[r] = 1 on one clustering:
+ * the model has no encoder (enc NULL) and no client ids; p->kmeans is not
+ * read. warn: say when a model did not converge (once, on stderr). */
+gr_status gr_leads_fit_models(gr_context *ctx, const gr_leads_data *dt, const gr_kmeans_result *km,
+                              const uint8_t *client, const gr_leads_params *p, int warn,
+                              gr_leads_model **out, gr_leads_timings *tm);
+
 /* Probabilities (n) and clusters (n) of the encoded rows X (n, d); when
  * `cluster` is given it is used, else each row's nearest centroid. */
 gr_status gr_leads_score(gr_context *ctx, const gr_leads_model *m, const float *X, int64_t n,
@@ -139,6 +168,23 @@ typedef struct gr_leads_eval {
 gr_status gr_leads_evaluate(gr_context *ctx, const gr_table *market, const uint8_t *client,
                             const gr_leads_params *p, double test_fraction, uint64_t seed,
                             gr_leads_eval *out, uint8_t *test_out);
+
+/* The clients held out of one evaluation: folds = 1, the first
+ * llround(test_fraction x clients) (at least 1) of a seeded shuffle of the
+ * clients (gr_leads_evaluate's holdout); folds > 1, the fold-th of `folds`
+ * near-equal slices of the same shuffle (test_fraction unused), so the
+ * folds partition the portfolio. train and test (n) receive the flags;
+ * at least one client must be held out and enough left to fit (two with
+ * SMOTE). */
+gr_status gr_leads_holdout(const uint8_t *client, int64_t n, double test_fraction, int folds,
+                           int fold, uint64_t seed, gr_balance balance, uint8_t *train,
+                           uint8_t *test, int64_t *n_train, int64_t *n_test);
+
+/* Scores the encoded market X (n, d) with m (rows' clusters given) and fills
+ * out's figures, held out and in-sample, and its score and rank seconds. */
+gr_status gr_leads_measure(gr_context *ctx, const gr_leads_model *m, const float *X, int64_t n,
+                           const int32_t *cluster, const uint8_t *train, const uint8_t *test,
+                           gr_leads_eval *out);
 
 /* ---- model file ------------------------------------------------------------ */
 

@@ -60,56 +60,71 @@ static gr_status measure(gr_context *ctx, const float *prob, int64_t n, const ui
   return st;
 }
 
-gr_status gr_leads_evaluate(gr_context *ctx, const gr_table *market, const uint8_t *client,
-                            const gr_leads_params *p, double test_fraction, uint64_t seed,
-                            gr_leads_eval *out, uint8_t *test_out) {
-  if (!(test_fraction > 0 && test_fraction < 1))
-    return gr_fail(GR_ERR_INVALID_ARG, "--test-fraction must be in (0, 1)");
-  const int64_t n = market->n_rows;
-  memset(out, 0, sizeof *out);
-  int64_t n_clients = 0;
-  int32_t *clients = rows_where(client, n, &n_clients);
-  if (!clients) return gr_fail(GR_ERR_NOMEM, "cannot allocate the clients");
-  const int64_t min_train = p->balance == GR_BALANCE_SMOTE ? 2 : 1;
-  int64_t n_test = (int64_t)llround(test_fraction * (double)n_clients);
-  if (n_test < 1) n_test = 1;
-  if (n_clients - n_test < min_train) {
-    free(clients);
-    return gr_fail(GR_ERR_INVALID_ARG,
-                   "the portfolio has %lld clients in the market: too few to hold some out",
-                   (long long)n_clients);
-  }
-  /* a seeded shuffle of the clients: the first n_test are held out */
+/* The clients' rows in a seeded shuffle: every holdout draws from it. */
+static int32_t *shuffled_clients(const uint8_t *client, int64_t n, uint64_t seed, int64_t *count) {
+  int32_t *clients = rows_where(client, n, count);
+  if (!clients) return NULL;
   gr_rng rng;
   gr_rng_seed(&rng, seed);
-  for (int64_t i = n_clients - 1; i > 0; i--) {
+  for (int64_t i = *count - 1; i > 0; i--) {
     const int64_t j = (int64_t)gr_rng_below(&rng, (uint64_t)i + 1);
     const int32_t t = clients[i];
     clients[i] = clients[j];
     clients[j] = t;
   }
-  uint8_t *train = malloc((size_t)n), *test = calloc((size_t)n, 1);
-  float *prob = malloc(sizeof(float) * (size_t)n);
-  float *X = NULL;
-  int32_t *cluster = NULL;
-  gr_leads_model *m = NULL;
-  gr_status st = train && test && prob ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate the split");
-  if (st == GR_OK) {
-    memcpy(train, client, (size_t)n);
-    for (int64_t i = 0; i < n_test; i++) {
-      train[clients[i]] = 0;
-      test[clients[i]] = 1;
-    }
-    out->n_train = n_clients - n_test;
-    out->n_test = n_test;
-    st = gr_leads_fit(ctx, market, train, p, &m, &X, &cluster, &out->tm);
-    if (st == GR_OK) out->conv = m->conv;
+  return clients;
+}
+
+gr_status gr_leads_holdout(const uint8_t *client, int64_t n, double test_fraction, int folds,
+                           int fold, uint64_t seed, gr_balance balance, uint8_t *train,
+                           uint8_t *test, int64_t *n_train, int64_t *n_test) {
+  if (folds < 1) return gr_fail(GR_ERR_INVALID_ARG, "--folds must be at least 1");
+  if (folds == 1 && !(test_fraction > 0 && test_fraction < 1))
+    return gr_fail(GR_ERR_INVALID_ARG, "--test-fraction must be in (0, 1)");
+  if (fold < 0 || fold >= folds)
+    return gr_fail(GR_ERR_INVALID_ARG, "fold %d of %d does not exist", fold, folds);
+  int64_t nc = 0;
+  int32_t *clients = shuffled_clients(client, n, seed, &nc);
+  if (!clients) return gr_fail(GR_ERR_NOMEM, "cannot allocate the clients");
+  /* held out: positions [lo, hi) of the shuffle */
+  int64_t lo = 0, hi = (int64_t)llround(test_fraction * (double)nc);
+  if (folds > 1) {
+    lo = fold * nc / folds;
+    hi = (fold + 1) * nc / folds;
+  } else if (hi < 1) {
+    hi = 1;
   }
-  if (st == GR_OK) {
-    const double t0 = gr_now_seconds();
-    st = gr_leads_score(ctx, m, X, n, cluster, prob, NULL);
-    out->tm.score = gr_now_seconds() - t0;
+  const int64_t min_train = balance == GR_BALANCE_SMOTE ? 2 : 1;
+  if (hi - lo < 1 || nc - (hi - lo) < min_train) {
+    free(clients);
+    if (folds > 1)
+      return gr_fail(GR_ERR_INVALID_ARG,
+                     "the portfolio has %lld clients in the market: too few for %d folds",
+                     (long long)nc, folds);
+    return gr_fail(GR_ERR_INVALID_ARG,
+                   "the portfolio has %lld clients in the market: too few to hold some out",
+                   (long long)nc);
   }
+  memcpy(train, client, (size_t)n);
+  memset(test, 0, (size_t)n);
+  for (int64_t i = lo; i < hi; i++) {
+    train[clients[i]] = 0;
+    test[clients[i]] = 1;
+  }
+  *n_train = nc - (hi - lo);
+  *n_test = hi - lo;
+  free(clients);
+  return GR_OK;
+}
+
+gr_status gr_leads_measure(gr_context *ctx, const gr_leads_model *m, const float *X, int64_t n,
+                           const int32_t *cluster, const uint8_t *train, const uint8_t *test,
+                           gr_leads_eval *out) {
+  float *prob = malloc(sizeof(float) * (size_t)(n ? n : 1));
+  if (!prob) return gr_fail(GR_ERR_NOMEM, "cannot allocate the scores");
+  double t0 = gr_now_seconds();
+  gr_status st = gr_leads_score(ctx, m, X, n, cluster, prob, NULL);
+  out->tm.score = gr_now_seconds() - t0;
   /* held out: the training clients are not candidates */
   if (st == GR_OK)
     st = measure(ctx, prob, n, train, test, train, out->map, out->precision, out->recall, &out->auc,
@@ -118,11 +133,31 @@ gr_status gr_leads_evaluate(gr_context *ctx, const gr_table *market, const uint8
   if (st == GR_OK)
     st = measure(ctx, prob, n, test, train, test, out->in_map, out->in_precision, out->in_recall,
                  &out->in_auc, NULL);
+  free(prob);
+  return st;
+}
+
+gr_status gr_leads_evaluate(gr_context *ctx, const gr_table *market, const uint8_t *client,
+                            const gr_leads_params *p, double test_fraction, uint64_t seed,
+                            gr_leads_eval *out, uint8_t *test_out) {
+  const int64_t n = market->n_rows;
+  memset(out, 0, sizeof *out);
+  uint8_t *train = malloc((size_t)(n ? n : 1)), *test = malloc((size_t)(n ? n : 1));
+  float *X = NULL;
+  int32_t *cluster = NULL;
+  gr_leads_model *m = NULL;
+  gr_status st = train && test ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate the split");
+  if (st == GR_OK)
+    st = gr_leads_holdout(client, n, test_fraction, 1, 0, seed, p->balance, train, test,
+                          &out->n_train, &out->n_test);
+  if (st == GR_OK) st = gr_leads_fit(ctx, market, train, p, &m, &X, &cluster, &out->tm);
+  if (st == GR_OK) {
+    out->conv = m->conv;
+    st = gr_leads_measure(ctx, m, X, n, cluster, train, test, out);
+  }
   if (st == GR_OK && test_out) memcpy(test_out, test, (size_t)n);
-  free(clients);
   free(train);
   free(test);
-  free(prob);
   free(X);
   free(cluster);
   gr_leads_model_free(m);

@@ -127,7 +127,7 @@ static gr_status check_params(const gr_leads_params *p) {
  * converge is usable but not certified optimal: that is said whether or
  * not verbose, once, for the worst of them. */
 static void report_models(gr_leads_model *m, const gr_logreg_params *lp, int n_groups,
-                          int need_global, double seconds, int verbose) {
+                          int need_global, double seconds, int verbose, int warn) {
   const gr_logreg_solver solver = gr_logreg_solver_for(lp, m->d);
   const gr_logreg_model *worst = NULL;
   m->conv.models = n_groups;
@@ -147,7 +147,7 @@ static void report_models(gr_leads_model *m, const gr_logreg_params *lp, int n_g
                 gr_logreg_converged(&m->models[c]) ? "" : "*");
     fprintf(stderr, " (%.2f s)\n", seconds);
   }
-  if (worst) {
+  if (worst && warn) {
     char why[320];
     gr_logreg_describe_stop(worst, solver, lp->tol, why, sizeof why);
     fprintf(stderr,
@@ -157,12 +157,68 @@ static void report_models(gr_leads_model *m, const gr_logreg_params *lp, int n_g
   }
 }
 
-gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *client,
-                       const gr_leads_params *p, gr_leads_model **out, float **X_out,
-                       int32_t **cluster_out, gr_leads_timings *tm) {
-  GR_TRY(check_params(p));
-  if (market->id_col < 0) return gr_fail(GR_ERR_INVALID_ARG, "the market table has no id column");
+gr_status gr_leads_encode(gr_context *ctx, const gr_table *market, const gr_encoder_options *o,
+                          gr_leads_data *out, double *seconds) {
+  memset(out, 0, sizeof *out);
+  const double t0 = gr_now_seconds();
   const int64_t n = market->n_rows;
+  if (n > INT32_MAX) /* training rows refer to market rows by int32 */
+    return gr_fail(GR_ERR_INVALID_ARG, "the market has %lld rows; at most %d are supported",
+                   (long long)n, INT32_MAX);
+  GR_TRY(gr_encoder_fit(&out->enc, market, o));
+  const int d = out->enc->n_features;
+  out->n = n;
+  out->d = d;
+  uint8_t *binary = malloc((size_t)d); /* (d) the 0/1 features, packed as bits */
+  out->X = malloc(sizeof(float) * (size_t)n * (size_t)d + 1);
+  gr_status st = GR_OK;
+  if (!out->X || !binary)
+    st = gr_fail(GR_ERR_NOMEM, "cannot allocate the encoded market (%lld x %d floats)",
+                 (long long)n, d);
+  if (st == GR_OK) st = gr_encoder_transform(out->enc, market, out->X);
+  if (st == GR_OK) {
+    gr_encoder_binary_features(out->enc, binary); /* no scan of X needed */
+    st = gr_pack_x(ctx->be, &out->packed, out->X, n, d, binary);
+  }
+  free(binary);
+  if (st != GR_OK) {
+    gr_leads_data_free(ctx, out);
+    return st;
+  }
+  if (seconds) *seconds = gr_now_seconds() - t0;
+  if (ctx->opts.verbose)
+    fprintf(stderr, "leads: encoded %lld companies into %d features (%.2f s)\n", (long long)n, d,
+            gr_now_seconds() - t0);
+  return GR_OK;
+}
+
+void gr_leads_data_free(gr_context *ctx, gr_leads_data *dt) {
+  gr_packed_x_free(ctx->be, dt->packed);
+  gr_encoder_free(dt->enc);
+  free(dt->X);
+  memset(dt, 0, sizeof *dt);
+}
+
+gr_status gr_leads_cluster(gr_context *ctx, const gr_leads_data *dt, const gr_kmeans_params *kp,
+                           gr_kmeans_result *km, double *seconds) {
+  const double t0 = gr_now_seconds();
+  gr_kmeans_params kmp = *kp;
+  kmp.packed = dt->packed;
+  GR_TRY(gr_kmeans_fit(ctx, dt->X, dt->n, dt->d, &kmp, km));
+  const double s = gr_now_seconds() - t0;
+  if (seconds) *seconds = s;
+  if (ctx->opts.verbose)
+    fprintf(stderr, "leads: KMeans, %d clusters, inertia %.6g, %d iterations%s (%.2f s)\n", km->k,
+            km->inertia, km->iterations, km->converged ? "" : " (--kmeans-max-iter reached)", s);
+  return GR_OK;
+}
+
+gr_status gr_leads_fit_models(gr_context *ctx, const gr_leads_data *dt, const gr_kmeans_result *km,
+                              const uint8_t *client, const gr_leads_params *p, int warn,
+                              gr_leads_model **out, gr_leads_timings *tm) {
+  GR_TRY(check_params(p));
+  const int64_t n = dt->n;
+  const int d = dt->d, k = km->k;
   int64_t n_clients = 0;
   for (int64_t r = 0; r < n; r++)
     n_clients += client[r] != 0;
@@ -171,80 +227,38 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
   if (n_clients == n)
     return gr_fail(GR_ERR_INVALID_ARG, "every market company is a client: nothing to rank");
   const int verbose = ctx->opts.verbose;
-  gr_leads_timings t = {0};
   gr_leads_model *m = calloc(1, sizeof *m);
   if (!m) return gr_fail(GR_ERR_NOMEM, "cannot allocate the leads model");
   m->params = *p;
   gr_id_map_init(&m->clients);
-  float *X = NULL, *gap = NULL;
+  m->d = d;
+  m->k = k;
+  m->conv.kmeans_iterations = km->iterations;
+  m->conv.kmeans_converged = km->converged;
+  float *gap = NULL;
   int32_t *a = NULL, *b = NULL;
   uint8_t *yt = NULL;
-  group *groups = NULL;
   int64_t *seg = NULL;
   gr_logreg_model *fitted = NULL;
-  gr_kmeans_result km = {0};
-  struct gr_packed_rows *packed = NULL; /* X for the KMeans and logistic passes */
-  uint8_t *binary = NULL;               /* (d) the 0/1 features, packed as bits */
   int n_groups = 0;
-
-  double t0 = gr_now_seconds();
-  gr_status st = gr_encoder_fit(&m->enc, market, &p->encoder);
-  if (st != GR_OK) goto done;
-  const int d = m->enc->n_features;
-  m->d = d;
-  if (n > INT32_MAX) { /* training rows refer to market rows by int32 */
-    st = gr_fail(GR_ERR_INVALID_ARG, "the market has %lld rows; at most %d are supported",
-                 (long long)n, INT32_MAX);
-    goto done;
-  }
-  X = malloc(sizeof(float) * (size_t)n * (size_t)d);
-  if (!X) {
-    st = gr_fail(GR_ERR_NOMEM, "cannot allocate the encoded market (%lld x %d floats)",
-                 (long long)n, d);
-    goto done;
-  }
-  GR_CHECK_GOTO(st, gr_encoder_transform(m->enc, market, X), done);
-  t.encode = gr_now_seconds() - t0;
-  if (verbose)
-    fprintf(stderr, "leads: encoded %lld companies into %d features (%.2f s)\n", (long long)n, d,
-            t.encode);
-
-  t0 = gr_now_seconds();
-  binary = malloc((size_t)d);
-  if (!binary) {
-    st = gr_fail(GR_ERR_NOMEM, "cannot allocate %d feature flags", d);
-    goto done;
-  }
-  gr_encoder_binary_features(m->enc, binary); /* no scan of X needed */
-  GR_CHECK_GOTO(st, gr_pack_x(ctx->be, &packed, X, n, d, binary), done);
-  gr_kmeans_params kmp = p->kmeans;
-  kmp.packed = packed;
-  GR_CHECK_GOTO(st, gr_kmeans_fit(ctx, X, n, d, &kmp, &km), done);
-  t.kmeans = gr_now_seconds() - t0;
-  const int k = km.k;
-  m->k = k;
-  m->centroids = km.centroids;
-  km.centroids = NULL;
+  group *groups = malloc(sizeof *groups * ((size_t)k + 1));
+  seg = malloc(sizeof(int64_t) * ((size_t)k + 2));
+  m->centroids = malloc(sizeof(float) * (size_t)k * (size_t)d);
   m->models = calloc((size_t)k + 1, sizeof *m->models);
   m->model_of = malloc(sizeof(int32_t) * (size_t)k);
   m->cluster_rows = calloc((size_t)k, sizeof(int64_t));
   m->cluster_clients = calloc((size_t)k, sizeof(int64_t));
-  groups = malloc(sizeof *groups * ((size_t)k + 1));
-  seg = malloc(sizeof(int64_t) * ((size_t)k + 2));
-  if (!m->models || !m->model_of || !m->cluster_rows || !m->cluster_clients || !groups || !seg) {
+  gr_status st = GR_OK;
+  if (!m->centroids || !m->models || !m->model_of || !m->cluster_rows || !m->cluster_clients ||
+      !groups || !seg) {
     st = gr_fail(GR_ERR_NOMEM, "cannot allocate the per-cluster models");
     goto done;
   }
+  memcpy(m->centroids, km->centroids, sizeof(float) * (size_t)k * (size_t)d);
   for (int64_t r = 0; r < n; r++) {
-    m->cluster_rows[km.labels[r]]++;
-    m->cluster_clients[km.labels[r]] += client[r] != 0;
+    m->cluster_rows[km->labels[r]]++;
+    m->cluster_clients[km->labels[r]] += client[r] != 0;
   }
-  m->conv.kmeans_iterations = km.iterations;
-  m->conv.kmeans_converged = km.converged;
-  if (verbose)
-    fprintf(stderr, "leads: KMeans, %d clusters, inertia %.6g, %d iterations%s (%.2f s)\n", k,
-            km.inertia, km.iterations, km.converged ? "" : " (--kmeans-max-iter reached)",
-            t.kmeans);
 
   /* SMOTE interpolates between two clients, so it needs two per cluster */
   const int64_t min_clients = p->balance == GR_BALANCE_SMOTE ? 2 : 1;
@@ -275,7 +289,7 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
     n_synthetic += groups[g].synthetic;
     seg[g + 1] = seg[g] + groups[g].rows + groups[g].synthetic;
   }
-  t0 = gr_now_seconds();
+  double t0 = gr_now_seconds();
   const size_t n_train = (size_t)seg[n_groups];
   a = malloc(sizeof(int32_t) * n_train);
   b = malloc(sizeof(int32_t) * n_train);
@@ -288,23 +302,23 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
     goto done;
   }
   for (int g = 0; g < n_groups && st == GR_OK; g++)
-    st = fill_group(ctx, &groups[g], g, X, client, km.labels, n, d, p, a + seg[g], b + seg[g],
+    st = fill_group(ctx, &groups[g], g, dt->X, client, km->labels, n, d, p, a + seg[g], b + seg[g],
                     gap + seg[g], yt + seg[g]);
   if (st != GR_OK) goto done;
-  t.balance = gr_now_seconds() - t0;
+  const double balance_s = gr_now_seconds() - t0;
   if (verbose)
     fprintf(stderr, "leads: %d training sets, %lld rows (%lld synthetic by %s) (%.2f s)\n",
             n_groups, (long long)seg[n_groups], (long long)n_synthetic, gr_balance_name(p->balance),
-            t.balance);
+            balance_s);
 
   t0 = gr_now_seconds();
   gr_logreg_params lp = p->logreg;
   lp.balanced = p->balance == GR_BALANCE_WEIGHT;
-  lp.packed = packed;
-  const gr_logreg_rows rows = {X, n, a, b, gap};
+  lp.packed = dt->packed;
+  const gr_logreg_rows rows = {dt->X, n, a, b, gap};
   GR_CHECK_GOTO(st, gr_logreg_fit_groups_rows(ctx, &rows, yt, NULL, seg, n_groups, d, &lp, fitted),
                 done);
-  t.logreg = gr_now_seconds() - t0;
+  const double logreg_s = gr_now_seconds() - t0;
   for (int g = 0; g < n_groups; g++) {
     const int slot = groups[g].cluster < 0 ? k : groups[g].cluster;
     /* balancing raised the clients' odds by others / clients: undo it */
@@ -314,18 +328,13 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
     m->models[slot] = fitted[g];
     fitted[g].w = NULL;
   }
-  report_models(m, &p->logreg, n_groups, need_global, t.logreg, verbose);
-  for (int64_t r = 0; r < n && st == GR_OK; r++)
-    if (client[r]) {
-      const gr_column *id = &market->cols[market->id_col];
-      const char *s = gr_id_map_get(&id->levels, id->level[r]);
-      int32_t idx;
-      st = gr_id_map_intern(&m->clients, s, strlen(s), &idx);
-    }
+  report_models(m, &p->logreg, n_groups, need_global, logreg_s, verbose, warn);
+  if (tm) {
+    tm->balance = balance_s;
+    tm->logreg = logreg_s;
+  }
 
 done:
-  gr_packed_x_free(ctx->be, packed);
-  free(binary);
   free(a);
   free(b);
   free(gap);
@@ -336,16 +345,55 @@ done:
     for (int g = 0; g < n_groups; g++)
       gr_logreg_model_free(&fitted[g]);
   free(fitted);
+  if (st != GR_OK) {
+    gr_leads_model_free(m);
+    return st;
+  }
+  *out = m;
+  return GR_OK;
+}
+
+gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *client,
+                       const gr_leads_params *p, gr_leads_model **out, float **X_out,
+                       int32_t **cluster_out, gr_leads_timings *tm) {
+  GR_TRY(check_params(p));
+  if (market->id_col < 0) return gr_fail(GR_ERR_INVALID_ARG, "the market table has no id column");
+  const int64_t n = market->n_rows;
+  int64_t n_clients = 0;
+  for (int64_t r = 0; r < n; r++)
+    n_clients += client[r] != 0;
+  if (n_clients == 0)
+    return gr_fail(GR_ERR_INVALID_ARG, "no client of the portfolio is in the market");
+  if (n_clients == n)
+    return gr_fail(GR_ERR_INVALID_ARG, "every market company is a client: nothing to rank");
+  gr_leads_timings t = {0};
+  gr_leads_data dt;
+  gr_kmeans_result km = {0};
+  gr_leads_model *m = NULL;
+  GR_TRY(gr_leads_encode(ctx, market, &p->encoder, &dt, &t.encode));
+  gr_status st = gr_leads_cluster(ctx, &dt, &p->kmeans, &km, &t.kmeans);
+  if (st == GR_OK) st = gr_leads_fit_models(ctx, &dt, &km, client, p, 1, &m, &t);
+  if (st == GR_OK) {
+    m->enc = dt.enc; /* scoring applies the same transform */
+    dt.enc = NULL;
+  }
+  const gr_column *id = &market->cols[market->id_col];
+  for (int64_t r = 0; r < n && st == GR_OK; r++)
+    if (client[r]) {
+      const char *s = gr_id_map_get(&id->levels, id->level[r]);
+      int32_t idx;
+      st = gr_id_map_intern(&m->clients, s, strlen(s), &idx);
+    }
   if (st == GR_OK && cluster_out) {
     *cluster_out = km.labels;
     km.labels = NULL;
   }
   gr_kmeans_result_free(&km);
   if (st == GR_OK && X_out) {
-    *X_out = X;
-    X = NULL;
+    *X_out = dt.X;
+    dt.X = NULL;
   }
-  free(X);
+  gr_leads_data_free(ctx, &dt);
   if (st != GR_OK) {
     gr_leads_model_free(m);
     return st;
