@@ -13,39 +13,12 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "data_args.h"
+#include "grid_args.h"
 #include "host/als_model.h"
 #include "host/baseline.h"
 #include "host/output_file.h"
 
-#define MAX_VALUES 32     /* per option */
 #define MAX_SETTINGS 4096 /* the whole grid */
-
-/* A comma-separated list of numbers ("0.1,1,10"). */
-typedef struct value_list {
-  double v[MAX_VALUES];
-  int n;
-} value_list;
-
-static int parse_list(const char *text, const char *opt, int integers, double min, double max,
-                      value_list *out) {
-  out->n = 0;
-  const char *p = text;
-  for (;;) {
-    char *end;
-    const double v = strtod(p, &end);
-    const int ok = end != p && (*end == ',' || *end == '\0') && isfinite(v) && v >= min &&
-                   v <= max && (!integers || v == floor(v));
-    if (!ok || out->n == MAX_VALUES) {
-      fprintf(stderr,
-              "gpurec als tune: %s expects up to %d comma-separated %s in [%g, %g], got '%s'\n",
-              opt, MAX_VALUES, integers ? "integers" : "numbers", min, max, text);
-      return GR_EXIT_USAGE;
-    }
-    out->v[out->n++] = v;
-    if (*end == '\0') return GR_EXIT_OK;
-    p = end + 1;
-  }
-}
 
 typedef struct setting {
   gr_als_params p;
@@ -158,11 +131,14 @@ typedef struct grid_args {
 /* Every combination, factors slowest, then the confidence form, alpha
  * fastest; validated up front. */
 static int build_grid(const grid_args *g, setting **out, int *n_out, int *metric) {
-  value_list f, it, reg, al;
-  int rc = parse_list(g->factors, "--factors", 1, 1, 4096, &f);
-  if (rc == GR_EXIT_OK) rc = parse_list(g->iterations, "--iterations", 1, 1, 10000, &it);
-  if (rc == GR_EXIT_OK) rc = parse_list(g->regularization, "--regularization", 0, 0, 1e30, &reg);
-  if (rc == GR_EXIT_OK) rc = parse_list(g->alpha, "--alpha", 0, 1e-30, 1e30, &al);
+  gr_value_list f, it, reg, al;
+  int rc = gr_value_list_parse(g->factors, "--factors", 1, 1, 4096, "als tune", &f);
+  if (rc == GR_EXIT_OK)
+    rc = gr_value_list_parse(g->iterations, "--iterations", 1, 1, 10000, "als tune", &it);
+  if (rc == GR_EXIT_OK)
+    rc = gr_value_list_parse(g->regularization, "--regularization", 0, 0, 1e30, "als tune", &reg);
+  if (rc == GR_EXIT_OK)
+    rc = gr_value_list_parse(g->alpha, "--alpha", 0, 1e-30, 1e30, "als tune", &al);
   if (rc != GR_EXIT_OK) return rc;
   *metric = -1;
   for (int i = 0; i < N_METRICS; i++)
@@ -269,28 +245,11 @@ static gr_status run_setting(gr_context *ctx, setting *s, const gr_interactions 
   return st;
 }
 
-/* s as one shell word: as it is when it is plain, else in single quotes. */
-static void print_shell_word(FILE *f, const char *s) {
-  if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./,=:@%+") ==
-                strlen(s)) {
-    fputs(s, f);
-    return;
-  }
-  fputc('\'', f);
-  for (; *s; s++) {
-    if (*s == '\'')
-      fputs("'\\''", f); /* close, an escaped quote, reopen */
-    else
-      fputc(*s, f);
-  }
-  fputc('\'', f);
-}
-
 /* The command that trains setting p, every parameter named, so that it
  * gives the model tune measured (with the same data options). */
 static void print_fit_command(FILE *f, const char *input, const gr_als_params *p) {
   fputs("gpurec als fit --input ", f);
-  print_shell_word(f, input);
+  gr_print_shell_word(f, input);
   fprintf(f,
           " --model model.gpurec --factors %d --iterations %d --regularization %g --alpha %g "
           "--confidence-offset %g",

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "args.h"
 #include "commands.h"
@@ -15,70 +14,9 @@
 #include "data_args.h"
 #include "host/leads.h"
 #include "host/output_file.h"
+#include "leads_args.h"
 
-typedef struct leads_args {
-  const char *market, *portfolio, *model, *leads, *scores, *columns, *json, *holdout_out;
-  const char *balance, *solver;
-  int top, uncalibrated, explain;
-  float C, test_fraction, max_missing, kmeans_tol;
-  uint64_t eval_seed;
-  gr_table_options table;
-  gr_leads_params p;
-  gr_common_args common;
-} leads_args;
-
-static void leads_args_default(leads_args *a) {
-  memset(a, 0, sizeof *a);
-  gr_leads_params_default(&a->p);
-  gr_table_options_default(&a->table);
-  gr_common_args_default(&a->common);
-  a->balance = "smote";
-  a->solver = "auto";
-  a->top = 100;
-  a->C = (float)a->p.logreg.C;
-  a->test_fraction = 0.2f;
-  a->eval_seed = 42;
-  a->max_missing = (float)a->p.encoder.max_missing;
-  a->kmeans_tol = (float)a->p.kmeans.tol;
-}
-
-/* The options every subcommand shares (the market and how to read it). */
-static int add_table_opts(gr_opt *o, int n, leads_args *a) {
-  o[n++] =
-      (gr_opt){"--market", OPT_STR, &a->market, "market CSV: one company per row, an id column"};
-  o[n++] = (gr_opt){"--id-col", OPT_STR, &a->table.id_name, "name of the id column (default id)"};
-  o[n++] = (gr_opt){"--kinds", OPT_STR, &a->table.kinds, "forced column kinds, e.g. cep=category"};
-  o[n++] = (gr_opt){"--kinds-file", OPT_STR, &a->table.kinds_file,
-                    "forced kinds from a file (gpurec describe --kinds-out writes one)"};
-  return n;
-}
-
-static int add_fit_opts(gr_opt *o, int n, leads_args *a) {
-  o[n++] = (gr_opt){"--portfolio", OPT_STR, &a->portfolio, "CSV with an id column: the clients"};
-  o[n++] = (gr_opt){"--k", OPT_INT, &a->p.kmeans.k, "KMeans clusters (one model each)"};
-  o[n++] = (gr_opt){"--n-init", OPT_INT, &a->p.kmeans.n_init, "KMeans restarts"};
-  o[n++] =
-      (gr_opt){"--kmeans-max-iter", OPT_INT, &a->p.kmeans.max_iter, "Lloyd iterations at most"};
-  o[n++] = (gr_opt){"--kmeans-tol", OPT_FLOAT, &a->kmeans_tol, "KMeans tolerance"};
-  o[n++] = (gr_opt){"--seed", OPT_U64, &a->p.kmeans.seed, "seed of KMeans and SMOTE"};
-  o[n++] = (gr_opt){"--balance", OPT_STR, &a->balance, "smote, weight or none"};
-  o[n++] = (gr_opt){"--smote-k", OPT_INT, &a->p.smote_k, "SMOTE nearest neighbours"};
-  o[n++] = (gr_opt){"--C", OPT_FLOAT, &a->C, "inverse L2 strength, as scikit-learn's C"};
-  o[n++] = (gr_opt){"--solver", OPT_STR, &a->solver,
-                    "logistic regression solver: newton, lbfgs or auto (newton up to 1024 "
-                    "features)"};
-  o[n++] = (gr_opt){"--max-iter", OPT_INT, &a->p.logreg.max_iter,
-                    "solver iterations at most (0: 100 Newton steps or 1000 L-BFGS iterations)"};
-  o[n++] = (gr_opt){"--tol", OPT_DOUBLE, &a->p.logreg.tol,
-                    "logistic regressions stop at max |gradient| <= tol (default 1e-6)"};
-  o[n++] = (gr_opt){"--hessian-sample", OPT_DOUBLE, &a->p.logreg.hessian_sample,
-                    "curvature sampling of the Newton Hessians (0: exact; same optimum)"};
-  o[n++] = (gr_opt){"--uncalibrated", OPT_FLAG, &a->uncalibrated,
-                    "keep the balanced 50% prior in every cluster (no prior correction)"};
-  o[n++] = (gr_opt){"--max-missing", OPT_FLOAT, &a->max_missing, "drop columns missing more"};
-  o[n++] = (gr_opt){"--max-levels", OPT_INT, &a->p.encoder.max_levels, "one-hot levels per column"};
-  return n;
-}
+/* ---- outputs -------------------------------------------------------------- */
 
 static int add_output_opts(gr_opt *o, int n, leads_args *a) {
   o[n++] = (gr_opt){"--leads", OPT_STR, &a->leads,
@@ -91,83 +29,6 @@ static int add_output_opts(gr_opt *o, int n, leads_args *a) {
                     "average company (0..64)"};
   return n;
 }
-
-/* Validates and copies the option values that need converting. */
-static int finish_params(leads_args *a, const char *cmd) {
-  if (gr_balance_parse(a->balance, &a->p.balance) != 0) {
-    fprintf(stderr, "gpurec %s: --balance expects smote, weight or none, got '%s'\n", cmd,
-            a->balance);
-    return GR_EXIT_USAGE;
-  }
-  if (gr_logreg_solver_parse(a->solver, &a->p.logreg.solver) != 0) {
-    fprintf(stderr, "gpurec %s: --solver expects newton, lbfgs or auto, got '%s'\n", cmd,
-            a->solver);
-    return GR_EXIT_USAGE;
-  }
-  a->p.logreg.C = a->C;
-  a->p.encoder.max_missing = a->max_missing;
-  a->p.kmeans.tol = a->kmeans_tol;
-  a->p.seed = a->p.kmeans.seed;
-  a->p.prior_correction = !a->uncalibrated;
-  if (!a->market) {
-    fprintf(stderr, "gpurec %s: --market FILE is required\n", cmd);
-    return GR_EXIT_USAGE;
-  }
-  if (a->top < 1 || a->top > 1024) {
-    fprintf(stderr, "gpurec %s: --top must be in 1..1024 (use --scores for every company)\n", cmd);
-    return GR_EXIT_USAGE;
-  }
-  if (a->explain < 0 || a->explain > GR_LEADS_EXPLAIN_MAX) {
-    fprintf(stderr, "gpurec %s: --explain must be in 0..%d\n", cmd, GR_LEADS_EXPLAIN_MAX);
-    return GR_EXIT_USAGE;
-  }
-  if (a->explain && !a->leads) {
-    fprintf(stderr, "gpurec %s: --explain adds reasons to the --leads file; give --leads FILE\n",
-            cmd);
-    return GR_EXIT_USAGE;
-  }
-  return GR_EXIT_OK;
-}
-
-static gr_status read_table(const char *path, const gr_table_options *o, const char *what,
-                            int verbose, gr_table **out) {
-  const double t0 = gr_now_seconds();
-  GR_TRY(gr_table_read_csv(out, path, o));
-  const double s = gr_now_seconds() - t0;
-  struct stat sb;
-  const double mb = stat(path, &sb) == 0 ? (double)sb.st_size / 1e6 : 0;
-  if (verbose)
-    fprintf(stderr, "leads: read %s %s: %lld rows, %d columns (%.2f s, %.0f MB/s)\n", what, path,
-            (long long)(*out)->n_rows, (*out)->n_cols, s, s > 0 ? mb / s : 0);
-  return GR_OK;
-}
-
-/* client[r] for the portfolio's ids; ids absent from the market are reported. */
-static gr_status read_clients(const leads_args *a, const gr_table *market, int verbose,
-                              uint8_t **client) {
-  gr_table_options po;
-  gr_table_options_default(&po);
-  po.id_name = a->table.id_name;
-  po.kinds = NULL;
-  gr_table *pt = NULL;
-  GR_TRY(read_table(a->portfolio, &po, "portfolio", verbose, &pt));
-  *client = malloc((size_t)(market->n_rows ? market->n_rows : 1));
-  int64_t found = 0, missing = 0;
-  char some[512];
-  gr_status st = *client ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate client flags");
-  if (st == GR_OK)
-    st = gr_leads_mark_clients(market, pt, *client, &found, &missing, some, sizeof some);
-  if (st == GR_OK && missing)
-    fprintf(stderr, "leads: %lld of %lld portfolio ids are not in the market (e.g. %s)\n",
-            (long long)missing, (long long)pt->n_rows, some);
-  if (st == GR_OK && found == 0)
-    st = gr_fail(GR_ERR_INVALID_ARG, "%s: none of its %lld ids is in the market %s", a->portfolio,
-                 (long long)pt->n_rows, a->market);
-  gr_table_free(pt);
-  return st;
-}
-
-/* ---- outputs -------------------------------------------------------------- */
 
 static void write_cell(FILE *f, const gr_column *col, int64_t r) {
   char buf[64];
@@ -343,10 +204,10 @@ static gr_status score_and_write(const leads_args *a, gr_context *ctx, const gr_
 static int leads_fit(int argc, char **argv) {
   const char *cmd = "leads fit";
   leads_args a;
-  leads_args_default(&a);
+  gr_leads_args_default(&a);
   gr_opt opts[40];
-  int n = add_table_opts(opts, 0, &a);
-  n = add_fit_opts(opts, n, &a);
+  int n = gr_leads_table_opts(opts, 0, &a);
+  n = gr_leads_fit_opts(opts, n, &a, NULL);
   n = add_output_opts(opts, n, &a);
   opts[n++] = (gr_opt){"--model", OPT_STR, &a.model, "output: the fitted model"};
   n = gr_common_args_add(opts, n, &a.common);
@@ -356,7 +217,7 @@ static int leads_fit(int argc, char **argv) {
                          "against the rest.",
                          opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
-  if ((rc = finish_params(&a, cmd)) != GR_EXIT_OK) return rc;
+  if ((rc = gr_leads_args_finish(&a, cmd)) != GR_EXIT_OK) return rc;
   if (!a.portfolio || (!a.model && !a.leads && !a.scores)) {
     fprintf(stderr,
             "gpurec %s: --portfolio and at least one of --model, --leads, --scores are "
@@ -373,8 +234,8 @@ static int leads_fit(int argc, char **argv) {
   float *X = NULL;
   int32_t *cluster = NULL;
   const double t0 = gr_now_seconds();
-  gr_status st = read_table(a.market, &a.table, "market", verbose, &market);
-  if (st == GR_OK) st = read_clients(&a, market, verbose, &client);
+  gr_status st = gr_leads_read_table(a.market, &a.table, "market", verbose, &market);
+  if (st == GR_OK) st = gr_leads_read_clients(&a, market, verbose, &client);
   a.p.kmeans.stop = a.p.logreg.stop = &gr_cli_interrupted;
   gr_cli_catch_sigint(); /* Ctrl-C: the fit stops after its current iteration, nothing written */
   if (st == GR_OK) st = gr_leads_fit(ctx, market, client, &a.p, &m, &X, &cluster, NULL);
@@ -395,9 +256,9 @@ static int leads_fit(int argc, char **argv) {
 static int leads_score(int argc, char **argv) {
   const char *cmd = "leads score";
   leads_args a;
-  leads_args_default(&a);
+  gr_leads_args_default(&a);
   gr_opt opts[24];
-  int n = add_table_opts(opts, 0, &a);
+  int n = gr_leads_table_opts(opts, 0, &a);
   n = add_output_opts(opts, n, &a);
   opts[n++] = (gr_opt){"--model", OPT_STR, &a.model, "a model written by gpurec leads fit"};
   opts[n++] = (gr_opt){"--portfolio", OPT_STR, &a.portfolio,
@@ -408,7 +269,7 @@ static int leads_score(int argc, char **argv) {
                          "the top leads\n(the portfolio's clients left out).",
                          opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
-  if ((rc = finish_params(&a, cmd)) != GR_EXIT_OK) return rc;
+  if ((rc = gr_leads_args_finish(&a, cmd)) != GR_EXIT_OK) return rc;
   if (!a.model || (!a.leads && !a.scores)) {
     fprintf(stderr, "gpurec %s: --model and one of --leads, --scores are required\n", cmd);
     return GR_EXIT_USAGE;
@@ -421,10 +282,10 @@ static int leads_score(int argc, char **argv) {
   uint8_t *skip = NULL;
   float *X = NULL;
   gr_status st = gr_leads_model_load(&m, a.model);
-  if (st == GR_OK) st = read_table(a.market, &a.table, "market", verbose, &market);
+  if (st == GR_OK) st = gr_leads_read_table(a.market, &a.table, "market", verbose, &market);
   if (st == GR_OK && market->id_col < 0)
     st = gr_fail(GR_ERR_INVALID_ARG, "%s has no id column", a.market);
-  if (st == GR_OK && a.portfolio) st = read_clients(&a, market, verbose, &skip);
+  if (st == GR_OK && a.portfolio) st = gr_leads_read_clients(&a, market, verbose, &skip);
   if (st == GR_OK && !a.portfolio) {
     skip = calloc((size_t)market->n_rows + 1, 1);
     if (!skip) st = gr_fail(GR_ERR_NOMEM, "cannot allocate client flags");
@@ -525,10 +386,10 @@ static gr_status write_holdout(const char *path, const gr_table *market, const u
 static int leads_eval(int argc, char **argv) {
   const char *cmd = "leads eval";
   leads_args a;
-  leads_args_default(&a);
+  gr_leads_args_default(&a);
   gr_opt opts[40];
-  int n = add_table_opts(opts, 0, &a);
-  n = add_fit_opts(opts, n, &a);
+  int n = gr_leads_table_opts(opts, 0, &a);
+  n = gr_leads_fit_opts(opts, n, &a, NULL);
   opts[n++] = (gr_opt){"--test-fraction", OPT_FLOAT, &a.test_fraction, "share of clients held out"};
   opts[n++] = (gr_opt){"--eval-seed", OPT_U64, &a.eval_seed, "seed of the holdout"};
   opts[n++] = (gr_opt){"--json", OPT_STR, &a.json, "output: the metrics and stage timings as JSON"};
@@ -540,7 +401,7 @@ static int leads_eval(int argc, char **argv) {
                          "recall at 5, 10, 25, 50 and ROC AUC.",
                          opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
-  if ((rc = finish_params(&a, cmd)) != GR_EXIT_OK) return rc;
+  if ((rc = gr_leads_args_finish(&a, cmd)) != GR_EXIT_OK) return rc;
   if (!a.portfolio) {
     fprintf(stderr, "gpurec %s: --portfolio FILE is required\n", cmd);
     return GR_EXIT_USAGE;
@@ -552,9 +413,9 @@ static int leads_eval(int argc, char **argv) {
   uint8_t *client = NULL, *test = NULL;
   gr_leads_eval e;
   const double t0 = gr_now_seconds();
-  gr_status st = read_table(a.market, &a.table, "market", verbose, &market);
+  gr_status st = gr_leads_read_table(a.market, &a.table, "market", verbose, &market);
   const double read_s = gr_now_seconds() - t0;
-  if (st == GR_OK) st = read_clients(&a, market, verbose, &client);
+  if (st == GR_OK) st = gr_leads_read_clients(&a, market, verbose, &client);
   if (st == GR_OK && !(test = malloc((size_t)market->n_rows)))
     st = gr_fail(GR_ERR_NOMEM, "cannot allocate the holdout");
   if (st == GR_OK) {

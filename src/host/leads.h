@@ -186,6 +186,20 @@ gr_status gr_leads_measure(gr_context *ctx, const gr_leads_model *m, const float
                            const int32_t *cluster, const uint8_t *train, const uint8_t *test,
                            gr_leads_eval *out);
 
+/* Fits and evaluates every settings[i] on each fold of the portfolio
+ * (gr_leads_holdout: folds = 1 is gr_leads_evaluate's holdout, with
+ * test_fraction and eval_seed). The market is encoded once, with
+ * settings[0].encoder for all; KMeans runs again only when a setting's
+ * clustering differs from the previous setting's, so order settings by
+ * clustering. evals (n_settings x folds) receives each fold's figures, with
+ * tm.kmeans set on the fold-0 entry of the setting that clustered; n_done
+ * counts the settings finished (all of them on GR_OK; fewer when the fit
+ * was interrupted or failed), progress (optional) is called after each. */
+gr_status gr_leads_tune(gr_context *ctx, const gr_table *market, const uint8_t *client,
+                        const gr_leads_params *settings, int n_settings, int folds,
+                        double test_fraction, uint64_t eval_seed, gr_leads_eval *evals,
+                        int *n_done, void (*progress)(void *user, int setting), void *user);
+
 /* ---- model file ------------------------------------------------------------ */
 
 gr_status gr_leads_model_save(const gr_leads_model *m, const char *path);
