@@ -11,6 +11,7 @@ int gr_cmd_stats(int argc, char **argv);
 int gr_cmd_describe(int argc, char **argv);
 int gr_cmd_kmeans(int argc, char **argv);
 int gr_cmd_leads(int argc, char **argv);
+int gr_cmd_leads_tune(int argc, char **argv); /* leads tune */
 int gr_cmd_logreg(int argc, char **argv);
 
 #endif

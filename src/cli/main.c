@@ -29,7 +29,8 @@ static void usage(FILE *f) {
           "  logreg               L2 logistic regression on the numeric columns of a CSV\n"
           "  leads fit            fit the leads model on a market and a client portfolio\n"
           "  leads score          rank a market's companies with a fitted leads model\n"
-          "  leads eval           lead quality on a holdout of the portfolio (MAP, AUC)\n\n"
+          "  leads eval           lead quality on a holdout of the portfolio (MAP, AUC)\n"
+          "  leads tune           a grid of leads settings on held-out clients, ranked\n\n"
           "Every command has --help. Compute commands take --device auto|cpu|cuda and "
           "--threads N.\n",
           GPUREC_VERSION_MAJOR, GPUREC_VERSION_MINOR, GPUREC_VERSION_PATCH);
