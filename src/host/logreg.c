@@ -23,6 +23,7 @@ void gr_logreg_params_default(gr_logreg_params *p) {
   p->stop = NULL;
   p->max_bytes = 0;
   p->packed = NULL;
+  p->cold_start = 0;
 }
 
 gr_logreg_solver gr_logreg_solver_for(const gr_logreg_params *p, int d) {

@@ -59,6 +59,9 @@ typedef struct gr_logreg_params {
    * NULL (default): packed by the fit where the backend packs rows. Not
    * owned; a fit in batches packs each batch's rows itself. */
   const struct gr_packed_rows *packed;
+  /* gr_logreg_fit_groups, Newton: 1 = every group starts from zero, no
+   * warm start from a subsample (the optimum is the same). Default 0. */
+  int cold_start;
 } gr_logreg_params;
 
 /* Why a fit stopped. The first two are convergence; the last two are not:

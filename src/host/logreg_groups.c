@@ -121,6 +121,7 @@ typedef struct lr_host {
   uint8_t *have, *need; /* (m): g and H at theta are on the backend already; to compute */
   uint8_t *lazy;        /* (m): the next solve reuses the factor on the backend, no new H */
   uint8_t *sub;         /* (m): scratch mask */
+  uint8_t *spec;        /* (m): the groups whose full step is tried with its gradient and H */
   double *last_slope;   /* (m): the decrement of the last step */
 } lr_host;
 
@@ -144,6 +145,7 @@ static void host_free(lr_host *h) {
   free(h->need);
   free(h->lazy);
   free(h->sub);
+  free(h->spec);
   free(h->last_slope);
 }
 
@@ -168,10 +170,11 @@ static int host_alloc(lr_host *h, int m, int D) {
   h->need = malloc((size_t)m);
   h->lazy = calloc((size_t)m, 1);
   h->sub = malloc((size_t)m);
+  h->spec = malloc((size_t)m);
   h->last_slope = malloc(s);
   return h->theta && h->trial && h->g && h->step && h->cw && h->f0 && h->ft && h->slope && h->t &&
          h->gmax && h->iters && h->stops && h->running && h->search && h->full && h->have &&
-         h->need && h->lazy && h->sub && h->last_slope;
+         h->need && h->lazy && h->sub && h->spec && h->last_slope;
 }
 
 gr_status gr_logreg_check(const gr_logreg_rows *rows, const uint8_t *y, const float *sw,
@@ -289,17 +292,25 @@ static gr_status line_search(gr_backend *be, lr_host *h, double *trial_dev, cons
  * objective: where Armijo accepts, the next iteration has them already
  * (one pass over the rows per iteration instead of two); elsewhere they
  * are dropped and the backtracking goes on from half the step. g and H at
- * theta are spent by now (the host holds g, the solve overwrote H). */
+ * theta are spent by now (the host holds g, the solve overwrote H).
+ * Not every step is worth it: the objective is >= 0, so a step whose
+ * quadratic model promises a decrease (slope / 2) above the objective
+ * itself is far too long and will be cut (far from the optimum, with
+ * heavily weighted rows: class weights). Its gradient and Hessian would be
+ * wasted; the line search tries it with the objective alone, with the
+ * same outcome. */
 static gr_status speculate(gr_backend *be, lr_host *h, double *dev[5], const gr_lr_data *t, int m,
                            int d, double tau) {
   const int D = d + 1;
-  for (int g = 0; g < m; g++)
-    h->have[g] = 0;
-  if (!gr_lr_any(h->search, m)) return GR_OK;
-  GR_TRY(be->ops->upload(be, dev[1], h->trial, sizeof(double) * (size_t)m * D));
-  GR_TRY(grad_pass(be, h, dev, dev[1], h->ft, t, h->search, m, d, tau));
   for (int g = 0; g < m; g++) {
-    if (!h->search[g]) continue;
+    h->have[g] = 0;
+    h->spec[g] = h->search[g] && h->slope[g] <= 2.0 * h->f0[g];
+  }
+  if (!gr_lr_any(h->spec, m)) return GR_OK;
+  GR_TRY(be->ops->upload(be, dev[1], h->trial, sizeof(double) * (size_t)m * D));
+  GR_TRY(grad_pass(be, h, dev, dev[1], h->ft, t, h->spec, m, d, tau));
+  for (int g = 0; g < m; g++) {
+    if (!h->spec[g]) continue;
     h->search[g] = 0;
     if (h->ft[g] <= h->f0[g] - LR_ARMIJO * h->slope[g]) {
       h->have[g] = 1;
@@ -485,10 +496,50 @@ static void unstage_rows(gr_backend *be, lr_staged *s, const gr_logreg_rows *row
   memset(s, 0, sizeof *s);
 }
 
+/* f_zero[g] (m): each group's objective at theta = 0, where every row's
+ * loss is log 2 and the penalty 0 (host y, sw and h->cw). */
+static void zero_objectives(const uint8_t *y, const float *sw, const int64_t *seg, int m,
+                            const double *cw, double *f_zero) {
+  for (int g = 0; g < m; g++) {
+    double w[2] = {0.0, 0.0};
+    for (int64_t i = seg[g]; i < seg[g + 1]; i++)
+      w[y[i] != 0] += sw ? (double)sw[i] : 1.0;
+    f_zero[g] = log(2.0) * (cw[2 * g] * w[0] + cw[2 * g + 1] * w[1]);
+  }
+}
+
+/* A warm start worse than no start is dropped: with class weights and
+ * few clients, a subsample holds a handful of heavily weighted clients,
+ * its fit sets them apart from the rest, and the whole group's objective
+ * there is above its value at zero (twice it on the leads bench), where
+ * Newton then needs half again the steps it needs from zero. One
+ * objective pass over the groups that start elsewhere than zero. */
+static gr_status drop_poor_starts(gr_backend *be, lr_host *h, double *theta_dev,
+                                  const gr_lr_data *t, int m, int d, const double *f_zero) {
+  const int D = d + 1;
+  for (int g = 0; g < m; g++) {
+    h->sub[g] = 0;
+    for (int j = 0; h->running[g] && j < D && !h->sub[g]; j++)
+      h->sub[g] = h->theta[(size_t)g * D + j] != 0.0;
+  }
+  if (!gr_lr_any(h->sub, m)) return GR_OK;
+  GR_TRY(be->ops->logreg_objective(be, h->ft, theta_dev, t->X, t->rows, t->y, t->sw, t->seg, h->cw,
+                                   h->sub, m, d));
+  int dropped = 0;
+  for (int g = 0; g < m; g++)
+    if (h->sub[g] && h->ft[g] > f_zero[g]) {
+      memset(h->theta + (size_t)g * D, 0, sizeof(double) * D);
+      dropped = 1;
+    }
+  return dropped ? be->ops->upload(be, theta_dev, h->theta, sizeof(double) * (size_t)m * D) : GR_OK;
+}
+
 /* Newton's method for the groups flagged in only (NULL: all) from
- * h->theta, at most max_iter steps; leaves the models in h. */
+ * h->theta (or from zero where that is better, by f_zero), at most
+ * max_iter steps; leaves the models in h. */
 static gr_status newton_run(gr_backend *be, lr_host *h, const gr_lr_data *t, int m, int d,
-                            const gr_logreg_params *p, const uint8_t *only, int max_iter) {
+                            const gr_logreg_params *p, const uint8_t *only, int max_iter,
+                            const double *f_zero) {
   const int D = d + 1;
   double *dev[5] = {NULL, NULL, NULL, NULL, NULL}; /* theta, trial, g, step, H */
   gr_status st = GR_OK;
@@ -505,6 +556,7 @@ static gr_status newton_run(gr_backend *be, lr_host *h, const gr_lr_data *t, int
     h->stops[g] = GR_LOGREG_STOP_MAX_ITER;
     h->gmax[g] = INFINITY;
   }
+  if (st == GR_OK) st = drop_poor_starts(be, h, dev[0], t, m, d, f_zero);
   for (int it = 0; st == GR_OK && it < max_iter && gr_lr_any(h->running, m); it++) {
     st = newton_step(be, h, dev, t, m, d, p, it);
     if (st == GR_OK && p->stop && *p->stop)
@@ -527,11 +579,16 @@ static gr_status solve_run(gr_backend *be, lr_host *h, const lr_x *x, const gr_l
   gr_lr_data t;
   lr_staged ts;
   gr_status st = stage_rows(be, &ts, &t, x->X, x->packed, rows, y, sw, seg, m);
-  if (st == GR_OK && solver == GR_LOGREG_LBFGS)
+  if (st == GR_OK && solver == GR_LOGREG_LBFGS) {
     st = gr_logreg_lbfgs(be, &t, rows, y, sw, h->theta, h->cw, only, m, d, p, max_iter, h->iters,
                          h->gmax, h->stops);
-  else if (st == GR_OK)
-    st = newton_run(be, h, &t, m, d, p, only, max_iter);
+  } else if (st == GR_OK) {
+    double *f_zero = malloc(sizeof(double) * (size_t)m);
+    if (!f_zero) st = gr_fail(GR_ERR_NOMEM, "cannot allocate %d objectives", m);
+    if (f_zero) zero_objectives(y, sw, seg, m, h->cw, f_zero);
+    if (st == GR_OK) st = newton_run(be, h, &t, m, d, p, only, max_iter, f_zero);
+    free(f_zero);
+  }
   unstage_rows(be, &ts, rows, y, sw);
   return st;
 }
@@ -620,10 +677,12 @@ gr_status gr_logreg_fit_resident(gr_context *ctx, const gr_logreg_rows *rows, co
   if (st == GR_OK && !p.packed) st = gr_pack_x(ctx->be, &mine, rows->X, n_x, d, binary);
   /* a backend that packs no rows reads X (as kmeans, a given copy is ignored) */
   x.packed = !ctx->be->ops->pack_rows ? NULL : p.packed ? p.packed : mine;
-  if (st == GR_OK) {
+  if (st == GR_OK && !p.cold_start) {
     warm_start(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p, LR_WARM_COARSE_STRIDE,
                LR_WARM_COARSE_STEPS);
     warm_start(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p, LR_WARM_STRIDE, 0);
+  }
+  if (st == GR_OK) {
     st = p.stop && *p.stop ? gr_fail(GR_ERR_INTERRUPTED, "logreg: stopped in the warm start")
                            : solve_run(ctx->be, &h, &x, rows, y, sw, seg, m, d, &p, NULL);
   }
