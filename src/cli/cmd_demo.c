@@ -59,7 +59,8 @@ static void print_user(gr_context *ctx, const gr_als_model *m, const gr_interact
 }
 
 /* The leads half of the tour: a generated market with planted clients,
- * evaluated on a holdout and ranked, through the leads commands themselves. */
+ * evaluated on a holdout, a few settings tried, and the best one's leads,
+ * through the leads commands themselves. */
 static int leads_tour(const char *dir, const gr_common_args *common, int64_t rows) {
   char market[1100], prefix[1100], portfolio[1100], model[1100], leads[1100];
   snprintf(market, sizeof market, "%s/market.csv", dir);
@@ -98,38 +99,46 @@ static int leads_tour(const char *dir, const gr_common_args *common, int64_t row
                   "--quiet"};
   int rc = gr_cmd_leads((int)(sizeof eval / sizeof eval[0]), eval);
   if (rc != GR_EXIT_OK) return rc;
-  printf("8. the top 5 leads of the whole portfolio, with their two strongest reasons (%s, model "
+  printf("\n8. leads tune: 8 settings (clusters, balance, C) on the same holdout, the best one "
+         "fitted on the whole portfolio\n");
+  fflush(stdout);
+  char *tune[] = {"tune",      "--market", market,      "--portfolio", portfolio,
+                  "--k",       "1,8",      "--balance", "smote,none",  "--C",
+                  "0.1,1",     "--model",  model,       "--device",    (char *)common->device,
+                  "--threads", threads,    "--quiet"};
+  rc = gr_cmd_leads((int)(sizeof tune / sizeof tune[0]), tune);
+  if (rc != GR_EXIT_OK) return rc;
+  printf("\n9. the top 5 leads by the tuned model, with their two strongest reasons (%s, model "
          "in %s):\n",
          leads, model);
   fflush(stdout);
-  char *fit[] = {"fit",
-                 "--market",
-                 market,
-                 "--portfolio",
-                 portfolio,
-                 "--model",
-                 model,
-                 "--leads",
-                 leads,
-                 "--top",
-                 "5",
-                 "--columns",
-                 "setor,sg_uf,de_ramo",
-                 "--explain",
-                 "2",
-                 "--device",
-                 (char *)common->device,
-                 "--threads",
-                 threads,
-                 "--quiet"};
-  rc = gr_cmd_leads((int)(sizeof fit / sizeof fit[0]), fit);
+  char *score[] = {"score",
+                   "--market",
+                   market,
+                   "--model",
+                   model,
+                   "--leads",
+                   leads,
+                   "--top",
+                   "5",
+                   "--columns",
+                   "setor,sg_uf,de_ramo",
+                   "--explain",
+                   "2",
+                   "--device",
+                   (char *)common->device,
+                   "--threads",
+                   threads,
+                   "--quiet"};
+  rc = gr_cmd_leads((int)(sizeof score / sizeof score[0]), score);
   if (rc != GR_EXIT_OK) return rc;
   FILE *f = fopen(leads, "r");
   char line[512];
   while (f && fgets(line, sizeof line, f))
     printf("   %s", line);
   if (f) fclose(f);
-  printf("\nnext: gpurec leads fit --market %s --portfolio %s --leads leads.csv --top 100\n",
+  printf("\nnext: gpurec leads tune --market %s --portfolio %s --folds 5 (the default grid, "
+         "every client held out once)\n",
          market, portfolio);
   return GR_EXIT_OK;
 }
