@@ -327,10 +327,33 @@ static gr_status speculate(gr_backend *be, lr_host *h, double *dev[5], const gr_
   return GR_OK;
 }
 
+/* A warm start worse than no start is dropped: with class weights and
+ * few clients, a subsample holds a handful of heavily weighted clients,
+ * its fit sets them apart, and the whole group's objective there is above
+ * its value at zero (twice it on the leads bench), from where Newton then
+ * needs half again the steps it needs from zero. Checked on the first
+ * pass's objectives (f_zero, m: each group's objective at zero): the
+ * groups dropped restart from zero, flagged in h->need for a new pass.
+ * @return 1 when any was. */
+static int drop_poor_starts(lr_host *h, int m, int d, const double *f_zero) {
+  const int D = d + 1;
+  int dropped = 0;
+  for (int g = 0; g < m; g++) {
+    int warm = 0;
+    for (int j = 0; h->running[g] && j < D && !warm; j++)
+      warm = h->theta[(size_t)g * D + j] != 0.0;
+    h->need[g] = warm && h->f0[g] > f_zero[g];
+    if (h->need[g]) memset(h->theta + (size_t)g * D, 0, sizeof(double) * D);
+    dropped |= h->need[g];
+  }
+  return dropped;
+}
+
 /* One Newton iteration of the running groups: gradient and Hessian, the
- * tol test, the step, the line search and the finiteness check. */
+ * tol test, the step, the line search and the finiteness check. f_zero
+ * (the first iteration only): drop_poor_starts. */
 static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const gr_lr_data *t, int m,
-                             int d, const gr_logreg_params *p, int it) {
+                             int d, const gr_logreg_params *p, int it, const double *f_zero) {
   const int D = d + 1;
   double *theta_dev = dev[0], *trial_dev = dev[1], *g_dev = dev[2], *step_dev = dev[3];
   double *H_dev = dev[4];
@@ -339,6 +362,10 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const g
     h->need[g] = h->running[g] && !h->have[g];
   if (gr_lr_any(h->need, m))
     GR_TRY(grad_pass(be, h, dev, theta_dev, h->f0, t, h->need, m, d, p->hessian_sample));
+  if (f_zero && drop_poor_starts(h, m, d, f_zero)) {
+    GR_TRY(be->ops->upload(be, theta_dev, h->theta, vbytes));
+    GR_TRY(grad_pass(be, h, dev, theta_dev, h->f0, t, h->need, m, d, p->hessian_sample));
+  }
   GR_TRY(be->ops->download(be, h->g, g_dev, vbytes));
   for (int g = 0; g < m; g++) {
     if (!h->running[g]) continue;
@@ -508,35 +535,9 @@ static void zero_objectives(const uint8_t *y, const float *sw, const int64_t *se
   }
 }
 
-/* A warm start worse than no start is dropped: with class weights and
- * few clients, a subsample holds a handful of heavily weighted clients,
- * its fit sets them apart from the rest, and the whole group's objective
- * there is above its value at zero (twice it on the leads bench), where
- * Newton then needs half again the steps it needs from zero. One
- * objective pass over the groups that start elsewhere than zero. */
-static gr_status drop_poor_starts(gr_backend *be, lr_host *h, double *theta_dev,
-                                  const gr_lr_data *t, int m, int d, const double *f_zero) {
-  const int D = d + 1;
-  for (int g = 0; g < m; g++) {
-    h->sub[g] = 0;
-    for (int j = 0; h->running[g] && j < D && !h->sub[g]; j++)
-      h->sub[g] = h->theta[(size_t)g * D + j] != 0.0;
-  }
-  if (!gr_lr_any(h->sub, m)) return GR_OK;
-  GR_TRY(be->ops->logreg_objective(be, h->ft, theta_dev, t->X, t->rows, t->y, t->sw, t->seg, h->cw,
-                                   h->sub, m, d));
-  int dropped = 0;
-  for (int g = 0; g < m; g++)
-    if (h->sub[g] && h->ft[g] > f_zero[g]) {
-      memset(h->theta + (size_t)g * D, 0, sizeof(double) * D);
-      dropped = 1;
-    }
-  return dropped ? be->ops->upload(be, theta_dev, h->theta, sizeof(double) * (size_t)m * D) : GR_OK;
-}
-
 /* Newton's method for the groups flagged in only (NULL: all) from
- * h->theta (or from zero where that is better, by f_zero), at most
- * max_iter steps; leaves the models in h. */
+ * h->theta (or from zero where that is better: f_zero), at most max_iter
+ * steps; leaves the models in h. */
 static gr_status newton_run(gr_backend *be, lr_host *h, const gr_lr_data *t, int m, int d,
                             const gr_logreg_params *p, const uint8_t *only, int max_iter,
                             const double *f_zero) {
@@ -556,9 +557,8 @@ static gr_status newton_run(gr_backend *be, lr_host *h, const gr_lr_data *t, int
     h->stops[g] = GR_LOGREG_STOP_MAX_ITER;
     h->gmax[g] = INFINITY;
   }
-  if (st == GR_OK) st = drop_poor_starts(be, h, dev[0], t, m, d, f_zero);
   for (int it = 0; st == GR_OK && it < max_iter && gr_lr_any(h->running, m); it++) {
-    st = newton_step(be, h, dev, t, m, d, p, it);
+    st = newton_step(be, h, dev, t, m, d, p, it, it == 0 ? f_zero : NULL);
     if (st == GR_OK && p->stop && *p->stop)
       st = gr_fail(GR_ERR_INTERRUPTED, "logreg: stopped after Newton step %d", it + 1);
   }
