@@ -86,7 +86,7 @@ static int gen_market(int argc, char **argv) {
       {"--rows", OPT_I64, &p.n_rows, "companies, as many as the real market by default"},
       {"--seed", OPT_U64, &p.seed, "random seed"},
       {"--portfolios", OPT_STR, &count_arg,
-       "client portfolios, 0..8 (default: one per size given; more repeat the last size)"},
+       "client portfolios, 0..8 (past the sizes given, the last size repeats)"},
       {"--portfolio-sizes", OPT_STR, &sizes_arg,
        "clients per portfolio (scaled down to <= 1% of the rows)"},
       {"--threads", OPT_INT, &p.n_threads, "threads (the output does not depend on them)"},

@@ -71,7 +71,7 @@ int gr_cmd_logreg(int argc, char **argv) {
       {"--solver", OPT_STR, &solver, "newton, lbfgs or auto (newton up to 1024 features)"},
       {"--max-iter", OPT_INT, &p.max_iter,
        "iterations at most (0: 100 Newton steps or 1000 L-BFGS iterations)"},
-      {"--tol", OPT_DOUBLE, &p.tol, "stop at max |gradient| <= tol (default 1e-8)"},
+      {"--tol", OPT_DOUBLE, &p.tol, "stop at max |gradient| <= tol"},
       {"--hessian-sample", OPT_DOUBLE, &p.hessian_sample,
        "curvature sampling of the Newton Hessian (0: exact; same optimum)"},
       {"--coef", OPT_STR, &coef_path, "output: feature,coefficient (intercept last)"},

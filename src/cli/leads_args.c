@@ -28,7 +28,7 @@ void gr_leads_args_default(leads_args *a) {
 int gr_leads_table_opts(gr_opt *o, int n, leads_args *a) {
   o[n++] =
       (gr_opt){"--market", OPT_STR, &a->market, "market CSV: one company per row, an id column"};
-  o[n++] = (gr_opt){"--id-col", OPT_STR, &a->table.id_name, "name of the id column (default id)"};
+  o[n++] = (gr_opt){"--id-col", OPT_STR, &a->table.id_name, "name of the id column"};
   o[n++] = (gr_opt){"--kinds", OPT_STR, &a->table.kinds, "forced column kinds, e.g. cep=category"};
   o[n++] = (gr_opt){"--kinds-file", OPT_STR, &a->table.kinds_file,
                     "forced kinds from a file (gpurec describe --kinds-out writes one)"};
@@ -59,7 +59,7 @@ int gr_leads_fit_opts(gr_opt *o, int n, leads_args *a, gr_leads_grid *grid) {
   o[n++] = (gr_opt){"--max-iter", OPT_INT, &a->p.logreg.max_iter,
                     "solver iterations at most (0: 100 Newton steps or 1000 L-BFGS iterations)"};
   o[n++] = (gr_opt){"--tol", OPT_DOUBLE, &a->p.logreg.tol,
-                    "logistic regressions stop at max |gradient| <= tol (default 1e-6)"};
+                    "logistic regressions stop at max |gradient| <= tol"};
   o[n++] = (gr_opt){"--hessian-sample", OPT_DOUBLE, &a->p.logreg.hessian_sample,
                     "curvature sampling of the Newton Hessians (0: exact; same optimum)"};
   o[n++] = (gr_opt){"--uncalibrated", OPT_FLAG, &a->uncalibrated,
