@@ -60,19 +60,46 @@ static int same_as_cold(gr_context *ctx, const groups *G, int balanced) {
   return same;
 }
 
-/* A warm start worse than zero is dropped: 40 clients among 20,000 rows
- * with class weights, so the every-8th-row subsample holds about 5
- * clients weighing 250 each; its fit sets them apart and scores the whole
- * group above the objective at zero. The fit must then be the cold fit
- * bit for bit. Without class weights the same data's warm start is good,
- * kept, and the fit differs from the cold one (in its path, not its
- * optimum: both converge). */
+/* A warm start worse than zero is dropped. The warm start fits every 8th
+ * row of a group; here those rows (9000 in the group, a third of them
+ * clients, so not a stratified subsample) carry flipped labels, their fit
+ * is the planted model reversed, and the whole group's objective there is
+ * far above its value at zero. The fit must then be the cold fit bit for
+ * bit. The same data unflipped keeps its warm start, and the fit differs
+ * from the cold one (in its path, not its optimum: both converge). */
 static void check_poor_warm_start(gr_context *ctx, gr_rng *rng) {
-  const group_spec spec[1] = {{40, 500}};
-  groups G = make_groups(rng, spec, 1, 17, 0);
-  CHECK(same_as_cold(ctx, &G, 1));
+  const group_spec spec[1] = {{3000, 2}};
+  groups G = make_groups(rng, spec, 1, 9, 0);
   CHECK(!same_as_cold(ctx, &G, 0));
+  for (int64_t i = G.seg[0]; i < G.seg[1]; i += 8)
+    G.y[i] = !G.y[i];
+  CHECK(same_as_cold(ctx, &G, 0));
+  CHECK(same_as_cold(ctx, &G, 1));
   free_groups(&G);
+}
+
+/* Rare clients (60 among 18,060 rows): the warm start keeps every client
+ * and every 8th other row (weighted by 8), so with class weights it lands
+ * near the optimum and saves Newton steps; the fits still end at the
+ * double reference's optimum. */
+static void check_rare_clients(gr_context *ctx, gr_rng *rng) {
+  const group_spec spec[1] = {{60, 300}};
+  groups G = make_groups(rng, spec, 1, 9, 0);
+  gr_logreg_params p;
+  gr_logreg_params_default(&p);
+  p.balanced = 1;
+  p.tol = 1e-6;
+  gr_logreg_model warm = {0}, cold = {0};
+  CHECK_OK(gr_logreg_fit_groups(ctx, G.X, G.y, G.sw, G.seg, 1, G.d, &p, &warm));
+  p.cold_start = 1;
+  CHECK_OK(gr_logreg_fit_groups(ctx, G.X, G.y, G.sw, G.seg, 1, G.d, &p, &cold));
+  CHECK(gr_logreg_converged(&warm) && gr_logreg_converged(&cold));
+  CHECK(warm.iterations < cold.iterations);
+  gr_logreg_model_free(&warm);
+  gr_logreg_model_free(&cold);
+  free_groups(&G);
+  check_groups_against_reference(ctx, rng, spec, 1, 9, 1.0, 0, 1, GR_LOGREG_AUTO, 30);
+  check_groups_against_reference(ctx, rng, spec, 1, 9, 1.0, 1, 0, GR_LOGREG_AUTO, 30);
 }
 
 /* The CPU operations against a naive double computation: 3 groups (group
@@ -425,6 +452,7 @@ int main(void) {
   check_multi_chunk(ctx, &rng);
   check_warm_start(ctx, &rng);
   check_poor_warm_start(ctx, &rng);
+  check_rare_clients(ctx, &rng);
   check_described(ctx, &rng, 3000, 19, 1, 0); /* small: no warm start; sample weights */
   check_described(ctx, &rng, 60000, 6, 0, 1); /* 135k rows: a described warm start */
   gr_context_free(ctx);

@@ -205,12 +205,20 @@ static void subset_free(lr_subset *s) {
   memset(s, 0, sizeof *s);
 }
 
+/* 1 when group g keeps every client in its subsample: clients are rare
+ * (at most one in 2 stride rows), so that every stride-th row would leave
+ * a handful; the others are then sampled alone. */
+static int stratified(const uint8_t *y, const int64_t *seg, int g, int64_t stride) {
+  return positives(y, seg, g) * 2 * stride <= seg[g + 1] - seg[g];
+}
+
 static int subset_build(lr_subset *s, const gr_logreg_rows *rows, const uint8_t *y, const float *sw,
                         const int64_t *seg, int m, int64_t stride) {
   memset(s, 0, sizeof *s);
   int64_t n_sub = 0;
   for (int g = 0; g < m; g++)
-    n_sub += (seg[g + 1] - seg[g] + stride - 1) / stride;
+    n_sub += (seg[g + 1] - seg[g] + stride - 1) / stride +
+             (stratified(y, seg, g, stride) ? positives(y, seg, g) : 0);
   const size_t ns = (size_t)(n_sub ? n_sub : 1);
   const int synthetic = rows->a && rows->b;
   s->seg = malloc(sizeof(int64_t) * ((size_t)m + 1));
@@ -226,14 +234,18 @@ static int subset_build(lr_subset *s, const gr_logreg_rows *rows, const uint8_t 
   int64_t at = 0;
   s->seg[0] = 0;
   for (int g = 0; g < m; g++) {
-    for (int64_t r = seg[g]; r < seg[g + 1]; r += stride, at++) {
+    const int strat = stratified(y, seg, g, stride);
+    int64_t n_neg = 0; /* stratified: every stride-th negative, and every positive */
+    for (int64_t r = seg[g]; r < seg[g + 1]; r += strat ? 1 : stride) {
+      const int64_t weight = !strat ? stride : y[r] ? 1 : n_neg++ % stride == 0 ? stride : 0;
+      if (weight == 0) continue;
       s->a[at] = rows->a ? rows->a[r] : (int32_t)r;
       if (synthetic) {
         s->b[at] = rows->b[r];
         s->gap[at] = rows->gap[r];
       }
       s->y[at] = y[r];
-      s->sw[at] = (float)stride * (sw ? sw[r] : 1.0f);
+      s->sw[at++] = (float)weight * (sw ? sw[r] : 1.0f);
     }
     s->seg[g + 1] = at;
   }
@@ -631,7 +643,8 @@ static void warm_start(gr_backend *be, lr_host *h, const lr_x *x, const gr_logre
       const int64_t n = sub.seg[g + 1] - sub.seg[g], n_pos = positives(sub.y, sub.seg, g);
       if (seg[g + 1] - seg[g] < LR_WARM_MIN_SUBSAMPLE * stride || n_pos == 0 || n_pos == n)
         continue;
-      class_weights(n, n_pos, p, h->cw + 2 * g);
+      /* a stratified subsample's weighted counts are the group's own */
+      if (!stratified(y, seg, g, stride)) class_weights(n, n_pos, p, h->cw + 2 * g);
       warm[g] = 1;
       any_warm = 1;
     }
