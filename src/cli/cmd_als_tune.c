@@ -68,30 +68,23 @@ static void print_table(const setting *s, const int *order, int n) {
   }
 }
 
-static gr_status write_csv(const char *path, const setting *s, int n) {
-  gr_output_file out;
-  GR_TRY(gr_output_open(&out, path));
-  fprintf(out.f,
-          "factors,iterations,regularization,alpha,confidence_offset,log_epsilon,k,users,map,"
-          "precision,precision_implicit,recall,ndcg,hit_rate,auc,coverage,fit_seconds,"
-          "eval_seconds\n");
+static void write_csv(FILE *f, const setting *s, int n) {
+  fprintf(f, "factors,iterations,regularization,alpha,confidence_offset,log_epsilon,k,users,map,"
+             "precision,precision_implicit,recall,ndcg,hit_rate,auc,coverage,fit_seconds,"
+             "eval_seconds\n");
   for (int i = 0; i < n; i++) {
     const setting *x = &s[i];
-    fprintf(out.f, "%d,%d,%g,%g,%g,%g,%d,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.3f\n",
+    fprintf(f, "%d,%d,%g,%g,%g,%g,%d,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.3f\n",
             x->p.factors, x->p.iterations, (double)x->p.regularization, (double)x->p.alpha,
             (double)x->p.confidence_offset, (double)x->p.log_epsilon, x->m.k,
             (long long)x->m.n_users, x->m.map, x->m.precision, x->m.precision_implicit, x->m.recall,
             x->m.ndcg, x->m.hit_rate, isnan(x->m.auc) ? 0.0 : x->m.auc, x->m.coverage,
             x->fit_seconds, x->eval_seconds);
   }
-  return gr_output_commit(&out);
 }
 
-static gr_status write_json(const char *path, const setting *s, int n, int best, int metric,
-                            const gr_metrics *pop) {
-  gr_output_file out;
-  GR_TRY(gr_output_open(&out, path));
-  FILE *f = out.f;
+static void write_json(FILE *f, const setting *s, int n, int best, int metric,
+                       const gr_metrics *pop) {
   fprintf(f, "{\n  \"metric\": \"%s\",\n  \"best\": %d,\n", METRICS[metric], best);
   fprintf(f,
           "  \"baseline_popular\": {\"map\": %.6f, \"precision\": %.6f, \"precision_implicit\": "
@@ -117,7 +110,6 @@ static gr_status write_json(const char *path, const setting *s, int n, int best,
             i + 1 < n ? "," : "");
   }
   fprintf(f, "  ]\n}\n");
-  return gr_output_commit(&out);
 }
 
 /* The grid's options, as given. */
@@ -346,6 +338,8 @@ int gr_cmd_als_tune(int argc, char **argv) {
               (double)s[i].p.alpha, METRICS[metric], eo->k, metric_of(&s[i].m, metric),
               s[i].fit_seconds, s[i].eval_seconds);
   }
+  if (st == GR_OK && gr_cli_interrupted) /* during the last evaluation: not forgotten */
+    st = gr_fail(GR_ERR_INTERRUPTED, "interrupted after the last setting");
   gr_cli_release_sigint();
   for (int i = 0; i < done_settings; i++)
     order[i] = i;
@@ -375,9 +369,18 @@ int gr_cmd_als_tune(int argc, char **argv) {
     st = gr_als_train(ctx, &best->p, all ? all : train, &o, &best_model);
     gr_cli_release_sigint();
   }
-  if (st == GR_OK && csv) st = write_csv(csv, s, n_settings);
-  if (st == GR_OK && json) st = write_json(json, s, n_settings, order[0], metric, &popular);
+  /* every output or none: the CSV and JSON go to temporaries, committed
+   * once the model is saved */
+  gr_output_file csv_out = {0}, json_out = {0};
+  if (st == GR_OK && csv && (st = gr_output_open(&csv_out, csv)) == GR_OK)
+    write_csv(csv_out.f, s, n_settings);
+  if (st == GR_OK && json && (st = gr_output_open(&json_out, json)) == GR_OK)
+    write_json(json_out.f, s, n_settings, order[0], metric, &popular);
   if (st == GR_OK && model_path) st = gr_als_model_save(best_model, model_path);
+  if (st == GR_OK && csv) st = gr_output_commit(&csv_out);
+  if (st == GR_OK && json) st = gr_output_commit(&json_out);
+  gr_output_abort(&csv_out);
+  gr_output_abort(&json_out);
   if (st == GR_OK && model_path && !common.quiet)
     fprintf(stderr, "gpurec: the best setting, trained on all %lld events, written to %s\n",
             (long long)gr_interactions_count(all ? all : train), model_path);

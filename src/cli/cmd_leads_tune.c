@@ -77,22 +77,41 @@ static int build_grid(const gr_leads_grid *g, const gr_leads_params *base, setti
   int rc = gr_value_list_parse(g->k, "--k", 1, 1, 4096, cmd, &k);
   if (rc == GR_EXIT_OK) rc = gr_value_list_parse(g->C, "--C", 0, 1e-30, 1e30, cmd, &C);
   if (rc != GR_EXIT_OK) return rc;
-  gr_balance balances[8];
+  gr_balance balances[3];
   int n_bal = 0;
   for (const char *p = g->balance;;) {
     const size_t len = strcspn(p, ",");
     char word[16] = "";
     if (len < sizeof word) memcpy(word, p, len);
     word[len < sizeof word ? len : 0] = '\0';
-    if (n_bal == 8 || gr_balance_parse(word, &balances[n_bal]) != 0) {
+    gr_balance b;
+    if (gr_balance_parse(word, &b) != 0) {
       fprintf(stderr, "gpurec %s: --balance expects a list of smote, weight and none, got '%s'\n",
               cmd, g->balance);
       return GR_EXIT_USAGE;
     }
-    n_bal++;
+    for (int i = 0; i < n_bal; i++)
+      if (balances[i] == b) {
+        fprintf(stderr, "gpurec %s: --balance lists %s twice\n", cmd, word);
+        return GR_EXIT_USAGE;
+      }
+    balances[n_bal++] = b;
     if (!p[len]) break;
     p += len + 1;
   }
+  /* the same setting twice would only be fitted twice */
+  for (int i = 0; i < k.n; i++)
+    for (int j = 0; j < i; j++)
+      if (k.v[i] == k.v[j]) {
+        fprintf(stderr, "gpurec %s: --k lists %g twice\n", cmd, k.v[i]);
+        return GR_EXIT_USAGE;
+      }
+  for (int i = 0; i < C.n; i++)
+    for (int j = 0; j < i; j++)
+      if ((float)C.v[i] == (float)C.v[j]) {
+        fprintf(stderr, "gpurec %s: --C lists %g twice (as leads fit reads it)\n", cmd, C.v[i]);
+        return GR_EXIT_USAGE;
+      }
   const long total = (long)k.n * n_bal * C.n;
   if (total > MAX_SETTINGS) {
     fprintf(stderr, "gpurec %s: %ld settings; at most %d in one grid\n", cmd, total, MAX_SETTINGS);
@@ -149,6 +168,12 @@ static void summarize(setting *s, const gr_leads_eval *folds, int n_folds, const
 
 /* ---- outputs ------------------------------------------------------------------- */
 
+/* C as leads fit reads it back (a float), in the fewest digits. */
+static const char *c_text(const setting *x, char buf[40]) {
+  gr_format_shortest(buf, 40, x->p.logreg.C, 1);
+  return buf;
+}
+
 static void print_table(const setting *s, const int *order, int n, const ranking *r, int folds) {
   const int cut = gr_leads_cuts[r->cut];
   char head[4][24];
@@ -161,8 +186,9 @@ static void print_table(const setting *s, const int *order, int n, const ranking
   printf(" %10s %8s\n", "converged", "fit s");
   for (int i = 0; i < n; i++) {
     const setting *x = &s[order[i]];
-    printf("%4d %5d %7s %10g  %12.4f %12.4f %12.4f %8.4f", i + 1, x->p.kmeans.k,
-           gr_balance_name(x->p.balance), x->p.logreg.C, x->mean.map[r->cut],
+    char C[40];
+    printf("%4d %5d %7s %10s  %12.4f %12.4f %12.4f %8.4f", i + 1, x->p.kmeans.k,
+           gr_balance_name(x->p.balance), c_text(x, C), x->mean.map[r->cut],
            x->mean.precision[r->cut], x->mean.recall[r->cut], x->mean.auc);
     if (folds > 1) printf(" %10.4f", x->se);
     char conv[24];
@@ -176,25 +202,23 @@ static void csv_cuts(FILE *f, const double *v) {
     fprintf(f, ",%.6f", v[c]);
 }
 
-static gr_status write_csv(const char *path, const setting *s, int n) {
-  gr_output_file out;
-  GR_TRY(gr_output_open(&out, path));
-  fputs("k,balance,C", out.f);
+static void write_csv(FILE *f, const setting *s, int n) {
+  fputs("k,balance,C", f);
   const char *names[] = {"map", "precision", "recall"};
   for (int m = 0; m < 3; m++)
     for (int c = 0; c < GR_LEADS_N_CUTS; c++)
-      fprintf(out.f, ",%s@%d", names[m], gr_leads_cuts[c]);
-  fputs(",auc,std_err,in_sample_map@10,in_sample_auc,models,models_converged,seconds\n", out.f);
+      fprintf(f, ",%s@%d", names[m], gr_leads_cuts[c]);
+  fputs(",auc,std_err,in_sample_map@10,in_sample_auc,models,models_converged,seconds\n", f);
   for (int i = 0; i < n; i++) {
     const setting *x = &s[i];
-    fprintf(out.f, "%d,%s,%g", x->p.kmeans.k, gr_balance_name(x->p.balance), x->p.logreg.C);
-    csv_cuts(out.f, x->mean.map);
-    csv_cuts(out.f, x->mean.precision);
-    csv_cuts(out.f, x->mean.recall);
-    fprintf(out.f, ",%.6f,%.6f,%.6f,%.6f,%d,%d,%.3f\n", x->mean.auc, x->se, x->mean.in_map[1],
+    char C[40];
+    fprintf(f, "%d,%s,%s", x->p.kmeans.k, gr_balance_name(x->p.balance), c_text(x, C));
+    csv_cuts(f, x->mean.map);
+    csv_cuts(f, x->mean.precision);
+    csv_cuts(f, x->mean.recall);
+    fprintf(f, ",%.6f,%.6f,%.6f,%.6f,%d,%d,%.3f\n", x->mean.auc, x->se, x->mean.in_map[1],
             x->mean.in_auc, x->models, x->converged, x->seconds);
   }
-  return gr_output_commit(&out);
 }
 
 static void json_cuts(FILE *f, const char *name, const double *v) {
@@ -204,17 +228,15 @@ static void json_cuts(FILE *f, const char *name, const double *v) {
   fputs("}", f);
 }
 
-static gr_status write_json(const char *path, const setting *s, const gr_leads_eval *evals, int n,
-                            int folds, int best, const ranking *r) {
-  gr_output_file out;
-  GR_TRY(gr_output_open(&out, path));
-  FILE *f = out.f;
+static void write_json(FILE *f, const setting *s, const gr_leads_eval *evals, int n, int folds,
+                       int best, const ranking *r) {
   fprintf(f, "{\n  \"metric\": \"%s\",\n  \"folds\": %d,\n  \"best\": %d,\n  \"settings\": [\n",
           ranking_name(r), folds, best);
   for (int i = 0; i < n; i++) {
     const setting *x = &s[i];
-    fprintf(f, "    {\"k\": %d, \"balance\": \"%s\", \"C\": %g, \"std_err\": %.6f, ", x->p.kmeans.k,
-            gr_balance_name(x->p.balance), x->p.logreg.C, x->se);
+    char C[40];
+    fprintf(f, "    {\"k\": %d, \"balance\": \"%s\", \"C\": %s, \"std_err\": %.6f, ", x->p.kmeans.k,
+            gr_balance_name(x->p.balance), c_text(x, C), x->se);
     json_cuts(f, "map", x->mean.map);
     fputs(", ", f);
     json_cuts(f, "precision", x->mean.precision);
@@ -234,7 +256,6 @@ static gr_status write_json(const char *path, const setting *s, const gr_leads_e
     fprintf(f, "]}%s\n", i + 1 < n ? "," : "");
   }
   fputs("  ]\n}\n", f);
-  return gr_output_commit(&out);
 }
 
 /* The leads fit command of setting p, every model parameter named. */
@@ -284,9 +305,10 @@ static void on_setting(void *user, int i) {
   progress_state *ps = user;
   setting *x = &ps->s[i];
   summarize(x, ps->evals + (size_t)i * (size_t)ps->folds, ps->folds, &ps->r);
+  char C[40];
   if (!ps->quiet)
-    fprintf(stderr, "leads: [%d/%d] k %d, balance %s, C %g: %s %.4f (%.2f s)\n", i + 1, ps->n,
-            x->p.kmeans.k, gr_balance_name(x->p.balance), x->p.logreg.C, ranking_name(&ps->r),
+    fprintf(stderr, "leads: [%d/%d] k %d, balance %s, C %s: %s %.4f (%.2f s)\n", i + 1, ps->n,
+            x->p.kmeans.k, gr_balance_name(x->p.balance), c_text(x, C), ranking_name(&ps->r),
             metric_of(&x->mean, ps->r.metric, ps->r.cut), x->seconds);
 }
 
@@ -352,6 +374,13 @@ int gr_cmd_leads_tune(int argc, char **argv) {
     fprintf(stderr, "gpurec %s: --folds must be in 1..%d\n", cmd, MAX_FOLDS);
     return GR_EXIT_USAGE;
   }
+  if (folds > 1 && a.test_fraction != 0.2f) { /* 0.2 is the default: another value was given */
+    fprintf(stderr,
+            "gpurec %s: --test-fraction applies to --folds 1 only (each of N folds holds out "
+            "1/N of the clients)\n",
+            cmd);
+    return GR_EXIT_USAGE;
+  }
   if (!(a.test_fraction > 0 && a.test_fraction < 1)) {
     fprintf(stderr, "gpurec %s: --test-fraction must be in (0, 1)\n", cmd);
     return GR_EXIT_USAGE;
@@ -368,7 +397,7 @@ int gr_cmd_leads_tune(int argc, char **argv) {
   gr_context *ctx = NULL;
   gr_status st = GR_OK;
   double t0 = 0;
-  int verbose = !a.common.quiet;
+  int verbose = !a.common.quiet, caught = 0;
   rc = GR_EXIT_FAIL;
   if (!order || !evals || !params) {
     fprintf(stderr, "gpurec %s: cannot allocate the results of %d settings\n", cmd, n_settings);
@@ -387,11 +416,15 @@ int gr_cmd_leads_tune(int argc, char **argv) {
   }
   progress_state ps = {s, evals, n_settings, folds, !verbose, r};
   int n_done = 0;
-  gr_cli_catch_sigint(); /* Ctrl-C: the table so far, no files */
+  /* Ctrl-C: the table so far, no files (one handler to the end, so that
+   * no signal is forgotten between the grid and the --model fit) */
+  gr_cli_catch_sigint();
+  caught = 1;
   if (st == GR_OK)
     st = gr_leads_tune(ctx, market, client, params, n_settings, folds, a.test_fraction, a.eval_seed,
                        evals, &n_done, on_setting, &ps);
-  gr_cli_release_sigint();
+  if (st == GR_OK && gr_cli_interrupted) /* after the last setting's last check */
+    st = gr_fail(GR_ERR_INTERRUPTED, "interrupted after the last setting");
   for (int i = 0; i < n_done; i++)
     order[i] = i;
   g_rank = r;
@@ -420,21 +453,30 @@ int gr_cmd_leads_tune(int argc, char **argv) {
   if (folds == 1)
     printf("(one holdout of %lld clients; --folds 5 holds every client out once and averages)\n",
            (long long)evals[0].n_test);
-  if (a.model) { /* fitted before any file is written: a failure leaves none */
+  /* every output or none: the CSV and JSON go to temporaries, committed
+   * once the model is fitted and saved */
+  gr_output_file csv_out = {0}, json_out = {0};
+  if (a.model) {
     gr_leads_params bp = best->p;
-    gr_cli_catch_sigint();
     st = gr_leads_fit(ctx, market, client, &bp, &best_model, NULL, NULL, NULL);
-    gr_cli_release_sigint();
   }
-  if (st == GR_OK && csv) st = write_csv(csv, s, n_settings);
-  if (st == GR_OK && a.json) st = write_json(a.json, s, evals, n_settings, folds, order[0], &r);
+  if (st == GR_OK && csv && (st = gr_output_open(&csv_out, csv)) == GR_OK)
+    write_csv(csv_out.f, s, n_settings);
+  if (st == GR_OK && a.json && (st = gr_output_open(&json_out, a.json)) == GR_OK)
+    write_json(json_out.f, s, evals, n_settings, folds, order[0], &r);
+  if (st == GR_OK && gr_cli_interrupted) st = gr_fail(GR_ERR_INTERRUPTED, "interrupted");
   if (st == GR_OK && a.model) st = gr_leads_model_save(best_model, a.model);
+  if (st == GR_OK && csv) st = gr_output_commit(&csv_out);
+  if (st == GR_OK && a.json) st = gr_output_commit(&json_out);
+  gr_output_abort(&csv_out);
+  gr_output_abort(&json_out);
   if (st == GR_OK && a.model && verbose)
     fprintf(stderr, "leads: the best setting, fitted on all %lld clients, written to %s\n",
             (long long)(evals[0].n_test + evals[0].n_train), a.model);
   if (st == GR_OK && verbose) fprintf(stderr, "leads: done in %.2f s\n", gr_now_seconds() - t0);
   rc = st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
 done:
+  if (caught) gr_cli_release_sigint();
   gr_leads_model_free(best_model);
   gr_table_free(market);
   free(client);

@@ -99,11 +99,13 @@ gr_status gr_leads_holdout(const uint8_t *client, int64_t n, double test_fractio
     free(clients);
     if (folds > 1)
       return gr_fail(GR_ERR_INVALID_ARG,
-                     "the portfolio has %lld clients in the market: too few for %d folds",
-                     (long long)nc, folds);
+                     "the portfolio has %lld clients in the market: too few for %d folds%s",
+                     (long long)nc, folds,
+                     balance == GR_BALANCE_SMOTE ? " (SMOTE needs 2 left to fit on)" : "");
     return gr_fail(GR_ERR_INVALID_ARG,
-                   "the portfolio has %lld clients in the market: too few to hold some out",
-                   (long long)nc);
+                   "the portfolio has %lld clients in the market: too few to hold some out%s",
+                   (long long)nc,
+                   balance == GR_BALANCE_SMOTE ? " (SMOTE needs 2 left to fit on)" : "");
   }
   memcpy(train, client, (size_t)n);
   memset(test, 0, (size_t)n);

@@ -55,10 +55,26 @@ ok &= j['settings'][j['best']]['auc'] == max(s['auc'] for s in j['settings'])
 sys.exit(0 if ok else 1)\""
 check "folds table has a standard error" "grep -q 'std err' '$WORK/out' && grep -q 'the mean of 3 folds' '$WORK/out'"
 
+# C as leads fit reads it back, to the last digit, in every output
+expect_ok "close Cs" "$G" leads tune --market "$D/market.csv" --portfolio "$D/pf1.csv" --k 2 \
+  --balance none --C 0.1234567,0.1234568 --out "$D/c.csv" --device cpu --quiet
+check "close Cs kept apart" "[ \$(cut -d, -f3 '$D/c.csv' | sort -u | grep -c '^0.123456[78]\$') -eq 2 ] && grep -qE '^ +[12] +2 +none +0.123456[78] ' '$WORK/out'"
+
+# every output or none: a file that cannot be written leaves the others unwritten
+expect_fail "json unwritable" "cannot" "$G" leads tune --market "$D/market.csv" \
+  --portfolio "$D/pf1.csv" --k 1 --balance none --C 1 --out "$D/half.csv" \
+  --json "$D/no/such/dir/x.json" --device cpu
+expect_fail "model unwritable" "cannot" "$G" leads tune --market "$D/market.csv" \
+  --portfolio "$D/pf1.csv" --k 1 --balance none --C 1 --out "$D/half.csv" --json "$D/half.json" \
+  --model "$D/no/such/dir/x.gpurec" --device cpu
+check "no output when one fails" "[ ! -e '$D/half.csv' ] && [ ! -e '$D/half.json' ] && ! ls '$D' | grep -q tmp"
+
 # refused before any work, nothing written
 for bad in "--k 0|--k expects" "--k 2,x|--k expects" "--balance smote,more|--balance expects" \
   "--C 0,1|--C expects" "--metric ndcg|--metric expects" "--at 7|--at expects" \
-  "--folds 0|--folds must be" "--test-fraction 1|--test-fraction must be"; do
+  "--folds 0|--folds must be" "--test-fraction 1|--test-fraction must be" \
+  "--k 3,3|--k lists 3 twice" "--C 1,1.0|--C lists 1 twice" "--balance none,none|--balance lists none twice" \
+  "--folds 3 --test-fraction 0.3|--test-fraction applies to --folds 1 only"; do
   expect_fail "refused: ${bad%%|*}" "${bad#*|}" "$G" leads tune --market "$D/market.csv" \
     --portfolio "$D/pf1.csv" ${bad%%|*} --out "$D/bad.csv" --model "$D/bad.gpurec" --device cpu
 done

@@ -99,4 +99,9 @@ printf 'user,item\nu1,i1\nu2\n' > "$D/ragged.csv"
 expect_fail "bad data" "ragged.csv:3" "$G" als tune --input "$D/ragged.csv" --out "$D/bad.csv" \
   --json "$D/bad.json" --model "$D/bad.gpurec" --device cpu
 check "nothing written after a failure" "[ ! -e '$D/bad.csv' ] && [ ! -e '$D/bad.json' ] && [ ! -e '$D/bad.gpurec' ]"
+# every output or none: a model that cannot be saved leaves the table files unwritten
+expect_fail "model unwritable" "cannot" "$G" als tune --input "$D/all.csv" --factors 8 \
+  --iterations 2 --regularization 1 --alpha 1 --out "$D/half.csv" --json "$D/half.json" \
+  --model "$D/no/such/dir/m.gpurec" --device cpu
+check "no output when one fails" "[ ! -e '$D/half.csv' ] && [ ! -e '$D/half.json' ] && ! ls '$D' | grep -q tmp"
 finish
