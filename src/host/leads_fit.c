@@ -113,6 +113,18 @@ static gr_status fill_group(gr_context *ctx, const group *g, int gi, const float
   return st;
 }
 
+/* *n_clients = the rows with client[r] set; none, or all of them, is an error. */
+static gr_status count_clients(const uint8_t *client, int64_t n, int64_t *n_clients) {
+  int64_t c = 0;
+  for (int64_t r = 0; r < n; r++)
+    c += client[r] != 0;
+  *n_clients = c;
+  if (c == 0) return gr_fail(GR_ERR_INVALID_ARG, "no client of the portfolio is in the market");
+  if (c == n)
+    return gr_fail(GR_ERR_INVALID_ARG, "every market company is a client: nothing to rank");
+  return GR_OK;
+}
+
 static gr_status check_params(const gr_leads_params *p) {
   if (p->smote_k < 1) return gr_fail(GR_ERR_INVALID_ARG, "--smote-k must be at least 1");
   if (p->balance != GR_BALANCE_SMOTE && p->balance != GR_BALANCE_WEIGHT &&
@@ -220,12 +232,7 @@ gr_status gr_leads_fit_models(gr_context *ctx, const gr_leads_data *dt, const gr
   const int64_t n = dt->n;
   const int d = dt->d, k = km->k;
   int64_t n_clients = 0;
-  for (int64_t r = 0; r < n; r++)
-    n_clients += client[r] != 0;
-  if (n_clients == 0)
-    return gr_fail(GR_ERR_INVALID_ARG, "no client of the portfolio is in the market");
-  if (n_clients == n)
-    return gr_fail(GR_ERR_INVALID_ARG, "every market company is a client: nothing to rank");
+  GR_TRY(count_clients(client, n, &n_clients));
   const int verbose = ctx->opts.verbose;
   gr_leads_model *m = calloc(1, sizeof *m);
   if (!m) return gr_fail(GR_ERR_NOMEM, "cannot allocate the leads model");
@@ -359,13 +366,8 @@ gr_status gr_leads_fit(gr_context *ctx, const gr_table *market, const uint8_t *c
   GR_TRY(check_params(p));
   if (market->id_col < 0) return gr_fail(GR_ERR_INVALID_ARG, "the market table has no id column");
   const int64_t n = market->n_rows;
-  int64_t n_clients = 0;
-  for (int64_t r = 0; r < n; r++)
-    n_clients += client[r] != 0;
-  if (n_clients == 0)
-    return gr_fail(GR_ERR_INVALID_ARG, "no client of the portfolio is in the market");
-  if (n_clients == n)
-    return gr_fail(GR_ERR_INVALID_ARG, "every market company is a client: nothing to rank");
+  int64_t n_clients = 0; /* refused here, before the encoding and KMeans */
+  GR_TRY(count_clients(client, n, &n_clients));
   gr_leads_timings t = {0};
   gr_leads_data dt;
   gr_kmeans_result km = {0};
