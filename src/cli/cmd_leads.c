@@ -326,13 +326,6 @@ static void print_eval(FILE *f, const gr_leads_eval *e) {
   fprintf(f, "ROC AUC    %10.4f\n", e->in_auc);
 }
 
-static void json_cuts(FILE *f, const char *name, const double *v) {
-  fprintf(f, "\"%s\": {", name);
-  for (int c = 0; c < GR_LEADS_N_CUTS; c++)
-    fprintf(f, "%s\"%d\": %.6f", c ? ", " : "", gr_leads_cuts[c], v[c]);
-  fputs("}", f);
-}
-
 static gr_status write_json(const leads_args *a, const gr_leads_eval *e, double read_s,
                             double total_s, const char *backend) {
   gr_output_file out;
@@ -345,17 +338,17 @@ static gr_status write_json(const leads_args *a, const gr_leads_eval *e, double 
           gr_logreg_solver_name(a->p.logreg.solver), a->p.prior_correction);
   fprintf(f, "  \"n_train\": %lld, \"n_test\": %lld,\n  ", (long long)e->n_train,
           (long long)e->n_test);
-  json_cuts(f, "map", e->map);
+  gr_leads_json_cuts(f, "map", e->map);
   fputs(",\n  ", f);
-  json_cuts(f, "precision", e->precision);
+  gr_leads_json_cuts(f, "precision", e->precision);
   fputs(",\n  ", f);
-  json_cuts(f, "recall", e->recall);
+  gr_leads_json_cuts(f, "recall", e->recall);
   fprintf(f, ",\n  \"auc\": %.6f,\n  \"in_sample\": {", e->auc);
-  json_cuts(f, "map", e->in_map);
+  gr_leads_json_cuts(f, "map", e->in_map);
   fputs(", ", f);
-  json_cuts(f, "precision", e->in_precision);
+  gr_leads_json_cuts(f, "precision", e->in_precision);
   fputs(", ", f);
-  json_cuts(f, "recall", e->in_recall);
+  gr_leads_json_cuts(f, "recall", e->in_recall);
   fprintf(f, ", \"auc\": %.6f},\n", e->in_auc);
   fprintf(f,
           "  \"convergence\": {\"kmeans_iterations\": %d, \"kmeans_converged\": %s, "

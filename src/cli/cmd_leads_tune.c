@@ -221,13 +221,6 @@ static void write_csv(FILE *f, const setting *s, int n) {
   }
 }
 
-static void json_cuts(FILE *f, const char *name, const double *v) {
-  fprintf(f, "\"%s\": {", name);
-  for (int c = 0; c < GR_LEADS_N_CUTS; c++)
-    fprintf(f, "%s\"%d\": %.6f", c ? ", " : "", gr_leads_cuts[c], v[c]);
-  fputs("}", f);
-}
-
 static void write_json(FILE *f, const setting *s, const gr_leads_eval *evals, int n, int folds,
                        int best, const ranking *r) {
   fprintf(f, "{\n  \"metric\": \"%s\",\n  \"folds\": %d,\n  \"best\": %d,\n  \"settings\": [\n",
@@ -237,11 +230,11 @@ static void write_json(FILE *f, const setting *s, const gr_leads_eval *evals, in
     char C[40];
     fprintf(f, "    {\"k\": %d, \"balance\": \"%s\", \"C\": %s, \"std_err\": %.6f, ", x->p.kmeans.k,
             gr_balance_name(x->p.balance), c_text(x, C), x->se);
-    json_cuts(f, "map", x->mean.map);
+    gr_leads_json_cuts(f, "map", x->mean.map);
     fputs(", ", f);
-    json_cuts(f, "precision", x->mean.precision);
+    gr_leads_json_cuts(f, "precision", x->mean.precision);
     fputs(", ", f);
-    json_cuts(f, "recall", x->mean.recall);
+    gr_leads_json_cuts(f, "recall", x->mean.recall);
     fprintf(f,
             ", \"auc\": %.6f, \"in_sample_auc\": %.6f, \"models\": %d, \"models_converged\": %d, "
             "\"seconds\": %.4f, \"folds\": [",
@@ -250,7 +243,7 @@ static void write_json(FILE *f, const setting *s, const gr_leads_eval *evals, in
       const gr_leads_eval *e = &evals[(size_t)i * (size_t)folds + (size_t)fo];
       fprintf(f, "%s{\"n_train\": %lld, \"n_test\": %lld, ", fo ? ", " : "", (long long)e->n_train,
               (long long)e->n_test);
-      json_cuts(f, "map", e->map);
+      gr_leads_json_cuts(f, "map", e->map);
       fprintf(f, ", \"auc\": %.6f}", e->auc);
     }
     fprintf(f, "]}%s\n", i + 1 < n ? "," : "");

@@ -143,3 +143,10 @@ gr_status gr_leads_read_clients(const leads_args *a, const gr_table *market, int
   gr_table_free(pt);
   return st;
 }
+
+void gr_leads_json_cuts(FILE *f, const char *name, const double *v) {
+  fprintf(f, "\"%s\": {", name);
+  for (int c = 0; c < GR_LEADS_N_CUTS; c++)
+    fprintf(f, "%s\"%d\": %.6f", c ? ", " : "", gr_leads_cuts[c], v[c]);
+  fputs("}", f);
+}

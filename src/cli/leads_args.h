@@ -4,6 +4,7 @@
 #define GR_CLI_LEADS_ARGS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "args.h"
 #include "host/leads.h"
@@ -39,5 +40,7 @@ gr_status gr_leads_read_table(const char *path, const gr_table_options *o, const
 /* client[r] (malloc'ed) for the portfolio's ids; ids absent from the market are reported. */
 gr_status gr_leads_read_clients(const leads_args *a, const gr_table *market, int verbose,
                                 uint8_t **client);
+/* Writes "name": {"5": v[0], "10": v[1], ...}, one figure per cut, as JSON. */
+void gr_leads_json_cuts(FILE *f, const char *name, const double *v);
 
 #endif
