@@ -192,6 +192,7 @@ typedef struct lr_subset {
   int32_t *a, *b;
   float *gap, *sw;
   uint8_t *y;
+  uint8_t *strat; /* (m) 1: the group keeps every client (stratified) */
   gr_logreg_rows rows;
 } lr_subset;
 
@@ -202,23 +203,27 @@ static void subset_free(lr_subset *s) {
   free(s->gap);
   free(s->sw);
   free(s->y);
+  free(s->strat);
   memset(s, 0, sizeof *s);
 }
 
-/* 1 when group g keeps every client in its subsample: clients are rare
- * (at most one in 2 stride rows), so that every stride-th row would leave
- * a handful; the others are then sampled alone. */
-static int stratified(const uint8_t *y, const int64_t *seg, int g, int64_t stride) {
-  return positives(y, seg, g) * 2 * stride <= seg[g + 1] - seg[g];
-}
+/* 1 when a group of n rows, n_pos of them clients, keeps every client in
+ * its subsample: clients are rare (at most one in 2 stride rows), so that
+ * every stride-th row would leave a handful; the others are then sampled
+ * alone. */
+static int stratified(int64_t n_pos, int64_t n, int64_t stride) { return n_pos * 2 * stride <= n; }
 
 static int subset_build(lr_subset *s, const gr_logreg_rows *rows, const uint8_t *y, const float *sw,
                         const int64_t *seg, int m, int64_t stride) {
   memset(s, 0, sizeof *s);
+  s->strat = malloc((size_t)m);
+  if (!s->strat) return 0;
   int64_t n_sub = 0;
-  for (int g = 0; g < m; g++)
-    n_sub += (seg[g + 1] - seg[g] + stride - 1) / stride +
-             (stratified(y, seg, g, stride) ? positives(y, seg, g) : 0);
+  for (int g = 0; g < m; g++) {
+    const int64_t n_pos = positives(y, seg, g);
+    s->strat[g] = stratified(n_pos, seg[g + 1] - seg[g], stride);
+    n_sub += (seg[g + 1] - seg[g] + stride - 1) / stride + (s->strat[g] ? n_pos : 0);
+  }
   const size_t ns = (size_t)(n_sub ? n_sub : 1);
   const int synthetic = rows->a && rows->b;
   s->seg = malloc(sizeof(int64_t) * ((size_t)m + 1));
@@ -234,7 +239,7 @@ static int subset_build(lr_subset *s, const gr_logreg_rows *rows, const uint8_t 
   int64_t at = 0;
   s->seg[0] = 0;
   for (int g = 0; g < m; g++) {
-    const int strat = stratified(y, seg, g, stride);
+    const int strat = s->strat[g];
     int64_t n_neg = 0; /* stratified: every stride-th negative, and every positive */
     for (int64_t r = seg[g]; r < seg[g + 1]; r += strat ? 1 : stride) {
       const int64_t weight = !strat ? stride : y[r] ? 1 : n_neg++ % stride == 0 ? stride : 0;
@@ -644,7 +649,7 @@ static void warm_start(gr_backend *be, lr_host *h, const lr_x *x, const gr_logre
       if (seg[g + 1] - seg[g] < LR_WARM_MIN_SUBSAMPLE * stride || n_pos == 0 || n_pos == n)
         continue;
       /* a stratified subsample's weighted counts are the group's own */
-      if (!stratified(y, seg, g, stride)) class_weights(n, n_pos, p, h->cw + 2 * g);
+      if (!sub.strat[g]) class_weights(n, n_pos, p, h->cw + 2 * g);
       warm[g] = 1;
       any_warm = 1;
     }
