@@ -60,4 +60,26 @@ static inline uint8_t *clients_of(const gr_table *market, const char *ids, int64
   return client;
 }
 
+/* The planted market read as a table, with its client flags. */
+typedef struct planted_leads {
+  char *csv, *ids;
+  gr_table *market;
+  uint8_t *client; /* NULL when the market could not be read */
+  int64_t found;   /* clients found in the market */
+} planted_leads;
+
+static inline void planted_leads_make(planted_leads *p, int n, int n_clients, uint64_t seed) {
+  p->csv = planted_market(n, n_clients, seed, &p->ids);
+  p->market = read_csv_text(p->csv);
+  p->found = 0;
+  p->client = p->market ? clients_of(p->market, p->ids, &p->found) : NULL;
+}
+
+static inline void planted_leads_free(planted_leads *p) {
+  free(p->client);
+  gr_table_free(p->market);
+  free(p->csv);
+  free(p->ids);
+}
+
 #endif

@@ -372,12 +372,11 @@ static void test_reasons(void) {
 int main(void) {
   test_reasons();
   gr_context *ctx = cpu_test_context(2);
-  char *ids = NULL;
-  char *csv = planted_market(3000, 120, 5, &ids);
-  gr_table *market = read_csv_text(csv);
-  int64_t found = 0;
-  uint8_t *client = market ? clients_of(market, ids, &found) : NULL;
-  CHECK(found >= 100);
+  planted_leads pl;
+  planted_leads_make(&pl, 3000, 120, 5);
+  const gr_table *market = pl.market;
+  const uint8_t *client = pl.client;
+  CHECK(pl.found >= 100);
   if (ctx && client) {
     test_quality_and_determinism(ctx, market, client);
     test_round_trip(ctx, market, client);
@@ -386,10 +385,7 @@ int main(void) {
     test_matches_materialized(ctx, market, client, 8);
   }
   test_portfolio_matching();
-  free(client);
-  gr_table_free(market);
-  free(csv);
-  free(ids);
+  planted_leads_free(&pl);
   gr_context_free(ctx);
   return gr_test_finish();
 }

@@ -160,22 +160,18 @@ static void test_progress_and_errors(gr_context *ctx, const gr_table *market,
 
 int main(void) {
   gr_context *ctx = cpu_test_context(2);
-  char *ids = NULL;
-  char *csv = planted_market(2000, 90, 9, &ids);
-  gr_table *market = read_csv_text(csv);
-  int64_t found = 0;
-  uint8_t *client = market ? clients_of(market, ids, &found) : NULL;
-  CHECK(found >= 60);
+  planted_leads pl;
+  planted_leads_make(&pl, 2000, 90, 9);
+  const gr_table *market = pl.market;
+  const uint8_t *client = pl.client;
+  CHECK(pl.found >= 60);
   if (ctx && client) {
     test_folds_partition(client, market->n_rows);
     test_one_fold_is_evaluate(ctx, market, client);
     test_folds_are_fits(ctx, market, client);
     test_progress_and_errors(ctx, market, client);
   }
-  free(client);
-  gr_table_free(market);
-  free(csv);
-  free(ids);
+  planted_leads_free(&pl);
   gr_context_free(ctx);
   return gr_test_finish();
 }

@@ -20,6 +20,14 @@ interrupt_after() {
   rc=$?
 }
 
+# exit 77 (skipped) when the interrupted command ($1) finished before its signal
+skip_if_finished() {
+  if [ "$rc" -eq 0 ]; then
+    echo "$1 finished before the signal: machine too fast for this test, skipping" >&2
+    exit 77
+  fi
+}
+
 # runs "$@" in the background, sends SIGINT as soon as its stderr shows
 # PATTERN ($1): a stage is then known to be under way; sets rc
 interrupt_when() {
@@ -39,10 +47,7 @@ interrupt_when() {
 
 interrupt_after 1.5 "$G" kmeans --input "$D/num.csv" --k 96 --max-iter 100000 --tol 0 \
   --labels "$D/labels.csv" --centroids "$D/centroids.csv" --threads 2 --device cpu
-if [ "$rc" -eq 0 ]; then
-  echo "kmeans finished before the signal: machine too fast for this test, skipping" >&2
-  exit 77
-fi
+skip_if_finished "kmeans"
 check "kmeans: exit 130" "[ $rc -eq 130 ]"
 check "kmeans: message" "grep -q 'stopped after Lloyd step' '$D/int.err'"
 check "kmeans: no output, no temporary" "[ ! -e '$D/labels.csv' ] && [ ! -e '$D/centroids.csv' ] && ! ls '$D' | grep -q tmp"
@@ -51,10 +56,7 @@ expect_ok "gen market" "$G" gen market --rows 30000 --seed 5 --out "$D/market.cs
 # the signal comes once the market is encoded: KMeans (128 clusters, tol 0) is under way
 interrupt_when 'leads: encoded' "$G" leads eval --market "$D/market.csv" --portfolio "$D/portfolio1.csv" --k 128 \
   --kmeans-max-iter 100000 --kmeans-tol 0 --json "$D/report.json" --threads 2 --device cpu
-if [ "$rc" -eq 0 ]; then
-  echo "leads eval finished before the signal: machine too fast for this test, skipping" >&2
-  exit 77
-fi
+skip_if_finished "leads eval"
 check "leads: exit 130" "[ $rc -eq 130 ]"
 check "leads: message" "grep -q 'interrupted' '$D/int.err'"
 check "leads: no report, no temporary" "[ ! -e '$D/report.json' ] && ! ls '$D' | grep -q tmp"
@@ -64,10 +66,7 @@ check "leads: no report, no temporary" "[ ! -e '$D/report.json' ] && ! ls '$D' |
 interrupt_when 'leads: \[1/2\]' "$G" leads tune --market "$D/market.csv" --portfolio "$D/portfolio1.csv" \
   --k 1,128 --balance none --C 1 --kmeans-max-iter 100000 --kmeans-tol 0 --out "$D/grid.csv" \
   --json "$D/grid.json" --model "$D/best.gpurec" --threads 2 --device cpu
-if [ "$rc" -eq 0 ]; then
-  echo "leads tune finished before the signal: machine too fast for this test, skipping" >&2
-  exit 77
-fi
+skip_if_finished "leads tune"
 check "tune: exit 130" "[ $rc -eq 130 ]"
 check "tune: the table so far" "grep -q '^1 settings ranked by map@10' '$D/int.out' && grep -qE '^ +1 +1 +none ' '$D/int.out'"
 check "tune: no files, no temporary" "[ ! -e '$D/grid.csv' ] && [ ! -e '$D/grid.json' ] && [ ! -e '$D/best.gpurec' ] && ! ls '$D' | grep -q tmp"
