@@ -154,18 +154,14 @@ static int build_grid(const grid_args *g, setting **out, int *n_out, int *metric
   /* --confidence: linear, log or both, "linear,log" */
   float forms[2];
   int n_forms = 0;
-  for (const char *p = g->confidence; rc == GR_EXIT_OK;) {
-    const size_t len = strcspn(p, ",");
-    char word[16] = "";
-    if (len < sizeof word) memcpy(word, p, len);
-    word[len < sizeof word ? len : 0] = '\0';
+  char word[16];
+  for (const char *p = g->confidence;
+       rc == GR_EXIT_OK && gr_list_next_word(&p, word, sizeof word);) {
     gr_als_params one = base;
     /* each form alone: linear, or log with --epsilon (validated there) */
     rc = strcmp(word, "linear") == 0 ? GR_EXIT_OK
                                      : gr_confidence_arg(word, g->epsilon, "als tune", &one);
     if (rc == GR_EXIT_OK && n_forms < 2) forms[n_forms++] = one.log_epsilon;
-    if (!p[len]) break;
-    p += len + 1;
   }
   if (rc != GR_EXIT_OK) return rc;
   if (n_forms == 2 && forms[0] == forms[1]) n_forms = 1;

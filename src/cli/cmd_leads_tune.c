@@ -79,11 +79,8 @@ static int build_grid(const gr_leads_grid *g, const gr_leads_params *base, setti
   if (rc != GR_EXIT_OK) return rc;
   gr_balance balances[3];
   int n_bal = 0;
-  for (const char *p = g->balance;;) {
-    const size_t len = strcspn(p, ",");
-    char word[16] = "";
-    if (len < sizeof word) memcpy(word, p, len);
-    word[len < sizeof word ? len : 0] = '\0';
+  char word[16];
+  for (const char *p = g->balance; gr_list_next_word(&p, word, sizeof word);) {
     gr_balance b;
     if (gr_balance_parse(word, &b) != 0) {
       fprintf(stderr, "gpurec %s: --balance expects a list of smote, weight and none, got '%s'\n",
@@ -96,8 +93,6 @@ static int build_grid(const gr_leads_grid *g, const gr_leads_params *base, setti
         return GR_EXIT_USAGE;
       }
     balances[n_bal++] = b;
-    if (!p[len]) break;
-    p += len + 1;
   }
   /* the same setting twice would only be fitted twice */
   for (int i = 0; i < k.n; i++)

@@ -27,6 +27,16 @@ int gr_value_list_parse(const char *text, const char *opt, int integers, double 
   }
 }
 
+int gr_list_next_word(const char **cursor, char *word, size_t cap) {
+  const char *p = *cursor;
+  if (!p) return 0;
+  const size_t len = strcspn(p, ",");
+  if (len < cap) memcpy(word, p, len);
+  word[len < cap ? len : 0] = '\0';
+  *cursor = p[len] ? p + len + 1 : NULL;
+  return 1;
+}
+
 void gr_print_shell_word(FILE *f, const char *s) {
   if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./,=:@%+") ==
                 strlen(s)) {

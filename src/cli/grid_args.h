@@ -18,6 +18,11 @@ typedef struct gr_value_list {
 int gr_value_list_parse(const char *text, const char *opt, int integers, double min, double max,
                         const char *command, gr_value_list *out);
 
+/* The next word of the comma-separated list at *cursor into word (cap
+ * bytes; a longer word comes out empty), *cursor moved past it, NULL after
+ * the last. @return 0 when none was left. */
+int gr_list_next_word(const char **cursor, char *word, size_t cap);
+
 /* s as one shell word: as it is when it is plain, else in single quotes. */
 void gr_print_shell_word(FILE *f, const char *s);
 
