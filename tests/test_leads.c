@@ -6,6 +6,7 @@
  * that the fit over described training rows is the fit of the training
  * sets materialized as matrices (market rows copied, SMOTE rows written
  * out in float), within 1e-6. */
+#include <math.h>
 #include <string.h>
 
 #include "check.h"
@@ -14,6 +15,7 @@
 #include "host/logreg.h"
 #include "host/model_io.h"
 #include "host/smote.h"
+#include "kernels/backend.h" /* GR_TOPK_MAX */
 #include "leads_fixture.h"
 #include "test_util.h"
 
@@ -107,7 +109,6 @@ static void test_round_trip(gr_context *ctx, const gr_table *market, const uint8
   for (int64_t r = 0; r < n; r++)
     better += !client[r] && p1[r] > scores[49];
   CHECK(better <= 49);
-  CHECK(gr_leads_rank(ctx, p1, n, client, 2000, rows, scores) == GR_ERR_INVALID_ARG);
 
   /* corrupt, truncated and foreign files are refused with a reason */
   uint8_t *buf = NULL;
@@ -369,6 +370,69 @@ static void test_reasons(void) {
   free(X);
 }
 
+/* More leads than the backend's top-k holds are ranked by a host sort: on
+ * scores with many ties, skipped rows and NaN, the sort gives the top-k's
+ * rows and scores exactly up to GR_TOPK_MAX, and beyond it a ranking in
+ * which no candidate left out beats the last one kept. */
+static void test_rank_beyond_topk(gr_context *ctx) {
+  enum { N = 5000, BIG = 3000, ALL = 6000 };
+  float *prob = malloc(sizeof(float) * N);
+  uint8_t *skip = malloc(N);
+  int32_t *rows = malloc(sizeof(int32_t) * ALL), *rows2 = malloc(sizeof(int32_t) * ALL);
+  float *sc = malloc(sizeof(float) * ALL), *sc2 = malloc(sizeof(float) * ALL);
+  gr_rng rng;
+  gr_rng_seed(&rng, 99);
+  int64_t candidates = 0;
+  for (int r = 0; r < N; r++) {
+    prob[r] = (float)gr_rng_below(&rng, 64) / 64.0f; /* about 78 rows per value */
+    if (r % 613 == 5) prob[r] = NAN;
+    skip[r] = r % 7 == 3;
+    candidates += !skip[r] && !isnan(prob[r]);
+  }
+  const int tops[] = {1, 37, GR_TOPK_MAX};
+  for (int t = 0; t < 3; t++) {
+    CHECK_OK(gr_leads_rank(ctx, prob, N, skip, tops[t], rows, sc));
+    CHECK_OK(gr_leads_rank_sorted(prob, N, skip, tops[t], rows2, sc2));
+    CHECK_MSG(memcmp(rows, rows2, sizeof(int32_t) * (size_t)tops[t]) == 0 &&
+                  memcmp(sc, sc2, sizeof(float) * (size_t)tops[t]) == 0,
+              "top %d: the sort and the top-k differ", tops[t]);
+  }
+  /* rows2 still holds the top-k's first GR_TOPK_MAX */
+  CHECK_OK(gr_leads_rank(ctx, prob, N, skip, BIG, rows, sc));
+  CHECK(memcmp(rows, rows2, sizeof(int32_t) * GR_TOPK_MAX) == 0);
+  uint8_t *kept = calloc(N, 1);
+  int ok = 1;
+  for (int i = 0; i < BIG; i++) {
+    const int32_t r = rows[i];
+    ok &= r >= 0 && r < N && !skip[r] && !kept[r] && sc[i] == prob[r];
+    if (ok) kept[r] = 1;
+    if (i) ok &= sc[i] < sc[i - 1] || (sc[i] == sc[i - 1] && r > rows[i - 1]);
+  }
+  CHECK_MSG(ok, "the sorted ranking is not best first, or repeats or keeps a skipped row");
+  int64_t beaten = 0; /* a candidate left out that should have been kept */
+  for (int r = 0; r < N; r++)
+    beaten += !kept[r] && !skip[r] && !isnan(prob[r]) &&
+              (prob[r] > sc[BIG - 1] || (prob[r] == sc[BIG - 1] && r < rows[BIG - 1]));
+  CHECK(beaten == 0);
+  /* more slots than candidates: every candidate, then -1 and -inf */
+  CHECK_OK(gr_leads_rank(ctx, prob, N, skip, ALL, rows, sc));
+  int64_t filled = 0, tail_ok = 1;
+  for (int i = 0; i < ALL; i++) {
+    filled += rows[i] >= 0;
+    if (i >= candidates) tail_ok &= rows[i] == -1 && sc[i] == -INFINITY;
+  }
+  CHECK_MSG(filled == candidates && tail_ok, "%lld of %lld candidates ranked", (long long)filled,
+            (long long)candidates);
+  CHECK(gr_leads_rank(ctx, prob, N, skip, 0, rows, sc) == GR_ERR_INVALID_ARG);
+  free(kept);
+  free(prob);
+  free(skip);
+  free(rows);
+  free(rows2);
+  free(sc);
+  free(sc2);
+}
+
 int main(void) {
   test_reasons();
   gr_context *ctx = cpu_test_context(2);
@@ -381,6 +445,7 @@ int main(void) {
     test_quality_and_determinism(ctx, market, client);
     test_round_trip(ctx, market, client);
     test_global_fallback(ctx);
+    test_rank_beyond_topk(ctx);
     test_matches_materialized(ctx, market, client, 3);
     test_matches_materialized(ctx, market, client, 8);
   }

@@ -21,7 +21,7 @@
 static int add_output_opts(gr_opt *o, int n, leads_args *a) {
   o[n++] = (gr_opt){"--leads", OPT_STR, &a->leads,
                     "output: rank,id,score,cluster[,columns][,because] CSV"};
-  o[n++] = (gr_opt){"--top", OPT_INT, &a->top, "number of leads (1..1024)"};
+  o[n++] = (gr_opt){"--top", OPT_INT, &a->top, "number of leads (at most the market's rows)"};
   o[n++] = (gr_opt){"--columns", OPT_STR, &a->columns, "market columns to add to the leads, a,b,c"};
   o[n++] = (gr_opt){"--scores", OPT_STR, &a->scores, "output: id,score,cluster of every company"};
   o[n++] = (gr_opt){"--explain", OPT_INT, &a->explain,
@@ -124,12 +124,14 @@ static gr_status write_leads(const leads_args *a, gr_context *ctx, const gr_tabl
     GR_TRY(gr_output_commit(&out));
   }
   if (!a->leads) return GR_OK;
+  /* no more slots than companies: --top 1000000 on a small market is all of it */
+  const int top = market->n_rows < a->top ? (int)(market->n_rows ? market->n_rows : 1) : a->top;
   int *cols = NULL, n_cols = 0;
-  int32_t *rows = malloc(sizeof(int32_t) * (size_t)a->top);
-  float *scores = malloc(sizeof(float) * (size_t)a->top);
+  int32_t *rows = malloc(sizeof(int32_t) * (size_t)top);
+  float *scores = malloc(sizeof(float) * (size_t)top);
   gr_status st = rows && scores ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate the leads");
   if (st == GR_OK) st = parse_columns(market, a->columns, &cols, &n_cols);
-  if (st == GR_OK) st = gr_leads_rank(ctx, prob, market->n_rows, skip, a->top, rows, scores);
+  if (st == GR_OK) st = gr_leads_rank(ctx, prob, market->n_rows, skip, top, rows, scores);
   /* the reasons: against the average company of this market */
   double *mean = NULL;
   int32_t *feat = NULL;
@@ -139,13 +141,12 @@ static gr_status write_leads(const leads_args *a, gr_context *ctx, const gr_tabl
     binary = malloc((size_t)m->d);
     if (binary) gr_encoder_binary_features(m->enc, binary);
     mean = malloc(sizeof(double) * (size_t)m->d);
-    feat = malloc(sizeof(int32_t) * (size_t)a->top * a->explain);
-    share = malloc(sizeof(float) * (size_t)a->top * a->explain);
+    feat = malloc(sizeof(int32_t) * (size_t)top * a->explain);
+    share = malloc(sizeof(float) * (size_t)top * a->explain);
     st = mean && feat && share && binary ? GR_OK
                                          : gr_fail(GR_ERR_NOMEM, "cannot allocate the reasons");
     if (st == GR_OK) st = gr_feature_means(ctx, X, market->n_rows, m->d, mean);
-    if (st == GR_OK)
-      st = gr_leads_explain(m, X, mean, rows, a->top, cluster, a->explain, feat, share);
+    if (st == GR_OK) st = gr_leads_explain(m, X, mean, rows, top, cluster, a->explain, feat, share);
   }
   gr_output_file out;
   if (st == GR_OK) st = gr_output_open(&out, a->leads);
@@ -156,7 +157,7 @@ static gr_status write_leads(const leads_args *a, gr_context *ctx, const gr_tabl
       gr_write_csv_field(out.f, market->cols[cols[j]].name);
     }
     fputs(a->explain ? ",because\n" : "\n", out.f);
-    for (int i = 0; i < a->top && rows[i] >= 0; i++) {
+    for (int i = 0; i < top && rows[i] >= 0; i++) {
       fprintf(out.f, "%d,", i + 1);
       gr_write_csv_field(out.f, gr_id_map_get(&id->levels, id->level[rows[i]]));
       fprintf(out.f, ",%.7g,%d", (double)scores[i], cluster[rows[i]]);

@@ -90,8 +90,8 @@ int gr_leads_args_finish(leads_args *a, const char *cmd) {
     fprintf(stderr, "gpurec %s: --market FILE is required\n", cmd);
     return GR_EXIT_USAGE;
   }
-  if (a->top < 1 || a->top > 1024) {
-    fprintf(stderr, "gpurec %s: --top must be in 1..1024 (use --scores for every company)\n", cmd);
+  if (a->top < 1) {
+    fprintf(stderr, "gpurec %s: --top must be at least 1 (--scores writes every company)\n", cmd);
     return GR_EXIT_USAGE;
   }
   if (a->explain < 0 || a->explain > GR_LEADS_EXPLAIN_MAX) {

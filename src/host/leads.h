@@ -117,10 +117,16 @@ gr_status gr_leads_score(gr_context *ctx, const gr_leads_model *m, const float *
                          const int32_t *cluster_in, float *prob, int32_t *cluster_out);
 
 /* The top `n_top` rows by prob (ties: lower row first), skipping rows with
- * skip[r] = 1 (skip may be NULL), through the backend's top-k. Missing
- * slots get -1. n_top <= 1024. */
+ * skip[r] = 1 (skip may be NULL) and NaN scores. Missing slots get row -1
+ * and score -inf. Up to GR_TOPK_MAX through the backend's top-k, beyond it
+ * by gr_leads_rank_sorted. */
 gr_status gr_leads_rank(gr_context *ctx, const float *prob, int64_t n, const uint8_t *skip,
                         int n_top, int32_t *out_rows, float *out_scores);
+
+/* The same ranking for any n_top, by sorting every candidate on the host:
+ * the path for more leads than the top-k holds. */
+gr_status gr_leads_rank_sorted(const float *prob, int64_t n, const uint8_t *skip, int n_top,
+                               int32_t *out_rows, float *out_scores);
 
 /* mean (d) = the column means of X (n, d), summed in blocks of fixed rows
  * added in order: the same on any number of threads. */
@@ -197,8 +203,8 @@ gr_status gr_leads_measure(gr_context *ctx, const gr_leads_model *m, const float
  * was interrupted or failed), progress (optional) is called after each. */
 gr_status gr_leads_tune(gr_context *ctx, const gr_table *market, const uint8_t *client,
                         const gr_leads_params *settings, int n_settings, int folds,
-                        double test_fraction, uint64_t eval_seed, gr_leads_eval *evals,
-                        int *n_done, void (*progress)(void *user, int setting), void *user);
+                        double test_fraction, uint64_t eval_seed, gr_leads_eval *evals, int *n_done,
+                        void (*progress)(void *user, int setting), void *user);
 
 /* ---- model file ------------------------------------------------------------ */
 

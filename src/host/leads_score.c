@@ -1,7 +1,8 @@
 /* Scoring and ranking with a fitted leads model, and matching a portfolio's
  * ids to market rows. Every row scores with its cluster's model (or the
  * global one); the ranking is the backend's shared top-k over the scores
- * as a one-column item matrix, with the portfolio as the excluded set. */
+ * as a one-column item matrix, with the portfolio as the excluded set (more
+ * leads than the top-k holds: a sort of every candidate on the host). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,12 +42,42 @@ gr_status gr_leads_score(gr_context *ctx, const gr_leads_model *m, const float *
   return GR_OK;
 }
 
+typedef struct scored_row {
+  float score;
+  int32_t row;
+} scored_row;
+
+/* Best first: the higher score, then the lower row (the top-k's order). */
+static int best_first(const void *pa, const void *pb) {
+  const scored_row *a = pa, *b = pb;
+  if (a->score != b->score) return a->score > b->score ? -1 : 1;
+  return (a->row > b->row) - (a->row < b->row);
+}
+
+gr_status gr_leads_rank_sorted(const float *prob, int64_t n, const uint8_t *skip, int n_top,
+                               int32_t *out_rows, float *out_scores) {
+  if (n_top < 1) return gr_fail(GR_ERR_INVALID_ARG, "the number of leads must be positive");
+  if (n > INT32_MAX) return gr_fail(GR_ERR_INVALID_ARG, "the market has more than 2^31 rows");
+  scored_row *all = malloc(sizeof(scored_row) * (size_t)(n ? n : 1));
+  if (!all) return gr_fail(GR_ERR_NOMEM, "cannot allocate the ranking of %lld rows", (long long)n);
+  int64_t m = 0;
+  for (int64_t r = 0; r < n; r++) /* NaN never ranks, as in the top-k */
+    if (!(skip && skip[r]) && !isnan(prob[r])) all[m++] = (scored_row){prob[r], (int32_t)r};
+  qsort(all, (size_t)m, sizeof *all, best_first);
+  for (int i = 0; i < n_top; i++) {
+    out_rows[i] = i < m ? all[i].row : -1;
+    out_scores[i] = i < m ? all[i].score : -INFINITY;
+  }
+  free(all);
+  return GR_OK;
+}
+
 gr_status gr_leads_rank(gr_context *ctx, const float *prob, int64_t n, const uint8_t *skip,
                         int n_top, int32_t *out_rows, float *out_scores) {
-  if (n_top < 1 || n_top > GR_TOPK_MAX)
-    return gr_fail(GR_ERR_INVALID_ARG, "the number of leads must be in 1..%d, got %d", GR_TOPK_MAX,
-                   n_top);
+  if (n_top < 1)
+    return gr_fail(GR_ERR_INVALID_ARG, "the number of leads must be positive, got %d", n_top);
   if (n > INT32_MAX) return gr_fail(GR_ERR_INVALID_ARG, "the market has more than 2^31 rows");
+  if (n_top > GR_TOPK_MAX) return gr_leads_rank_sorted(prob, n, skip, n_top, out_rows, out_scores);
   gr_csr excl = {0};
   int64_t n_skip = 0;
   if (skip)

@@ -85,7 +85,27 @@ expect_fail "duplicate ids" "dup.csv:3" "$G" leads fit --market "$D/dup.csv" --p
 printf 'id,fl\na,True\nb,Yes\n' > "$D/bool.csv"
 expect_fail "unknown boolean" "bool.csv:3" "$G" leads fit --market "$D/bool.csv" --kinds fl=bool --portfolio "$D/pf.csv" --model "$D/x.gpurec"
 expect_fail "bad balance" "--balance expects" "$G" leads fit --market "$D/market.csv" --portfolio "$D/pf.csv" --model "$D/x.gpurec" --balance magic
-expect_fail "top too large" "--top must be" "$G" leads fit --market "$D/market.csv" --portfolio "$D/pf.csv" --leads "$D/x.csv" --top 5000
+expect_fail "top zero" "--top must be at least 1" "$G" leads fit --market "$D/market.csv" --portfolio "$D/pf.csv" --leads "$D/x.csv" --top 0
+# more leads than the top-k holds (1024): a sort of every company, the same
+# order; a --top beyond the market is every company but the clients
+awk 'BEGIN { srand(5); print ",id,sg_uf,score"; for (r = 0; r < 1500; r++) { c = (r % 10 == 0);
+  printf "%d,id%04d,%s,%.3f\n", r, r, c ? "SP" : (r % 3 ? "RJ" : "MG"), (c ? 5 : 0) + rand() * 4 } }' > "$D/big.csv"
+awk 'BEGIN { print "id"; for (r = 0; r < 1500; r += 10) printf "id%04d\n", r }' > "$D/bigpf.csv"
+expect_ok "fit, 1100 leads" "$G" leads fit --market "$D/big.csv" --portfolio "$D/bigpf.csv" --k 2 \
+  --model "$D/big.gpurec" --leads "$D/big1100.csv" --top 1100 --explain 2 --device cpu
+expect_ok "score, all leads" "$G" leads score --market "$D/big.csv" --model "$D/big.gpurec" \
+  --leads "$D/bigall.csv" --top 100000 --device cpu
+expect_ok "score, 1024 leads" "$G" leads score --market "$D/big.csv" --model "$D/big.gpurec" \
+  --leads "$D/big1024.csv" --top 1024 --device cpu
+check "1100 leads, 1350 in all" "[ \$(wc -l < '$D/big1100.csv') -eq 1101 ] && [ \$(wc -l < '$D/bigall.csv') -eq 1351 ]"
+check "the sort ranks as the top-k" "diff <(head -1025 '$D/bigall.csv') '$D/big1024.csv' >/dev/null && diff <(cut -d, -f1-4 '$D/big1100.csv') <(head -1101 '$D/bigall.csv') >/dev/null"
+check "sorted best first, no client" "python3 -c \"
+import csv, sys
+rows = list(csv.DictReader(open('$D/bigall.csv')))
+key = [(-float(r['score']), int(r['id'][2:])) for r in rows]
+ids = [r['id'] for r in rows]
+sys.exit(0 if key == sorted(key) and len(set(ids)) == len(ids) and not any(int(i[2:]) % 10 == 0 for i in ids) else 1)\""
+check "reasons past the 1024th lead" "[ \$(tail -n +2 '$D/big1100.csv' | grep -c ',[^,]*[+-][0-9.e+-]*$') -eq 1100 ]"
 printf 'user,item\nu1,i1\nu1,i2\nu2,i2\nu2,i3\n' > "$D/events.csv"
 expect_ok "an ALS model" "$G" als fit --input "$D/events.csv" --model "$D/als.gpurec" --factors 4 --iterations 2 --device cpu
 expect_fail "ALS model as leads model" "not a leads model" "$G" leads score --market "$D/market.csv" --model "$D/als.gpurec" --leads "$D/x.csv"
