@@ -40,10 +40,11 @@ static void check_warm_start(gr_context *ctx, gr_rng *rng) {
 
 /* Fits one spec with and without warm starts; @return 1 when the two are
  * the same fit (coefficients and steps) bit for bit. */
-static int same_as_cold(gr_context *ctx, const groups *G, int balanced) {
+static int same_as_cold(gr_context *ctx, const groups *G, int balanced, gr_logreg_solver solver) {
   gr_logreg_params p;
   gr_logreg_params_default(&p);
   p.balanced = balanced;
+  p.solver = solver;
   p.tol = 1e-6;
   gr_logreg_model warm[1], cold[1];
   memset(warm, 0, sizeof warm);
@@ -66,15 +67,20 @@ static int same_as_cold(gr_context *ctx, const groups *G, int balanced) {
  * is the planted model reversed, and the whole group's objective there is
  * far above its value at zero. The fit must then be the cold fit bit for
  * bit. The same data unflipped keeps its warm start, and the fit differs
- * from the cold one (in its path, not its optimum: both converge). */
+ * from the cold one (in its path, not its optimum: both converge). Both
+ * solvers. */
 static void check_poor_warm_start(gr_context *ctx, gr_rng *rng) {
   const group_spec spec[1] = {{3000, 2}};
   groups G = make_groups(rng, spec, 1, 9, 0);
-  CHECK(!same_as_cold(ctx, &G, 0));
+  const gr_logreg_solver solvers[2] = {GR_LOGREG_NEWTON, GR_LOGREG_LBFGS};
+  for (int s = 0; s < 2; s++)
+    CHECK_MSG(!same_as_cold(ctx, &G, 0, solvers[s]), "%s", gr_logreg_solver_name(solvers[s]));
   for (int64_t i = G.seg[0]; i < G.seg[1]; i += 8)
     G.y[i] = !G.y[i];
-  CHECK(same_as_cold(ctx, &G, 0));
-  CHECK(same_as_cold(ctx, &G, 1));
+  for (int s = 0; s < 2; s++) {
+    CHECK_MSG(same_as_cold(ctx, &G, 0, solvers[s]), "%s", gr_logreg_solver_name(solvers[s]));
+    CHECK_MSG(same_as_cold(ctx, &G, 1, solvers[s]), "%s", gr_logreg_solver_name(solvers[s]));
+  }
   free_groups(&G);
 }
 

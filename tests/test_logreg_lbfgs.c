@@ -186,8 +186,8 @@ static void check_limits(gr_context *ctx, gr_rng *rng) {
   uint8_t stops[2];
   const gr_lr_data t = {G.X, NULL, {0}, G.y, NULL, G.seg};
   const gr_logreg_rows rows = {G.X, G.seg[2], NULL, NULL, NULL};
-  CHECK(gr_logreg_lbfgs(ctx->be, &t, &rows, G.y, NULL, theta, cw, NULL, 2, G.d, &p, 1000, iters,
-                        gmax, stops) == GR_ERR_INTERRUPTED);
+  CHECK(gr_logreg_lbfgs(ctx->be, &t, &rows, G.y, NULL, theta, cw, NULL, 2, G.d, &p, 1000, NULL,
+                        iters, gmax, stops) == GR_ERR_INTERRUPTED);
   CHECK_MSG(strstr(gr_last_error(), "L-BFGS iteration 1") != NULL, "%s", gr_last_error());
   CHECK(theta[0] != 0.0 && isfinite(theta[0])); /* one step was taken */
   free(theta);

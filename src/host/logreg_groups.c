@@ -596,16 +596,16 @@ static gr_status solve_run(gr_backend *be, lr_host *h, const lr_x *x, const gr_l
   gr_lr_data t;
   lr_staged ts;
   gr_status st = stage_rows(be, &ts, &t, x->X, x->packed, rows, y, sw, seg, m);
+  double *f_zero = malloc(sizeof(double) * (size_t)m);
+  if (st == GR_OK && !f_zero) st = gr_fail(GR_ERR_NOMEM, "cannot allocate %d objectives", m);
+  if (st == GR_OK) zero_objectives(y, sw, seg, m, h->cw, f_zero);
   if (st == GR_OK && solver == GR_LOGREG_LBFGS) {
-    st = gr_logreg_lbfgs(be, &t, rows, y, sw, h->theta, h->cw, only, m, d, p, max_iter, h->iters,
-                         h->gmax, h->stops);
+    st = gr_logreg_lbfgs(be, &t, rows, y, sw, h->theta, h->cw, only, m, d, p, max_iter, f_zero,
+                         h->iters, h->gmax, h->stops);
   } else if (st == GR_OK) {
-    double *f_zero = malloc(sizeof(double) * (size_t)m);
-    if (!f_zero) st = gr_fail(GR_ERR_NOMEM, "cannot allocate %d objectives", m);
-    if (f_zero) zero_objectives(y, sw, seg, m, h->cw, f_zero);
-    if (st == GR_OK) st = newton_run(be, h, &t, m, d, p, only, max_iter, f_zero);
-    free(f_zero);
+    st = newton_run(be, h, &t, m, d, p, only, max_iter, f_zero);
   }
+  free(f_zero);
   unstage_rows(be, &ts, rows, y, sw);
   return st;
 }

@@ -294,10 +294,40 @@ static gr_status line_search(gr_backend *be, lb_state *s, const gr_lr_data *t, d
   return GR_OK;
 }
 
+/* A warm start worse than no start is dropped, as Newton's runs do (see
+ * drop_poor_starts in logreg_groups.c): the groups whose start is not zero
+ * and whose objective there (s->f) is above f_zero restart from zero, with
+ * their objective and gradient there from one more pass. */
+static gr_status drop_poor_starts(gr_backend *be, lb_state *s, const gr_lr_data *t, double *theta,
+                                  const double *cw, const double *f_zero, int m, int d) {
+  const int D = d + 1;
+  int dropped = 0;
+  for (int k = 0; k < m; k++) {
+    double *x = theta + (size_t)k * D;
+    int warm = 0;
+    for (int j = 0; s->running[k] && j < D && !warm; j++)
+      warm = x[j] != 0.0;
+    s->search[k] = warm && s->f[k] > f_zero[k]; /* the mask of the pass below */
+    if (s->search[k]) memset(x, 0, sizeof(double) * D);
+    dropped |= s->search[k];
+  }
+  if (!dropped) return GR_OK;
+  memcpy(s->trial, theta, sizeof(double) * (size_t)m * D);
+  GR_TRY(evaluate(be, s, t, cw, s->search, m, d));
+  for (int k = 0; k < m; k++) {
+    if (!s->search[k]) continue;
+    s->f[k] = s->ft[k];
+    memcpy(s->g + (size_t)k * D, s->gt + (size_t)k * D, sizeof(double) * D);
+    s->search[k] = 0;
+  }
+  return GR_OK;
+}
+
 gr_status gr_logreg_lbfgs(gr_backend *be, const gr_lr_data *t, const gr_logreg_rows *rows,
                           const uint8_t *y, const float *sw, double *theta, const double *cw,
                           const uint8_t *only, int m, int d, const gr_logreg_params *p,
-                          int max_iter, int *iters, double *gmax, uint8_t *stops) {
+                          int max_iter, const double *f_zero, int *iters, double *gmax,
+                          uint8_t *stops) {
   const int D = d + 1;
   lb_state s = {0};
   double *P = malloc(sizeof(double) * (size_t)m * D);
@@ -318,6 +348,7 @@ gr_status gr_logreg_lbfgs(gr_backend *be, const gr_lr_data *t, const gr_logreg_r
   if (st == GR_OK) {
     memcpy(s.f, s.ft, sizeof(double) * (size_t)m);
     memcpy(s.g, s.gt, sizeof(double) * (size_t)m * D);
+    if (f_zero) st = drop_poor_starts(be, &s, t, theta, cw, f_zero, m, d);
   }
   for (int it = 0; st == GR_OK && it < max_iter && gr_lr_any(s.running, m); it++) {
     st = start_iteration(&s, theta, m, D, p->tol, it, iters, gmax, stops);

@@ -54,13 +54,16 @@ static inline double gr_lr_max_abs(const double *v, int n) {
  * iters, gmax and stops (m) get each group's iterations, final max
  * |gradient| and gr_logreg_stop; max_iter is the resolved limit. Stops a
  * group at max |gradient| <= p->tol, when a step lowers its objective by
- * less than its rounding can tell, or when no step lowers it.
+ * less than its rounding can tell, or when no step lowers it. f_zero (m,
+ * may be NULL): each group's objective at zero; a group whose start is
+ * not zero and whose objective there is above it starts from zero instead.
  * @return GR_OK, GR_ERR_NUMERIC (a non-finite objective or gradient, naming
  * the iteration and group), GR_ERR_INTERRUPTED (p->stop), GR_ERR_NOMEM or
  * a backend error. */
 gr_status gr_logreg_lbfgs(gr_backend *be, const gr_lr_data *t, const gr_logreg_rows *rows,
                           const uint8_t *y, const float *sw, double *theta, const double *cw,
                           const uint8_t *only, int m, int d, const gr_logreg_params *p,
-                          int max_iter, int *iters, double *gmax, uint8_t *stops);
+                          int max_iter, const double *f_zero, int *iters, double *gmax,
+                          uint8_t *stops);
 
 #endif
