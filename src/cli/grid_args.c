@@ -13,7 +13,8 @@ int gr_value_list_parse(const char *text, const char *opt, int integers, double 
   const char *p = text;
   for (;;) {
     char *end;
-    const double v = strtod(p, &end);
+    /* numbers as floats, read as the fit commands read them (strtof) */
+    const double v = integers ? strtod(p, &end) : (double)strtof(p, &end);
     const int ok = end != p && (*end == ',' || *end == '\0') && isfinite(v) && v >= min &&
                    v <= max && (!integers || v == floor(v));
     if (!ok || out->n == GR_GRID_MAX_VALUES) {

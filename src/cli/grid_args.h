@@ -13,7 +13,8 @@ typedef struct gr_value_list {
   int n;
 } gr_value_list;
 
-/* Parses text into out: numbers in [min, max], integers only when asked.
+/* Parses text into out: numbers in [min, max], integers only when asked;
+ * other numbers are read as floats (strtof), the type their options have.
  * @return GR_EXIT_OK, or GR_EXIT_USAGE with "gpurec <command>: <opt> ..." printed. */
 int gr_value_list_parse(const char *text, const char *opt, int integers, double min, double max,
                         const char *command, gr_value_list *out);

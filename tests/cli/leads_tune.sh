@@ -59,6 +59,12 @@ check "folds table has a standard error" "grep -q 'std err' '$WORK/out' && grep 
 expect_ok "close Cs" "$G" leads tune --market "$D/market.csv" --portfolio "$D/pf1.csv" --k 2 \
   --balance none --C 0.1234567,0.1234568 --out "$D/c.csv" --device cpu --quiet
 check "close Cs kept apart" "[ \$(cut -d, -f3 '$D/c.csv' | sort -u | grep -c '^0.123456[78]\$') -eq 2 ] && grep -qE '^ +[12] +2 +none +0.123456[78] ' '$WORK/out'"
+# a C just above the midpoint of two floats (1 + 2^-24 + 1e-25): read as a
+# double first it would round to the midpoint and then down to 1; read as a
+# float, as leads fit reads it, it is the float above 1
+expect_ok "C read as a float" "$G" leads tune --market "$D/market.csv" --portfolio "$D/pf1.csv" --k 2 \
+  --balance none --C 1.0000000596046447753906251 --device cpu --quiet
+check "C is the float above 1" "grep -q -- '--C 1.0000001 ' '$WORK/out'"
 
 # every output or none: a file that cannot be written leaves the others unwritten
 expect_fail "json unwritable" "cannot" "$G" leads tune --market "$D/market.csv" \
