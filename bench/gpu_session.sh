@@ -35,6 +35,7 @@ unpack_kit() {
   mkdir -p "$kit" && tar -C "$kit" -xJf .devkit/blas.tar.xz || exit 1
   ln -sf libopenblas.so.0 "$kit/lib/libopenblas.so"
   ln -sf liblapacke.so.3 "$kit/lib/liblapacke.so"
+  ln -sf libz.so.1 "$kit/lib/libz.so"
 }
 
 stage_build() {
@@ -44,6 +45,7 @@ stage_build() {
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGPUREC_CUDA=ON \
     -DGPUREC_CBLAS_INCLUDE="$kit/include" -DGPUREC_OPENBLAS_LIB="$kit/lib/libopenblas.so" \
     -DGPUREC_LAPACKE_INCLUDE="$kit/include" -DGPUREC_LAPACKE_LIB="$kit/lib/liblapacke.so" \
+    -DZLIB_INCLUDE_DIR="$kit/include" -DZLIB_LIBRARY="$kit/lib/libz.so" \
     -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$kit/lib -Wl,-rpath,$kit/lib" >"$out/build.log" 2>&1 &&
     cmake --build "$build" -j "$(nproc)" >>"$out/build.log" 2>&1 ||
     { tail -30 "$out/build.log"; log "build failed"; exit 1; }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Packs what a GPU session needs on the lent device machine into .devkit/
 # (ignored by git). That machine has nvcc, CMake, gcc and Python, but no
-# OpenBLAS or LAPACKE and no network, so this takes this machine's OpenBLAS
-# and LAPACKE headers and shared libraries (they need glibc 2.34 or later),
+# OpenBLAS or LAPACKE and no network, so this takes this machine's OpenBLAS,
+# LAPACKE and zlib headers and shared libraries (they need glibc 2.34 or later),
 # and the imbalanced-learn wheel for the Python side of the leads bench.
 # Then, with the device tool:  run  carry=[".devkit"]
 #   command="bash bench/gpu_session.sh all"
@@ -18,14 +18,15 @@ mkdir -p "$stage/include" "$stage/lib"
 libdir=/usr/lib/x86_64-linux-gnu
 for h in /usr/include/lapack.h /usr/include/lapacke.h /usr/include/lapacke_config.h \
   /usr/include/lapacke_mangling.h /usr/include/lapacke_utils.h \
-  "$libdir"/../../include/x86_64-linux-gnu/openblas-pthread/{cblas.h,openblas_config.h}; do
-  [[ -f "$h" ]] || { echo "device_kit.sh: missing $h (apt-get install libopenblas-dev liblapacke-dev)" >&2; exit 1; }
+  "$libdir"/../../include/x86_64-linux-gnu/openblas-pthread/{cblas.h,openblas_config.h} \
+  /usr/include/zlib.h /usr/include/zconf.h; do
+  [[ -f "$h" ]] || { echo "device_kit.sh: missing $h (apt-get install libopenblas-dev liblapacke-dev zlib1g-dev)" >&2; exit 1; }
   cp "$h" "$stage/include/"
 done
 # The libraries gpurec loads, under their sonames; libc, libm, libgomp and
 # libgcc_s come from the device's own compiler and C library.
 for so in libopenblas.so.0 liblapacke.so.3 liblapack.so.3 libblas.so.3 libtmglib.so.3 \
-  libgfortran.so.5 libquadmath.so.0; do
+  libgfortran.so.5 libquadmath.so.0 libz.so.1; do
   src="$(readlink -f "$libdir/$so")"
   [[ -f "$src" ]] || { echo "device_kit.sh: missing $libdir/$so" >&2; exit 1; }
   cp "$src" "$stage/lib/$so"

@@ -2,7 +2,7 @@
 # Installs the Debian packages gpurec builds with, if any are missing.
 # As root it runs apt-get; otherwise it prints the command to run.
 set -euo pipefail
-packages=(build-essential cmake libopenblas-dev liblapacke-dev)
+packages=(build-essential cmake libopenblas-dev liblapacke-dev zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -20,6 +20,7 @@
 
 #include "../common/decimal.h"
 #include "../common/error.h"
+#include "decompress.h"
 
 #ifndef MAP_POPULATE
 #define MAP_POPULATE 0 /* Linux: read the file in up front rather than page by page */
@@ -60,6 +61,28 @@ static void csv_attach(gr_csv *c, char *buf, size_t len, char delim) {
   c->delim = delim ? delim : detect_delimiter(c->buf + c->pos, c->len - c->pos);
 }
 
+/* Attaches a file's bytes raw[0..len) (len plus GR_CSV_PAD bytes, or a
+ * mapping of span bytes) as they are, or, when they are gzip or zip, the
+ * text inflated from them, raw then released. */
+static gr_status attach_file(gr_csv *c, char *raw, size_t len, size_t span, const char *path,
+                             char delim) {
+  if (gr_packing_of(raw, len) == GR_PACKING_NONE) {
+    c->mapped = span;
+    csv_attach(c, raw, len, delim);
+    return GR_OK;
+  }
+  char *text = NULL;
+  size_t text_len = 0;
+  const gr_status st = gr_decompress(path, (const uint8_t *)raw, len, GR_CSV_PAD, &text, &text_len);
+  if (span)
+    munmap(raw, span);
+  else
+    free(raw);
+  GR_TRY(st);
+  csv_attach(c, text, text_len, delim);
+  return GR_OK;
+}
+
 /* Opens path and finds its size; the messages are those of every loader. */
 static gr_status open_sized(const char *path, FILE **out, size_t *size) {
   FILE *f = fopen(path, "rb");
@@ -91,8 +114,7 @@ static gr_status load(gr_csv *c, FILE *f, size_t size, const char *path, char de
     free(buf);
     return gr_fail(GR_ERR_IO, "cannot read %s: short read", path);
   }
-  csv_attach(c, buf, size, delim);
-  return GR_OK;
+  return attach_file(c, buf, size, 0, path, delim);
 }
 
 gr_status gr_csv_open(gr_csv *c, const char *path, char delim) {
@@ -125,14 +147,19 @@ gr_status gr_csv_open_read_only(gr_csv *c, const char *path, char delim) {
   }
   if (base == MAP_FAILED) return load(c, f, size, path, delim); /* empty or unmappable */
   fclose(f);
-  c->mapped = span;
-  csv_attach(c, base, size, delim);
-  return GR_OK;
+  return attach_file(c, base, size, span, path, delim);
 }
 
 gr_status gr_csv_open_mem(gr_csv *c, const char *name, const void *data, size_t len, char delim) {
   memset(c, 0, sizeof *c);
   c->path = name;
+  if (gr_packing_of(data, len) != GR_PACKING_NONE) {
+    char *text = NULL;
+    size_t text_len = 0;
+    GR_TRY(gr_decompress(name, data, len, GR_CSV_PAD, &text, &text_len));
+    csv_attach(c, text, text_len, delim);
+    return GR_OK;
+  }
   char *buf = calloc(1, len + GR_CSV_PAD);
   if (!buf) return gr_fail(GR_ERR_NOMEM, "cannot allocate %zu bytes for %s", len, name);
   if (len) memcpy(buf, data, len);
