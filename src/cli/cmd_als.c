@@ -494,18 +494,21 @@ int gr_cmd_als(int argc, char **argv) {
     if (strcmp(argv[0], "similar") == 0) return als_similar_cmd(argc - 1, argv + 1);
     if (strcmp(argv[0], "eval") == 0) return als_eval_cmd(argc - 1, argv + 1);
     if (strcmp(argv[0], "tune") == 0) return gr_cmd_als_tune(argc - 1, argv + 1);
+    if (strcmp(argv[0], "export") == 0) return gr_cmd_als_export(argc - 1, argv + 1);
     if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
-      printf("usage: gpurec als fit|recommend|similar|eval|tune [options]\n\n"
+      printf("usage: gpurec als fit|recommend|similar|eval|tune|export [options]\n\n"
              "  fit        train a model from interactions\n"
              "  recommend  top-k items per user (seen items excluded)\n"
              "  similar    top-k similar items\n"
              "  eval       holdout evaluation: precision, recall, MAP, NDCG, hit rate, AUC\n"
-             "  tune       a grid of settings on one holdout split, ranked by a metric\n\n"
+             "  tune       a grid of settings on one holdout split, ranked by a metric\n"
+             "  export     factors and ids as NumPy arrays or CSV, parameters as JSON\n\n"
              "Each has --help.\n");
       return GR_EXIT_OK;
     }
   }
   fprintf(stderr,
-          "gpurec als: expected fit, recommend, similar, eval or tune (see gpurec als --help)\n");
+          "gpurec als: expected fit, recommend, similar, eval, tune or export (see gpurec als "
+          "--help)\n");
   return GR_EXIT_USAGE;
 }

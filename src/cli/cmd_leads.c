@@ -436,15 +436,18 @@ int gr_cmd_leads(int argc, char **argv) {
   if (argc >= 1 && strcmp(argv[0], "score") == 0) return leads_score(argc - 1, argv + 1);
   if (argc >= 1 && strcmp(argv[0], "eval") == 0) return leads_eval(argc - 1, argv + 1);
   if (argc >= 1 && strcmp(argv[0], "tune") == 0) return gr_cmd_leads_tune(argc - 1, argv + 1);
+  if (argc >= 1 && strcmp(argv[0], "export") == 0) return gr_cmd_leads_export(argc - 1, argv + 1);
   if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
-    printf("usage: gpurec leads fit|score|eval|tune [options]\n\n"
+    printf("usage: gpurec leads fit|score|eval|tune|export [options]\n\n"
            "  fit    fit the model on a market and a client portfolio (and write leads)\n"
            "  score  rank a market with a saved model\n"
            "  eval   MAP, precision, recall at 5/10/25/50 and ROC AUC on a holdout\n"
-           "  tune   a grid of settings (k, balance, C) on held-out clients, ranked\n\n"
+           "  tune   a grid of settings (k, balance, C) on held-out clients, ranked\n"
+           "  export coefficients, centroids and the encoded market for other tools\n\n"
            "Each has --help.\n");
     return GR_EXIT_OK;
   }
-  fprintf(stderr, "gpurec leads: expected fit, score, eval or tune (see gpurec leads --help)\n");
+  fprintf(stderr,
+          "gpurec leads: expected fit, score, eval, tune or export (see gpurec leads --help)\n");
   return GR_EXIT_USAGE;
 }

@@ -24,13 +24,15 @@ static void usage(FILE *f) {
           "  als similar          top-k similar items\n"
           "  als eval             precision, recall, MAP, NDCG, hit rate at k, ROC AUC\n"
           "  als tune             a grid of ALS settings on one split, ranked by a metric\n"
+          "  als export           factors and ids as NumPy arrays or CSV (for Python)\n"
           "  describe             column kinds and features of a table (market CSV)\n"
           "  kmeans               KMeans on the numeric columns of a CSV\n"
           "  logreg               L2 logistic regression on the numeric columns of a CSV\n"
           "  leads fit            fit the leads model on a market and a client portfolio\n"
           "  leads score          rank a market's companies with a fitted leads model\n"
           "  leads eval           lead quality on a holdout of the portfolio (MAP, AUC)\n"
-          "  leads tune           a grid of leads settings on held-out clients, ranked\n\n"
+          "  leads tune           a grid of leads settings on held-out clients, ranked\n"
+          "  leads export         coefficients, centroids and the encoded market (for Python)\n\n"
           "Every command has --help. Compute commands take --device auto|cpu|cuda and "
           "--threads N.\n",
           GPUREC_VERSION_MAJOR, GPUREC_VERSION_MINOR, GPUREC_VERSION_PATCH);
