@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "host/build_info.h"
 #include "host/output_file.h"
 #include "kernels/cpu/blas_tune.h"
 
@@ -80,6 +81,7 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "--version") == 0) {
     printf("gpurec %d.%d.%d\n", GPUREC_VERSION_MAJOR, GPUREC_VERSION_MINOR, GPUREC_VERSION_PATCH);
+    gr_print_build_info(stdout);
     return GR_EXIT_OK;
   }
   if (strcmp(cmd, "gen") == 0) return gr_cmd_gen(argc - 2, argv + 2);

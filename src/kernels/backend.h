@@ -224,6 +224,7 @@ struct gr_backend {
   int host_memory;  /* 1: backend memory is host memory */
   size_t mem_limit; /* bytes this backend may allocate; 0 = no limit */
   int verbose;
+  char device[384]; /* the device it runs on, for people ("" when not said) */
 };
 
 /* Constructors. The CUDA one returns GR_ERR_NO_DEVICE (with a message saying

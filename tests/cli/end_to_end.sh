@@ -5,6 +5,8 @@ source "$(dirname "$0")/lib.bash"
 G="$GPUREC"
 D="$WORK"
 expect_ok "help" "$G" --help
+expect_ok "version" "$G" --version
+check "version says the build: BLAS, CUDA, GPU, inputs" "grep -qE '^gpurec [0-9]+\.[0-9]+\.[0-9]+\$' '$WORK/out' && grep -qE '^cpu: +[0-9]+ threads; OpenBLAS' '$WORK/out' && grep -qE '^cuda: +(built|not built)' '$WORK/out' && grep -qE '^gpu: +' '$WORK/out' && grep -qE '^inputs: +CSV files, plain' '$WORK/out'"
 expect_ok "als help" "$G" als fit --help
 check "help lists --factors" "grep -q -- --factors '$WORK/out'"
 expect_ok "gen" "$G" gen interactions --scale tiny --seed 3 --out "$D/all.csv"

@@ -6,6 +6,10 @@
 
 int gr_blas_threads(void) { return openblas_get_num_threads(); }
 
+const char *gr_blas_config(void) { return openblas_get_config(); }
+
+const char *gr_blas_core(void) { return openblas_get_corename(); }
+
 const char *gr_blas_better_coretype(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static const char *generic[] = {"prescott", "core2",       "penryn", "dunnington",

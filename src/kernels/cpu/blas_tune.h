@@ -15,4 +15,8 @@ const char *gr_blas_better_coretype(void);
 /* The threads OpenBLAS runs its calls on (its own, besides the caller). */
 int gr_blas_threads(void);
 
+/* OpenBLAS' build configuration and the kernel set it chose, for people. */
+const char *gr_blas_config(void);
+const char *gr_blas_core(void);
+
 #endif

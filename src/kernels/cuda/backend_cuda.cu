@@ -233,12 +233,12 @@ static gr_status open_device(gr_backend *be, gr_cuda *c, int device_index, size_
   GR_CU_TRY(cusolverDnCreate(&c->cusolver));
   GR_CU_TRY(cusolverDnSetStream(c->cusolver, c->stream));
   GR_CU_TRY(cudaMalloc((void **)&c->d_scalars, 4 * sizeof(double)));
-  if (verbose)
-    fprintf(stderr,
-            "gpurec: CUDA device %d: %s (compute capability %d.%d, %d SMs), %.1f of %.1f GiB "
-            "free, using at most %.1f GiB\n",
-            device_index, prop.name, prop.major, prop.minor, prop.multiProcessorCount,
-            free_b / 1073741824.0, total_b / 1073741824.0, limit / 1073741824.0);
+  snprintf(be->device, sizeof be->device,
+           "CUDA device %d: %s (compute capability %d.%d, %d SMs), %.1f of %.1f GiB free, using "
+           "at most %.1f GiB",
+           device_index, prop.name, prop.major, prop.minor, prop.multiProcessorCount,
+           free_b / 1073741824.0, total_b / 1073741824.0, limit / 1073741824.0);
+  if (verbose) fprintf(stderr, "gpurec: %s\n", be->device);
   return GR_OK;
 }
 
