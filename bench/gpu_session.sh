@@ -50,6 +50,7 @@ stage_build() {
     cmake --build "$build" -j "$(nproc)" >>"$out/build.log" 2>&1 ||
     { tail -30 "$out/build.log"; log "build failed"; exit 1; }
   log "built in $((SECONDS - t0)) s"
+  "$build/gpurec" --version 2>&1 | tee -a "$out/machine.txt" | grep -E "^(cuda|gpu):" | tee -a "$out/session.log"
 }
 
 stage_test() {
