@@ -32,6 +32,7 @@ typedef struct bytes {
 } bytes;
 
 static void put(bytes *b, const void *p, size_t n) {
+  if (!n) return;
   if (b->n + n > b->cap) {
     b->cap = (b->n + n) * 2;
     b->p = realloc(b->p, b->cap);
@@ -131,7 +132,13 @@ static void test_gzip(const char *text, size_t len) {
   bytes tail = {0};
   put(&tail, one.p, one.n);
   put(&tail, "junk", 4);
-  CHECK(refused(&tail, "after the end of the gzip data"));
+  CHECK(refused(&tail, "follows the gzip data"));
+  /* zeros after it (tape or block padding) are not data: gzip(1) reads past them too */
+  bytes padded = {0};
+  put(&padded, one.p, one.n);
+  put(&padded, "\0\0\0\0\0\0\0\0", 8);
+  CHECK(inflates_to(&padded, text, len));
+  free(padded.p);
   free(one.p);
   free(a.p);
   free(b.p);
@@ -219,6 +226,29 @@ static void test_zip(const char *text, size_t len) {
     CHECK(refused(&z, "CRC"));
     free(z.p);
   }
+  /* an empty file, stored or deflated, is an empty text */
+  for (int method = 0; method <= 8; method += 8) {
+    const zip_file empty[1] = {{"empty.csv", "", 0, method, 0}};
+    bytes ze = make_zip(empty, 1, 0);
+    CHECK_MSG(inflates_to(&ze, "", 0), "empty, method %d", method);
+    free(ze.p);
+  }
+  /* a directory that understates the size: refused as soon as the text
+   * passes it, not after inflating it all */
+  const zip_file big[1] = {{"big.csv", text, len, 8, 0}};
+  bytes zb = make_zip(big, 1, 0);
+  size_t at = 0;
+  while (at + 4 < zb.n && memcmp(zb.p + at, "PK\1\2", 4) != 0)
+    at++;
+  memset(zb.p + at + 24, 0, 4);
+  zb.p[at + 24] = 10; /* the entry's uncompressed size: 10 */
+  CHECK(refused(&zb, "holds more than the 10 bytes the directory says"));
+  free(zb.p);
+  /* control bytes in a name are not printed */
+  const zip_file odd[2] = {{"\x1b[31mred.csv", text, 10, 0, 0}, {"b\nc.csv", text, 10, 0, 0}};
+  bytes zo = make_zip(odd, 2, 0);
+  CHECK(refused(&zo, "(?[31mred.csv, b?c.csv)"));
+  free(zo.p);
   const zip_file two[2] = {{"a.csv", text, 100, 8, 0}, {"b.csv", text, 50, 0, 0}};
   bytes z = make_zip(two, 2, 0);
   CHECK(refused(&z, "holds 2 files (a.csv, b.csv)"));

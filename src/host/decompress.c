@@ -59,8 +59,8 @@ typedef struct out_buf {
 } out_buf;
 
 static gr_status out_reserve(out_buf *o, size_t want, const char *name) {
-  if (o->cap - o->len >= want) return GR_OK;
-  size_t cap = o->cap ? o->cap : want;
+  if (o->p && o->cap - o->len >= want) return GR_OK;
+  size_t cap = o->cap ? o->cap : want ? want : 1;
   while (cap - o->len < want) {
     if (cap > (SIZE_MAX - o->pad) / 2)
       return gr_fail(GR_ERR_NOMEM, "%s: the text inside is too large", name);
@@ -75,15 +75,32 @@ static gr_status out_reserve(out_buf *o, size_t want, const char *name) {
   return GR_OK;
 }
 
+/* What is being inflated, for messages: "gzip data", or a zip entry's
+ * data, which starts at byte `base` of the file. */
+typedef struct inflate_what {
+  int gzip;
+  const char *entry; /* zip: the entry's printable name */
+  size_t base;
+  size_t limit; /* the most text there may be (zip: its directory's size) */
+} inflate_what;
+
 /* Inflates data[0..len) into o with z (initialized by the caller for the
- * format). gzip: members follow each other until the input ends. Sets
- * *used to the compressed bytes consumed. */
-static gr_status inflate_all(z_stream *z, const uint8_t *data, size_t len, int gzip, out_buf *o,
-                             const char *name, size_t *used) {
+ * format). gzip: members follow each other until the input ends, and an
+ * all-zero tail (padding) is ignored, as gzip(1) does. */
+static gr_status inflate_all(z_stream *z, const uint8_t *data, size_t len, const inflate_what *w,
+                             out_buf *o, const char *name) {
+  const char *kind = w->gzip ? "gzip data" : "data of ";
+  const char *entry = w->gzip ? "" : w->entry;
   size_t at = 0; /* input consumed */
   for (;;) {
+    if (o->len > w->limit)
+      return gr_fail(GR_ERR_PARSE, "%s: %s%s holds more than the %zu bytes the directory says",
+                     name, kind, entry, w->limit);
     GR_TRY(out_reserve(o, (size_t)1 << 16, name));
-    const size_t in_left = len - at, out_left = o->cap - o->len;
+    const size_t in_left = len - at;
+    size_t out_left = o->cap - o->len;
+    if (out_left > w->limit + 1 - o->len)
+      out_left = w->limit + 1 - o->len; /* a lie shows at once */
     z->next_in = (Bytef *)(data + at);
     z->avail_in = in_left > UINT_MAX ? UINT_MAX : (uInt)in_left;
     z->next_out = (Bytef *)(o->p + o->len);
@@ -94,25 +111,27 @@ static gr_status inflate_all(z_stream *z, const uint8_t *data, size_t len, int g
     o->len += out0 - z->avail_out;
     if (rc == Z_STREAM_END) {
       /* gzip: another member may follow (concatenated files) */
-      if (gzip && len - at >= 2 && data[at] == 0x1f && data[at + 1] == 0x8b) {
+      if (w->gzip && len - at >= 2 && data[at] == 0x1f && data[at + 1] == 0x8b) {
         if (inflateReset(z) != Z_OK)
           return gr_fail(GR_ERR_INTERNAL, "%s: cannot restart inflating", name);
         continue;
       }
-      if (gzip && at < len)
+      size_t tail = at;
+      while (w->gzip && tail < len && data[tail] == 0)
+        tail++;
+      if (w->gzip && tail < len)
         return gr_fail(GR_ERR_PARSE,
-                       "%s: %zu bytes after the end of the gzip data at byte %zu are not gzip",
-                       name, len - at, at);
-      *used = at;
+                       "%s: what follows the gzip data at byte %zu (%zu bytes) is not gzip", name,
+                       at, len - at);
       return GR_OK;
     }
     if (rc == Z_MEM_ERROR) return gr_fail(GR_ERR_NOMEM, "%s: out of memory inflating", name);
     if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_STREAM_ERROR)
-      return gr_fail(GR_ERR_PARSE, "%s: corrupt %s data near byte %zu (%s)", name,
-                     gzip ? "gzip" : "deflate", at, z->msg ? z->msg : "bad data");
+      return gr_fail(GR_ERR_PARSE, "%s: corrupt %s%s near byte %zu of the file (%s)", name, kind,
+                     entry, w->base + at, z->msg ? z->msg : "bad data");
     if (at == len && z->avail_out > 0) /* all input read, output room left, no end */
-      return gr_fail(GR_ERR_PARSE, "%s: the %s data is truncated (it ends at byte %zu)", name,
-                     gzip ? "gzip" : "deflate", len);
+      return gr_fail(GR_ERR_PARSE, "%s: the %s%s is truncated (it stops at byte %zu of the file)",
+                     name, kind, entry, w->base + len);
   }
 }
 
@@ -130,8 +149,8 @@ static gr_status gunzip(const char *name, const uint8_t *data, size_t len, out_b
   memset(&z, 0, sizeof z);
   if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
     return gr_fail(GR_ERR_NOMEM, "%s: cannot start inflating", name);
-  size_t used = 0;
-  const gr_status st = inflate_all(&z, data, len, 1, o, name, &used);
+  const inflate_what w = {1, NULL, 0, SIZE_MAX - 1};
+  const gr_status st = inflate_all(&z, data, len, &w, o, name);
   inflateEnd(&z);
   return st;
 }
@@ -156,6 +175,15 @@ static const uint8_t *zip_end(const uint8_t *data, size_t len) {
   return NULL;
 }
 
+/* name[0..n) for a message: control bytes (a hostile archive's escape
+ * sequences, line breaks) become '?', and long names are cut. */
+static void printable(char *buf, size_t cap, const uint8_t *name, size_t n) {
+  size_t k = 0;
+  for (; k < n && k + 1 < cap; k++)
+    buf[k] = name[k] < 0x20 || name[k] == 0x7f ? '?' : (char)name[k];
+  buf[k] = '\0';
+}
+
 /* An entry that is not a file to read: a directory, or macOS' resource
  * forks beside the file (__MACOSX/...). */
 static int zip_skipped(const uint8_t *name, size_t n) {
@@ -171,7 +199,10 @@ typedef struct zip_entry {
 /* The archive's one file (directories and __MACOSX/ aside). */
 static gr_status zip_find(const char *name, const uint8_t *data, size_t len, zip_entry *out) {
   const uint8_t *e = zip_end(data, len);
-  if (!e) return gr_fail(GR_ERR_PARSE, "%s: not a zip archive (no end record): truncated?", name);
+  if (!e)
+    return gr_fail(GR_ERR_PARSE,
+                   "%s: not a zip archive (no end record): truncated, or with data after its end?",
+                   name);
   const uint32_t n_entries = le16(e + 10), cd_size = le32(e + 12), cd_at = le32(e + 16);
   if (le16(e + 4) != 0 || le16(e + 6) != 0 || le16(e + 8) != n_entries)
     return gr_fail(GR_ERR_PARSE, "%s: a zip archive split over several files is not supported",
@@ -195,7 +226,7 @@ static gr_status zip_find(const char *name, const uint8_t *data, size_t len, zip
       return gr_fail(GR_ERR_PARSE, "%s: corrupt zip archive (directory entry %u)", name, i + 1);
     const uint8_t *entry_name = p + ZIP_CENTRAL_SIZE;
     if (!zip_skipped(entry_name, n)) {
-      if (found < 3) snprintf(names[found], sizeof names[found], "%.*s", (int)n, entry_name);
+      if (found < 3) printable(names[found], sizeof names[found], entry_name, n);
       if (found == 0)
         *out = (zip_entry){le16(p + 8),  le16(p + 10), le32(p + 16), le32(p + 20),
                            le32(p + 24), le32(p + 42), entry_name,   n};
@@ -215,30 +246,30 @@ static gr_status zip_find(const char *name, const uint8_t *data, size_t len, zip
 static gr_status unzip_one(const char *name, const uint8_t *data, size_t len, out_buf *o) {
   zip_entry f = {0};
   GR_TRY(zip_find(name, data, len, &f));
-  const int nl = f.name_len > 200 ? 200 : (int)f.name_len;
-  if (f.flags & 1)
-    return gr_fail(GR_ERR_PARSE, "%s: %.*s is encrypted: unzip it first", name, nl, f.name);
+  char entry[128];
+  printable(entry, sizeof entry, f.name, f.name_len);
+  if (f.flags & 1) return gr_fail(GR_ERR_PARSE, "%s: %s is encrypted: unzip it first", name, entry);
   if (f.method != 0 && f.method != 8)
     return gr_fail(GR_ERR_PARSE,
-                   "%s: %.*s is compressed with method %u; gpurec reads stored and deflated "
+                   "%s: %s is compressed with method %u; gpurec reads stored and deflated "
                    "entries: unzip it first",
-                   name, nl, f.name, f.method);
+                   name, entry, f.method);
   if (f.packed == 0xFFFFFFFFu || f.size == 0xFFFFFFFFu || f.local == 0xFFFFFFFFu)
     return gr_fail(GR_ERR_PARSE, "%s: zip64 entries (over 4 GB) are not supported: unzip it first",
                    name);
   if ((size_t)f.local > len || len - f.local < ZIP_LOCAL_SIZE || le32(data + f.local) != 0x04034b50)
-    return gr_fail(GR_ERR_PARSE, "%s: corrupt zip archive (no header for %.*s)", name, nl, f.name);
+    return gr_fail(GR_ERR_PARSE, "%s: corrupt zip archive (no header for %s)", name, entry);
   const size_t at =
       (size_t)f.local + ZIP_LOCAL_SIZE + le16(data + f.local + 26) + le16(data + f.local + 28);
   if (at > len || len - at < f.packed)
-    return gr_fail(GR_ERR_PARSE, "%s: the zip archive is truncated (%.*s)", name, nl, f.name);
+    return gr_fail(GR_ERR_PARSE, "%s: the zip archive is truncated (%s)", name, entry);
   const uint8_t *packed = data + at;
   if (f.method == 0) {
     if (f.packed != f.size)
-      return gr_fail(GR_ERR_PARSE, "%s: corrupt zip archive (stored %.*s: %u bytes, not %u)", name,
-                     nl, f.name, f.packed, f.size);
-    GR_TRY(out_reserve(o, f.size, name));
-    memcpy(o->p, packed, f.size);
+      return gr_fail(GR_ERR_PARSE, "%s: corrupt zip archive (stored %s: %u bytes, not %u)", name,
+                     entry, f.packed, f.size);
+    GR_TRY(out_reserve(o, f.size, name)); /* a buffer even for an empty file */
+    if (f.size) memcpy(o->p, packed, f.size);
     o->len = f.size;
   } else {
     const size_t most = (size_t)f.packed * GR_DEFLATE_MAX_RATIO + 1024;
@@ -247,18 +278,17 @@ static gr_status unzip_one(const char *name, const uint8_t *data, size_t len, ou
     memset(&z, 0, sizeof z);
     if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
       return gr_fail(GR_ERR_NOMEM, "%s: cannot start inflating", name);
-    size_t used = 0;
-    const gr_status st = inflate_all(&z, packed, f.packed, 0, o, name, &used);
+    const inflate_what w = {0, entry, at, f.size};
+    const gr_status st = inflate_all(&z, packed, f.packed, &w, o, name);
     inflateEnd(&z);
     GR_TRY(st);
   }
   if (o->len != f.size)
     return gr_fail(GR_ERR_PARSE,
-                   "%s: corrupt zip archive (%.*s holds %zu bytes, the directory says %u)", name,
-                   nl, f.name, o->len, f.size);
+                   "%s: corrupt zip archive (%s holds %zu bytes, the directory says %u)", name,
+                   entry, o->len, f.size);
   if ((uint32_t)crc32_z(0, (const Bytef *)o->p, o->len) != f.crc)
-    return gr_fail(GR_ERR_PARSE, "%s: corrupt zip archive (%.*s fails its CRC check)", name, nl,
-                   f.name);
+    return gr_fail(GR_ERR_PARSE, "%s: corrupt zip archive (%s fails its CRC check)", name, entry);
   return GR_OK;
 }
 
