@@ -27,7 +27,52 @@ static int add_output_opts(gr_opt *o, int n, leads_args *a) {
   o[n++] = (gr_opt){"--explain", OPT_INT, &a->explain,
                     "add to each lead the N features that lift it most above the market's "
                     "average company (0..64)"};
+  o[n++] = (gr_opt){"--exclude", OPT_STR, &a->exclude,
+                    "CSV with an id column: companies never to list as leads (e.g. already "
+                    "contacted)"};
+  o[n++] = (gr_opt){"--only", OPT_STR, &a->only,
+                    "CSV with an id column: list leads among these companies only (e.g. a "
+                    "territory)"};
   return n;
+}
+
+/* The rows the leads file leaves out: the clients (skip, may be NULL),
+ * then --exclude's companies, and with --only every company it does not
+ * list. *out (malloc'ed) is NULL when nothing is left out. */
+static gr_status lead_skips(const leads_args *a, const gr_table *market, const uint8_t *skip,
+                            uint8_t **out) {
+  const int64_t n = market->n_rows;
+  const int verbose = !a->common.quiet;
+  *out = NULL;
+  uint8_t *s = calloc((size_t)(n ? n : 1), 1);
+  if (!s) return gr_fail(GR_ERR_NOMEM, "cannot allocate the excluded rows");
+  if (skip) memcpy(s, skip, (size_t)n);
+  const char *paths[2] = {a->exclude, a->only};
+  for (int w = 0; w < 2; w++) {
+    if (!paths[w]) continue;
+    uint8_t *listed = NULL;
+    int64_t found = 0, n_ids = 0;
+    const gr_status st = gr_leads_read_id_flags(a, paths[w], w ? "--only" : "--exclude", market,
+                                                verbose, verbose, &listed, &found, &n_ids);
+    if (st == GR_OK && w == 1 && found == 0) {
+      free(listed);
+      free(s);
+      return gr_fail(GR_ERR_INVALID_ARG, "%s (--only): none of its %lld ids is in the market",
+                     paths[w], (long long)n_ids);
+    }
+    if (st != GR_OK) {
+      free(s);
+      return st;
+    }
+    for (int64_t r = 0; r < n; r++)
+      s[r] |= w ? !listed[r] : listed[r];
+    free(listed);
+    if (verbose)
+      fprintf(stderr, "leads: %s %lld companies (%s)\n", w ? "only among" : "excluding",
+              (long long)found, paths[w]);
+  }
+  *out = s;
+  return GR_OK;
 }
 
 static void write_cell(FILE *f, const gr_column *col, int64_t r) {
@@ -131,7 +176,11 @@ static gr_status write_leads(const leads_args *a, gr_context *ctx, const gr_tabl
   float *scores = malloc(sizeof(float) * (size_t)top);
   gr_status st = rows && scores ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate the leads");
   if (st == GR_OK) st = parse_columns(market, a->columns, &cols, &n_cols);
-  if (st == GR_OK) st = gr_leads_rank(ctx, prob, market->n_rows, skip, top, rows, scores);
+  uint8_t *left_out = NULL;
+  if (st == GR_OK && (a->exclude || a->only)) st = lead_skips(a, market, skip, &left_out);
+  if (st == GR_OK)
+    st = gr_leads_rank(ctx, prob, market->n_rows, left_out ? left_out : skip, top, rows, scores);
+  free(left_out);
   /* the reasons: against the average company of this market */
   double *mean = NULL;
   int32_t *feat = NULL;

@@ -98,6 +98,11 @@ int gr_leads_args_finish(leads_args *a, const char *cmd) {
     fprintf(stderr, "gpurec %s: --explain must be in 0..%d\n", cmd, GR_LEADS_EXPLAIN_MAX);
     return GR_EXIT_USAGE;
   }
+  if ((a->exclude || a->only) && !a->leads) {
+    fprintf(stderr, "gpurec %s: --exclude and --only narrow the --leads file; give --leads FILE\n",
+            cmd);
+    return GR_EXIT_USAGE;
+  }
   if (a->explain && !a->leads) {
     fprintf(stderr, "gpurec %s: --explain adds reasons to the --leads file; give --leads FILE\n",
             cmd);
@@ -120,28 +125,46 @@ gr_status gr_leads_read_table(const char *path, const gr_table_options *o, const
 }
 
 /* client[r] for the portfolio's ids; ids absent from the market are reported. */
-gr_status gr_leads_read_clients(const leads_args *a, const gr_table *market, int verbose,
-                                uint8_t **client) {
+gr_status gr_leads_read_id_flags(const leads_args *a, const char *path, const char *what,
+                                 const gr_table *market, int verbose, int tell_missing,
+                                 uint8_t **flags, int64_t *n_found, int64_t *n_ids) {
   gr_table_options po;
   gr_table_options_default(&po);
   po.id_name = a->table.id_name;
   po.kinds = NULL;
   gr_table *pt = NULL;
-  GR_TRY(gr_leads_read_table(a->portfolio, &po, "portfolio", verbose, &pt));
-  *client = malloc((size_t)(market->n_rows ? market->n_rows : 1));
-  int64_t found = 0, missing = 0;
+  GR_TRY(gr_leads_read_table(path, &po, what, verbose, &pt));
+  *flags = malloc((size_t)(market->n_rows ? market->n_rows : 1));
+  int64_t missing = 0;
   char some[512];
-  gr_status st = *client ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate client flags");
+  gr_status st = *flags ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate %s flags", what);
   if (st == GR_OK)
-    st = gr_leads_mark_clients(market, pt, *client, &found, &missing, some, sizeof some);
-  if (st == GR_OK && missing)
-    fprintf(stderr, "leads: %lld of %lld portfolio ids are not in the market (e.g. %s)\n",
-            (long long)missing, (long long)pt->n_rows, some);
-  if (st == GR_OK && found == 0)
-    st = gr_fail(GR_ERR_INVALID_ARG, "%s: none of its %lld ids is in the market %s", a->portfolio,
-                 (long long)pt->n_rows, a->market);
+    st = gr_leads_mark_clients(market, pt, *flags, n_found, &missing, some, sizeof some);
+  if (st == GR_OK && missing && tell_missing)
+    fprintf(stderr, "leads: %lld of %lld %s ids are not in the market (e.g. %s)\n",
+            (long long)missing, (long long)pt->n_rows, what, some);
+  *n_ids = pt->n_rows;
   gr_table_free(pt);
+  if (st != GR_OK) {
+    free(*flags);
+    *flags = NULL;
+  }
   return st;
+}
+
+gr_status gr_leads_read_clients(const leads_args *a, const gr_table *market, int verbose,
+                                uint8_t **client) {
+  int64_t found = 0, n_ids = 0;
+  /* missing ids are always reported for the portfolio: they change the model */
+  GR_TRY(gr_leads_read_id_flags(a, a->portfolio, "portfolio", market, verbose, 1, client, &found,
+                                &n_ids));
+  if (found == 0) {
+    free(*client);
+    *client = NULL;
+    return gr_fail(GR_ERR_INVALID_ARG, "%s: none of its %lld ids is in the market %s", a->portfolio,
+                   (long long)n_ids, a->market);
+  }
+  return GR_OK;
 }
 
 void gr_leads_json_cuts(FILE *f, const char *name, const double *v) {

@@ -12,6 +12,7 @@
 
 typedef struct leads_args {
   const char *market, *portfolio, *model, *leads, *scores, *columns, *json, *holdout_out;
+  const char *exclude, *only; /* id lists that narrow the leads file */
   const char *balance, *solver;
   int top, uncalibrated, explain;
   float C, test_fraction, max_missing, kmeans_tol;
@@ -38,6 +39,13 @@ int gr_leads_args_finish(leads_args *a, const char *cmd);
 gr_status gr_leads_read_table(const char *path, const gr_table_options *o, const char *what,
                               int verbose, gr_table **out);
 /* client[r] (malloc'ed) for the portfolio's ids; ids absent from the market are reported. */
+/* flags[r] (malloc'ed) = 1 for the market rows whose id is in the id CSV at
+ * path (`what` names it in messages); *n_found: the distinct ids found,
+ * *n_ids the file's rows. Says how fast it read when verbose, and names ids
+ * absent from the market when tell_missing. */
+gr_status gr_leads_read_id_flags(const leads_args *a, const char *path, const char *what,
+                                 const gr_table *market, int verbose, int tell_missing,
+                                 uint8_t **flags, int64_t *n_found, int64_t *n_ids);
 gr_status gr_leads_read_clients(const leads_args *a, const gr_table *market, int verbose,
                                 uint8_t **client);
 /* Writes "name": {"5": v[0], "10": v[1], ...}, one figure per cut, as JSON. */

@@ -50,6 +50,30 @@ for r in rows:
         elif base == 'score low': ok &= score < mean
 sys.exit(0 if ok else 1)\""
 check "same leads with reasons" "diff <(cut -d, -f1-4 '$D/why.csv') '$D/leads2.csv' >/dev/null"
+# --exclude and --only narrow the leads file: the same order, less the
+# excluded companies; only the listed ones (never a client)
+cut -d, -f2 "$D/leads2.csv" | sed -n '2,6p' | sed '1i id' > "$D/contacted.csv"
+expect_ok "score, excluding five" "$G" leads score --market "$D/market.csv" --model "$D/m.gpurec" \
+  --leads "$D/excl.csv" --top 15 --exclude "$D/contacted.csv" --device cpu
+check "the next 15 leads, in order" "diff <(cut -d, -f2- '$D/excl.csv' | tail -n +2) <(cut -d, -f2- '$D/leads2.csv' | sed -n '7,21p') >/dev/null"
+check "excluding says how many" "grep -q 'excluding 5 companies' '$WORK/err'"
+awk 'BEGIN { print "id"; for (r = 0; r < 400; r += 4) printf "id%03d\n", r; print "nope" }' > "$D/territory.csv"
+expect_ok "score, a territory" "$G" leads score --market "$D/market.csv" --model "$D/m.gpurec" \
+  --leads "$D/only.csv" --top 1000 --only "$D/territory.csv" --scores "$D/all2.csv" --device cpu
+check "only the territory's non-clients, best first" "python3 -c \"
+import csv, sys
+rows = list(csv.DictReader(open('$D/only.csv')))
+ids = [int(r['id'][2:]) for r in rows]
+scores = {r['id']: float(r['score']) for r in csv.DictReader(open('$D/all2.csv'))}
+want = sorted((i for i in range(0, 400, 4) if i % 10), key=lambda i: (-scores['id%03d' % i], i))
+sys.exit(0 if ids == want else 1)\""
+check "every company still scored" "[ \$(wc -l < '$D/all2.csv') -eq 401 ]"
+check "ids not in the market named" "grep -q '1 of 101 --only ids are not in the market (e.g. nope)' '$WORK/err'"
+printf 'id\nnope\n' > "$D/nowhere.csv"
+expect_fail "only, none in the market" "none of its 1 ids is in the market" "$G" leads score --market "$D/market.csv" \
+  --model "$D/m.gpurec" --leads "$D/x.csv" --only "$D/nowhere.csv" --device cpu
+expect_fail "exclude without leads" "--exclude and --only narrow the --leads file" "$G" leads score \
+  --market "$D/market.csv" --model "$D/m.gpurec" --scores "$D/x.csv" --exclude "$D/contacted.csv" --device cpu
 expect_fail "reasons without leads" "--explain adds reasons to the --leads file" "$G" leads score \
   --market "$D/market.csv" --model "$D/m.gpurec" --scores "$D/x.csv" --explain 2 --device cpu
 expect_fail "explain too many" "--explain must be in 0..64" "$G" leads score --market "$D/market.csv" \
