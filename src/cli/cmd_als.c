@@ -1,6 +1,7 @@
 /* gpurec als fit | recommend | similar | eval (tune: cmd_als_tune.c). */
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "data_args.h"
 #include "group_report.h"
 #include "host/baseline.h"
+#include "host/item_knn.h"
 #include "host/output_file.h"
 #include "host/ranking.h"
 #include "ranked_output.h"
@@ -167,7 +169,8 @@ static void write_metrics_json(FILE *f, const char *key, const gr_metrics *m) {
 static gr_status write_report(const char *path, gr_context *ctx, const gr_common_args *common,
                               const gr_interactions *train, const gr_als_model *m,
                               const fit_log *log, const gr_metrics *metrics, double eval_seconds,
-                              const gr_metrics *baseline, const gr_group_report *groups) {
+                              const gr_metrics *baseline, const gr_metrics *knn, int knn_k,
+                              const gr_group_report *groups) {
   /* nnz counts distinct (user, item) pairs; events counts input rows */
   gr_csr pairs = {0};
   if (train) GR_TRY(gr_seen_matrix(m, train, &pairs));
@@ -205,6 +208,10 @@ static gr_status write_report(const char *path, gr_context *ctx, const gr_common
     fprintf(f, "  \"eval_seconds\": %.6f,\n", eval_seconds);
   }
   if (baseline) write_metrics_json(f, "baseline_popular", baseline);
+  if (knn) {
+    write_metrics_json(f, "baseline_item_knn", knn);
+    fprintf(f, "  \"baseline_item_knn_neighbours\": %d,\n", knn_k);
+  }
   if (groups) {
     gr_group_report_json(f, groups);
     fputs(",\n", f);
@@ -252,7 +259,7 @@ static int als_fit_cmd(int argc, char **argv) {
   gr_status st = fit(ctx, &a, data, &common, &log, &m);
   if (st == GR_OK) st = gr_als_model_save(m, model_path);
   if (st == GR_OK && json)
-    st = write_report(json, ctx, &common, data, m, &log, NULL, 0.0, NULL, NULL);
+    st = write_report(json, ctx, &common, data, m, &log, NULL, 0.0, NULL, NULL, 0, NULL);
   if (st == GR_OK && !common.quiet)
     fprintf(stderr, "gpurec: %.3f s per iteration; model written to %s\n", mean_seconds(&log),
             model_path);
@@ -367,33 +374,37 @@ static int als_similar_cmd(int argc, char **argv) {
 
 /* ---- als eval ------------------------------------------------------------- */
 
-/* One figure per line: name@k padded to a column, the value (and the
- * baseline's, when there is one), a note. */
-static void print_figure(const char *name, int k, double value, const double *base,
-                         const char *note) {
+/* One figure per line: name@k padded to a column, the model's value, the
+ * baselines' (when measured: b[0] popularity, b[1] item kNN), a note. */
+static void print_figure(const char *name, int k, const gr_metrics *const *col, int n_cols,
+                         size_t at, const char *note) {
   char label[48];
   snprintf(label, sizeof label, k > 0 ? "%s@%d" : "%s", name, k);
-  printf("%-21s %.4f", label, value);
-  if (base) printf("   %.4f", *base);
+  printf("%-21s", label);
+  for (int c = 0; c < n_cols; c++)
+    printf("%s%.4f", c ? "   " : " ", *(const double *)((const char *)col[c] + at));
   printf("%s%s\n", note ? "   " : "", note ? note : "");
 }
 
-/* The figures; b (may be NULL) the popularity baseline's, in a second column. */
-static void print_metrics(const gr_metrics *m, const gr_metrics *b) {
+/* The figures; b (may be NULL) the popularity baseline's and knn the item
+ * kNN baseline's, in more columns. */
+static void print_metrics(const gr_metrics *m, const gr_metrics *b, const gr_metrics *knn) {
   const int k = m->k;
+  const gr_metrics *col[3] = {m, b, knn};
+  const int n = b ? 3 : 1;
   char auc_note[64];
   snprintf(auc_note, sizeof auc_note, "(over %lld users)", (long long)m->auc_users);
   printf("%-21s %lld\n", "users evaluated", (long long)m->n_users);
-  if (b) printf("%-21s %-6s   %s\n", "", "model", "popular");
-  print_figure("precision", k, m->precision, b ? &b->precision : NULL, NULL);
-  print_figure("precision_implicit", k, m->precision_implicit, b ? &b->precision_implicit : NULL,
+  if (b) printf("%-21s %-6s   %-6s  %s\n", "", "model", "popular", "item_knn");
+  print_figure("precision", k, col, n, offsetof(gr_metrics, precision), NULL);
+  print_figure("precision_implicit", k, col, n, offsetof(gr_metrics, precision_implicit),
                "(hits / min(k, test items), as the implicit package)");
-  print_figure("recall", k, m->recall, b ? &b->recall : NULL, NULL);
-  print_figure("map", k, m->map, b ? &b->map : NULL, NULL);
-  print_figure("ndcg", k, m->ndcg, b ? &b->ndcg : NULL, NULL);
-  print_figure("hit_rate", k, m->hit_rate, b ? &b->hit_rate : NULL, NULL);
-  print_figure("roc_auc", 0, m->auc, b ? &b->auc : NULL, auc_note);
-  print_figure("coverage", k, m->coverage, b ? &b->coverage : NULL,
+  print_figure("recall", k, col, n, offsetof(gr_metrics, recall), NULL);
+  print_figure("map", k, col, n, offsetof(gr_metrics, map), NULL);
+  print_figure("ndcg", k, col, n, offsetof(gr_metrics, ndcg), NULL);
+  print_figure("hit_rate", k, col, n, offsetof(gr_metrics, hit_rate), NULL);
+  print_figure("roc_auc", 0, col, n, offsetof(gr_metrics, auc), auc_note);
+  print_figure("coverage", k, col, n, offsetof(gr_metrics, coverage),
                "(share of the items in some user's top k)");
 }
 
@@ -401,7 +412,7 @@ static int als_eval_cmd(int argc, char **argv) {
   const char *cmd = "als eval";
   const char *model_path = NULL, *json = NULL;
   const char *groups_path = NULL, *group_col = NULL, *group_item_col = NULL;
-  int baseline = 0;
+  int baseline = 0, knn_k = 20;
   als_args a;
   gr_holdout_args h;
   gr_holdout_args_default(&h);
@@ -420,9 +431,11 @@ static int als_eval_cmd(int argc, char **argv) {
       {"--group-item-col", OPT_STR, &group_item_col,
        "item column of --item-groups (default: --item-col, else item or item_id)"},
       {"--baseline", OPT_FLAG, &baseline,
-       "also measure the popularity baseline (the most popular unseen items) beside the model"},
+       "also measure two baselines beside the model: popularity (the most popular unseen "
+       "items) and item kNN (cosine neighbours of the user's items)"},
+      {"--knn-neighbours", OPT_INT, &knn_k, "neighbours per item of the item kNN baseline"},
   };
-  int n = gr_holdout_args_add(opts, 6, &h, "all interactions: split, train, evaluate");
+  int n = gr_holdout_args_add(opts, 7, &h, "all interactions: split, train, evaluate");
   n = als_args_add(opts, n, &a);
   n = gr_data_args_add(opts, n, &d);
   n = gr_common_args_add(opts, n, &common);
@@ -433,6 +446,10 @@ static int als_eval_cmd(int argc, char **argv) {
                          opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
   if ((rc = als_args_finish(&a, cmd)) != GR_EXIT_OK) return rc;
+  if (knn_k < 1 || knn_k > GR_ITEM_KNN_MAX) {
+    fprintf(stderr, "gpurec %s: --knn-neighbours must be in 1..%d\n", cmd, GR_ITEM_KNN_MAX);
+    return GR_EXIT_USAGE;
+  }
   if (model_path && h.input) {
     fprintf(stderr,
             "gpurec %s: give either --input FILE, or --train FILE --test FILE "
@@ -465,18 +482,24 @@ static int als_eval_cmd(int argc, char **argv) {
   if (st == GR_OK && !common.quiet)
     fprintf(stderr, "gpurec: evaluated %lld users in %.2f s\n", (long long)metrics.n_users,
             eval_seconds);
-  gr_metrics popular;
+  gr_metrics popular, knn;
   if (st == GR_OK && baseline) {
     gr_als_model *pop = NULL;
     st = gr_popularity_model(m, train, &pop);
     if (st == GR_OK) st = gr_als_evaluate(ctx, pop, train, test, eo->k, &popular);
     gr_als_model_free(pop);
+    const double t1 = gr_now_seconds();
+    if (st == GR_OK) st = gr_item_knn_evaluate(ctx, m, train, test, knn_k, eo->k, &knn);
+    if (st == GR_OK && !common.quiet)
+      fprintf(stderr, "gpurec: item kNN baseline (%d neighbours) in %.2f s\n", knn_k,
+              gr_now_seconds() - t1);
   }
-  if (st == GR_OK) print_metrics(&metrics, baseline ? &popular : NULL);
+  if (st == GR_OK) print_metrics(&metrics, baseline ? &popular : NULL, baseline ? &knn : NULL);
   if (st == GR_OK && groups_path) gr_group_report_print(stdout, &groups, eo->k);
   if (st == GR_OK && json)
     st = write_report(json, ctx, &common, train, m, model_path ? NULL : &log, &metrics,
-                      eval_seconds, baseline ? &popular : NULL, groups_path ? &groups : NULL);
+                      eval_seconds, baseline ? &popular : NULL, baseline ? &knn : NULL, knn_k,
+                      groups_path ? &groups : NULL);
   rc = st == GR_OK ? GR_EXIT_OK : gr_cli_fail(cmd, st);
 done:
   gr_group_report_free(&groups);

@@ -16,9 +16,11 @@
 #include "grid_args.h"
 #include "host/als_model.h"
 #include "host/baseline.h"
+#include "host/item_knn.h"
 #include "host/output_file.h"
 
 #define MAX_SETTINGS 4096 /* the whole grid */
+#define TUNE_KNN 20       /* neighbours per item of the item kNN baseline (as als eval) */
 
 typedef struct setting {
   gr_als_params p;
@@ -83,15 +85,22 @@ static void write_csv(FILE *f, const setting *s, int n) {
   }
 }
 
-static void write_json(FILE *f, const setting *s, int n, int best, int metric,
-                       const gr_metrics *pop) {
-  fprintf(f, "{\n  \"metric\": \"%s\",\n  \"best\": %d,\n", METRICS[metric], best);
+/* A baseline's figures as a JSON member (and its comma). */
+static void write_baseline(FILE *f, const char *name, const gr_metrics *b) {
   fprintf(f,
-          "  \"baseline_popular\": {\"map\": %.6f, \"precision\": %.6f, \"precision_implicit\": "
-          "%.6f, \"recall\": %.6f, \"ndcg\": %.6f, \"hit_rate\": %.6f, \"auc\": %.6f, "
-          "\"coverage\": %.6f},\n  \"settings\": [\n",
-          pop->map, pop->precision, pop->precision_implicit, pop->recall, pop->ndcg, pop->hit_rate,
-          isnan(pop->auc) ? 0.0 : pop->auc, pop->coverage);
+          "  \"%s\": {\"map\": %.6f, \"precision\": %.6f, \"precision_implicit\": %.6f, "
+          "\"recall\": %.6f, \"ndcg\": %.6f, \"hit_rate\": %.6f, \"auc\": %.6f, \"coverage\": "
+          "%.6f},\n",
+          name, b->map, b->precision, b->precision_implicit, b->recall, b->ndcg, b->hit_rate,
+          isnan(b->auc) ? 0.0 : b->auc, b->coverage);
+}
+
+static void write_json(FILE *f, const setting *s, int n, int best, int metric,
+                       const gr_metrics *pop, const gr_metrics *knn) {
+  fprintf(f, "{\n  \"metric\": \"%s\",\n  \"best\": %d,\n", METRICS[metric], best);
+  write_baseline(f, "baseline_popular", pop);
+  write_baseline(f, "baseline_item_knn", knn);
+  fprintf(f, "  \"baseline_item_knn_neighbours\": %d,\n  \"settings\": [\n", TUNE_KNN);
   for (int i = 0; i < n; i++) {
     const setting *x = &s[i];
     fprintf(f,
@@ -209,10 +218,11 @@ static int build_grid(const grid_args *g, setting **out, int *n_out, int *metric
   return GR_EXIT_OK;
 }
 
-/* Fits and evaluates setting s; the fit stops on Ctrl-C. With `popular`,
- * also measures the popularity baseline (on the fitted model's ids). */
+/* Fits and evaluates setting s; the fit stops on Ctrl-C. With `popular`
+ * and `knn`, also measures the baselines (on the fitted model's ids). */
 static gr_status run_setting(gr_context *ctx, setting *s, const gr_interactions *train,
-                             const gr_interactions *test, int k, gr_metrics *popular) {
+                             const gr_interactions *test, int k, gr_metrics *popular,
+                             gr_metrics *knn) {
   gr_als_train_options o;
   gr_als_train_options_default(&o);
   o.stop = &gr_cli_interrupted;
@@ -228,6 +238,7 @@ static gr_status run_setting(gr_context *ctx, setting *s, const gr_interactions 
     st = gr_popularity_model(m, train, &pop);
     if (st == GR_OK) st = gr_als_evaluate(ctx, pop, train, test, k, popular);
     gr_als_model_free(pop);
+    if (st == GR_OK) st = gr_item_knn_evaluate(ctx, m, train, test, TUNE_KNN, k, knn);
   }
   gr_als_model_free(m);
   return st;
@@ -321,10 +332,11 @@ int gr_cmd_als_tune(int argc, char **argv) {
             n_settings, gr_context_backend_name(ctx), gr_interactions_n_users(train),
             gr_interactions_n_items(train), (long long)gr_interactions_count(train));
   int done_settings = 0;
-  gr_metrics popular = {0}; /* the popularity baseline, measured with the first setting */
+  gr_metrics popular = {0}, knn = {0}; /* the baselines, measured with the first setting */
   gr_cli_catch_sigint();
   for (int i = 0; st == GR_OK && i < n_settings; i++) {
-    st = run_setting(ctx, &s[i], train, test, eo->k, i == 0 ? &popular : NULL);
+    st =
+        run_setting(ctx, &s[i], train, test, eo->k, i == 0 ? &popular : NULL, i == 0 ? &knn : NULL);
     if (st == GR_OK) done_settings++;
     if (st == GR_OK && !common.quiet)
       fprintf(stderr,
@@ -348,6 +360,8 @@ int gr_cmd_als_tune(int argc, char **argv) {
     print_table(s, order, done_settings);
     printf("popularity baseline (the most popular unseen items): %s@%d %.4f\n", METRICS[metric],
            eo->k, metric_of(&popular, metric));
+    printf("item kNN baseline (cosine, %d neighbours per item): %s@%d %.4f\n", TUNE_KNN,
+           METRICS[metric], eo->k, metric_of(&knn, metric));
   }
   if (st != GR_OK) { /* interrupted or failed: the table so far, no files */
     rc = gr_cli_fail(cmd, st);
@@ -371,7 +385,7 @@ int gr_cmd_als_tune(int argc, char **argv) {
   if (st == GR_OK && csv && (st = gr_output_open(&csv_out, csv)) == GR_OK)
     write_csv(csv_out.f, s, n_settings);
   if (st == GR_OK && json && (st = gr_output_open(&json_out, json)) == GR_OK)
-    write_json(json_out.f, s, n_settings, order[0], metric, &popular);
+    write_json(json_out.f, s, n_settings, order[0], metric, &popular, &knn);
   if (st == GR_OK && model_path) st = gr_als_model_save(best_model, model_path);
   if (st == GR_OK && csv) st = gr_output_commit(&csv_out);
   if (st == GR_OK && json) st = gr_output_commit(&json_out);

@@ -12,13 +12,13 @@
 #include "als_model.h"
 #include "context.h"
 #include "csr.h"
+#include "eval_data.h"
 #include "group_metrics.h"
 #include "interactions.h"
 #include "metrics.h"
 #include "ranking.h"
 
 #define GR_EVAL_BATCH 4096
-#define GR_AUC_BUDGET 4e8 /* user x item scores computed for the AUC */
 
 void gr_eval_options_default(gr_eval_options *o) {
   memset(o, 0, sizeof *o);
@@ -151,15 +151,48 @@ static void drop_seen(gr_csr *test, const gr_csr *train) {
   test->nnz = w;
 }
 
+int64_t gr_eval_auc_users(int64_t n_items, int64_t n_eval) {
+  int64_t n_auc = (int64_t)(GR_AUC_BUDGET / (double)(n_items ? n_items : 1));
+  if (n_auc < 1) n_auc = 1;
+  return n_auc > n_eval ? n_eval : n_auc;
+}
+
+gr_status gr_eval_data_build(const gr_als_model *m, const gr_interactions *train,
+                             const gr_interactions *test, gr_eval_data *out) {
+  memset(out, 0, sizeof *out);
+  GR_TRY(gr_seen_matrix(m, train, &out->seen));
+  int32_t *u, *it;
+  gr_status st = gr_als_model_index(m, test, &u, &it, NULL);
+  if (st == GR_OK) {
+    st = gr_csr_from_coo(&out->test, m->n_users, m->n_items, u, it, test->weight, test->n);
+    free(u);
+    free(it);
+  }
+  if (st == GR_OK) {
+    drop_seen(&out->test, &out->seen);
+    out->users = malloc(sizeof(int32_t) * (size_t)(m->n_users ? m->n_users : 1));
+    if (!out->users) st = gr_fail(GR_ERR_NOMEM, "cannot allocate the evaluated users");
+  }
+  for (int32_t r = 0; st == GR_OK && r < m->n_users; r++)
+    if (out->test.indptr[r + 1] > out->test.indptr[r]) out->users[out->n_users++] = r;
+  if (st != GR_OK) gr_eval_data_free(out);
+  return st;
+}
+
+void gr_eval_data_free(gr_eval_data *d) {
+  gr_csr_free(&d->seen);
+  gr_csr_free(&d->test);
+  free(d->users);
+  memset(d, 0, sizeof *d);
+}
+
 /* Exact per-user ROC AUC for an even sample of the evaluated users. */
 static gr_status add_auc(const gr_als_model *m, const gr_csr *train, const gr_csr *test,
                          const int32_t *users, int64_t n_eval, int n_threads,
                          gr_metric_sums *sums) {
   const int k = m->params.factors;
   const int64_t n_items = m->n_items;
-  int64_t n_auc = (int64_t)(GR_AUC_BUDGET / (double)(n_items ? n_items : 1));
-  if (n_auc < 1) n_auc = 1;
-  if (n_auc > n_eval) n_auc = n_eval;
+  const int64_t n_auc = gr_eval_auc_users(n_items, n_eval);
   const int64_t batch = 256;
   float *scores = malloc(sizeof(float) * (size_t)batch * (size_t)n_items);
   float *q = malloc(sizeof(float) * (size_t)batch * k);
@@ -207,33 +240,23 @@ gr_status gr_als_evaluate_grouped(gr_context *ctx, const gr_als_model *m,
                                   gr_group_sums *groups, gr_metrics *out) {
   if (k < 1 || k > GR_TOPK_MAX)
     return gr_fail(GR_ERR_INVALID_ARG, "--k must be in 1..%d", GR_TOPK_MAX);
-  gr_csr tr = {0}, te = {0};
-  int32_t *users = NULL, *ranked = NULL;
+  gr_eval_data ed = {0};
+  int32_t *ranked = NULL;
   float *scores = NULL;
   uint8_t *shown = NULL; /* (n_items) in some top k */
   gr_metric_sums sums = {0};
   gr_status st;
-  GR_CHECK_GOTO(st, gr_seen_matrix(m, train, &tr), done);
-  {
-    int32_t *u, *it;
-    GR_CHECK_GOTO(st, gr_als_model_index(m, test, &u, &it, NULL), done);
-    st = gr_csr_from_coo(&te, m->n_users, m->n_items, u, it, test->weight, test->n);
-    free(u);
-    free(it);
-    if (st != GR_OK) goto done;
-  }
-  drop_seen(&te, &tr);
-  users = malloc(sizeof(int32_t) * (size_t)(m->n_users ? m->n_users : 1));
+  GR_CHECK_GOTO(st, gr_eval_data_build(m, train, test, &ed), done);
+  const gr_csr tr = ed.seen, te = ed.test;
+  const int32_t *users = ed.users;
+  const int64_t n_eval = ed.n_users;
   ranked = malloc(sizeof(int32_t) * (size_t)GR_EVAL_BATCH * k);
   scores = malloc(sizeof(float) * (size_t)GR_EVAL_BATCH * k);
   shown = calloc((size_t)m->n_items + 1, 1);
-  if (!users || !ranked || !scores || !shown) {
+  if (!ranked || !scores || !shown) {
     st = gr_fail(GR_ERR_NOMEM, "cannot allocate evaluation buffers");
     goto done;
   }
-  int64_t n_eval = 0;
-  for (int32_t u = 0; u < m->n_users; u++)
-    if (te.indptr[u + 1] > te.indptr[u]) users[n_eval++] = u;
   for (int64_t b0 = 0; b0 < n_eval; b0 += GR_EVAL_BATCH) {
     const int64_t nb = n_eval - b0 < GR_EVAL_BATCH ? n_eval - b0 : GR_EVAL_BATCH;
     GR_CHECK_GOTO(st,
@@ -260,9 +283,7 @@ gr_status gr_als_evaluate_grouped(gr_context *ctx, const gr_als_model *m,
     n_shown += shown[i];
   out->coverage = m->n_items ? (double)n_shown / m->n_items : 0.0;
 done:
-  gr_csr_free(&tr);
-  gr_csr_free(&te);
-  free(users);
+  gr_eval_data_free(&ed);
   free(ranked);
   free(scores);
   free(shown);
