@@ -1,6 +1,7 @@
 /* Export directories; see export_dir.h. */
 #include "export_dir.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,17 +11,40 @@
 
 #include "common/error.h"
 
+/* 1 when dir holds nothing but . and .. */
+static int is_empty_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  int empty = 1;
+  for (struct dirent *ent; empty && (ent = readdir(d));)
+    empty = strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0;
+  closedir(d);
+  return empty;
+}
+
 gr_status gr_export_dir_open(gr_export_dir *e, const char *dir) {
   memset(e, 0, sizeof *e);
   e->dir = dir;
   struct stat sb;
   if (stat(dir, &sb) == 0) {
     if (!S_ISDIR(sb.st_mode)) return gr_fail(GR_ERR_IO, "%s exists and is not a directory", dir);
-    return GR_OK;
+    if (!is_empty_dir(dir))
+      return gr_fail(GR_ERR_IO,
+                     "%s exists and is not empty: export to a new directory (an earlier "
+                     "export's files would be mixed with this one's)",
+                     dir);
   }
-  if (mkdir(dir, 0777) != 0)
-    return gr_fail(GR_ERR_IO, "cannot make the directory %s: %s", dir, strerror(errno));
-  e->made = 1;
+  const size_t len = strlen(dir) + 32;
+  e->stage = malloc(len);
+  if (!e->stage) return gr_fail(GR_ERR_NOMEM, "cannot allocate a path");
+  snprintf(e->stage, len, "%s.tmp.%ld", dir, (long)getpid());
+  if (mkdir(e->stage, 0777) != 0) {
+    const gr_status st =
+        gr_fail(GR_ERR_IO, "cannot make the directory %s: %s", e->stage, strerror(errno));
+    free(e->stage);
+    e->stage = NULL;
+    return st;
+  }
   return GR_OK;
 }
 
@@ -29,42 +53,51 @@ FILE *gr_export_file(gr_export_dir *e, const char *name, gr_status *st) {
     *st = gr_fail(GR_ERR_INTERNAL, "too many export files");
     return NULL;
   }
-  const size_t len = strlen(e->dir) + strlen(name) + 2;
+  const size_t len = strlen(e->stage) + strlen(name) + 2;
   char *path = malloc(len);
   if (!path) {
     *st = gr_fail(GR_ERR_NOMEM, "cannot allocate a path");
     return NULL;
   }
-  snprintf(path, len, "%s/%s", e->dir, name);
+  snprintf(path, len, "%s/%s", e->stage, name);
   *st = gr_output_open(&e->files[e->n], path);
-  free(path); /* the output keeps its own copy */
-  if (*st != GR_OK) return NULL;
+  if (*st != GR_OK) {
+    free(path);
+    return NULL;
+  }
+  e->names[e->n] = path;
   return e->files[e->n++].f;
 }
 
 gr_status gr_export_dir_commit(gr_export_dir *e) {
   gr_status st = GR_OK;
-  /* every file's writes checked (a full disk shows here) before any is renamed */
-  for (int i = 0; i < e->n && st == GR_OK; i++)
-    if (fflush(e->files[i].f) != 0 || ferror(e->files[i].f))
-      st = gr_fail(GR_ERR_IO, "cannot write %s: %s", e->files[i].path, strerror(errno));
-  if (st != GR_OK) {
-    gr_export_dir_abort(e);
-    return st;
-  }
   for (int i = 0; i < e->n; i++) {
     if (st == GR_OK)
       st = gr_output_commit(&e->files[i]);
     else
       gr_output_abort(&e->files[i]);
   }
-  e->n = 0;
-  return st;
+  /* an empty directory in the way is replaced; anything else stops it */
+  if (st == GR_OK && rename(e->stage, e->dir) != 0)
+    st = gr_fail(GR_ERR_IO, "cannot rename %s to %s: %s", e->stage, e->dir, strerror(errno));
+  if (st != GR_OK) {
+    gr_export_dir_abort(e);
+    return st;
+  }
+  for (int i = 0; i < e->n; i++)
+    free(e->names[i]);
+  free(e->stage);
+  memset(e, 0, sizeof *e);
+  return GR_OK;
 }
 
 void gr_export_dir_abort(gr_export_dir *e) {
-  for (int i = 0; i < e->n; i++)
+  for (int i = 0; i < e->n; i++) {
     gr_output_abort(&e->files[i]);
-  e->n = 0;
-  if (e->made) rmdir(e->dir); /* only when empty: fails harmlessly otherwise */
+    unlink(e->names[i]); /* renamed into the staging directory already, or never made */
+    free(e->names[i]);
+  }
+  if (e->stage) rmdir(e->stage);
+  free(e->stage);
+  memset(e, 0, sizeof *e);
 }

@@ -1,7 +1,8 @@
-/* A directory of export files written together: every file goes to a
- * temporary beside its target, and all are renamed into place only once
- * every one is complete, so a failure leaves none of them (and removes the
- * directory if it was made for them). */
+/* A directory of export files written together: the files go to a staging
+ * directory beside the target (DIR.tmp.<pid>), which is renamed to DIR only
+ * once every file in it is complete. So DIR appears whole or not at all,
+ * and a failure removes the staging directory. DIR must not exist or be
+ * empty: files of an earlier export are never mixed with a new one. */
 #ifndef GR_CLI_EXPORT_DIR_H
 #define GR_CLI_EXPORT_DIR_H
 
@@ -14,18 +15,20 @@
 
 typedef struct gr_export_dir {
   const char *dir;
-  int made; /* 1: the directory did not exist before */
+  char *stage; /* the staging directory */
   gr_output_file files[GR_EXPORT_MAX_FILES];
+  char *names[GR_EXPORT_MAX_FILES]; /* paths in stage, for the clean-up */
   int n;
 } gr_export_dir;
 
-/* Uses dir, making it when it does not exist (its parent must). */
+/* Checks dir (absent, or an empty directory) and makes the staging one. */
 gr_status gr_export_dir_open(gr_export_dir *e, const char *dir);
-/* Opens dir/name for writing; NULL with *st set on failure. */
+/* Opens name in the staging directory for writing; NULL with *st set on failure. */
 FILE *gr_export_file(gr_export_dir *e, const char *name, gr_status *st);
-/* Commits every file (or, after a failure, removes the ones not yet renamed). */
+/* Completes every file and renames the staging directory to dir; on a
+ * failure, removes everything as gr_export_dir_abort does. */
 gr_status gr_export_dir_commit(gr_export_dir *e);
-/* Removes every temporary, and the directory when it was made here and is empty. */
+/* Removes every file written and the staging directory. */
 void gr_export_dir_abort(gr_export_dir *e);
 
 #endif

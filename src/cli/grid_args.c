@@ -13,10 +13,12 @@ int gr_value_list_parse(const char *text, const char *opt, int integers, double 
   const char *p = text;
   for (;;) {
     char *end;
-    /* numbers as floats, read as the fit commands read them (strtof) */
-    const double v = integers ? strtod(p, &end) : (double)strtof(p, &end);
-    const int ok = end != p && (*end == ',' || *end == '\0') && isfinite(v) && v >= min &&
-                   v <= max && (!integers || v == floor(v));
+    /* the range on the number as written; the value as the fit commands
+     * read it (strtof: a float) */
+    const double written = strtod(p, &end);
+    const double v = integers ? written : (double)strtof(p, NULL);
+    const int ok = end != p && (*end == ',' || *end == '\0') && isfinite(written) && isfinite(v) &&
+                   written >= min && written <= max && (!integers || v == floor(v));
     if (!ok || out->n == GR_GRID_MAX_VALUES) {
       fprintf(stderr, "gpurec %s: %s expects up to %d comma-separated %s in [%g, %g], got '%s'\n",
               command, opt, GR_GRID_MAX_VALUES, integers ? "integers" : "numbers", min, max, text);

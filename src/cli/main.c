@@ -82,6 +82,10 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "--version") == 0) {
     printf("gpurec %d.%d.%d\n", GPUREC_VERSION_MAJOR, GPUREC_VERSION_MINOR, GPUREC_VERSION_PATCH);
     gr_print_build_info(stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+      fprintf(stderr, "gpurec: cannot write to standard output\n");
+      return GR_EXIT_FAIL;
+    }
     return GR_EXIT_OK;
   }
   if (strcmp(cmd, "gen") == 0) return gr_cmd_gen(argc - 2, argv + 2);

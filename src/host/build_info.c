@@ -20,6 +20,8 @@ void gr_print_build_info(FILE *f) {
     fprintf(f, "cpu:    %d threads; %s, kernels for %s\n", cpu->n_threads, gr_blas_config(),
             gr_blas_core());
     cpu->ops->destroy(cpu);
+  } else {
+    fprintf(f, "cpu:    unusable (%s)\n", gr_last_error());
   }
 #if defined(GPUREC_HAVE_CUDA)
   fprintf(f, "cuda:   built, for architectures %s\n", GPUREC_CUDA_ARCHS);
@@ -42,6 +44,6 @@ void gr_print_build_info(FILE *f) {
   fprintf(f, "inputs: CSV files, plain%s (zlib %s)\n",
           gr_decompress_available() ? ", gzip or zip" : "", zlibVersion());
 #else
-  fprintf(f, "inputs: CSV, plain only (built without zlib)\n");
+  fprintf(f, "inputs: CSV files, plain only (built without zlib)\n");
 #endif
 }

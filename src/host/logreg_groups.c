@@ -359,7 +359,7 @@ static int drop_poor_starts(lr_host *h, int m, int d, const double *f_zero) {
     int warm = 0;
     for (int j = 0; h->running[g] && j < D && !warm; j++)
       warm = h->theta[(size_t)g * D + j] != 0.0;
-    h->need[g] = warm && h->f0[g] > f_zero[g];
+    h->need[g] = warm && !(h->f0[g] <= f_zero[g]); /* a NaN start too */
     if (h->need[g]) memset(h->theta + (size_t)g * D, 0, sizeof(double) * D);
     dropped |= h->need[g];
   }

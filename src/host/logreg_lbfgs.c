@@ -307,7 +307,7 @@ static gr_status drop_poor_starts(gr_backend *be, lb_state *s, const gr_lr_data 
     int warm = 0;
     for (int j = 0; s->running[k] && j < D && !warm; j++)
       warm = x[j] != 0.0;
-    s->search[k] = warm && s->f[k] > f_zero[k]; /* the mask of the pass below */
+    s->search[k] = warm && !(s->f[k] <= f_zero[k]); /* a NaN start too; the mask below */
     if (s->search[k]) memset(x, 0, sizeof(double) * D);
     dropped |= s->search[k];
   }

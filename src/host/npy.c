@@ -11,12 +11,13 @@ void gr_npy_write(FILE *f, gr_npy_type type, const void *data, int64_t rows, int
   const char order = *(const uint8_t *)&probe ? '<' : '>';
   char dict[160];
   int len =
-      cols > 0 ? snprintf(dict, sizeof dict,
-                          "{'descr': '%c%s', 'fortran_order': False, 'shape': (%lld, %lld), }",
-                          order, type == GR_NPY_F32 ? "f4" : "i4", (long long)rows, (long long)cols)
-               : snprintf(dict, sizeof dict,
-                          "{'descr': '%c%s', 'fortran_order': False, 'shape': (%lld,), }", order,
-                          type == GR_NPY_F32 ? "f4" : "i4", (long long)rows);
+      cols >= 0
+          ? snprintf(dict, sizeof dict,
+                     "{'descr': '%c%s', 'fortran_order': False, 'shape': (%lld, %lld), }", order,
+                     type == GR_NPY_F32 ? "f4" : "i4", (long long)rows, (long long)cols)
+          : snprintf(dict, sizeof dict,
+                     "{'descr': '%c%s', 'fortran_order': False, 'shape': (%lld,), }", order,
+                     type == GR_NPY_F32 ? "f4" : "i4", (long long)rows);
   /* magic (6), version (2), header length (2), dict, spaces, '\n' */
   const int total = (10 + len + 1 + 63) / 64 * 64, header = total - 10;
   const uint8_t pre[10] = {
@@ -26,6 +27,6 @@ void gr_npy_write(FILE *f, gr_npy_type type, const void *data, int64_t rows, int
   for (int i = 10 + len; i < total - 1; i++)
     fputc(' ', f);
   fputc('\n', f);
-  const size_t n = (size_t)rows * (size_t)(cols > 0 ? cols : 1);
+  const size_t n = (size_t)rows * (size_t)(cols >= 0 ? cols : 1);
   if (n) fwrite(data, 4, n, f);
 }

@@ -11,8 +11,8 @@
 typedef enum gr_npy_type { GR_NPY_F32, GR_NPY_I32 } gr_npy_type;
 
 /* Writes the header of a C-order array of the given type and shape (rows,
- * cols; cols 0 = a vector of rows), then the rows * max(cols, 1) values
- * of data. Write errors surface when the file is committed. */
+ * cols), then its rows * cols values from data; cols < 0 makes it a vector
+ * of rows values. Write errors surface when the file is committed. */
 void gr_npy_write(FILE *f, gr_npy_type type, const void *data, int64_t rows, int64_t cols);
 
 #endif

@@ -107,5 +107,12 @@ printf ',id,sg_uf\n0,a,SP\n' > "$D/narrow.csv"
 expect_fail "market without the model's columns" "no column 'size'" "$G" leads export --model "$D/l.gpurec" --out "$D/bad2" \
   --market "$D/narrow.csv" --device cpu
 check "no directory or temporary left" "[ ! -e '$D/bad1' ] && [ ! -e '$D/bad2' ] && ! ls '$D' | grep -q tmp"
+# an empty directory is filled; one with files is refused and left as it was
+mkdir "$D/empty"
+expect_ok "into an empty directory" "$G" als export --model "$D/m.gpurec" --out "$D/empty" --format csv
+check "the empty directory filled" "[ -s '$D/empty/user_factors.csv' ] && [ -s '$D/empty/model.json' ]"
+expect_fail "parent missing" "cannot make the directory" "$G" als export --model "$D/m.gpurec" --out "$D/no/such"
+expect_fail "into a used directory" "exists and is not empty" "$G" als export --model "$D/m.gpurec" --out "$D/npy"
+check "the used directory untouched" "[ \$(ls '$D/npy' | wc -l) -eq 5 ] && ! ls '$D' | grep -q tmp"
 expect_fail "bad format" "--format expects npy or csv" "$G" als export --model "$D/m.gpurec" --out "$D/x" --format parquet
 finish
