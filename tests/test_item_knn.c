@@ -59,9 +59,10 @@ static void test_hand(void) {
   const float w[2] = {1, 1};
   const int64_t n = gr_item_knn_scores(&knn, hist, w, 2, dense, touched);
   CHECK(n >= 2 && dense[0] > 0 && dense[1] > 0);
-  CHECK(gr_item_knn_fit(&ui, 0, 1, &knn) == GR_ERR_INVALID_ARG);
-  CHECK(gr_item_knn_fit(&ui, GR_ITEM_KNN_MAX + 1, 1, &knn) == GR_ERR_INVALID_ARG);
   gr_item_knn_free(&knn);
+  gr_item_knn none;
+  CHECK(gr_item_knn_fit(&ui, 0, 1, &none) == GR_ERR_INVALID_ARG);
+  CHECK(gr_item_knn_fit(&ui, GR_ITEM_KNN_MAX + 1, 1, &none) == GR_ERR_INVALID_ARG);
   gr_csr_free(&ui);
 }
 
