@@ -28,22 +28,23 @@
       const float *restrict Y, const int32_t *restrict idx, const float *restrict conf, int64_t n, \
       int k, int residual, const float *restrict gv) {                                             \
     GR_CONTRACT_BODY                                                                               \
-    gr_v16 acc[NV], vv[NV];                                                                        \
+    enum { NW = NV * GR_VPB }; /* vectors per row */                                               \
+    gr_vn acc[NW], vv[NW];                                                                         \
     memcpy(vv, v, sizeof vv);                                                                      \
     if (gv) {                                                                                      \
       memcpy(acc, gv, sizeof acc);                                                                 \
     } else {                                                                                       \
-      for (int j = 0; j < NV; j++)                                                                 \
-        acc[j] = (gr_v16){0};                                                                      \
+      for (int j = 0; j < NW; j++)                                                                 \
+        acc[j] = (gr_vn){0};                                                                       \
       for (int r = 0; r < k; r++) {                                                                \
-        const gr_v16 *g = (const gr_v16 *)(G + (size_t)r * k);                                     \
+        const gr_vn *g = (const gr_vn *)(G + (size_t)r * k);                                       \
         const float vr = v[r];                                                                     \
-        for (int j = 0; j < NV; j++)                                                               \
+        for (int j = 0; j < NW; j++)                                                               \
           acc[j] += vr * g[j];                                                                     \
       }                                                                                            \
     }                                                                                              \
     if (residual)                                                                                  \
-      for (int j = 0; j < NV; j++)                                                                 \
+      for (int j = 0; j < NW; j++)                                                                 \
         acc[j] = -acc[j];                                                                          \
     for (int64_t e = 0; e < n; e++) {                                                              \
       if (residual && e + 4 < n) { /* the first pass misses the cache: fetch ahead */              \
@@ -51,13 +52,16 @@
         for (int j = 0; j < k; j += 16)                                                            \
           __builtin_prefetch(next + j);                                                            \
       }                                                                                            \
-      const gr_v16 *y = (const gr_v16 *)(Y + (size_t)idx[e] * k);                                  \
-      gr_v16 t = y[0] * vv[0];                                                                     \
-      for (int j = 1; j < NV; j++)                                                                 \
-        t += y[j] * vv[j];                                                                         \
-      const float c = conf[e], d = hsum_v16(t);                                                    \
+      const gr_vn *y = (const gr_vn *)(Y + (size_t)idx[e] * k);                                    \
+      gr_vn t[GR_VPB]; /* one block: lane l sums lane l of every block */                          \
+      for (int h = 0; h < GR_VPB; h++)                                                             \
+        t[h] = y[h] * vv[h];                                                                       \
+      for (int blk = 1; blk < NV; blk++)                                                           \
+        for (int h = 0; h < GR_VPB; h++)                                                           \
+          t[h] += y[blk * GR_VPB + h] * vv[blk * GR_VPB + h];                                      \
+      const float c = conf[e], d = hsum_block(t);                                                  \
       const float w = residual ? c - gr_conf_extra(c) * d : gr_conf_extra(c) * d;                  \
-      for (int j = 0; j < NV; j++)                                                                 \
+      for (int j = 0; j < NW; j++)                                                                 \
         acc[j] += w * y[j];                                                                        \
     }                                                                                              \
     memcpy(out, acc, sizeof acc);                                                                  \
@@ -122,15 +126,16 @@ void gr_cpu_cg_gather(float *out, const float *G, const float *v, const float *Y
   GR_CONTRACT static void matvec_batch_tile_##TV(float *const *out, const float *restrict G,       \
                                                  const float *const *v, int k, int c0) {           \
     GR_CONTRACT_BODY                                                                               \
-    gr_v16 acc[GR_CG_BATCH][TV];                                                                   \
+    enum { TW = TV * GR_VPB }; /* vectors per tile */                                              \
+    gr_vn acc[GR_CG_BATCH][TW];                                                                    \
     for (int b = 0; b < GR_CG_BATCH; b++)                                                          \
-      for (int j = 0; j < TV; j++)                                                                 \
-        acc[b][j] = (gr_v16){0};                                                                   \
+      for (int j = 0; j < TW; j++)                                                                 \
+        acc[b][j] = (gr_vn){0};                                                                    \
     for (int r = 0; r < k; r++) {                                                                  \
-      const gr_v16 *g = (const gr_v16 *)(G + (size_t)r * k + c0);                                  \
+      const gr_vn *g = (const gr_vn *)(G + (size_t)r * k + c0);                                    \
       for (int b = 0; b < GR_CG_BATCH; b++) {                                                      \
         const float vr = v[b][r];                                                                  \
-        for (int j = 0; j < TV; j++)                                                               \
+        for (int j = 0; j < TW; j++)                                                               \
           acc[b][j] += vr * g[j];                                                                  \
       }                                                                                            \
     }                                                                                              \
@@ -142,10 +147,20 @@ GR_MATVEC_BATCH_TILE(2)
 GR_MATVEC_BATCH_TILE(3)
 GR_MATVEC_BATCH_TILE(4)
 
+/* Blocks of 16 columns per tile: the GR_CG_BATCH x tile sums must fit the
+ * registers (32 with AVX-512, 16 before it). Each output's sum runs over
+ * G's rows in order whatever the tile, so the tiling changes no bit. */
+#if GR_VL == 16
+#define GR_CG_TILE_BLOCKS 4
+#else
+#define GR_CG_TILE_BLOCKS 1
+#endif
+
 /* out[b] = G v[b] for b < GR_CG_BATCH; k a multiple of 16. */
 static void matvec_batch(float *const *out, const float *G, const float *const *v, int k) {
-  for (int c0 = 0; c0 < k; c0 += 64) {
-    switch ((k - c0) / 16 < 4 ? (k - c0) / 16 : 4) {
+  for (int c0 = 0; c0 < k; c0 += 16 * GR_CG_TILE_BLOCKS) {
+    const int left = (k - c0) / 16;
+    switch (left < GR_CG_TILE_BLOCKS ? left : GR_CG_TILE_BLOCKS) {
     case 1: matvec_batch_tile_1(out, G, v, k, c0); break;
     case 2: matvec_batch_tile_2(out, G, v, k, c0); break;
     case 3: matvec_batch_tile_3(out, G, v, k, c0); break;
@@ -164,14 +179,14 @@ void gr_cpu_matvec_batch(float *const *out, const float *G, const float *const *
 GR_CONTRACT static float cg_dot(const float *restrict a, const float *restrict b, int k) {
   GR_CONTRACT_BODY
   if (k % 16 != 0) return dot_k(a, b, k);
-  gr_v16 t = (gr_v16){0};
-  for (int j = 0; j < k; j += 16) {
-    gr_v16 x, y;
-    memcpy(&x, a + j, sizeof x);
-    memcpy(&y, b + j, sizeof y);
-    t += x * y;
-  }
-  return hsum_v16(t);
+  gr_vn t[GR_VPB];
+  for (int h = 0; h < GR_VPB; h++)
+    t[h] = (gr_vn){0};
+  for (int j = 0; j < k; j += 16)
+    GR_UNROLL_VPB
+  for (int h = 0; h < GR_VPB; h++) /* h constant once unrolled: t stays in registers */
+    t[h] += *(const gr_vn *)(a + j + h * GR_VL) * *(const gr_vn *)(b + j + h * GR_VL);
+  return hsum_block(t);
 }
 
 /* One row's CG state in the batched solver. */

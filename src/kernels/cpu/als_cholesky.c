@@ -97,23 +97,24 @@ GR_CONTRACT static int chol_factor_upper(float *A, int k) {
   GR_CONTRACT static int chol_row_reg_##NV(float *A, float *dinv, int k, int i) {                  \
     GR_CONTRACT_BODY                                                                               \
     const int a = i & ~15;                                                                         \
-    gr_v16 acc[NV];                                                                                \
+    enum { NW = NV * GR_VPB }; /* vectors per row */                                               \
+    gr_vn acc[NW];                                                                                 \
     memcpy(acc, A + (size_t)i * k + a, sizeof acc);                                                \
     for (int p = 0; p < i; p++) {                                                                  \
       const float f = A[(size_t)p * k + i];                                                        \
-      const gr_v16 *up = (const gr_v16 *)(A + (size_t)p * k + a);                                  \
-      for (int v = 0; v < NV; v++)                                                                 \
+      const gr_vn *up = (const gr_vn *)(A + (size_t)p * k + a);                                    \
+      for (int v = 0; v < NW; v++)                                                                 \
         acc[v] -= f * up[v];                                                                       \
     }                                                                                              \
-    const float d = acc[0][i - a];                                                                 \
+    const float d = block_lane(acc, i - a);                                                        \
     if (!(d > 0.0f) || !isfinite(d)) return i + 1;                                                 \
     const float root = sqrtf(d), inv = 1.0f / root;                                                \
     dinv[i] = inv;                                                                                 \
-    for (int v = 0; v < NV; v++)                                                                   \
+    for (int v = 0; v < NW; v++)                                                                   \
       acc[v] *= inv;                                                                               \
     for (int l = 0; l < i - a; l++)                                                                \
-      acc[0][l] = 0.0f;                                                                            \
-    acc[0][i - a] = root;                                                                          \
+      block_set_lane(acc, l, 0.0f);                                                                \
+    block_set_lane(acc, i - a, root);                                                              \
     memcpy(A + (size_t)i * k + a, acc, sizeof acc);                                                \
     return 0;                                                                                      \
   }
@@ -161,14 +162,14 @@ GR_CONTRACT static void chol_solve_reg(float *restrict x, const float *restrict 
   memset(x, 0, sizeof(float) * (size_t)k);
   for (int j = k - 1; j >= 0; j--) {
     const float *uj = A + (size_t)j * k;
-    gr_v16 t = (gr_v16){0};
-    for (int c = j & ~15; c < k; c += 16) { /* x[j] and left of it are still 0 */
-      gr_v16 u, xv;
-      memcpy(&u, uj + c, sizeof u);
-      memcpy(&xv, x + c, sizeof xv);
-      t += u * xv;
-    }
-    x[j] = (z[j] - hsum_v16(t)) * dinv[j];
+    gr_vn t[GR_VPB];
+    for (int h = 0; h < GR_VPB; h++)
+      t[h] = (gr_vn){0};
+    for (int c = j & ~15; c < k; c += 16) /* x[j] and left of it are still 0 */
+      GR_UNROLL_VPB
+    for (int h = 0; h < GR_VPB; h++)
+      t[h] += *(const gr_vn *)(uj + c + h * GR_VL) * *(const gr_vn *)(x + c + h * GR_VL);
+    x[j] = (z[j] - hsum_block(t)) * dinv[j];
   }
 }
 
