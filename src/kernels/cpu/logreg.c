@@ -18,7 +18,7 @@
  * order, so no result depends on the thread count. The Newton systems are
  * D x D: LAPACKE Cholesky in double, group by group. */
 #include <cblas.h>
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 #include <lapacke.h>
@@ -254,6 +254,33 @@ static inline void bit_dots8(const unsigned char *const bits[LR_BLOCK], const do
     z[k] +=
         ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
   }
+#elif defined(__AVX2__)
+  /* two halves of 4 lanes; a lane whose bit is clear keeps its value, as
+   * the masked add above (a blend, not an add of 0.0: -0.0 + 0.0 is 0.0) */
+  __m256d lo[LR_BLOCK], hi[LR_BLOCK];
+  const __m256i lanes_lo = _mm256_setr_epi64x(1, 2, 4, 8),
+                lanes_hi = _mm256_setr_epi64x(16, 32, 64, 128);
+  for (int k = 0; k < LR_BLOCK; k++)
+    lo[k] = hi[k] = _mm256_setzero_pd();
+  for (int q = 0; q < nq; q++) {
+    const __m256d wlo = _mm256_loadu_pd(wb + 8 * q), whi = _mm256_loadu_pd(wb + 8 * q + 4);
+    for (int k = 0; k < LR_BLOCK; k++) {
+      const __m256i b = _mm256_set1_epi64x(bits[k][q]);
+      const __m256d mlo =
+          _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(b, lanes_lo), lanes_lo));
+      const __m256d mhi =
+          _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(b, lanes_hi), lanes_hi));
+      lo[k] = _mm256_blendv_pd(lo[k], _mm256_add_pd(lo[k], wlo), mlo);
+      hi[k] = _mm256_blendv_pd(hi[k], _mm256_add_pd(hi[k], whi), mhi);
+    }
+  }
+  for (int k = 0; k < LR_BLOCK; k++) {
+    double lane[8];
+    _mm256_storeu_pd(lane, lo[k]);
+    _mm256_storeu_pd(lane + 4, hi[k]);
+    z[k] +=
+        ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+  }
 #else
   double acc[LR_BLOCK][8] = {{0.0}};
   for (int q = 0; q < nq; q++) {
@@ -286,6 +313,28 @@ static inline void bit_grads8(const unsigned char *const bits[LR_BLOCK], const d
                       _mm512_add_pd(_mm512_add_pd(t[4], t[5]), _mm512_add_pd(t[6], t[7])));
     _mm512_storeu_pd(gb + 8 * q, _mm512_add_pd(_mm512_loadu_pd(gb + 8 * q), s));
   }
+#elif defined(__AVX2__)
+  const __m256i lanes_lo = _mm256_setr_epi64x(1, 2, 4, 8),
+                lanes_hi = _mm256_setr_epi64x(16, 32, 64, 128);
+  for (int q = 0; q < nq; q++) {
+    __m256d tlo[LR_BLOCK], thi[LR_BLOCK]; /* r[k] where the bit is set, else +0.0 */
+    for (int k = 0; k < LR_BLOCK; k++) {
+      const __m256i b = _mm256_set1_epi64x(bits[k][q]);
+      const __m256d rv = _mm256_set1_pd(r[k]);
+      tlo[k] = _mm256_and_pd(
+          rv, _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(b, lanes_lo), lanes_lo)));
+      thi[k] = _mm256_and_pd(
+          rv, _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(b, lanes_hi), lanes_hi)));
+    }
+    const __m256d slo =
+        _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(tlo[0], tlo[1]), _mm256_add_pd(tlo[2], tlo[3])),
+                      _mm256_add_pd(_mm256_add_pd(tlo[4], tlo[5]), _mm256_add_pd(tlo[6], tlo[7])));
+    const __m256d shi =
+        _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(thi[0], thi[1]), _mm256_add_pd(thi[2], thi[3])),
+                      _mm256_add_pd(_mm256_add_pd(thi[4], thi[5]), _mm256_add_pd(thi[6], thi[7])));
+    _mm256_storeu_pd(gb + 8 * q, _mm256_add_pd(_mm256_loadu_pd(gb + 8 * q), slo));
+    _mm256_storeu_pd(gb + 8 * q + 4, _mm256_add_pd(_mm256_loadu_pd(gb + 8 * q + 4), shi));
+  }
 #else
   for (int q = 0; q < nq; q++)
     for (int l = 0; l < 8; l++) {
@@ -304,6 +353,14 @@ static inline void bits_out(float *restrict a, const unsigned char *bits, int nb
   const __m256 sv = _mm256_set1_ps(s);
   for (; q < nbits / 8; q++)
     _mm256_storeu_ps(a + 8 * q, _mm256_maskz_mov_ps((__mmask8)bits[q], sv));
+#elif defined(__AVX2__)
+  const __m256 sv = _mm256_set1_ps(s);
+  const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  for (; q < nbits / 8; q++) {
+    const __m256i m =
+        _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(bits[q]), lanes), lanes);
+    _mm256_storeu_ps(a + 8 * q, _mm256_and_ps(sv, _mm256_castsi256_ps(m))); /* s, or +0.0 */
+  }
 #endif
   for (int t = 8 * q; t < nbits; t++)
     a[t] = (bits[t >> 3] >> (t & 7)) & 1u ? s : 0.0f;
