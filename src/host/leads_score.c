@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../common/error.h"
+#include "../kernels/shared_math.h"
 #include "context.h"
 #include "csr.h"
 #include "leads.h"
@@ -47,11 +48,12 @@ typedef struct scored_row {
   int32_t row;
 } scored_row;
 
-/* Best first: the higher score, then the lower row (the top-k's order). */
+/* Best first, in the top-k's own order (gr_rank_before: the higher score,
+ * then the lower row); NaN never gets here. */
 static int best_first(const void *pa, const void *pb) {
   const scored_row *a = pa, *b = pb;
-  if (a->score != b->score) return a->score > b->score ? -1 : 1;
-  return (a->row > b->row) - (a->row < b->row);
+  if (gr_rank_before(a->score, a->row, b->score, b->row)) return -1;
+  return gr_rank_before(b->score, b->row, a->score, a->row);
 }
 
 gr_status gr_leads_rank_sorted(const float *prob, int64_t n, const uint8_t *skip, int n_top,
