@@ -137,8 +137,9 @@ int gr_cmd_leads_export(int argc, char **argv) {
   int n = 0;
   opts[n++] = (gr_opt){"--model", OPT_STR, &a.model, "a model written by gpurec leads fit"};
   opts[n++] = (gr_opt){"--out", OPT_STR, &out, "directory to write (made if missing)"};
+  const int market_opt = n; /* gr_leads_table_opts' first: --market, optional here */
   n = gr_leads_table_opts(opts, n, &a);
-  opts[n - 4].help = "also this market, encoded (X.npy) and scored (market.csv)";
+  opts[market_opt].help = "also this market, encoded (X.npy) and scored (market.csv)";
   n = gr_common_args_add(opts, n, &a.common);
   int rc = gr_args_parse(
       argc, argv, cmd,
