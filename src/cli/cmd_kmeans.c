@@ -90,7 +90,7 @@ int gr_cmd_kmeans(int argc, char **argv) {
   int *cols = NULL, d = 0;
   gr_kmeans_result r = {0};
   gr_status st = gr_table_read_csv(&t, input, &to);
-  if (st == GR_OK) st = gr_numeric_matrix(t, -1, &X, &cols, &d);
+  if (st == GR_OK) st = gr_numeric_matrix(t, input, -1, &X, &cols, &d);
   p.stop = &gr_cli_interrupted;
   gr_cli_catch_sigint(); /* Ctrl-C: stop after the Lloyd step in progress, nothing written */
   if (st == GR_OK) st = gr_kmeans_fit(ctx, X, t->n_rows, d, &p, &r);

@@ -332,7 +332,11 @@ static int leads_score(int argc, char **argv) {
   uint8_t *skip = NULL;
   float *X = NULL;
   gr_status st = gr_leads_model_load(&m, a.model);
-  if (st == GR_OK) st = gr_leads_read_table(a.market, &a.table, "market", verbose, &market);
+  if (st == GR_OK) {
+    a.table.fixed_kind = gr_encoder_fitted_kind;
+    a.table.fixed_ctx = m->enc;
+    st = gr_leads_read_table(a.market, &a.table, "market", verbose, &market);
+  }
   if (st == GR_OK && market->id_col < 0)
     st = gr_fail(GR_ERR_INVALID_ARG, "%s has no id column", a.market);
   if (st == GR_OK && a.portfolio) st = gr_leads_read_clients(&a, market, verbose, &skip);

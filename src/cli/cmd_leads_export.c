@@ -158,8 +158,11 @@ int gr_cmd_leads_export(int argc, char **argv) {
   gr_leads_model *m = NULL;
   gr_table *market = NULL;
   gr_status st = gr_leads_model_load(&m, a.model);
-  if (st == GR_OK && a.market)
+  if (st == GR_OK && a.market) {
+    a.table.fixed_kind = gr_encoder_fitted_kind;
+    a.table.fixed_ctx = m->enc;
     st = gr_leads_read_table(a.market, &a.table, "market", !a.common.quiet, &market);
+  }
   if (st == GR_OK) st = export_model(m, out, ctx, market);
   if (st == GR_OK && !a.common.quiet)
     fprintf(stderr, "leads export: %d clusters, %d features%s, written to %s/\n", m->k, m->d,

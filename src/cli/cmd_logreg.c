@@ -15,14 +15,20 @@
 #include "numeric_table.h"
 
 /* y from a bool or 0/1 number column, with no gaps. */
-static gr_status labels_of(const gr_table *t, int c, uint8_t *y) {
+static gr_status labels_of(const gr_table *t, const char *path, int c, uint8_t *y) {
   const gr_column *col = &t->cols[c];
   if (col->kind != GR_COL_BOOL && col->kind != GR_COL_NUMBER)
-    return gr_fail(GR_ERR_INVALID_ARG, "label column '%s' must hold 0/1 or True/False", col->name);
+    return gr_fail(GR_ERR_INVALID_ARG, "%s: label column '%s' must hold 0/1 or True/False", path,
+                   col->name);
   for (int64_t r = 0; r < t->n_rows; r++) {
     const double v = col->num[r];
+    if (isnan(v))
+      return gr_fail(GR_ERR_INVALID_ARG,
+                     "%s: label column '%s', data row %lld: the label is missing", path, col->name,
+                     (long long)r + 1);
     if (v != 0 && v != 1)
-      return gr_fail(GR_ERR_INVALID_ARG, "label column '%s', row %lld: expected 0 or 1, got %g",
+      return gr_fail(GR_ERR_INVALID_ARG,
+                     "%s: label column '%s', data row %lld: expected 0 or 1, found %.17g", path,
                      col->name, (long long)r + 1, v);
     y[r] = (uint8_t)v;
   }
@@ -107,13 +113,13 @@ int gr_cmd_logreg(int argc, char **argv) {
   const int lc = st == GR_OK ? gr_table_find(t, label) : -1;
   if (st == GR_OK && lc < 0)
     st = gr_fail(GR_ERR_INVALID_ARG, "%s has no column '%s'", input, label);
-  if (st == GR_OK) st = gr_numeric_matrix(t, lc, &X, &cols, &d);
+  if (st == GR_OK) st = gr_numeric_matrix(t, input, lc, &X, &cols, &d);
   if (st == GR_OK) {
     y = malloc((size_t)t->n_rows + 1);
     prob = malloc(sizeof(float) * ((size_t)t->n_rows + 1));
     if (!y || !prob) st = gr_fail(GR_ERR_NOMEM, "cannot allocate labels");
   }
-  if (st == GR_OK) st = labels_of(t, lc, y);
+  if (st == GR_OK) st = labels_of(t, input, lc, y);
   const int64_t seg[2] = {0, t ? t->n_rows : 0};
   p.stop = &gr_cli_interrupted;
   gr_cli_catch_sigint(); /* Ctrl-C: stop after the Newton step in progress, nothing written */

@@ -115,6 +115,12 @@ gr_status gr_leads_read_table(const char *path, const gr_table_options *o, const
                               int verbose, gr_table **out) {
   const double t0 = gr_now_seconds();
   GR_TRY(gr_table_read_csv(out, path, o));
+  if ((*out)->id_col < 0) { /* the market, portfolios and id lists are keyed by id */
+    gr_table_free(*out);
+    *out = NULL;
+    return gr_fail(GR_ERR_INVALID_ARG, "%s: the header has no id column '%s' (--id-col names it)",
+                   path, o->id_name ? o->id_name : "id");
+  }
   const double s = gr_now_seconds() - t0;
   struct stat sb;
   const double mb = stat(path, &sb) == 0 ? (double)sb.st_size / 1e6 : 0;

@@ -1,11 +1,13 @@
 /* See numeric_table.h. */
 #include "numeric_table.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "common/error.h"
 
-gr_status gr_numeric_matrix(const gr_table *t, int except, float **X, int **cols, int *d) {
+gr_status gr_numeric_matrix(const gr_table *t, const char *path, int except, float **X, int **cols,
+                            int *d) {
   *d = 0;
   *X = NULL;
   *cols = malloc(sizeof(int) * (size_t)t->n_cols);
@@ -15,16 +17,22 @@ gr_status gr_numeric_matrix(const gr_table *t, int except, float **X, int **cols
     if (c == except || col->kind == GR_COL_SKIP || col->kind == GR_COL_ID) continue;
     if (col->kind == GR_COL_CATEGORY)
       return gr_fail(GR_ERR_INVALID_ARG,
-                     "column '%s' is not numeric (force a kind with --kinds, or set it to skip)",
-                     col->name);
-    if (col->n_missing)
+                     "%s: column '%s' is not numeric (force a kind with --kinds, or set it to "
+                     "skip)",
+                     path, col->name);
+    if (col->n_missing) {
+      int64_t first = 0;
+      while (first < t->n_rows && !isnan(col->num[first]))
+        first++;
       return gr_fail(GR_ERR_INVALID_ARG,
-                     "column '%s' has %lld missing values: complete rows are needed "
-                     "(skip it with --kinds %s=skip)",
-                     col->name, (long long)col->n_missing, col->name);
+                     "%s: column '%s' has %lld missing value%s, the first in data row %lld: "
+                     "complete rows are needed (skip the column with --kinds %s=skip)",
+                     path, col->name, (long long)col->n_missing, col->n_missing == 1 ? "" : "s",
+                     (long long)first + 1, col->name);
+    }
     (*cols)[(*d)++] = c;
   }
-  if (*d == 0) return gr_fail(GR_ERR_INVALID_ARG, "no numeric column to use");
+  if (*d == 0) return gr_fail(GR_ERR_INVALID_ARG, "%s: no numeric column to use", path);
   *X = malloc(sizeof(float) * (size_t)t->n_rows * (size_t)*d + 1);
   if (!*X) return gr_fail(GR_ERR_NOMEM, "cannot allocate the data matrix");
   for (int64_t r = 0; r < t->n_rows; r++)

@@ -6,9 +6,10 @@
 #include "host/table.h"
 
 /* X (n_rows, *d) row-major from the bool, number and date columns of t,
- * except column `except` (-1 = none); cols[j] is feature j's column. A
+ * except column `except` (-1 = none); errors name `path`. cols[j] is feature j's column. A
  * category column or a missing value is an error that says how to skip it.
  * X and cols are malloc'ed, owned by the caller (also on failure). */
-gr_status gr_numeric_matrix(const gr_table *t, int except, float **X, int **cols, int *d);
+gr_status gr_numeric_matrix(const gr_table *t, const char *path, int except, float **X, int **cols,
+                            int *d);
 
 #endif

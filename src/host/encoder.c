@@ -385,6 +385,17 @@ gr_status gr_encoder_transform(const gr_encoder *e, const gr_table *t, float *ou
   free(plans);
   return st;
 }
+int gr_encoder_fitted_kind(const void *enc, const char *name) {
+  const gr_encoder *e = enc;
+  for (int c = 0; c < e->n_cols; c++) {
+    const gr_enc_column *ec = &e->cols[c];
+    if (strcmp(ec->name, name) != 0) continue;
+    if (ec->action == GR_ENC_ONE_HOT) return GR_COL_CATEGORY;
+    return ec->action == GR_ENC_NUMERIC ? (int)ec->kind : -1;
+  }
+  return -1;
+}
+
 void gr_encoder_feature_name(const gr_encoder *e, int j, char *buf, size_t cap) {
   for (int c = 0; c < e->n_cols; c++) {
     const gr_enc_column *ec = &e->cols[c];

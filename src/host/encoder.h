@@ -49,6 +49,12 @@ gr_status gr_encoder_fit(gr_encoder **out, const gr_table *t, const gr_encoder_o
  * column the table lacks is an error; unseen levels go to "other" (or to no
  * feature when the column had none). */
 gr_status gr_encoder_transform(const gr_encoder *e, const gr_table *t, float *out);
+/* The kind column `name` had when fitted, for a column the transform reads
+ * (a gr_col_kind), or -1: gr_table_options.fixed_kind, so a market to score
+ * is read as the model saw it (a handful of rows cannot turn a sparse number
+ * column into booleans) and a value that does not fit is an error naming its
+ * line and column. `enc` is a const gr_encoder *. */
+int gr_encoder_fitted_kind(const void *enc, const char *name);
 /* binary[j] (e->n_features) = 1 where the transform gives feature j no
  * values but 0 and 1: booleans, missing indicators, one-hot levels. */
 void gr_encoder_binary_features(const gr_encoder *e, uint8_t *binary);

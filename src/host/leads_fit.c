@@ -169,6 +169,28 @@ static void report_models(gr_leads_model *m, const gr_logreg_params *lp, int n_g
   }
 }
 
+/* One line per reason: how many columns the encoder dropped, the first few
+ * by name (the market has ~180 columns; describe lists every one). */
+static void report_dropped(const gr_encoder *e, const gr_encoder_options *o) {
+  enum { SHOWN = 6 };
+  for (int pass = 0; pass < 2; pass++) {
+    const gr_enc_action why = pass ? GR_ENC_DROP_CONSTANT : GR_ENC_DROP_MISSING;
+    int n = 0;
+    for (int c = 0; c < e->n_cols; c++)
+      n += e->cols[c].action == why;
+    if (!n) continue;
+    if (pass)
+      fprintf(stderr, "leads: dropped %d constant column%s:", n, n == 1 ? "" : "s");
+    else
+      fprintf(stderr, "leads: dropped %d column%s missing in more than %g%% of rows:", n,
+              n == 1 ? "" : "s", 100 * o->max_missing);
+    for (int c = 0, shown = 0; c < e->n_cols && shown < SHOWN; c++)
+      if (e->cols[c].action == why) fprintf(stderr, "%s %s", shown++ ? "," : "", e->cols[c].name);
+    if (n > SHOWN) fprintf(stderr, " and %d more (gpurec describe lists them)", n - SHOWN);
+    fputc('\n', stderr);
+  }
+}
+
 gr_status gr_leads_encode(gr_context *ctx, const gr_table *market, const gr_encoder_options *o,
                           gr_leads_data *out, double *seconds) {
   memset(out, 0, sizeof *out);
@@ -201,6 +223,7 @@ gr_status gr_leads_encode(gr_context *ctx, const gr_table *market, const gr_enco
   if (ctx->opts.verbose)
     fprintf(stderr, "leads: encoded %lld companies into %d features (%.2f s)\n", (long long)n, d,
             gr_now_seconds() - t0);
+  if (ctx->opts.verbose) report_dropped(out->enc, o);
   return GR_OK;
 }
 

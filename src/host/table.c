@@ -489,6 +489,13 @@ static gr_status read_table(gr_table **out, gr_csv *src, const gr_table_options 
    * after the shape errors: without them the scan checks shapes only */
   gr_status override_st = GR_OK;
   char override_msg[MSG_CAP];
+  if (st == GR_OK && o->fixed_kind)
+    for (int c = 0; c < t->n_cols; c++) {
+      const int kind = o->fixed_kind(o->fixed_ctx, t->cols[c].name);
+      if (kind < 0 || c == t->id_col) continue;
+      t->cols[c].kind = (gr_col_kind)kind;
+      forced[c] = 1;
+    }
   if (st == GR_OK) {
     override_st = gr_table_apply_kinds(t, o->kinds_file, o->kinds, forced);
     if (override_st != GR_OK) snprintf(override_msg, sizeof override_msg, "%s", gr_last_error());

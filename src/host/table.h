@@ -46,6 +46,12 @@ typedef struct gr_table_options {
   const char *kinds;
   /* A kinds file (table_kinds.h): one name=kind per line; --kinds wins. */
   const char *kinds_file;
+  /* Kinds a fitted model fixes (scoring a market with the kinds it was fitted
+   * with, however few its rows): fixed_kind(fixed_ctx, name) is a
+   * gr_col_kind, or -1 for a column left to inference. Applied before
+   * kinds_file and kinds, which still win. */
+  int (*fixed_kind)(const void *ctx, const char *name);
+  const void *fixed_ctx;
   int n_threads;      /* 0 = all cores (or OMP_NUM_THREADS); the table does not depend on it */
   size_t chunk_bytes; /* rows are read in ranges of about this size; 0 = 256 KiB to 4 MiB */
 } gr_table_options;

@@ -15,7 +15,7 @@ check "the limit is said" "grep -q '^iterations 1 (--max-iter reached' '$WORK/ou
 printf 'id,x,city\na,1,Rio\nb,2,Natal\n' > "$D/cat.csv"
 expect_fail "category" "column 'city' is not numeric" "$G" kmeans --input "$D/cat.csv" --k 1 --device cpu
 expect_ok "skip it" "$G" kmeans --input "$D/cat.csv" --k 1 --kinds city=skip --device cpu
-printf 'id,x\na,1\nb,\n' > "$D/gap.csv"
-expect_fail "missing" "has 1 missing values" "$G" kmeans --input "$D/gap.csv" --k 1 --device cpu
+printf 'id,x\na,1\nb,\nc,3\nd,\n' > "$D/gap.csv"
+expect_fail "missing" "gap.csv: column 'x' has 2 missing values, the first in data row 2" "$G" kmeans --input "$D/gap.csv" --k 1 --device cpu
 expect_fail "k > n" "cannot make 9 clusters" "$G" kmeans --input "$D/km.csv" --k 9 --device cpu
 finish

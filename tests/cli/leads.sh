@@ -24,6 +24,26 @@ expect_ok "score" "$G" leads score --market "$D/market.csv" --model "$D/m.gpurec
   --leads "$D/leads2.csv" --top 20 --scores "$D/all.csv" --device cpu
 check "score = fit's leads" "diff <(cut -d, -f1-4 '$D/leads.csv') '$D/leads2.csv' >/dev/null"
 check "every company scored" "[ \$(wc -l < '$D/all.csv') -eq 401 ]"
+# dropped columns are reported by name and reason
+awk -F, -v OFS=, 'NR == 1 { print $0, "sparse", "same"; next } { print $0, (NR % 10 ? "" : NR), "x" }' \
+  "$D/market.csv" > "$D/market_drop.csv"
+expect_ok "fit, columns to drop" "$G" leads fit --market "$D/market_drop.csv" --portfolio "$D/pf.csv" --k 2 \
+  --model "$D/drop.gpurec" --device cpu
+check "dropped columns named" "grep -q 'dropped 1 column missing in more than 80% of rows: sparse\$' '$WORK/err' && grep -q 'dropped 1 constant column: same\$' '$WORK/err'"
+# a few rows are read with the kinds the model was fitted with: a number
+# column with no values here is still numbers (inferred, an empty column
+# would be booleans), and scores as it does inside the whole market
+awk -F, -v OFS=, 'NR == 2 || NR == 3 { $4 = "" } { print }' "$D/market.csv" > "$D/market01.csv"
+head -3 "$D/market01.csv" > "$D/two.csv"
+expect_ok "score the whole market" "$G" leads score --market "$D/market01.csv" --model "$D/m.gpurec" \
+  --scores "$D/all01.csv" --device cpu
+expect_ok "score two rows" "$G" leads score --market "$D/two.csv" --model "$D/m.gpurec" \
+  --scores "$D/two_scores.csv" --device cpu
+check "two rows score as in the whole market" "diff <(sed -n 1,3p '$D/all01.csv') '$D/two_scores.csv' >/dev/null"
+sed '3s/20[0-9][0-9]-01-15/2020-13-45/' "$D/two.csv" > "$D/baddate.csv"
+expect_fail "score, a bad date" "baddate.csv:3:.*expected a date YYYY-MM-DD in column 'dt_inicio'" \
+  "$G" leads score --market "$D/baddate.csv" --model "$D/m.gpurec" --scores "$D/bd.csv" --device cpu
+check "no scores left after the bad date" "[ ! -e '$D/bd.csv' ]"
 # the reasons: the planted signal (region SP, a high score) lifts the leads,
 # and every reason is true of its company: a level it has, "not" a level it
 # lacks, a number "high" or "low" against the market's mean
@@ -164,5 +184,9 @@ expect_fail "logreg negative hessian sample" "hessian_sample >= 0" "$G" logreg -
 check "no coefficients left behind" "[ ! -e '$D/coef1.csv' ]"
 expect_fail "logreg label missing" "has no column 'nope'" "$G" logreg --input "$D/lr.csv" --label nope
 printf 'id,a,y\nr1,1,0\nr2,2,3\n' > "$D/badlabel.csv"
-expect_fail "logreg label not 0/1" "expected 0 or 1" "$G" logreg --input "$D/badlabel.csv" --label y
+expect_fail "logreg label not 0/1" "badlabel.csv: label column 'y', data row 2: expected 0 or 1, found 3" "$G" logreg --input "$D/badlabel.csv" --label y
+printf 'id,a,y\nr1,1,0\nr2,2,\n' > "$D/nolabel.csv"
+expect_fail "logreg label empty" "nolabel.csv: label column 'y', data row 2: the label is missing" "$G" logreg --input "$D/nolabel.csv" --label y
+printf 'key\nid001\n' > "$D/noid.csv"
+expect_fail "portfolio without an id column" "noid.csv: the header has no id column 'id'" "$G" leads fit --market "$D/market.csv" --portfolio "$D/noid.csv" --model "$D/x.gpurec" --device cpu
 finish
