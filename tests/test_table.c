@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "host/table.h"
+#include "host/table_doubts.h"
 #include "test_util.h"
 
 /* pandas-style: an unnamed index column, 64-hex ids, booleans, a category
@@ -369,11 +370,83 @@ static void test_split_edges(void) {
   }
 }
 
+/* Stray values: a category whose values but a few are of one kind is
+ * reported with that kind, the count and the first stray row; a true
+ * category, a forced one, or one with too many strays is not. */
+static void test_kind_doubts(void) {
+  text m = {0};
+  put(&m, "id,flag,amount,day,city,half,few,many\n");
+  for (int r = 0; r < 1000; r++) {
+    /* few: 8 distinct strays (the most reported), many: 9 (each under 1%) */
+    char few[16], many[16];
+    snprintf(few, sizeof few, r % 100 == 7 && r < 800 ? "w%d" : "%d", r);
+    snprintf(many, sizeof many, r % 100 == 7 && r < 900 ? "w%d" : "%d", r);
+    put(&m, "r%d,%s,%s,%s,%s,%s,%s,%s\n", r,
+        r == 41 ? "Maybe"
+        : r % 2 ? "True"
+                : "False",
+        r == 250   ? "abc"
+        : r == 120 ? ""
+        : r % 3    ? "12.5"
+                   : "-3",
+        r == 5 || r == 9 ? "soon" : "2015-06-01", r % 2 ? "Rio" : "Natal", r % 2 ? "1" : "x", few,
+        many);
+  }
+  gr_table *t = NULL;
+  CHECK_OK(gr_table_read_csv(&t, write_temp_str(m.p), NULL));
+  if (!t) return;
+  const struct {
+    const char *name;
+    int doubt;
+    gr_col_kind likely;
+    int64_t n_values, n_stray, first_row;
+    const char *example;
+  } want[] = {{"flag", 1, GR_COL_BOOL, 1000, 1, 41, "Maybe"},
+              {"amount", 1, GR_COL_NUMBER, 999, 1, 250, "abc"},
+              {"day", 1, GR_COL_DATE, 1000, 2, 5, "soon"},
+              {"city", 0, 0, 0, 0, 0, NULL},
+              {"half", 0, 0, 0, 0, 0, NULL},
+              {"few", 1, GR_COL_NUMBER, 1000, 8, 7, "w7"},
+              {"many", 0, 0, 0, 0, 0, NULL}};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    const int c = gr_table_find(t, want[i].name);
+    gr_kind_doubt d;
+    memset(&d, 0, sizeof d);
+    const int got = c >= 0 && gr_table_kind_doubt(t, c, &d);
+    CHECK_MSG(got == want[i].doubt, "%s: doubt %d", want[i].name, got);
+    if (!got || !want[i].doubt) continue;
+    CHECK_MSG(d.likely == want[i].likely && d.n_values == want[i].n_values &&
+                  d.n_stray == want[i].n_stray && d.first_row == want[i].first_row &&
+                  strcmp(d.example, want[i].example) == 0,
+              "%s: %s, %lld of %lld, row %lld '%s'", want[i].name, gr_col_kind_name(d.likely),
+              (long long)d.n_stray, (long long)d.n_values, (long long)d.first_row, d.example);
+  }
+  char warn[4096] = {0};
+  FILE *f = fmemopen(warn, sizeof warn - 1, "w");
+  CHECK(f && gr_table_warn_doubts(t, "m.csv", "x: ", f) == 4);
+  if (f) fclose(f);
+  CHECK_MSG(strstr(warn, "x: warning: m.csv: column 'flag' is read as a category because 1 of its "
+                         "1000 values is not True or False (the first, data row 42: 'Maybe'); "
+                         "--kinds flag=bool makes them errors\n") != NULL,
+            "%s", warn);
+  gr_table_free(t);
+  /* forced to a category: the person has decided, nothing to report */
+  gr_table_options o;
+  gr_table_options_default(&o);
+  o.kinds = "flag=category";
+  CHECK_OK(gr_table_read_csv(&t, write_temp_str(m.p), &o));
+  gr_kind_doubt d;
+  if (t) CHECK(!gr_table_kind_doubt(t, gr_table_find(t, "flag"), &d));
+  gr_table_free(t);
+  free(m.p);
+}
+
 int main(void) {
   test_inference();
   test_overrides_and_errors();
   test_parallel_same_table();
   test_parallel_errors();
   test_split_edges();
+  test_kind_doubts();
   return gr_test_finish();
 }

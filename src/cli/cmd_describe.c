@@ -3,24 +3,29 @@
  * it drops and why. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "args.h"
 #include "commands.h"
 #include "host/encoder.h"
+#include "host/table_doubts.h"
 #include "host/table_kinds.h"
 
-static const char *action_text(const gr_enc_column *ec, char *buf, size_t cap) {
+static const char *action_text(const gr_enc_column *ec, int forced, char *buf, size_t cap) {
   switch (ec->action) {
-  case GR_ENC_SKIP: return ec->kind == GR_COL_ID ? "the row id" : "ignored (index)";
+  case GR_ENC_SKIP:
+    return ec->kind == GR_COL_ID ? "the row id" : forced ? "skipped (--kinds)" : "ignored (index)";
   case GR_ENC_DROP_MISSING:
     snprintf(buf, cap, "dropped: %.0f%% missing", 100 * ec->missing_rate);
     return buf;
   case GR_ENC_DROP_CONSTANT: return "dropped: constant";
   case GR_ENC_NUMERIC:
     snprintf(buf, cap, "%s%s",
-             ec->kind == GR_COL_DATE ? "years before the reference, standardized" : "standardized",
+             ec->kind == GR_COL_DATE   ? "years before the reference, standardized"
+             : ec->kind == GR_COL_BOOL ? "0/1"
+                                       : "standardized",
              ec->indicator ? " + missing flag" : "");
     return buf;
   case GR_ENC_ONE_HOT:
@@ -84,15 +89,26 @@ int gr_cmd_describe(int argc, char **argv) {
   printf("%s: %lld rows, %d columns, read in %.3f s (%.0f MB/s)\n", input, (long long)t->n_rows,
          t->n_cols, secs, secs > 0 ? mb / secs : 0);
   printf("%-40s %-9s %8s %7s  %s\n", "column", "kind", "missing", "levels", "encoding");
-  int dropped = 0;
+  int dropped = 0, dates = 0;
   char buf[128];
   for (int c = 0; c < t->n_cols; c++) {
     const gr_enc_column *ec = &e->cols[c];
     dropped += ec->action == GR_ENC_DROP_MISSING || ec->action == GR_ENC_DROP_CONSTANT;
     printf("%-40.40s %-9s %7.1f%% %7d  %s\n", t->cols[c].name, gr_col_kind_name(t->cols[c].kind),
-           100 * ec->missing_rate, t->cols[c].levels.count, action_text(ec, buf, sizeof buf));
+           100 * ec->missing_rate, t->cols[c].levels.count,
+           action_text(ec, t->cols[c].forced && strcmp(t->cols[c].name, "Unnamed: 0") != 0, buf,
+                       sizeof buf));
+    dates += ec->action == GR_ENC_NUMERIC && ec->kind == GR_COL_DATE;
   }
   printf("%d features from %d columns; %d columns dropped\n", e->n_features, t->n_cols, dropped);
+  if (dates && isfinite(e->reference_day)) {
+    const time_t day = (time_t)e->reference_day * 86400;
+    struct tm tm;
+    char ymd[16];
+    strftime(ymd, sizeof ymd, "%Y-%m-%d", gmtime_r(&day, &tm));
+    printf("dates are in years before %s, the latest date in the table\n", ymd);
+  }
+  gr_table_warn_doubts(t, input, "", stdout);
   gr_encoder_free(e);
   gr_table_free(t);
   return GR_EXIT_OK;

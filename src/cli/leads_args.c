@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "host/table_doubts.h"
 
 void gr_leads_args_default(leads_args *a) {
   memset(a, 0, sizeof *a);
@@ -122,6 +123,10 @@ gr_status gr_leads_read_table(const char *path, const gr_table_options *o, const
                    path, o->id_name ? o->id_name : "id");
   }
   const double s = gr_now_seconds() - t0;
+  /* where an encoder is fitted on the market (not with a model's kinds, not
+   * for id lists), a stray value changes the features: said even with --quiet */
+  if (strcmp(what, "market") == 0 && !o->fixed_kind)
+    gr_table_warn_doubts(*out, path, "leads: ", stderr);
   struct stat sb;
   const double mb = stat(path, &sb) == 0 ? (double)sb.st_size / 1e6 : 0;
   if (verbose)

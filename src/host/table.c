@@ -523,9 +523,11 @@ static gr_status read_table(gr_table **out, gr_csv *src, const gr_table_options 
     if (st == GR_OK) compact_rows(&R);
   }
   if (st == GR_OK) st = merge_all(&R);
-  for (int f = 0; st == GR_OK && f < t->n_cols; f++)
+  for (int f = 0; st == GR_OK && f < t->n_cols; f++) {
+    t->cols[f].forced = forced[f];
     for (int ki = 0; ki < R.n_chunks; ki++)
       t->cols[f].n_missing += R.n_missing[(size_t)ki * (size_t)t->n_cols + (size_t)f];
+  }
   reader_free(&R);
   free(forced);
   gr_csv_close(src);

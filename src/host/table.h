@@ -29,6 +29,7 @@ typedef struct gr_column {
   int32_t *level;   /* (n_rows) for ID and CATEGORY; -1 = missing */
   gr_id_map levels; /* ID values or CATEGORY levels */
   int64_t n_missing;
+  int forced; /* 1: the kind was given (--kinds, a kinds file, a model), not inferred */
 } gr_column;
 
 typedef struct gr_table {

@@ -86,6 +86,14 @@ static inline unsigned narrow(unsigned *can, const gr_field *v, double *x) {
   return as;
 }
 
+unsigned gr_table_value_can(const char *p, size_t len) {
+  const gr_field f = {.p = p, .len = len};
+  unsigned can = CAN_ALL;
+  double x;
+  narrow(&can, &f, &x);
+  return can;
+}
+
 // ---- levels and stores ------------------------------------------------------
 
 /* A category's level through a small cache of recent levels (most columns

@@ -13,6 +13,9 @@
 #include "table.h"
 
 enum { CAN_BOOL = 1, CAN_NUMBER = 2, CAN_DATE = 4, CAN_ALL = 7 };
+
+/* The kinds (CAN_* bits) the text p[0..len) parses as; 0: only a category. */
+unsigned gr_table_value_can(const char *p, size_t len);
 enum { MSG_CAP = 1024, CACHE_BITS = 6, SAMPLE_ROWS = 64, TILE_ROWS = 64 };
 
 /* How the scan treats a column. */
