@@ -6,7 +6,8 @@
  * in increasing order with the CPU twin's shared rules (gr_km_dist,
  * gr_km_consider, gr_km_clamp). The score tile is column-major (tile, k)
  * so that the threads of a warp read consecutive rows. The row norms are
- * the caller's (kmeans_row_norms, computed once per fit).
+ * the caller's (kmeans_row_norms, computed once per fit: a warp per row,
+ * reduced by cub::WarpReduce).
  *
  * Step: float atomics would make centroids depend on scheduling, so the
  * sums have the CPU twin's fixed shape instead: one thread per (chunk,
@@ -18,6 +19,8 @@
  * are bitwise equal, and no launch shape or timing changes them. Counts
  * ride along as feature d, a column of ones (exact in double). */
 #include <math.h>
+
+#include <cub/warp/warp_reduce.cuh>
 
 #include "../shared_math.h"
 #include "cuda_backend.cuh"
@@ -34,28 +37,26 @@ static unsigned blocks_for(int64_t work, int threads) {
   return (unsigned)(b < 1 ? 1 : b < 65535 ? b : 65535);
 }
 
-__device__ __forceinline__ double warp_sum_double(double v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1)
-    v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
 // ---- assignment -------------------------------------------------------------
 
-/* out[r] = |A[r]|^2 summed in double, rounded to float; one warp per row. */
-__global__ void km_norms_kernel(float *__restrict__ out,     // (n)
-                                const float *__restrict__ A, // (n, d)
-                                int64_t n, int d) {
-  const int lane = threadIdx.x & 31;
+/* out[r] = |A[r]|^2 summed in double, rounded to float; one warp per row,
+ * its lanes' partial sums reduced by cub::WarpReduce (a fixed tree). */
+__global__ void __launch_bounds__(KM_THREADS) km_norms_kernel(float *__restrict__ out,     // (n)
+                                                              const float *__restrict__ A, // (n, d)
+                                                              int64_t n, int d) {
+  typedef cub::WarpReduce<double> warp_reduce;
+  __shared__ typename warp_reduce::TempStorage tmp[KM_THREADS / 32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int64_t warps = (int64_t)gridDim.x * (KM_THREADS / 32);
-  for (int64_t r = (int64_t)blockIdx.x * (KM_THREADS / 32) + threadIdx.x / 32; r < n; r += warps) {
+  /* every lane of a warp takes the same rows: the reduction is warp-wide */
+  for (int64_t r = (int64_t)blockIdx.x * (KM_THREADS / 32) + warp; r < n; r += warps) {
     const float *a = A + (size_t)r * d;
     double s = 0.0;
     for (int j = lane; j < d; j += 32)
       s += (double)a[j] * a[j];
-    s = warp_sum_double(s);
+    s = warp_reduce(tmp[warp]).Sum(s);
     if (lane == 0) out[r] = (float)s;
+    __syncwarp(); /* tmp[warp] is reused by the next row */
   }
 }
 
