@@ -52,6 +52,10 @@ typedef enum gr_device {
   GR_DEVICE_CUDA = 2,
 } gr_device;
 
+/* The most CPU threads a call takes: more only exhausts the machine (each
+ * thread has its own stack and scratch), so a larger request is refused. */
+#define GR_MAX_THREADS 1024
+
 typedef struct gr_context_options {
   gr_device device;
   int n_threads;         /* CPU threads; 0 = all cores */

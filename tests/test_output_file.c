@@ -59,6 +59,94 @@ static void check_signal(const char *dir, int sig, int ignore) {
   remove(path);
 }
 
+static void write_one(const char *path, const char *text) {
+  gr_output_file o;
+  CHECK_OK(gr_output_open(&o, path));
+  if (o.f) fputs(text, o.f);
+  CHECK_OK(gr_output_commit(&o));
+}
+
+static int holds(const char *path, const char *text) {
+  char buf[64] = {0};
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  const size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  return n == strlen(text) && memcmp(buf, text, n) == 0;
+}
+
+/* Held outputs: committed files stay temporaries until released (then all
+ * land, the second write of a path winning) or dropped (none lands, no
+ * temporary is left); a commit at once lands during the hold. */
+static void test_hold(const char *dir) {
+  char a[512], b[512], c[512], tmp_a[600];
+  snprintf(a, sizeof a, "%s/a.csv", dir);
+  snprintf(b, sizeof b, "%s/b.csv", dir);
+  snprintf(c, sizeof c, "%s/c.ck", dir);
+  snprintf(tmp_a, sizeof tmp_a, "%s.tmp.%ld", a, (long)getpid());
+  gr_output_hold();
+  write_one(a, "first");
+  write_one(b, "b");
+  CHECK(!exists(a) && !exists(b) && exists(tmp_a));
+  write_one(a, "second"); /* the same path again: one temporary, the last text */
+  gr_output_at_once_begin();
+  write_one(c, "checkpoint");
+  gr_output_at_once_end();
+  CHECK(exists(c) && !exists(a));
+  CHECK_OK(gr_output_release());
+  CHECK(holds(a, "second") && holds(b, "b") && !exists(tmp_a));
+  /* dropped: the earlier contents stay, the new ones never land */
+  gr_output_hold();
+  write_one(a, "third");
+  write_one(b, "other");
+  gr_output_drop();
+  CHECK(holds(a, "second") && holds(b, "b") && !exists(tmp_a));
+  /* not holding: a commit renames at once */
+  write_one(b, "now");
+  CHECK(holds(b, "now"));
+  remove(a);
+  remove(b);
+  remove(c);
+}
+
+/* An output that is a file read as an input is refused at open, and at
+ * release when the input was read after the output was written; through
+ * a link too. A checkpoint (at once) may replace its own input. */
+static void test_not_an_input(const char *dir) {
+  char in[512], link[512], other[512];
+  snprintf(in, sizeof in, "%s/in.csv", dir);
+  snprintf(link, sizeof link, "%s/link.csv", dir);
+  snprintf(other, sizeof other, "%s/other.csv", dir);
+  write_one(in, "input");
+  CHECK(symlink(in, link) == 0);
+  gr_output_hold();
+  write_one(other, "x"); /* lands at release */
+  FILE *f = NULL;
+  CHECK_OK(gr_input_open(in, &f));
+  if (f) fclose(f);
+  gr_output_file o;
+  CHECK(gr_output_open(&o, link) == GR_ERR_INVALID_ARG);
+  CHECK(strstr(gr_last_error(), "it is also an input") != NULL);
+  gr_output_at_once_begin();
+  write_one(in, "checkpoint");
+  gr_output_at_once_end();
+  CHECK(holds(in, "checkpoint"));
+  CHECK_OK(gr_output_release());
+  CHECK(holds(other, "x"));
+  /* read after its output was written: refused at release, nothing lands */
+  gr_output_hold();
+  write_one(other, "y");
+  f = NULL;
+  CHECK_OK(gr_input_open(other, &f));
+  if (f) fclose(f);
+  CHECK(gr_output_release() == GR_ERR_INVALID_ARG);
+  CHECK(holds(other, "x"));
+  CHECK(gr_input_open(dir, &f) == GR_ERR_IO && strstr(gr_last_error(), "is a directory"));
+  remove(in);
+  remove(link);
+  remove(other);
+}
+
 int main(void) {
   char dir[] = "/tmp/gpurec-output-XXXXXX";
   CHECK(mkdtemp(dir) != NULL);
@@ -79,6 +167,8 @@ int main(void) {
   check_signal(dir, SIGTERM, 0);
   check_signal(dir, SIGINT, 0);
   check_signal(dir, SIGHUP, 1);
+  test_hold(dir);
+  test_not_an_input(dir);
   rmdir(dir);
   return gr_test_finish();
 }

@@ -3,11 +3,14 @@
 #include "host/output_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void print_help(const char *command, const char *summary, const gr_opt *opts, int n) {
   printf("usage: gpurec %s [options]\n\n%s\n\noptions:\n", command, summary);
@@ -21,6 +24,7 @@ static void print_help(const char *command, const char *summary, const gr_opt *o
     case OPT_FLOAT:
     case OPT_DOUBLE: meta = " X"; break;
     case OPT_STR: meta = " S"; break;
+    case OPT_OUT: meta = " FILE"; break;
     }
     char left[64];
     snprintf(left, sizeof left, "%s%s", opts[i].name, meta);
@@ -32,6 +36,7 @@ static void print_help(const char *command, const char *summary, const gr_opt *o
     case OPT_FLOAT: printf(" (default %g)", (double)*(float *)opts[i].dst); break;
     case OPT_DOUBLE: printf(" (default %g)", *(double *)opts[i].dst); break;
     case OPT_STR:
+    case OPT_OUT:
       if (*(const char **)opts[i].dst) printf(" (default %s)", *(const char **)opts[i].dst);
       break;
     case OPT_FLAG: break;
@@ -44,6 +49,49 @@ static void print_help(const char *command, const char *summary, const gr_opt *o
 static int bad_value(const char *command, const char *name, const char *what, const char *v) {
   fprintf(stderr, "gpurec %s: %s expects %s, got '%s'\n", command, name, what, v);
   return GR_EXIT_USAGE;
+}
+
+/* An output path is written at the end of a command, which may be minutes
+ * of training later: what would stop it is found now. A temporary beside it
+ * is made and removed (the directory exists and takes files), and the path
+ * must not name a directory or the file another option names (an input
+ * such as --input: replacing it would lose it). */
+static int check_outputs(const char *command, const gr_opt *opts, int n_opts) {
+  for (int i = 0; i < n_opts; i++) {
+    const char *path = opts[i].kind == OPT_OUT ? *(const char *const *)opts[i].dst : NULL;
+    if (!path || strcmp(path, "-") == 0) continue;
+    struct stat out;
+    const int exists = stat(path, &out) == 0;
+    if (exists && S_ISDIR(out.st_mode)) {
+      fprintf(stderr, "gpurec %s: %s %s is a directory; give a file path\n", command, opts[i].name,
+              path);
+      return GR_EXIT_USAGE;
+    }
+    for (int j = 0; exists && j < n_opts; j++) {
+      const char *other = (opts[j].kind == OPT_STR || opts[j].kind == OPT_OUT) && j != i
+                              ? *(const char *const *)opts[j].dst
+                              : NULL;
+      struct stat in;
+      if (other && stat(other, &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+        fprintf(stderr, "gpurec %s: %s %s is the file %s names; write it to another path\n",
+                command, opts[i].name, path, opts[j].name);
+        return GR_EXIT_USAGE;
+      }
+    }
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) continue;
+    const int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    if (fd < 0 && errno != EEXIST) {
+      fprintf(stderr, "gpurec %s: %s: cannot write %s: %s\n", command, opts[i].name, path,
+              strerror(errno));
+      return GR_EXIT_USAGE;
+    }
+    if (fd >= 0) {
+      close(fd);
+      unlink(tmp);
+    }
+  }
+  return GR_EXIT_OK;
 }
 
 int gr_args_parse(int argc, char **argv, const char *command, const char *summary,
@@ -114,11 +162,12 @@ int gr_args_parse(int argc, char **argv, const char *command, const char *summar
       *(double *)o->dst = x;
       break;
     }
-    case OPT_STR: *(const char **)o->dst = v; break;
+    case OPT_STR:
+    case OPT_OUT: *(const char **)o->dst = v; break;
     case OPT_FLAG: break;
     }
   }
-  return GR_EXIT_OK;
+  return check_outputs(command, opts, n_opts);
 }
 
 void gr_common_args_default(gr_common_args *c) {
@@ -151,8 +200,15 @@ gr_context *gr_common_context(const gr_common_args *c, const char *command) {
             c->device);
     return NULL;
   }
-  if (c->threads < 0 || c->max_device_mem_mb < 0) {
-    fprintf(stderr, "gpurec %s: --threads and --max-device-mem must be >= 0\n", command);
+  if (c->threads < 0 || c->threads > GR_MAX_THREADS) {
+    fprintf(stderr, "gpurec %s: --threads must be in 0..%d (0 = all cores), got %d\n", command,
+            GR_MAX_THREADS, c->threads);
+    return NULL;
+  }
+  /* MiB into bytes must fit size_t: 2^43 MiB is 8 EiB, beyond any device */
+  if (c->max_device_mem_mb < 0 || c->max_device_mem_mb > ((int64_t)1 << 43)) {
+    fprintf(stderr, "gpurec %s: --max-device-mem must be in 0..%lld MiB (0 = what is free)\n",
+            command, (long long)1 << 43);
     return NULL;
   }
   o.n_threads = c->threads;

@@ -14,7 +14,11 @@ typedef enum gr_opt_kind {
   OPT_U64,
   OPT_FLOAT,
   OPT_DOUBLE,
-  OPT_STR
+  OPT_STR,
+  /* An output file's path (a const char *; "-" = stdout where the command
+   * says so). Checked when parsed, before any work: it can be created, it
+   * is not a directory, and it is not the file another option names. */
+  OPT_OUT
 } gr_opt_kind;
 
 typedef struct gr_opt {
@@ -31,7 +35,8 @@ typedef struct gr_opt {
 #define GR_EXIT_HELP (-1) /* --help was printed: exit 0 */
 
 /* Parses argv[0..argc) (after the command words). Positional arguments are
- * refused. @return GR_EXIT_OK, GR_EXIT_USAGE (message printed) or GR_EXIT_HELP. */
+ * refused. @return GR_EXIT_OK, GR_EXIT_USAGE (message printed; also for an
+ * OPT_OUT path that cannot be written) or GR_EXIT_HELP. */
 int gr_args_parse(int argc, char **argv, const char *command, const char *summary,
                   const gr_opt *opts, int n_opts);
 

@@ -232,8 +232,8 @@ static int als_fit_cmd(int argc, char **argv) {
   gr_data_args d;
   gr_data_args_default(&d);
   gr_opt opts[40] = {{"--input", OPT_STR, &input, "interactions CSV"},
-                     {"--model", OPT_STR, &model_path, "output model file"},
-                     {"--json", OPT_STR, &json, "also write a JSON report (timings, parameters)"}};
+                     {"--model", OPT_OUT, &model_path, "output model file"},
+                     {"--json", OPT_OUT, &json, "also write a JSON report (timings, parameters)"}};
   int n = als_args_add(opts, 3, &a);
   n = gr_data_args_add(opts, n, &d);
   n = gr_common_args_add(opts, n, &common);
@@ -296,7 +296,7 @@ static int als_recommend_cmd(int argc, char **argv) {
       {"--k", OPT_INT, &k, "items per user (1..1024)"},
       {"--include-seen", OPT_FLAG, &include_seen, "do not exclude items the user interacted with"},
       {"--format", OPT_STR, &format, "csv (user,rank,item,score) or jsonl"},
-      {"--out", OPT_STR, &out_path, "output file (- = stdout)"},
+      {"--out", OPT_OUT, &out_path, "output file (- = stdout)"},
       {"--item-groups", OPT_STR, &req.groups_path,
        "CSV mapping items to groups: adds each item's groups (a group column)"},
       {"--group-col", OPT_STR, &req.group_col, "group column of --item-groups"},
@@ -345,7 +345,7 @@ static int als_similar_cmd(int argc, char **argv) {
       {"--k", OPT_INT, &k, "similar items per item (1..1024)"},
       {"--include-self", OPT_FLAG, &include_self, "keep the query item in its own list"},
       {"--format", OPT_STR, &format, "csv (item,rank,similar_item,score) or jsonl"},
-      {"--out", OPT_STR, &out_path, "output file (- = stdout)"},
+      {"--out", OPT_OUT, &out_path, "output file (- = stdout)"},
       {"--item-groups", OPT_STR, &req.groups_path,
        "CSV mapping items to groups: adds each similar item's groups"},
       {"--group-col", OPT_STR, &req.group_col, "group column of --item-groups"},
@@ -423,7 +423,7 @@ static int als_eval_cmd(int argc, char **argv) {
   gr_data_args_default(&d);
   gr_opt opts[48] = {
       {"--model", OPT_STR, &model_path, "evaluate this model instead of training one"},
-      {"--json", OPT_STR, &json, "also write the metrics and timings as JSON"},
+      {"--json", OPT_OUT, &json, "also write the metrics and timings as JSON"},
       {"--item-groups", OPT_STR, &groups_path,
        "CSV mapping items to groups (e.g. business units): adds figures per group"},
       {"--group-col", OPT_STR, &group_col,

@@ -297,9 +297,9 @@ int gr_cmd_als_tune(int argc, char **argv) {
       {"--random-state", OPT_U64, &g.random_state, "seed of the initial factors (every setting)"},
       {"--metric", OPT_STR, &g.metric,
        "rank settings by map, precision, precision_implicit, recall, ndcg, hit_rate or auc"},
-      {"--out", OPT_STR, &csv, "also write every setting's figures as CSV"},
-      {"--json", OPT_STR, &json, "also write every setting's figures as JSON"},
-      {"--model", OPT_STR, &model_path,
+      {"--out", OPT_OUT, &csv, "also write every setting's figures as CSV"},
+      {"--json", OPT_OUT, &json, "also write every setting's figures as JSON"},
+      {"--model", OPT_OUT, &model_path,
        "then train the best setting on all the data (--input, or --train) and save it here"},
   };
   int n = gr_holdout_args_add(opts, 14, &h, "all interactions: split once, then every setting");

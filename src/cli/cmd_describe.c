@@ -51,7 +51,7 @@ int gr_cmd_describe(int argc, char **argv) {
        "forced kinds, e.g. cep=category,fl_x=bool (skip, bool, number, date, category)"},
       {"--kinds-file", OPT_STR, &to.kinds_file,
        "forced kinds from a file, one name=kind per line (--kinds wins over it)"},
-      {"--kinds-out", OPT_STR, &kinds_out,
+      {"--kinds-out", OPT_OUT, &kinds_out,
        "output: every column's kind as a kinds file, to edit and pass back with --kinds-file"},
       {"--max-missing", OPT_FLOAT, &max_missing, "drop columns missing more often than this"},
       {"--max-levels", OPT_INT, &eo.max_levels, "one-hot levels per category before 'other'"},
@@ -66,8 +66,8 @@ int gr_cmd_describe(int argc, char **argv) {
     fprintf(stderr, "gpurec %s: --input FILE is required\n", cmd);
     return GR_EXIT_USAGE;
   }
-  if (to.n_threads < 0) {
-    fprintf(stderr, "gpurec %s: --threads must be >= 0\n", cmd);
+  if (to.n_threads < 0 || to.n_threads > GR_MAX_THREADS) {
+    fprintf(stderr, "gpurec %s: --threads must be in 0..%d\n", cmd, GR_MAX_THREADS);
     return GR_EXIT_USAGE;
   }
   eo.max_missing = max_missing;

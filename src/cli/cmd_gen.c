@@ -30,7 +30,7 @@ static int gen_interactions(int argc, char **argv) {
       {"--noise", OPT_FLOAT, &noise, "share of events outside a user's favourite topics"},
       {"--popularity", OPT_FLOAT, &popularity, "Zipf exponent of item popularity"},
       {"--seed", OPT_U64, &p.seed, "random seed"},
-      {"--out", OPT_STR, &out, "output CSV (user,item,event,timestamp); - = stdout"},
+      {"--out", OPT_OUT, &out, "output CSV (user,item,event,timestamp); - = stdout"},
       {"--topics-out", OPT_STR, &topics_out,
        "also write each item's planted topic (item,topic), for als eval --item-groups"},
   };
@@ -90,7 +90,7 @@ static int gen_market(int argc, char **argv) {
       {"--portfolio-sizes", OPT_STR, &sizes_arg,
        "clients per portfolio (scaled down to <= 1% of the rows)"},
       {"--threads", OPT_INT, &p.n_threads, "threads (the output does not depend on them)"},
-      {"--out", OPT_STR, &out, "output market CSV"},
+      {"--out", OPT_OUT, &out, "output market CSV"},
       {"--portfolio-prefix", OPT_STR, &prefix,
        "write portfolio k's ids to PREFIXk.csv (,id with an index column)"},
   };

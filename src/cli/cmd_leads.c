@@ -19,11 +19,11 @@
 /* ---- outputs -------------------------------------------------------------- */
 
 static int add_output_opts(gr_opt *o, int n, leads_args *a) {
-  o[n++] = (gr_opt){"--leads", OPT_STR, &a->leads,
+  o[n++] = (gr_opt){"--leads", OPT_OUT, &a->leads,
                     "output: rank,id,score,cluster[,columns][,because] CSV"};
   o[n++] = (gr_opt){"--top", OPT_INT, &a->top, "number of leads (at most the market's rows)"};
   o[n++] = (gr_opt){"--columns", OPT_STR, &a->columns, "market columns to add to the leads, a,b,c"};
-  o[n++] = (gr_opt){"--scores", OPT_STR, &a->scores, "output: id,score,cluster of every company"};
+  o[n++] = (gr_opt){"--scores", OPT_OUT, &a->scores, "output: id,score,cluster of every company"};
   o[n++] = (gr_opt){"--explain", OPT_INT, &a->explain,
                     "add to each lead the N features that lift it most above the market's "
                     "average company (0..64)"};
@@ -259,7 +259,7 @@ static int leads_fit(int argc, char **argv) {
   int n = gr_leads_table_opts(opts, 0, &a);
   n = gr_leads_fit_opts(opts, n, &a, NULL);
   n = add_output_opts(opts, n, &a);
-  opts[n++] = (gr_opt){"--model", OPT_STR, &a.model, "output: the fitted model"};
+  opts[n++] = (gr_opt){"--model", OPT_OUT, &a.model, "output: the fitted model"};
   n = gr_common_args_add(opts, n, &a.common);
   int rc = gr_args_parse(argc, argv, cmd,
                          "Fits the leads model: encodes the market, clusters it with KMeans and "
@@ -439,8 +439,8 @@ static int leads_eval(int argc, char **argv) {
   n = gr_leads_fit_opts(opts, n, &a, NULL);
   opts[n++] = (gr_opt){"--test-fraction", OPT_FLOAT, &a.test_fraction, "share of clients held out"};
   opts[n++] = (gr_opt){"--eval-seed", OPT_U64, &a.eval_seed, "seed of the holdout"};
-  opts[n++] = (gr_opt){"--json", OPT_STR, &a.json, "output: the metrics and stage timings as JSON"};
-  opts[n++] = (gr_opt){"--holdout-out", OPT_STR, &a.holdout_out, "output: the held-out ids"};
+  opts[n++] = (gr_opt){"--json", OPT_OUT, &a.json, "output: the metrics and stage timings as JSON"};
+  opts[n++] = (gr_opt){"--holdout-out", OPT_OUT, &a.holdout_out, "output: the held-out ids"};
   n = gr_common_args_add(opts, n, &a.common);
   int rc = gr_args_parse(argc, argv, cmd,
                          "Holds out a seeded share of the portfolio, fits on the rest and "

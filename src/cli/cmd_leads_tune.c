@@ -338,10 +338,10 @@ int gr_cmd_leads_tune(int argc, char **argv) {
   opts[n++] =
       (gr_opt){"--metric", OPT_STR, &metric, "rank settings by map, precision, recall or auc"};
   opts[n++] = (gr_opt){"--at", OPT_INT, &at, "the cut of --metric: 5, 10, 25 or 50"};
-  opts[n++] = (gr_opt){"--out", OPT_STR, &csv, "also write every setting's figures as CSV"};
-  opts[n++] = (gr_opt){"--json", OPT_STR, &a.json,
+  opts[n++] = (gr_opt){"--out", OPT_OUT, &csv, "also write every setting's figures as CSV"};
+  opts[n++] = (gr_opt){"--json", OPT_OUT, &a.json,
                        "also write every setting's figures (and each fold's) as JSON"};
-  opts[n++] = (gr_opt){"--model", OPT_STR, &a.model,
+  opts[n++] = (gr_opt){"--model", OPT_OUT, &a.model,
                        "then fit the best setting on the whole portfolio and save it here"};
   n = gr_common_args_add(opts, n, &a.common);
   int rc = gr_args_parse(argc, argv, cmd,

@@ -15,8 +15,8 @@ int gr_cmd_split(int argc, char **argv) {
   gr_data_args_default(&d);
   gr_opt opts[24] = {
       {"--input", OPT_STR, &input, "interactions CSV"},
-      {"--train", OPT_STR, &train_path, "output: training interactions CSV"},
-      {"--test", OPT_STR, &test_path, "output: held-out interactions CSV"},
+      {"--train", OPT_OUT, &train_path, "output: training interactions CSV"},
+      {"--test", OPT_OUT, &test_path, "output: held-out interactions CSV"},
       {"--test-fraction", OPT_FLOAT, &eo.test_fraction, "share of each user's items held out"},
       {"--by-time", OPT_FLAG, &eo.by_time,
        "hold out each user's latest items instead of random ones"},

@@ -71,12 +71,14 @@ FILE *gr_export_file(gr_export_dir *e, const char *name, gr_status *st) {
 
 gr_status gr_export_dir_commit(gr_export_dir *e) {
   gr_status st = GR_OK;
+  gr_output_at_once_begin(); /* the directory's rename is the one that makes them whole */
   for (int i = 0; i < e->n; i++) {
     if (st == GR_OK)
       st = gr_output_commit(&e->files[i]);
     else
       gr_output_abort(&e->files[i]);
   }
+  gr_output_at_once_end();
   /* an empty directory in the way is replaced; anything else stops it */
   if (st == GR_OK && rename(e->stage, e->dir) != 0)
     st = gr_fail(GR_ERR_IO, "cannot rename %s to %s: %s", e->stage, e->dir, strerror(errno));

@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "common/error.h"
 #include "host/build_info.h"
 #include "host/output_file.h"
 #include "kernels/cpu/blas_tune.h"
@@ -88,15 +89,28 @@ int main(int argc, char **argv) {
     }
     return GR_EXIT_OK;
   }
-  if (strcmp(cmd, "gen") == 0) return gr_cmd_gen(argc - 2, argv + 2);
-  if (strcmp(cmd, "split") == 0) return gr_cmd_split(argc - 2, argv + 2);
-  if (strcmp(cmd, "als") == 0) return gr_cmd_als(argc - 2, argv + 2);
+  /* the demo's steps read what the ones before wrote: its outputs land as
+   * they are written */
   if (strcmp(cmd, "demo") == 0) return gr_cmd_demo(argc - 2, argv + 2);
-  if (strcmp(cmd, "stats") == 0) return gr_cmd_stats(argc - 2, argv + 2);
-  if (strcmp(cmd, "describe") == 0) return gr_cmd_describe(argc - 2, argv + 2);
-  if (strcmp(cmd, "kmeans") == 0) return gr_cmd_kmeans(argc - 2, argv + 2);
-  if (strcmp(cmd, "leads") == 0) return gr_cmd_leads(argc - 2, argv + 2);
-  if (strcmp(cmd, "logreg") == 0) return gr_cmd_logreg(argc - 2, argv + 2);
+  static const struct {
+    const char *name;
+    int (*run)(int, char **);
+  } commands[] = {{"gen", gr_cmd_gen},     {"split", gr_cmd_split},       {"als", gr_cmd_als},
+                  {"stats", gr_cmd_stats}, {"describe", gr_cmd_describe}, {"kmeans", gr_cmd_kmeans},
+                  {"leads", gr_cmd_leads}, {"logreg", gr_cmd_logreg}};
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(cmd, commands[i].name) != 0) continue;
+    /* a command's outputs land together when it succeeds, or not at all */
+    gr_output_hold();
+    int rc = commands[i].run(argc - 2, argv + 2);
+    if (rc != GR_EXIT_OK) {
+      gr_output_drop();
+    } else if (gr_output_release() != GR_OK) {
+      fprintf(stderr, "gpurec %s: %s\n", cmd, gr_last_error());
+      rc = GR_EXIT_FAIL;
+    }
+    return rc;
+  }
   fprintf(stderr, "gpurec: unknown command '%s'\n\n", cmd);
   usage(stderr);
   return GR_EXIT_USAGE;

@@ -30,10 +30,7 @@ static gr_status collect_ids(const gr_als_model *m, find_fn find, const char *li
   for (int pass = 0; pass < 2 && st == GR_OK; pass++) {
     if (pass == 0 && !buf) continue;
     if (pass == 1 && !file) continue;
-    if (pass == 1 && !(f = fopen(file, "r"))) {
-      st = gr_fail(GR_ERR_IO, "cannot open %s: %s", file, strerror(errno));
-      break;
-    }
+    if (pass == 1 && (st = gr_input_open(file, &f)) != GR_OK) break;
     char line[4096];
     char *save = NULL, *tok = pass == 0 ? strtok_r(buf, ",", &save) : NULL;
     long line_no = 0;

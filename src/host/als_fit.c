@@ -13,6 +13,7 @@
 #include "context.h"
 #include "csr.h"
 #include "interactions.h"
+#include "output_file.h"
 
 static double now_seconds(void) {
   struct timespec ts;
@@ -157,7 +158,10 @@ static gr_status write_checkpoint(fit_state *s, gr_als_model *m, int iterations_
     GR_TRY(be->ops->download(be, m->item_factors, s->Y, sizeof(float) * m->n_items * k));
   }
   m->iterations_done = iterations_done;
-  return gr_als_model_save(m, path);
+  gr_output_at_once_begin(); /* an interrupted fit resumes from it: it lands now */
+  const gr_status st = gr_als_model_save(m, path);
+  gr_output_at_once_end();
+  return st;
 }
 
 /* Reports an iteration; @return non-zero when training should stop. */

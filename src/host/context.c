@@ -20,7 +20,9 @@ gr_status gr_context_init(gr_context **out, const gr_context_options *opts) {
     gr_context_options_default(&defaults);
     opts = &defaults;
   }
-  if (opts->n_threads < 0) return gr_fail(GR_ERR_INVALID_ARG, "--threads must be >= 0");
+  if (opts->n_threads < 0 || opts->n_threads > GR_MAX_THREADS)
+    return gr_fail(GR_ERR_INVALID_ARG, "--threads must be in 0..%d (0 = all cores), got %d",
+                   GR_MAX_THREADS, opts->n_threads);
   gr_context *ctx = calloc(1, sizeof *ctx);
   if (!ctx) return gr_fail(GR_ERR_NOMEM, "cannot allocate a context");
   ctx->opts = *opts;

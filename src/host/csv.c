@@ -21,6 +21,7 @@
 #include "../common/decimal.h"
 #include "../common/error.h"
 #include "decompress.h"
+#include "output_file.h"
 
 #ifndef MAP_POPULATE
 #define MAP_POPULATE 0 /* Linux: read the file in up front rather than page by page */
@@ -85,8 +86,8 @@ static gr_status attach_file(gr_csv *c, char *raw, size_t len, size_t span, cons
 
 /* Opens path and finds its size; the messages are those of every loader. */
 static gr_status open_sized(const char *path, FILE **out, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return gr_fail(GR_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+  FILE *f;
+  GR_TRY(gr_input_open(path, &f));
   if (fseek(f, 0, SEEK_END) != 0) {
     fclose(f);
     return gr_fail(GR_ERR_IO, "cannot seek in %s (not a regular file?)", path);
@@ -120,8 +121,8 @@ static gr_status load(gr_csv *c, FILE *f, size_t size, const char *path, char de
 gr_status gr_csv_open(gr_csv *c, const char *path, char delim) {
   memset(c, 0, sizeof *c);
   c->path = path;
-  FILE *f;
-  size_t size;
+  FILE *f = NULL;
+  size_t size = 0;
   GR_TRY(open_sized(path, &f, &size));
   return load(c, f, size, path, delim);
 }
@@ -130,8 +131,8 @@ gr_status gr_csv_open_read_only(gr_csv *c, const char *path, char delim) {
   memset(c, 0, sizeof *c);
   c->path = path;
   c->read_only = 1;
-  FILE *f;
-  size_t size;
+  FILE *f = NULL;
+  size_t size = 0;
   GR_TRY(open_sized(path, &f, &size));
   /* the file over an anonymous reservation one page longer, so that the
    * bytes after the text read as zeros */

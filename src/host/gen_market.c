@@ -379,6 +379,8 @@ gr_status gr_gen_market_csv(const gr_market_gen_params *p, const char *market_pa
   int64_t sizes[GR_MARKET_MAX_PORTFOLIOS];
   GR_TRY(gr_market_portfolio_sizes(p, sizes));
   if (!market_path) return gr_fail(GR_ERR_INVALID_ARG, "no market path");
+  if (p->n_threads > GR_MAX_THREADS)
+    return gr_fail(GR_ERR_INVALID_ARG, "--threads must be at most %d", GR_MAX_THREADS);
   const int threads = p->n_threads > 0 ? p->n_threads : omp_get_max_threads();
   const int n_files = 1 + (portfolio_prefix ? p->n_portfolios : 0);
   gr_output_file out[1 + GR_MARKET_MAX_PORTFOLIOS];

@@ -7,6 +7,7 @@
 
 #include "../common/error.h"
 #include "model_io.h"
+#include "output_file.h"
 
 #define GR_MODEL_MAGIC "GPURECMD"
 #define GR_MODEL_ENDIAN 0x01020304u
@@ -181,8 +182,8 @@ gr_status gr_model_read_end(const gr_model_reader *r) {
 }
 
 gr_status gr_read_file(const char *path, uint8_t **buf, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return gr_fail(GR_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+  FILE *f;
+  GR_TRY(gr_input_open(path, &f));
   size_t cap = 1 << 20, n = 0;
   uint8_t *b = malloc(cap);
   while (b) {

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/error.h"
@@ -54,12 +55,127 @@ void gr_output_guard_signals(void) {
   }
 }
 
+// ---- inputs -------------------------------------------------------------------
+
+typedef struct file_key {
+  dev_t dev;
+  ino_t ino;
+} file_key;
+
+static file_key *g_inputs;
+static int g_n_inputs, g_cap_inputs;
+
+gr_status gr_input_open(const char *path, FILE **out) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return gr_fail(GR_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+  struct stat sb;
+  if (fstat(fileno(f), &sb) == 0) {
+    if (S_ISDIR(sb.st_mode)) {
+      fclose(f);
+      return gr_fail(GR_ERR_IO, "cannot read %s: it is a directory, not a file", path);
+    }
+    if (g_n_inputs == g_cap_inputs) { /* a note that cannot be kept only loses the check */
+      const int cap = g_cap_inputs ? 2 * g_cap_inputs : 16;
+      file_key *k = realloc(g_inputs, sizeof *k * (size_t)cap);
+      if (k) g_inputs = k, g_cap_inputs = cap;
+    }
+    if (g_n_inputs < g_cap_inputs) g_inputs[g_n_inputs++] = (file_key){sb.st_dev, sb.st_ino};
+  }
+  *out = f;
+  return GR_OK;
+}
+
+/* An error when path names a file that was read as an input. */
+static gr_status check_not_input(const char *path) {
+  struct stat sb;
+  if (stat(path, &sb) != 0) return GR_OK;
+  for (int i = 0; i < g_n_inputs; i++)
+    if (g_inputs[i].dev == sb.st_dev && g_inputs[i].ino == sb.st_ino)
+      return gr_fail(GR_ERR_INVALID_ARG,
+                     "will not write %s: it is also an input of this command (write the output "
+                     "to another path)",
+                     path);
+  return GR_OK;
+}
+
+// ---- held outputs -------------------------------------------------------------
+
+typedef struct held_output {
+  char *path, *tmp_path;
+  int slot;
+} held_output;
+
+static held_output *g_held;
+static int g_n_held, g_cap_held, g_holding, g_at_once;
+
+void gr_output_hold(void) { g_holding = 1; }
+void gr_output_at_once_begin(void) { g_at_once++; }
+void gr_output_at_once_end(void) { g_at_once--; }
+
+/* Removes entry i, keeping the others in commit order. */
+static void forget_held(int i, int remove_tmp) {
+  held_output *h = &g_held[i];
+  if (remove_tmp) remove(h->tmp_path);
+  if (h->slot > 0) g_live[h->slot - 1] = 0; /* after the remove: never unguarded */
+  free(h->path);
+  free(h->tmp_path);
+  memmove(g_held + i, g_held + i + 1, sizeof *g_held * (size_t)(g_n_held - i - 1));
+  g_n_held--;
+}
+
+void gr_output_drop(void) {
+  while (g_n_held)
+    forget_held(g_n_held - 1, 1);
+  g_holding = 0;
+}
+
+gr_status gr_output_release(void) {
+  gr_status st = GR_OK;
+  for (int i = 0; i < g_n_held && st == GR_OK; i++)
+    st = check_not_input(g_held[i].path);
+  while (st == GR_OK && g_n_held) { /* in commit order */
+    if (rename(g_held[0].tmp_path, g_held[0].path) != 0) {
+      st = gr_fail(GR_ERR_IO, "cannot rename %s to %s: %s", g_held[0].tmp_path, g_held[0].path,
+                   strerror(errno));
+      break;
+    }
+    forget_held(0, 0);
+  }
+  gr_output_drop(); /* after a failure, the rest */
+  return st;
+}
+
+/* Keeps a finished temporary for gr_output_release; takes o's paths. */
+static gr_status hold(gr_output_file *o) {
+  if (g_n_held == g_cap_held) {
+    const int cap = g_cap_held ? 2 * g_cap_held : 8;
+    held_output *h = realloc(g_held, sizeof *h * (size_t)cap);
+    if (!h) {
+      gr_output_abort(o);
+      return gr_fail(GR_ERR_NOMEM, "cannot keep the list of outputs");
+    }
+    g_held = h;
+    g_cap_held = cap;
+  }
+  g_held[g_n_held++] = (held_output){o->path, o->tmp_path, o->slot};
+  o->path = o->tmp_path = NULL;
+  o->slot = 0;
+  return GR_OK;
+}
+
+// ---- outputs ------------------------------------------------------------------
+
 gr_status gr_output_open(gr_output_file *o, const char *path) {
   memset(o, 0, sizeof *o);
   if (strcmp(path, "-") == 0) {
     o->f = stdout;
     return GR_OK;
   }
+  /* a checkpoint (written at once) replaces the one it resumed from */
+  if (!g_at_once) GR_TRY(check_not_input(path));
+  /* written again in this command: the held temporary is the one reopened */
+  for (int i = 0; i < g_n_held; i++)
+    if (strcmp(g_held[i].path, path) == 0) forget_held(i--, 0);
   size_t n = strlen(path);
   o->path = malloc(n + 1);
   o->tmp_path = malloc(n + 32);
@@ -97,6 +213,7 @@ gr_status gr_output_commit(gr_output_file *o) {
     gr_output_abort(o);
     return st;
   }
+  if (g_holding && !g_at_once) return hold(o);
   if (rename(o->tmp_path, o->path) != 0) {
     gr_status st =
         gr_fail(GR_ERR_IO, "cannot rename %s to %s: %s", o->tmp_path, o->path, strerror(errno));

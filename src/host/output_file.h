@@ -21,6 +21,27 @@ gr_status gr_output_commit(gr_output_file *o);
 /* Closes and deletes the temporary file. Safe to call twice. */
 void gr_output_abort(gr_output_file *o);
 
+/* Outputs that belong together (a model and its report, train and test):
+ * after gr_output_hold, gr_output_commit finishes each file (flushed,
+ * checked, fsynced, closed) but leaves it under its temporary name;
+ * gr_output_release renames them all, in the order they were committed, and
+ * gr_output_drop deletes them. The CLI holds a command's outputs until the
+ * command succeeds, so a failure leaves none of them, not only none half
+ * written. Between gr_output_at_once_begin and _end, commits rename at once
+ * (a checkpoint, which must survive an interruption; the files of a staging
+ * directory). A temporary held is still removed by a fatal signal. */
+void gr_output_hold(void);
+gr_status gr_output_release(void);
+void gr_output_drop(void);
+void gr_output_at_once_begin(void);
+void gr_output_at_once_end(void);
+
+/* Inputs are noted as they are opened (gr_input_open); an output that is the
+ * same file as one (the same path, or a link to it) is refused when it is
+ * opened and again before it is renamed, so no command replaces what it
+ * reads. gr_input_open also refuses a directory by name. */
+gr_status gr_input_open(const char *path, FILE **out);
+
 /* A process killed by a signal while writing would leave its temporary
  * files behind. gr_output_guard_signals (for programs, not libraries: it
  * installs handlers) makes SIGINT, SIGTERM, SIGHUP and SIGPIPE, where their

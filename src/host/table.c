@@ -228,6 +228,9 @@ static gr_status reader_init(reader *R, const gr_csv *src, gr_table *t, const gr
   R->t = t;
   const size_t span = src->len > src->pos ? src->len - src->pos : 0;
   /* by default, small texts are read by one thread: starting others costs more */
+  if (o->n_threads > GR_MAX_THREADS)
+    return gr_fail(GR_ERR_INVALID_ARG, "at most %d threads read a table, not %d", GR_MAX_THREADS,
+                   o->n_threads);
   R->n_threads = o->n_threads;
   if (R->n_threads <= 0) {
     const size_t useful = span / MAX_CHUNK + 1;

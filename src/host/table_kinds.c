@@ -55,8 +55,12 @@ static gr_status apply_entry(gr_table *t, const char *p, size_t len, const char 
 }
 
 static gr_status apply_file(gr_table *t, const char *path, int *forced) {
-  FILE *f = fopen(path, "r");
-  if (!f) return gr_fail(GR_ERR_IO, "cannot open the kinds file %s", path);
+  FILE *f;
+  if (gr_input_open(path, &f) != GR_OK) {
+    char why[512];
+    snprintf(why, sizeof why, "%s", gr_last_error());
+    return gr_fail(GR_ERR_IO, "the kinds file: %s", why);
+  }
   char *line = NULL;
   size_t cap = 0;
   ssize_t got;

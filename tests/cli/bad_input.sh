@@ -34,4 +34,31 @@ expect_ok "gen for size test" "$G" gen interactions --scale tiny --out "$D/big.c
 ( ulimit -f 1; trap '' XFSZ; "$G" split --input "$D/big.csv" --train "$D/t2.csv" --test "$D/e2.csv" ) 2>"$D/full.err"
 check "disk full fails" "grep -q 'cannot write' '$D/full.err'"
 check "disk full leaves nothing" "[ ! -e '$D/t2.csv' ] && [ -z \"\$(ls '$D' | grep '\.tmp\.')\" ]"
+# the test file is written after the train file: a small limit stops the second,
+# and the first is not left either (a command's outputs land together or not at all)
+( ulimit -f 150; trap '' XFSZ; "$G" split --input "$D/big.csv" --train "$D/t3.csv" --test "$D/e3.csv" --test-fraction 0.8 ) 2>"$D/full2.err"
+check "second output too big fails" "grep -q 'cannot write .*e3.csv' '$D/full2.err'"
+check "neither output left" "[ ! -e '$D/t3.csv' ] && [ ! -e '$D/e3.csv' ] && [ -z \"\$(ls '$D' | grep '\.tmp\.')\" ]"
+mkdir -p "$D/ro" && chmod 555 "$D/ro"
+if [ "$(id -u)" != 0 ]; then # root writes anywhere: the read-only case needs another user
+  expect_fail "read-only directory" "--model: cannot write" "$G" als fit --input "$D/ok.csv" --model "$D/ro/m.bin" --device cpu
+fi
+# an unwritable output is found before any work, with its option
+expect_fail "unwritable model, before training" "gpurec als fit: --model: cannot write /nonexistent/m.bin" \
+  "$G" als fit --input "$D/big.csv" --model /nonexistent/m.bin --iterations 50 --device cpu
+check "found before reading the input" "! grep -q 'read' '$WORK/err'"
+expect_fail "a directory as output" "--model $D is a directory" "$G" als fit --input "$D/ok.csv" --model "$D" --device cpu
+expect_fail "a directory as input" "cannot read $D: it is a directory" "$G" als fit --input "$D" --model "$D/d.bin" --device cpu
+# an output that is an input is refused, by path or through a link, and the input is kept
+cp "$D/ok.csv" "$D/keep.csv"
+expect_fail "output = input" "--model $D/keep.csv is the file --input names" "$G" als fit --input "$D/keep.csv" --model "$D/keep.csv" --device cpu
+ln -sf "$D/m.bin" "$D/link.bin"
+expect_fail "output = the model, through a link" "--out $D/link.bin is the file --model names" "$G" als recommend --model "$D/m.bin" --out "$D/link.bin" --device cpu
+expect_fail "train = input" "--train $D/keep.csv is the file --input names" "$G" split --input "$D/keep.csv" --train "$D/keep.csv" --test "$D/e4.csv"
+check "inputs kept" "cmp -s '$D/ok.csv' '$D/keep.csv' && [ \$(head -c 6 '$D/m.bin' | od -An -c | tr -d ' ') != 'user,i' ]"
+# two outputs, the second unwritable late: the model is not left behind
+expect_fail "json unwritable" "cannot write" "$G" als fit --input "$D/ok.csv" --model "$D/m2.bin" --json "$D/nodir/j.json" --device cpu
+check "no model without its report" "[ ! -e '$D/m2.bin' ]"
+expect_fail "too many threads" "--threads must be in 0..1024" "$G" als fit --input "$D/ok.csv" --model "$D/m3.bin" --threads 100000 --device cpu
+expect_fail "device memory beyond size_t" "--max-device-mem must be in 0.." "$G" als fit --input "$D/ok.csv" --model "$D/m3.bin" --max-device-mem 99999999999999999 --device cpu
 finish
