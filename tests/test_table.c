@@ -104,6 +104,17 @@ static void test_overrides_and_errors(void) {
         GR_ERR_PARSE);
   CHECK(contains_text(gr_last_error(), ":3:3: expected a date"));
   CHECK(t == NULL);
+  /* text that is not UTF-8 (a Latin-1 export): in an id, in a category */
+  CHECK(gr_table_read_csv(&t, write_temp_str("id,city\nr1,Natal\nS\xe3o,Rio\n"), NULL) ==
+        GR_ERR_PARSE);
+  CHECK_MSG(contains_text(gr_last_error(), ":3:2: the id is not valid UTF-8 (byte 0xE3)"), "%s",
+            gr_last_error());
+  CHECK(gr_table_read_csv(&t, write_temp_str("id,city\nr1,Natal\nr2,S\xe3o Paulo\nr3,Rio\n"),
+                          NULL) == GR_ERR_PARSE);
+  CHECK_MSG(contains_text(gr_last_error(),
+                          ":3:5: the value in column 'city' is not valid UTF-8 (byte 0xE3)"),
+            "%s", gr_last_error());
+  CHECK(t == NULL);
 }
 
 // ---- parallel reading ---------------------------------------------------------

@@ -103,8 +103,10 @@ typedef struct level_cache {
   uint32_t len;
 } level_cache;
 
-static gr_status intern_level(gr_id_map *levels, level_cache *cache, const gr_field *v,
-                              int32_t *out) {
+/* Text is checked for UTF-8 where the cache misses: a level is checked when
+ * first seen in a range, and often again after eviction, never per value. */
+static gr_status intern_level(const gr_csv *c, const char *col_name, gr_id_map *levels,
+                              level_cache *cache, const gr_field *v, int32_t *out) {
   uint64_t w = 0;
   memcpy(&w, v->p, v->len < 8 ? v->len : 8);
   level_cache *e = &cache[((w ^ v->len) * 0x9E3779B97F4A7C15ULL) >> (64 - CACHE_BITS)];
@@ -112,6 +114,11 @@ static gr_status intern_level(gr_id_map *levels, level_cache *cache, const gr_fi
       memcmp(gr_id_map_get(levels, e->level), v->p, v->len) == 0) {
     *out = e->level;
     return GR_OK;
+  }
+  if (gr_utf8_invalid_at(v->p, v->len) >= 0) {
+    char what[320];
+    snprintf(what, sizeof what, "value in column '%.256s'", col_name);
+    return gr_csv_check_utf8(c, v, what);
   }
   GR_TRY(gr_id_map_intern(levels, v->p, v->len, out));
   if (v->len <= UINT32_MAX) *e = (level_cache){*out, (uint32_t)v->len};
@@ -147,7 +154,7 @@ static gr_status store(gr_csv *c, gr_column *col, gr_id_map *levels, level_cache
     break;
   case GR_COL_CATEGORY: {
     int32_t idx;
-    GR_TRY(intern_level(levels, cache, v, &idx));
+    GR_TRY(intern_level(c, col->name, levels, cache, v, &idx));
     col->level[row] = idx;
     return GR_OK;
   }
@@ -180,6 +187,7 @@ static void fail_value(reader *R, int ki, gr_status st, int64_t row, int col) {
  * the range's ids. */
 static gr_status note_id(reader *R, chunk *k, const gr_csv *c, const gr_field *v, int64_t row) {
   if (v->len > UINT32_MAX) return gr_fail(GR_ERR_PARSE, "an id is longer than 4 GiB");
+  GR_TRY(gr_csv_check_utf8(c, v, "id"));
   if (v->p >= c->buf && v->p < c->buf + c->len) {
     R->id_at[row] = (int64_t)(v->p - c->buf);
   } else {
