@@ -50,13 +50,21 @@ static gr_status check_finite(fit_state *s, const float *F, int64_t n, const cha
   return GR_OK;
 }
 
+/* One half-iteration: the rows of `what` (users or items) solved against
+ * the fixed side; a failure names the iteration and the side. */
 static gr_status solve_side(fit_state *s, const gr_als_params *p, float *target,
-                            const gr_csr_view *m, const float *fixed, int64_t n_fixed) {
+                            const gr_csr_view *m, const float *fixed, int64_t n_fixed,
+                            int iteration, const char *what) {
   gr_backend *be = s->be;
-  GR_TRY(be->ops->gram(be, s->G, fixed, n_fixed, s->k, p->regularization));
-  if (p->solver == GR_SOLVER_CHOLESKY)
-    return be->ops->als_solve_cholesky(be, target, m, fixed, s->G, s->k);
-  return be->ops->als_solve_cg(be, target, m, fixed, s->G, s->k, p->cg_steps);
+  gr_status st = be->ops->gram(be, s->G, fixed, n_fixed, s->k, p->regularization);
+  if (st == GR_OK)
+    st = p->solver == GR_SOLVER_CHOLESKY
+             ? be->ops->als_solve_cholesky(be, target, m, fixed, s->G, s->k)
+             : be->ops->als_solve_cg(be, target, m, fixed, s->G, s->k, p->cg_steps);
+  if (st == GR_OK || st == GR_ERR_NOMEM) return st; /* memory errors say what to change */
+  char why[900];
+  snprintf(why, sizeof why, "%s", gr_last_error());
+  return gr_fail(st, "iteration %d, solving the %s factors: %s", iteration, what, why);
 }
 
 /* The `implicit` package's normalized loss. */
@@ -260,8 +268,8 @@ gr_status gr_als_train(gr_context *ctx, const gr_als_params *params, const gr_in
 
   for (int it = first; it <= p.iterations; it++) {
     const double t0 = now_seconds();
-    GR_CHECK_GOTO(st, solve_side(&s, &p, s.X, &s.cui.view, s.Y, n_items), done);
-    GR_CHECK_GOTO(st, solve_side(&s, &p, s.Y, &s.ciu.view, s.X, n_users), done);
+    GR_CHECK_GOTO(st, solve_side(&s, &p, s.X, &s.cui.view, s.Y, n_items, it, "user"), done);
+    GR_CHECK_GOTO(st, solve_side(&s, &p, s.Y, &s.ciu.view, s.X, n_users, it, "item"), done);
     GR_CHECK_GOTO(st, be->ops->sync(be), done);
     const double seconds = now_seconds() - t0;
     GR_CHECK_GOTO(st, check_finite(&s, s.X, n_users, "user", it), done);

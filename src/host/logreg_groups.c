@@ -27,6 +27,7 @@
  * newton_step), with the same guarantee. */
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -389,9 +390,9 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const g
     h->gmax[g] = gr_lr_max_abs(h->g + (size_t)g * D, D);
     if (!isfinite(h->gmax[g]) || !isfinite(h->f0[g]))
       return gr_fail(GR_ERR_NUMERIC,
-                     "logreg: iteration %d, group %d: the objective or its gradient is not finite "
-                     "(f %g, max |gradient| %g); lower C or scale the features",
-                     it, g, h->f0[g], h->gmax[g]);
+                     "logreg: Newton step %d, group %d: the objective or its gradient is not "
+                     "finite (f %g, max |gradient| %g); lower C or scale the features",
+                     it + 1, g, h->f0[g], h->gmax[g]);
     if (h->gmax[g] <= p->tol) {
       h->running[g] = 0;
       h->iters[g] = it;
@@ -399,7 +400,13 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const g
     }
   }
   if (!gr_lr_any(h->running, m)) return GR_OK;
-  GR_TRY(be->ops->spd_solve_batched(be, step_dev, H_dev, g_dev, h->running, h->lazy, m, D));
+  const gr_status solved =
+      be->ops->spd_solve_batched(be, step_dev, H_dev, g_dev, h->running, h->lazy, m, D);
+  if (solved != GR_OK) {
+    char why[900];
+    snprintf(why, sizeof why, "%s", gr_last_error());
+    return gr_fail(solved, "%s (Newton step %d)", why, it + 1);
+  }
   GR_TRY(be->ops->download(be, h->step, step_dev, vbytes));
   memcpy(h->trial, h->theta, vbytes);
   for (int g = 0; g < m; g++) {
@@ -433,9 +440,9 @@ static gr_status newton_step(gr_backend *be, lr_host *h, double *dev[5], const g
       const double v = h->trial[(size_t)g * D + j];
       if (!isfinite(v))
         return gr_fail(GR_ERR_NUMERIC,
-                       "logreg: iteration %d, group %d: coefficient %d became %g; lower C or "
+                       "logreg: Newton step %d, group %d: coefficient %d became %g; lower C or "
                        "scale the features",
-                       it, g, j, v);
+                       it + 1, g, j, v);
     }
     memcpy(h->theta + (size_t)g * D, h->trial + (size_t)g * D, sizeof(double) * D);
     if (h->full[g]) {

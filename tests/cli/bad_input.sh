@@ -61,4 +61,10 @@ expect_fail "json unwritable" "cannot write" "$G" als fit --input "$D/ok.csv" --
 check "no model without its report" "[ ! -e '$D/m2.bin' ]"
 expect_fail "too many threads" "--threads must be in 0..1024" "$G" als fit --input "$D/ok.csv" --model "$D/m3.bin" --threads 100000 --device cpu
 expect_fail "device memory beyond size_t" "--max-device-mem must be in 0.." "$G" als fit --input "$D/ok.csv" --model "$D/m3.bin" --max-device-mem 99999999999999999 --device cpu
+# numerical failures name where they happened
+expect_fail "exact solve overflows" "iteration 1, solving the user factors: Cholesky factorization failed" \
+  "$G" als fit --input "$D/big.csv" --model "$D/m5.bin" --solver cholesky --alpha 1e30 --device cpu
+printf 'id,a,b,y\nr1,1,2,0\nr2,1e30,3,1\nr3,-1e30,4,0\nr4,5,6,1\n' > "$D/huge.csv"
+expect_fail "a Hessian with infinities" "the Hessian of group 0 holds a NaN or an infinity; lower C or scale the features (Newton step 1)" \
+  "$G" logreg --input "$D/huge.csv" --label y --C 1e30 --solver newton --device cpu
 finish

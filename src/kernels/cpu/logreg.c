@@ -660,6 +660,11 @@ gr_status gr_cpu_spd_solve_batched(gr_backend *be, double *step, double *H, cons
                    "logreg: the Hessian of group %d is not positive definite (leading minor %d "
                    "of %d); lower C or remove constant features",
                    k, info, D);
+    else if (info == -4 || info == -7) /* LAPACKE's NaN check of H (potrf) or of the rhs (potrs) */
+      st = gr_fail(GR_ERR_NUMERIC,
+                   "logreg: the Hessian of group %d holds a NaN or an infinity; lower C or scale "
+                   "the features",
+                   k);
     else if (info < 0)
       st =
           gr_fail(GR_ERR_INVALID_ARG, "logreg: LAPACK rejected argument %d for group %d", -info, k);
