@@ -2,7 +2,8 @@
  * same double, bit for bit, over edge cases and over 1.2 million random
  * strings of the shapes market tables hold (Python's float reprs, fixed
  * decimals, integers, long and short mantissas, exponents, values halfway
- * between two doubles), plus random junk. At 64 bytes and more a field is a
+ * between two doubles), plus random junk; fields with spaces in front and
+ * hexadecimal ones are refused. At 64 bytes and more a field is a
  * number only in the plain forms [+-]digits[.digits] with at most 18
  * significant digits and 18 decimals (the rule kept from the earlier reader). */
 #include <stdint.h>
@@ -33,7 +34,9 @@ static int long_plain_number(const char *p, size_t len) {
   return digits > 0 && sig <= 18 && frac <= 18;
 }
 
-/* The decision and value gr_parse_double must give: strtod's. */
+/* The decision and value gr_parse_double must give: strtod's, less a field
+ * with a space or tab in front (one after already fails strtod's end) and
+ * hexadecimal forms ("0x10" is not a weight of 16). */
 static int reference(const char *p, size_t len, double *out) {
   char *tmp = malloc(len + 1);
   if (!tmp) abort();
@@ -41,7 +44,8 @@ static int reference(const char *p, size_t len, double *out) {
   tmp[len] = '\0';
   char *end = NULL;
   *out = strtod(tmp, &end);
-  int ok = len > 0 && end == tmp + len;
+  int ok = len > 0 && end == tmp + len && p[0] != ' ' && p[0] != '\t' && !memchr(p, 'x', len) &&
+           !memchr(p, 'X', len);
   if (len >= 64) ok = long_plain_number(p, len);
   free(tmp);
   return ok;

@@ -531,8 +531,9 @@ static inline size_t scan_digits(const char *p, size_t i, size_t len, uint64_t *
 int gr_parse_double(const char *p, size_t len, double *out) {
   /* [+-]digits[.digits][(e|E)[+-]digits] with at least one digit before the
    * exponent and at most 19 significant ones is converted exactly here
-   * (gr_decimal_to_double); anything else goes to strtod, which accepts more
-   * (spaces before, inf, nan, hex) and so decides alone, below 64 bytes. At
+   * (gr_decimal_to_double); anything else goes to strtod, which decides
+   * alone below 64 bytes, save for what it accepts that a field may not hold:
+   * spaces around (a trailing one fails its end check) and hexadecimal. At
    * 64 bytes and more only the plain forms [+-]digits[.digits] with at most
    * 18 significant digits and 18 decimals are numbers: the rule of the reader
    * before this one, kept so that tables read the same. */
@@ -565,7 +566,8 @@ int gr_parse_double(const char *p, size_t len, double *out) {
   /* sig <= 19: every digit went into mant */
   if (plain && sig <= 19 && gr_decimal_to_double_inline(mant, exp10 - (int)frac_digits, neg, out))
     return 1;
-  /* slow path: strtod on a bounded copy */
+  /* slow path: strtod on a bounded copy, never of "0x10" or " 3" */
+  if (p[0] == ' ' || p[0] == '\t' || memchr(p, 'x', len) || memchr(p, 'X', len)) return 0;
   char tmp[64];
   memcpy(tmp, p, len);
   tmp[len] = '\0';

@@ -129,6 +129,20 @@ static gr_status resolve_header(const gr_csv *c, const gr_csv_options *o, column
                         need[i].what, need[i].given ? need[i].given : need[i].what, names,
                         need[i].flag);
   }
+  /* a name used twice leaves which column is meant to chance */
+  const int used[5] = {cols->user, cols->item, cols->weight, cols->event, cols->timestamp};
+  for (int u = 0; u < 5; u++) {
+    if (used[u] < 0) continue;
+    const gr_field *a = &c->fields[used[u]];
+    for (int j = 0; j < c->n_fields; j++) {
+      const gr_field *b = &c->fields[j];
+      if (j != used[u] && b->len == a->len && memcmp(a->p, b->p, a->len) == 0)
+        return gr_csv_error(c, (j > used[u] ? b : a)->col,
+                            "the header names column '%.*s' twice (fields %d and %d)",
+                            (int)(a->len > 200 ? 200 : a->len), a->p,
+                            (j < used[u] ? j : used[u]) + 1, (j > used[u] ? j : used[u]) + 1);
+    }
+  }
   cols->n_expected = c->n_fields;
   return GR_OK;
 }

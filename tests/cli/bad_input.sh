@@ -67,4 +67,11 @@ expect_fail "exact solve overflows" "iteration 1, solving the user factors: Chol
 printf 'id,a,b,y\nr1,1,2,0\nr2,1e30,3,1\nr3,-1e30,4,0\nr4,5,6,1\n' > "$D/huge.csv"
 expect_fail "a Hessian with infinities" "the Hessian of group 0 holds a NaN or an infinity; lower C or scale the features (Newton step 1)" \
   "$G" logreg --input "$D/huge.csv" --label y --C 1e30 --solver newton --device cpu
+# a column named twice, a hexadecimal or space-led weight: refused, with where
+printf 'user,item,item\na,x,y\n' > "$D/dup.csv"
+expect_fail "a column named twice" "dup.csv:1:11: the header names column 'item' twice (fields 2 and 3)" "$G" als fit --input "$D/dup.csv" --model "$D/m6.bin" --device cpu
+printf 'user,item,weight\na,x,0x10\n' > "$D/hex.csv"
+expect_fail "a hexadecimal weight" "hex.csv:2:5: expected a number (weight), found '0x10'" "$G" als fit --input "$D/hex.csv" --model "$D/m6.bin" --device cpu
+printf 'user,item,weight\na,x, 3\n' > "$D/space.csv"
+expect_fail "a space before a weight" "space.csv:2:5: expected a number (weight), found ' 3'" "$G" als fit --input "$D/space.csv" --model "$D/m6.bin" --device cpu
 finish
