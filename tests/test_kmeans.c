@@ -321,7 +321,7 @@ int main(void) {
   float with_nan[4] = {1, 2, NAN, 4};
   p.k = 1;
   CHECK(gr_kmeans_fit(c1, with_nan, 2, 2, &p, &bad) == GR_ERR_INVALID_ARG);
-  CHECK(contains_text(gr_last_error(), "row 1"));
+  CHECK(contains_text(gr_last_error(), "row 2 (from 1), feature 1 is nan"));
   gr_kmeans_result_free(&r);
   gr_context_free(c1);
   gr_context_free(c2);

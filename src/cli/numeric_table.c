@@ -1,10 +1,12 @@
 /* See numeric_table.h. */
 #include "numeric_table.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "common/error.h"
+#include "host/table_doubts.h"
 
 gr_status gr_numeric_matrix(const gr_table *t, const char *path, int except, float **X, int **cols,
                             int *d) {
@@ -15,6 +17,15 @@ gr_status gr_numeric_matrix(const gr_table *t, const char *path, int except, flo
   for (int c = 0; c < t->n_cols; c++) {
     const gr_column *col = &t->cols[c];
     if (c == except || col->kind == GR_COL_SKIP || col->kind == GR_COL_ID) continue;
+    gr_kind_doubt doubt;
+    if (col->kind == GR_COL_CATEGORY && gr_table_kind_doubt(t, c, &doubt) &&
+        doubt.likely == GR_COL_NUMBER)
+      return gr_fail(GR_ERR_INVALID_ARG,
+                     "%s: column '%s' has %lld value%s that %s not a finite number, the first in "
+                     "data row %lld: '%.40s'",
+                     path, col->name, (long long)doubt.n_stray, doubt.n_stray == 1 ? "" : "s",
+                     doubt.n_stray == 1 ? "is" : "are", (long long)doubt.first_row + 1,
+                     doubt.example);
     if (col->kind == GR_COL_CATEGORY)
       return gr_fail(GR_ERR_INVALID_ARG,
                      "%s: column '%s' is not numeric (force a kind with --kinds, or set it to "
@@ -36,7 +47,14 @@ gr_status gr_numeric_matrix(const gr_table *t, const char *path, int except, flo
   *X = malloc(sizeof(float) * (size_t)t->n_rows * (size_t)*d + 1);
   if (!*X) return gr_fail(GR_ERR_NOMEM, "cannot allocate the data matrix");
   for (int64_t r = 0; r < t->n_rows; r++)
-    for (int j = 0; j < *d; j++)
-      (*X)[(size_t)r * *d + j] = (float)t->cols[(*cols)[j]].num[r];
+    for (int j = 0; j < *d; j++) {
+      const double v = t->cols[(*cols)[j]].num[r];
+      if (fabs(v) > FLT_MAX)
+        return gr_fail(GR_ERR_INVALID_ARG,
+                       "%s: column '%s', data row %lld: %g is beyond float's range (%g); scale "
+                       "the column",
+                       path, t->cols[(*cols)[j]].name, (long long)r + 1, v, (double)FLT_MAX);
+      (*X)[(size_t)r * *d + j] = (float)v;
+    }
   return GR_OK;
 }

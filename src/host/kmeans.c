@@ -365,11 +365,12 @@ static gr_status norms_and_check(km_fit *f, int have) {
     const float *x = f->bl.X + (size_t)r * d;
     for (int j = 0; j < d; j++)
       if (!isfinite(x[j]))
-        return gr_fail(GR_ERR_INVALID_ARG, "kmeans: row %lld has a value that is not finite",
-                       (long long)r);
+        return gr_fail(GR_ERR_INVALID_ARG, "kmeans: row %lld (from 1), feature %d is %g",
+                       (long long)r + 1, j + 1, (double)x[j]);
     return gr_fail(GR_ERR_INVALID_ARG,
-                   "kmeans: row %lld has values so large that their squares overflow float",
-                   (long long)r);
+                   "kmeans: row %lld (from 1) has values so large that their squares overflow "
+                   "float; scale the features",
+                   (long long)r + 1);
   }
   return GR_OK;
 }

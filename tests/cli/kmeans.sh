@@ -18,4 +18,9 @@ expect_ok "skip it" "$G" kmeans --input "$D/cat.csv" --k 1 --kinds city=skip --d
 printf 'id,x\na,1\nb,\nc,3\nd,\n' > "$D/gap.csv"
 expect_fail "missing" "gap.csv: column 'x' has 2 missing values, the first in data row 2" "$G" kmeans --input "$D/gap.csv" --k 1 --device cpu
 expect_fail "k > n" "cannot make 9 clusters" "$G" kmeans --input "$D/km.csv" --k 9 --device cpu
+# an infinity among numbers, a number beyond float: named with the row
+awk 'BEGIN { print "id,a"; for (r = 1; r <= 200; r++) printf "r%d,%d\n", r, r; print "r201,inf" }' > "$D/inf.csv"
+expect_fail "an infinity" "inf.csv: column 'a' has 1 value that is not a finite number, the first in data row 201: 'inf'" "$G" kmeans --input "$D/inf.csv" --k 2 --device cpu
+printf 'id,a\nr1,1\nr2,1e308\nr3,2\n' > "$D/huge.csv"
+expect_fail "beyond float" "huge.csv: column 'a', data row 2: 1e+308 is beyond float's range" "$G" kmeans --input "$D/huge.csv" --k 2 --device cpu
 finish
