@@ -112,7 +112,8 @@ static void test_events(void) {
 
 static void test_bad_input(void) {
   read_bad("", NULL, "", "empty");
-  read_bad("user,item,weight\n", NULL, "", "no interactions");
+  read_bad("user,item,weight\n", NULL, ":2", "expected a row after the header");
+  read_bad("user,item,weight\na,x,0\nb,y,0\n", NULL, "", "every one of its 2 rows has weight 0");
   read_bad("user,item,weight\na,x,1\nb,y\n", NULL, ":3:3:", "expected 3 fields, found 2");
   read_bad("user,item,weight\na,x,1\nb,\"y,2\n", NULL, ":3:3:", "unterminated quoted field");
   read_bad("user,item,weight\na,x,abc\n", NULL, ":2:5:", "expected a number");

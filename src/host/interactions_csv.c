@@ -304,15 +304,24 @@ static gr_status read_interactions(gr_interactions **out, gr_csv *opened, const 
     goto fail;
   }
   block->n = 0;
+  int64_t rows = 0;
   if (!header) GR_CHECK_GOTO(st, read_row(&c, x, block, &cols, ev), fail);
+  rows += !header;
   for (;;) {
     GR_CHECK_GOTO(st, gr_csv_next(&c, &done), fail);
     if (done) break;
     GR_CHECK_GOTO(st, read_row(&c, x, block, &cols, ev), fail);
+    rows++;
   }
   GR_CHECK_GOTO(st, flush_block(block, x), fail);
+  if (rows == 0) {
+    st = gr_fail(GR_ERR_PARSE, "%s:2: expected a row after the header, found the end of the file",
+                 path);
+    goto fail;
+  }
   if (x->n == 0) {
-    st = gr_fail(GR_ERR_PARSE, "%s: no interactions (header only, or every weight is 0)", path);
+    st = gr_fail(GR_ERR_PARSE, "%s: no interactions: every one of its %lld rows has weight 0", path,
+                 (long long)rows);
     goto fail;
   }
   gr_csv_close(&c);
