@@ -32,7 +32,8 @@ sanitize:
 	@$(MAKE) --no-print-directory test BUILD=build-asan \
 	  CMAKE_FLAGS="-DGPUREC_SANITIZE=ON -DGPUREC_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo"
 
-# Every test program under valgrind (no -march=native: valgrind lacks AVX-512).
+# Every test program under valgrind (no -march=native: valgrind lacks AVX-512),
+# then the command line: an ALS and a leads run, exports, and failures.
 valgrind: deps
 	@command -v valgrind >/dev/null || { echo "make valgrind needs valgrind (apt-get install valgrind)"; exit 1; }
 	@cmake -S . -B build-vg -DGPUREC_NATIVE=OFF -DGPUREC_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -44,6 +45,7 @@ valgrind: deps
 	    cat build-vg/valgrind.log; echo "valgrind: $$t failed ($$rc)"; exit 1; \
 	  else echo "valgrind-clean $$t"; fi; \
 	done
+	@bash scripts/valgrind_cli.sh build-vg/gpurec
 
 # The ALS kernels hold 16-float blocks in vectors of the target's width and
 # must give the same bits with AVX2 as with the build machine's own set
