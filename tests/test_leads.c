@@ -433,6 +433,26 @@ static void test_rank_beyond_topk(gr_context *ctx) {
   free(sc2);
 }
 
+/* More than 2^31 companies: every entry point that numbers rows in int32 says
+ * so before touching the data (checked by the size alone: the pointers are
+ * never read). */
+static void test_too_many_rows(gr_context *ctx) {
+  const int64_t n = (int64_t)INT32_MAX + 1;
+  float prob = 0;
+  int32_t rows[2];
+  float scores[2];
+  CHECK(gr_leads_rank(ctx, &prob, n, NULL, 2, rows, scores) == GR_ERR_INVALID_ARG);
+  CHECK(strstr(gr_last_error(), "more than 2^31 rows") != NULL);
+  CHECK(gr_leads_rank_sorted(&prob, n, NULL, 2, rows, scores) == GR_ERR_INVALID_ARG);
+  CHECK(strstr(gr_last_error(), "more than 2^31 rows") != NULL);
+  gr_table huge = {.n_rows = n, .n_cols = 0, .cols = NULL, .id_col = -1};
+  gr_encoder_options eo;
+  gr_encoder_options_default(&eo);
+  gr_leads_data dt;
+  CHECK(gr_leads_encode(ctx, &huge, &eo, &dt, NULL) == GR_ERR_INVALID_ARG);
+  CHECK(strstr(gr_last_error(), "at most 2147483647 are supported") != NULL);
+}
+
 int main(void) {
   test_reasons();
   gr_context *ctx = cpu_test_context(2);
@@ -441,6 +461,7 @@ int main(void) {
   const gr_table *market = pl.market;
   const uint8_t *client = pl.client;
   CHECK(pl.found >= 100);
+  if (ctx) test_too_many_rows(ctx);
   if (ctx && client) {
     test_quality_and_determinism(ctx, market, client);
     test_round_trip(ctx, market, client);
