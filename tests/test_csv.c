@@ -1,7 +1,10 @@
 /* The interactions CSV reader on good and bad input. */
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
+#include "common/rng.h"
+#include "host/csv.h"
 #include "host/interactions.h"
 #include "test_util.h"
 
@@ -164,6 +167,79 @@ static void test_utf8_and_long_lines(void) {
   free(big);
 }
 
+/* The first byte that breaks UTF-8, one byte at a time (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF). */
+static int64_t utf8_reference(const unsigned char *s, size_t len) {
+  static const unsigned min[4] = {0, 0x80, 0x800, 0x10000};
+  for (size_t i = 0; i < len;) {
+    const unsigned c = s[i];
+    size_t n;
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+    } else {
+      return (int64_t)i;
+    }
+    if (i + n >= len) return (int64_t)i; /* cut short */
+    unsigned cp = c & (0x3Fu >> n);
+    for (size_t k = 1; k <= n; k++) {
+      if ((s[i + k] & 0xC0) != 0x80) return (int64_t)i;
+      cp = cp << 6 | (s[i + k] & 0x3Fu);
+    }
+    if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return (int64_t)i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+/* gr_utf8_invalid_at (ASCII taken eight bytes at a time) against the
+ * byte-at-a-time reference: random lengths and alignments, valid sequences
+ * of every length, and broken ones anywhere. */
+static void test_utf8_scan(void) {
+  static const char *const pieces[] = {"a",
+                                       "0123456789abcdef",
+                                       "\xc3\xa9",
+                                       "\xe2\x82\xac",
+                                       "\xf0\x9f\x98\x80",
+                                       "\xc3",
+                                       "\xe2\x82",
+                                       "\x80",
+                                       "\xc0\xaf",
+                                       "\xed\xa0\x80",
+                                       "\xf4\x90\x80\x80",
+                                       "\xff"};
+  gr_rng rng;
+  gr_rng_seed(&rng, 12);
+  unsigned char buf[256];
+  int bad = 0;
+  for (int t = 0; t < 20000; t++) {
+    size_t len = gr_rng_below(&rng, 4); /* an unaligned start */
+    memset(buf, 'x', len);
+    const int n_pieces = (int)gr_rng_below(&rng, 12);
+    for (int k = 0; k < n_pieces; k++) {
+      /* mostly valid pieces, so the broken one lands at varied offsets */
+      const char *p =
+          pieces[gr_rng_below(&rng, 100) < 90 ? gr_rng_below(&rng, 5) : gr_rng_below(&rng, 12)];
+      const size_t n = strlen(p);
+      if (len + n > sizeof buf) break;
+      memcpy(buf + len, p, n);
+      len += n;
+    }
+    const int64_t got = gr_utf8_invalid_at((const char *)buf, len);
+    const int64_t want = utf8_reference(buf, len);
+    if (got != want && bad++ < 5)
+      fprintf(stderr, "utf8 scan: %lld, reference %lld (length %zu)\n", (long long)got,
+              (long long)want, len);
+  }
+  CHECK_MSG(bad == 0, "%d strings scanned differently", bad);
+}
+
 static void test_zero_weights_skipped(void) {
   gr_interactions *x = read_ok("user,item,weight\na,x,0\nb,y,2\n", NULL);
   if (!x) return;
@@ -197,6 +273,7 @@ int main(void) {
   test_bad_input();
   test_zero_weights_skipped();
   test_utf8_and_long_lines();
+  test_utf8_scan();
   test_id_capacity();
   return gr_test_finish();
 }

@@ -583,6 +583,11 @@ int64_t gr_utf8_invalid_at(const char *p, size_t len) {
   const unsigned char *s = (const unsigned char *)p;
   size_t i = 0;
   while (i < len) {
+    /* ASCII eight bytes at a time: ids and most text are ASCII */
+    uint64_t w;
+    while (i + 8 <= len && (memcpy(&w, s + i, 8), (w & 0x8080808080808080ULL) == 0))
+      i += 8;
+    if (i >= len) break;
     const unsigned char c = s[i];
     if (c < 0x80) {
       i++;
