@@ -303,6 +303,26 @@ static int leads_fit(int argc, char **argv) {
   return rc;
 }
 
+/* The columns the model reads that the market lacks: an error naming them,
+ * or (fill) added with every value missing, and said even with --quiet. */
+static gr_status absent_columns(const gr_leads_model *m, gr_table *market, const char *path,
+                                int fill) {
+  char names[512];
+  gr_status st = GR_OK;
+  const int n = gr_encoder_absent_columns(m->enc, market, fill, names, sizeof names, &st);
+  if (st != GR_OK || n == 0) return st;
+  if (!fill)
+    return gr_fail(GR_ERR_INVALID_ARG,
+                   "%s lacks %d column%s the model uses (%s%s); --absent-columns missing scores "
+                   "as if their every value were missing",
+                   path, n, n == 1 ? "" : "s", names, n > 5 ? ", ..." : "");
+  fprintf(stderr,
+          "leads: warning: %s lacks %d column%s the model uses (%s%s): scored as if every value "
+          "were missing\n",
+          path, n, n == 1 ? "" : "s", names, n > 5 ? ", ..." : "");
+  return GR_OK;
+}
+
 static int leads_score(int argc, char **argv) {
   const char *cmd = "leads score";
   leads_args a;
@@ -313,6 +333,10 @@ static int leads_score(int argc, char **argv) {
   opts[n++] = (gr_opt){"--model", OPT_STR, &a.model, "a model written by gpurec leads fit"};
   opts[n++] = (gr_opt){"--portfolio", OPT_STR, &a.portfolio,
                        "clients to leave out (default: the model's portfolio)"};
+  const char *absent = "error";
+  opts[n++] = (gr_opt){"--absent-columns", OPT_STR, &absent,
+                       "error, or missing: a column the model uses that the market lacks is "
+                       "scored as if its every value were missing"};
   n = gr_common_args_add(opts, n, &a.common);
   int rc = gr_args_parse(argc, argv, cmd,
                          "Scores every company of a market with a fitted leads model and writes "
@@ -320,6 +344,12 @@ static int leads_score(int argc, char **argv) {
                          opts, n);
   if (rc != GR_EXIT_OK) return rc == GR_EXIT_HELP ? GR_EXIT_OK : rc;
   if ((rc = gr_leads_args_finish(&a, cmd)) != GR_EXIT_OK) return rc;
+  const int fill_absent = strcmp(absent, "missing") == 0;
+  if (!fill_absent && strcmp(absent, "error") != 0) {
+    fprintf(stderr, "gpurec %s: --absent-columns expects error or missing, got '%s'\n", cmd,
+            absent);
+    return GR_EXIT_USAGE;
+  }
   if (!a.model || (!a.leads && !a.scores)) {
     fprintf(stderr, "gpurec %s: --model and one of --leads, --scores are required\n", cmd);
     return GR_EXIT_USAGE;
@@ -337,6 +367,7 @@ static int leads_score(int argc, char **argv) {
     a.table.fixed_ctx = m->enc;
     st = gr_leads_read_table(a.market, &a.table, "market", verbose, &market);
   }
+  if (st == GR_OK) st = absent_columns(m, market, a.market, fill_absent);
   if (st == GR_OK && market->id_col < 0)
     st = gr_fail(GR_ERR_INVALID_ARG, "%s has no id column", a.market);
   if (st == GR_OK && a.portfolio) st = gr_leads_read_clients(&a, market, verbose, &skip);

@@ -396,6 +396,26 @@ int gr_encoder_fitted_kind(const void *enc, const char *name) {
   return -1;
 }
 
+int gr_encoder_absent_columns(const gr_encoder *e, gr_table *t, int add, char *names, size_t cap,
+                              gr_status *st) {
+  int n = 0;
+  *st = GR_OK;
+  if (cap) names[0] = '\0';
+  for (int c = 0; c < e->n_cols && *st == GR_OK; c++) {
+    const gr_enc_column *ec = &e->cols[c];
+    if (ec->action != GR_ENC_NUMERIC && ec->action != GR_ENC_ONE_HOT) continue;
+    if (gr_table_find(t, ec->name) >= 0) continue;
+    const size_t used = cap ? strlen(names) : 0;
+    if (n < 5 && used + 1 < cap)
+      snprintf(names + used, cap - used, "%s'%s'", n ? ", " : "", ec->name);
+    n++;
+    if (add)
+      *st = gr_table_add_missing_column(t, ec->name,
+                                        ec->action == GR_ENC_ONE_HOT ? GR_COL_CATEGORY : ec->kind);
+  }
+  return n;
+}
+
 void gr_encoder_feature_name(const gr_encoder *e, int j, char *buf, size_t cap) {
   for (int c = 0; c < e->n_cols; c++) {
     const gr_enc_column *ec = &e->cols[c];

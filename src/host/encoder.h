@@ -55,6 +55,12 @@ gr_status gr_encoder_transform(const gr_encoder *e, const gr_table *t, float *ou
  * column into booleans) and a value that does not fit is an error naming its
  * line and column. `enc` is a const gr_encoder *. */
 int gr_encoder_fitted_kind(const void *enc, const char *name);
+/* The columns the transform reads that t lacks: with `add`, each is appended
+ * to t with every value missing (scored as a company whose value is not
+ * known: the fitted fill, and the missing flag where the column has one).
+ * @return how many (names: the first few, comma-separated, cut to cap). */
+int gr_encoder_absent_columns(const gr_encoder *e, gr_table *t, int add, char *names, size_t cap,
+                              gr_status *st);
 /* binary[j] (e->n_features) = 1 where the transform gives feature j no
  * values but 0 and 1: booleans, missing indicators, one-hot levels. */
 void gr_encoder_binary_features(const gr_encoder *e, uint8_t *binary);

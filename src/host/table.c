@@ -50,6 +50,39 @@ void gr_table_free(gr_table *t) {
   free(t);
 }
 
+gr_status gr_table_add_missing_column(gr_table *t, const char *name, gr_col_kind kind) {
+  if (kind != GR_COL_BOOL && kind != GR_COL_NUMBER && kind != GR_COL_DATE &&
+      kind != GR_COL_CATEGORY)
+    return gr_fail(GR_ERR_INVALID_ARG, "a missing column is a bool, number, date or category");
+  gr_column *cols = realloc(t->cols, sizeof *cols * ((size_t)t->n_cols + 1));
+  if (!cols) return gr_fail(GR_ERR_NOMEM, "cannot add column '%s'", name);
+  t->cols = cols;
+  gr_column *col = &cols[t->n_cols];
+  memset(col, 0, sizeof *col);
+  gr_id_map_init(&col->levels);
+  col->kind = kind;
+  col->forced = 1;
+  col->n_missing = t->n_rows;
+  const size_t n = t->n_rows > 0 ? (size_t)t->n_rows : 1;
+  col->name = strdup(name);
+  if (kind == GR_COL_CATEGORY)
+    col->level = malloc(sizeof(int32_t) * n);
+  else
+    col->num = malloc(sizeof(double) * n);
+  if (!col->name || (!col->level && !col->num)) {
+    free(col->name);
+    free(col->level);
+    free(col->num);
+    return gr_fail(GR_ERR_NOMEM, "cannot add column '%s'", name);
+  }
+  for (int64_t r = 0; r < t->n_rows; r++) {
+    if (col->level) col->level[r] = -1;
+    if (col->num) col->num[r] = NAN;
+  }
+  t->n_cols++;
+  return GR_OK;
+}
+
 int gr_table_find(const gr_table *t, const char *name) {
   for (int c = 0; c < t->n_cols; c++)
     if (strcmp(t->cols[c].name, name) == 0) return c;

@@ -69,4 +69,8 @@ void gr_table_free(gr_table *t);
 /* @return the index of the column named `name`, or -1. */
 int gr_table_find(const gr_table *t, const char *name);
 
+/* Appends a column of the given kind (bool, number, date or category) with
+ * every value missing, as if the CSV had it empty. */
+gr_status gr_table_add_missing_column(gr_table *t, const char *name, gr_col_kind kind);
+
 #endif

@@ -40,6 +40,19 @@ expect_ok "score the whole market" "$G" leads score --market "$D/market01.csv" -
 expect_ok "score two rows" "$G" leads score --market "$D/two.csv" --model "$D/m.gpurec" \
   --scores "$D/two_scores.csv" --device cpu
 check "two rows score as in the whole market" "diff <(sed -n 1,3p '$D/all01.csv') '$D/two_scores.csv' >/dev/null"
+# a market without columns the model uses: an error naming them, or with
+# --absent-columns missing the scores of those columns left empty
+cut -d, -f1,2,4,6 "$D/market.csv" > "$D/fewer.csv"
+awk -F, -v OFS=, 'NR > 1 { $3 = ""; $5 = "" } { print }' "$D/market.csv" > "$D/blank.csv"
+expect_fail "absent columns" "fewer.csv lacks 2 columns the model uses ('sg_uf', 'fl_email'); --absent-columns missing" \
+  "$G" leads score --market "$D/fewer.csv" --model "$D/m.gpurec" --scores "$D/few.csv" --device cpu
+expect_ok "absent columns, as missing" "$G" leads score --market "$D/fewer.csv" --model "$D/m.gpurec" \
+  --scores "$D/few.csv" --absent-columns missing --device cpu --quiet
+check "absent columns said even with --quiet" "grep -q 'warning: .*fewer.csv lacks 2 columns the model uses' '$WORK/err'"
+expect_ok "the same columns left empty" "$G" leads score --market "$D/blank.csv" --model "$D/m.gpurec" \
+  --scores "$D/blank_scores.csv" --device cpu --quiet
+check "absent = every value missing" "cmp -s '$D/few.csv' '$D/blank_scores.csv'"
+check "and not the scores with the values" "! cmp -s '$D/few.csv' '$D/all.csv'"
 sed '3s/20[0-9][0-9]-01-15/2020-13-45/' "$D/two.csv" > "$D/baddate.csv"
 expect_fail "score, a bad date" "baddate.csv:3:.*expected a date YYYY-MM-DD in column 'dt_inicio'" \
   "$G" leads score --market "$D/baddate.csv" --model "$D/m.gpurec" --scores "$D/bd.csv" --device cpu
