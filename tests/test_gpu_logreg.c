@@ -15,6 +15,7 @@
 #include "backend_util.h"
 #include "check.h"
 #include "common/rng.h"
+#include "gpu_required.h"
 #include "host/logreg.h"
 #include "host/logreg_pairs.h"
 #include "host/logreg_plan.h"
@@ -536,9 +537,9 @@ static void test_fit_described(gr_rng *rng, int d, gr_logreg_solver solver) {
 int main(void) {
   CHECK_OK(gr_backend_cpu_create(&cpu, 2));
   if (gr_backend_cuda_create(&gpu, 0, 0, 0) != GR_OK) {
-    printf("no usable GPU: %s, skipping\n", gr_last_error());
+    const int rc = gr_test_no_gpu(gr_last_error());
     if (cpu) cpu->ops->destroy(cpu);
-    return 77;
+    return rc;
   }
   gr_rng rng;
   gr_rng_seed(&rng, 20240611);

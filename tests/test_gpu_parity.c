@@ -11,6 +11,7 @@
 #include "backend_util.h"
 #include "check.h"
 #include "common/rng.h"
+#include "gpu_required.h"
 #include "kernels/backend.h"
 
 static gr_backend *cpu, *gpu;
@@ -461,9 +462,9 @@ int main(void) {
   CHECK_OK(gr_backend_cpu_create(&cpu, 0));
   const gr_status st = gr_backend_cuda_create(&gpu, 0, 0, 0);
   if (st != GR_OK) {
-    printf("no usable GPU: %s, skipping\n", gr_last_error());
+    const int rc = gr_test_no_gpu(gr_last_error());
     if (cpu) cpu->ops->destroy(cpu);
-    return 77;
+    return rc;
   }
   gr_rng rng;
   gr_rng_seed(&rng, 20240607);

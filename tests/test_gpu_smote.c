@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "common/rng.h"
+#include "gpu_required.h"
 #include "host/smote.h"
 #include "kernels/backend.h"
 #include "test_util.h"
@@ -23,8 +24,7 @@ static double dist2(const float *a, const float *b, int d) {
 int main(void) {
   gr_backend *probe = NULL;
   if (gr_backend_cuda_create(&probe, 0, 0, 0) != GR_OK) {
-    printf("no usable GPU: %s\n", gr_last_error());
-    return 77;
+    return gr_test_no_gpu(gr_last_error());
   }
   probe->ops->destroy(probe);
   gr_context *cpu = test_context(GR_DEVICE_CPU, 0, 0), *gpu = test_context(GR_DEVICE_CUDA, 0, 0);

@@ -26,7 +26,7 @@ typedef struct gr_csr_view {
   int64_t nnz;
   const int64_t *indptr;  /* (n_rows + 1) */
   const int32_t *indices; /* (nnz) */
-  const float *data;      /* (nnz), may be NULL for a pattern-only matrix */
+  const float *data;      /* (nnz); NULL only for the top-k's exclusions (a pattern) */
 } gr_csr_view;
 
 struct gr_packed_rows; /* cpu/packed_rows.h */

@@ -169,6 +169,10 @@ gr_status gr_cpu_topk_dot(gr_backend *be, int32_t *out_idx, float *out_score, co
                           int k, const gr_csr_view *exclude, const uint8_t *allowed, int topk) {
   if (topk < 1 || topk > GR_TOPK_MAX)
     return gr_fail(GR_ERR_INVALID_ARG, "top-k size %d is outside 1..%d", topk, GR_TOPK_MAX);
+  if (k < 1) return gr_fail(GR_ERR_INVALID_ARG, "top-k: factor dimension %d < 1", k);
+  if (n_items > INT32_MAX)
+    return gr_fail(GR_ERR_INVALID_ARG, "top-k: %lld items exceed the int32 index range",
+                   (long long)n_items);
   if (n_queries == 0) return GR_OK;
   /* items per chunk: whole panels, within the memory limit when one is set */
   size_t budget = GR_TOPK_CHUNK_BYTES;

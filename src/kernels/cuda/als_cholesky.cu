@@ -139,10 +139,8 @@ extern "C" gr_status gr_cuda_als_solve_cholesky(gr_backend *be, float *X, const 
                cudaMemcpyAsync(info_host, info, sizeof(int) * (size_t)nb, cudaMemcpyDeviceToHost,
                                c->stream),
                done);
-    GR_CU_GOTO(st,
-               cusolverDnSpotrsBatched(c->cusolver, CUBLAS_FILL_MODE_LOWER, k, 1, a_ptr, k, b_ptr,
-                                       k, info + batch, nb),
-               done);
+    /* the factorizations are checked before the solves: a failed one would
+     * turn its row's factors into NaN, where the CPU leaves them as they were */
     GR_CU_GOTO(st, cudaStreamSynchronize(c->stream), done);
     for (int r = 0; r < nb; r++) {
       if (info_host[r] != 0) {
@@ -150,8 +148,22 @@ extern "C" gr_status gr_cuda_als_solve_cholesky(gr_backend *be, float *X, const 
                      "Cholesky factorization failed on row %lld (cuSOLVER info %d): the normal "
                      "equations are not positive definite; increase --regularization",
                      (long long)(u0 + r), info_host[r]);
-        break;
+        goto done;
       }
+    }
+    GR_CU_GOTO(st,
+               cusolverDnSpotrsBatched(c->cusolver, CUBLAS_FILL_MODE_LOWER, k, 1, a_ptr, k, b_ptr,
+                                       k, info + batch, nb),
+               done);
+    int solve_info = 0;
+    GR_CU_GOTO(
+        st,
+        cudaMemcpyAsync(&solve_info, info + batch, sizeof(int), cudaMemcpyDeviceToHost, c->stream),
+        done);
+    GR_CU_GOTO(st, cudaStreamSynchronize(c->stream), done);
+    if (solve_info != 0) {
+      st = gr_fail(GR_ERR_CUDA, "cusolverDnSpotrsBatched rejected its argument %d", -solve_info);
+      goto done;
     }
   }
 done:

@@ -53,6 +53,9 @@ size_t gr_cuda_mem_available(const gr_backend *be) {
 gr_status gr_cuda_alloc(gr_backend *be, void **ptr, size_t bytes) {
   gr_cuda *c = gr_cuda_of(be);
   *ptr = NULL;
+  if (bytes > SIZE_MAX - 512) /* the rounding below would wrap */
+    return gr_fail(GR_ERR_DEVICE_MEM, "device allocation of %zu bytes refused: beyond any device",
+                   bytes);
   const size_t rounded = (bytes + 255) / 256 * 256 + (bytes == 0 ? 256 : 0);
   {
     std::lock_guard<std::mutex> lock(alloc_mutex);
@@ -66,6 +69,9 @@ gr_status gr_cuda_alloc(gr_backend *be, void **ptr, size_t bytes) {
   void *p = NULL;
   gr_status st = gr_cuda_enter(be);
   if (st == GR_OK) st = GR_CU(cudaMalloc(&p, rounded));
+  /* a refused cudaMalloc stays the runtime's last error: cleared here, or the
+   * next kernel's launch check would report it as its own */
+  if (st != GR_OK) (void)cudaGetLastError();
   std::lock_guard<std::mutex> lock(alloc_mutex);
   if (st == GR_OK) {
     try {
@@ -88,9 +94,11 @@ void gr_cuda_free(gr_backend *be, void *ptr) {
   gr_cuda *c = gr_cuda_of(be);
   /* kernels still queued may read ptr; cudaFree alone is not ordered with
    * a non-blocking stream */
-  cudaSetDevice(c->device);
-  cudaStreamSynchronize(c->stream);
-  cudaFree(ptr);
+  const cudaError_t e[3] = {cudaSetDevice(c->device), cudaStreamSynchronize(c->stream),
+                            cudaFree(ptr)};
+  /* a free cannot report; its error must not become the next launch's (an
+   * error of the kernels before is sticky and surfaces again anyway) */
+  if (e[0] != cudaSuccess || e[1] != cudaSuccess || e[2] != cudaSuccess) (void)cudaGetLastError();
   std::lock_guard<std::mutex> lock(alloc_mutex);
   gr_alloc_map *m = (gr_alloc_map *)c->allocs;
   auto it = m->find(ptr);
@@ -136,7 +144,6 @@ static void cuda_destroy(gr_backend *be) {
   if (c) {
     cudaSetDevice(c->device);
     if (c->stream) cudaStreamSynchronize(c->stream);
-    if (c->d_scalars) cudaFree(c->d_scalars);
     gr_alloc_map *m = (gr_alloc_map *)c->allocs;
     if (m) {
       /* buffers the caller forgot: release them with the backend */
@@ -232,7 +239,6 @@ static gr_status open_device(gr_backend *be, gr_cuda *c, int device_index, size_
   GR_CU_TRY(cublasSetMathMode(c->cublas, CUBLAS_DEFAULT_MATH));
   GR_CU_TRY(cusolverDnCreate(&c->cusolver));
   GR_CU_TRY(cusolverDnSetStream(c->cusolver, c->stream));
-  GR_CU_TRY(cudaMalloc((void **)&c->d_scalars, 4 * sizeof(double)));
   snprintf(be->device, sizeof be->device,
            "CUDA device %d: %s (compute capability %d.%d, %d SMs), %.1f of %.1f GiB free, using "
            "at most %.1f GiB",
@@ -262,7 +268,7 @@ extern "C" gr_status gr_backend_cuda_create(gr_backend **out, int device_index,
   be->verbose = verbose;
   const gr_status st = open_device(be, c, device_index, max_device_mem, verbose);
   if (st != GR_OK) {
-    if (c->stream || c->cublas || c->cusolver || c->d_scalars) {
+    if (c->stream || c->cublas || c->cusolver) {
       cuda_destroy(be);
     } else {
       delete m;

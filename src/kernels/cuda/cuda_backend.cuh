@@ -20,9 +20,8 @@ struct gr_cuda {
   cudaStream_t stream;
   cublasHandle_t cublas;
   cusolverDnHandle_t cusolver;
-  size_t in_use;     /* bytes handed out by gr_cuda_alloc */
-  void *allocs;      /* std::unordered_map<void *, size_t>, owned by backend_cuda.cu */
-  double *d_scalars; /* (4) small persistent device scratch (loss sums) */
+  size_t in_use; /* bytes handed out by gr_cuda_alloc */
+  void *allocs;  /* std::unordered_map<void *, size_t>, owned by backend_cuda.cu */
 };
 
 static inline gr_cuda *gr_cuda_of(gr_backend *be) { return (gr_cuda *)be->impl; }
@@ -82,10 +81,9 @@ gr_status gr_cuda_spd_solve_batched(gr_backend *be, double *step, double *H, con
 
 /* ---- device helpers ------------------------------------------------------ */
 
-/* Confidence of entry e; a pattern-only matrix (data NULL) has confidence 1. */
-__device__ __forceinline__ float gr_conf_at(const float *data, int64_t e) {
-  return data ? data[e] : 1.0f;
-}
+/* Confidence of entry e (the ALS ops' matrices always have data, as the CPU
+ * twins read it). */
+__device__ __forceinline__ float gr_conf_at(const float *data, int64_t e) { return data[e]; }
 
 /* XOR butterfly: every lane ends with the bitwise-same sum (each step adds
  * the same two values in either order), which keeps block-uniform branches

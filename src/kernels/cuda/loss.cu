@@ -1,15 +1,18 @@
 /* The training loss terms of implicit ALS, one thread block per row like the
  * CG solver (the same dot products, without the iterations). Per-row values
  * are float dot products widened to double exactly where the CPU twin widens
- * them; thread 0 of each block keeps double sums over its rows and adds them
- * to three device doubles with atomicAdd (sm_60+) once at the end. */
+ * them; thread 0 of each block keeps double sums over its rows and writes
+ * them to the block's slot, and the host adds the slots in block order: no
+ * atomics, so the loss does not depend on which block finishes first. */
+#include <stdlib.h>
+
 #include "../shared_math.h"
 #include "cuda_backend.cuh"
 
 #define LOSS_BATCH 8
 
 __global__ void __launch_bounds__(GR_CUDA_MAX_K)
-    loss_kernel(double *__restrict__ out,           // (3): loss, sum c, sum |x|^2
+    loss_kernel(double *__restrict__ out,           // (gridDim.x, 3): loss, sum c, sum |x|^2
                 const int64_t *__restrict__ indptr, // (n_rows + 1)
                 const int32_t *__restrict__ indices, const float *__restrict__ data,
                 const float *__restrict__ X, // (n_rows, k)
@@ -54,9 +57,9 @@ __global__ void __launch_bounds__(GR_CUDA_MAX_K)
     loss += row;
   }
   if (j == 0) {
-    atomicAdd(out + 0, loss);
-    atomicAdd(out + 1, conf);
-    atomicAdd(out + 2, norms);
+    out[(size_t)blockIdx.x * 3 + 0] = loss;
+    out[(size_t)blockIdx.x * 3 + 1] = conf;
+    out[(size_t)blockIdx.x * 3 + 2] = norms;
   }
 }
 
@@ -69,18 +72,26 @@ extern "C" gr_status gr_cuda_als_loss_terms(gr_backend *be, double out[3], const
   if (m->n_rows <= 0) return GR_OK;
   gr_cuda *c = gr_cuda_of(be);
   GR_TRY(gr_cuda_enter(be));
-  GR_CU_TRY(cudaMemsetAsync(c->d_scalars, 0, 3 * sizeof(double), c->stream));
-  /* a few blocks per SM, each looping over rows: few atomics, balanced enough */
+  /* a few blocks per SM, each looping over rows: few slots, balanced enough */
   const int64_t blocks = (int64_t)c->sm_count * 8;
-  loss_kernel<<<gr_cuda_grid(m->n_rows < blocks ? m->n_rows : blocks), gr_cuda_row_threads(k), 0,
-                c->stream>>>(c->d_scalars, m->indptr, m->indices, m->data, X, Y, G, m->n_rows, k);
-  GR_TRY(GR_CU_LAUNCHED(c->stream, "loss_kernel"));
-  double host[3];
-  GR_CU_TRY(
-      cudaMemcpyAsync(host, c->d_scalars, 3 * sizeof(double), cudaMemcpyDeviceToHost, c->stream));
-  GR_CU_TRY(cudaStreamSynchronize(c->stream));
-  out[0] = host[0];
-  out[1] = host[1];
-  out[2] = host[2];
-  return GR_OK;
+  const unsigned grid = gr_cuda_grid(m->n_rows < blocks ? m->n_rows : blocks);
+  const size_t bytes = sizeof(double) * 3 * grid;
+  double *part = NULL;
+  double *host = (double *)malloc(bytes);
+  if (!host) return gr_fail(GR_ERR_NOMEM, "cannot allocate the loss sums");
+  gr_status st = gr_cuda_alloc(be, (void **)&part, bytes);
+  if (st == GR_OK) {
+    loss_kernel<<<grid, gr_cuda_row_threads(k), 0, c->stream>>>(part, m->indptr, m->indices,
+                                                                m->data, X, Y, G, m->n_rows, k);
+    st = GR_CU_LAUNCHED(c->stream, "loss_kernel");
+  }
+  if (st == GR_OK)
+    st = GR_CU(cudaMemcpyAsync(host, part, bytes, cudaMemcpyDeviceToHost, c->stream));
+  if (st == GR_OK) st = GR_CU(cudaStreamSynchronize(c->stream));
+  for (unsigned b = 0; st == GR_OK && b < grid; b++)
+    for (int i = 0; i < 3; i++)
+      out[i] += host[(size_t)b * 3 + i];
+  gr_cuda_free(be, part);
+  free(host);
+  return st;
 }
