@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "host/input_file.h"
 #include "host/output_file.h"
 
 static int exists(const char *path) {

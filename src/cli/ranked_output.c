@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "host/als_model.h"
+#include "host/input_file.h"
 #include "host/item_groups.h"
 #include "host/output_file.h"
 #include "host/ranking.h"

@@ -21,7 +21,7 @@
 #include "../common/decimal.h"
 #include "../common/error.h"
 #include "decompress.h"
-#include "output_file.h"
+#include "input_file.h"
 
 #ifndef MAP_POPULATE
 #define MAP_POPULATE 0 /* Linux: read the file in up front rather than page by page */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/error.h"
+#include "input_file.h"
 #include "model_io.h"
 #include "output_file.h"
 

@@ -36,11 +36,10 @@ void gr_output_drop(void);
 void gr_output_at_once_begin(void);
 void gr_output_at_once_end(void);
 
-/* Inputs are noted as they are opened (gr_input_open); an output that is the
- * same file as one (the same path, or a link to it) is refused when it is
- * opened and again before it is renamed, so no command replaces what it
- * reads. gr_input_open also refuses a directory by name. */
-gr_status gr_input_open(const char *path, FILE **out);
+/* An output that is a file this process read (input_file.h), by the same
+ * path or a link, is refused when it is opened and again before it is
+ * renamed: no command replaces what it reads. A checkpoint, written at once,
+ * may replace the one it resumed from. */
 
 /* A process killed by a signal while writing would leave its temporary
  * files behind. gr_output_guard_signals (for programs, not libraries: it

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/error.h"
+#include "input_file.h"
 #include "output_file.h"
 
 /* The column named name[0..len), -1 if none. */
