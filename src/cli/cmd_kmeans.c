@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "host/kmeans.h"
 #include "host/output_file.h"
@@ -47,6 +48,23 @@ static gr_status write_outputs(const gr_table *t, const gr_kmeans_result *r, con
     GR_TRY(gr_output_commit(&out));
   }
   return GR_OK;
+}
+
+/* Progress on stderr: the first three Lloyd steps of each restart, then a
+ * line a second at most. */
+typedef struct km_progress {
+  double last, tol;
+} km_progress;
+
+static void print_progress(void *user, int restart, int step, double rel_shift) {
+  km_progress *pr = user;
+  const double now = gr_now_seconds();
+  if (step > 3 && now - pr->last < 1.0) return;
+  pr->last = now;
+  fprintf(stderr,
+          "kmeans: restart %d, step %d: the centers moved %.3g (squared, relative to the "
+          "variance; stops at --tol %g)\n",
+          restart, step, rel_shift, pr->tol);
 }
 
 int gr_cmd_kmeans(int argc, char **argv) {
@@ -92,6 +110,11 @@ int gr_cmd_kmeans(int argc, char **argv) {
   gr_status st = gr_table_read_csv(&t, input, &to);
   if (st == GR_OK) st = gr_numeric_matrix(t, input, -1, &X, &cols, &d);
   p.stop = &gr_cli_interrupted;
+  km_progress progress = {0, p.tol};
+  if (!common.quiet) {
+    p.progress = print_progress;
+    p.progress_user = &progress;
+  }
   gr_cli_catch_sigint(); /* Ctrl-C: stop after the Lloyd step in progress, nothing written */
   if (st == GR_OK) st = gr_kmeans_fit(ctx, X, t->n_rows, d, &p, &r);
   gr_cli_release_sigint();

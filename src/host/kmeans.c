@@ -37,6 +37,8 @@ void gr_kmeans_params_default(gr_kmeans_params *p) {
   p->block_rows = 0;
   p->bounds = 1;
   p->stop = NULL;
+  p->progress = NULL;
+  p->progress_user = NULL;
   p->packed = NULL;
 }
 
@@ -517,7 +519,7 @@ static void fit_free(km_fit *f) {
 }
 
 /* Runs restart `run`; keeps it in out when its inertia is the lowest. */
-static gr_status fit_run(km_fit *f, const gr_kmeans_params *p, int run, double tol,
+static gr_status fit_run(km_fit *f, const gr_kmeans_params *p, int run, double tol, double variance,
                          gr_kmeans_result *out) {
   const int64_t n = f->bl.n;
   gr_rng rng;
@@ -531,6 +533,8 @@ static gr_status fit_run(km_fit *f, const gr_kmeans_params *p, int run, double t
     double shift = 0;
     GR_TRY(f->upper ? lloyd_step_bounded(f, it == 0, &shift) : lloyd_step(f, &shift));
     it++;
+    if (p->progress)
+      p->progress(p->progress_user, run + 1, it, variance > 0 ? shift / variance : shift);
     if (p->stop && *p->stop)
       return gr_fail(GR_ERR_INTERRUPTED, "kmeans: stopped after Lloyd step %d of restart %d", it,
                      run + 1);
@@ -607,20 +611,21 @@ gr_status gr_kmeans_fit(gr_context *ctx, const float *X, int64_t n, int d,
   /* on the host, the norms come with the statistics: one pass over X */
   if (st == GR_OK) st = bounded_open(&f, &p);
   if (st == GR_OK) st = pack_blocks(&f, &p);
-  double tol = 0;
+  double variance = 0;
   if (st == GR_OK && f.bl.alias) {
-    tol = p.tol * mean_variance(X, n, d, be->n_threads, f.scale, f.norm);
+    variance = mean_variance(X, n, d, be->n_threads, f.scale, f.norm);
     st = norms_and_check(&f, 1);
   } else if (st == GR_OK) {
     st = norms_and_check(&f, 0);
-    if (st == GR_OK) tol = p.tol * mean_variance(X, n, d, be->n_threads, f.scale, NULL);
+    if (st == GR_OK) variance = mean_variance(X, n, d, be->n_threads, f.scale, NULL);
   }
+  const double tol = p.tol * variance;
   if (st == GR_OK && f.scale) f.bounds.frac_scale = fixed_point_scales(f.scale, n, d);
   out->inertia = INFINITY;
   out->k = p.k;
   out->d = d;
   for (int run = 0; st == GR_OK && run < p.n_init; run++)
-    st = fit_run(&f, &p, run, tol, out);
+    st = fit_run(&f, &p, run, tol, variance, out);
   fit_free(&f);
   if (st != GR_OK) gr_kmeans_result_free(out);
   return st;

@@ -29,6 +29,11 @@ typedef struct gr_kmeans_params {
   /* When set and *stop becomes non-zero (a SIGINT handler's flag), the fit
    * stops after the Lloyd step in progress with GR_ERR_INTERRUPTED. */
   volatile sig_atomic_t *stop;
+  /* Called after every Lloyd step: the restart and step (from 1), and the
+   * centers' squared shift over the data's mean variance (the measure tol
+   * bounds). NULL (default): none. */
+  void (*progress)(void *user, int restart, int step, double rel_shift);
+  void *progress_user;
   /* X packed by gr_pack_x (packed_x.h), for the dots to read instead of
    * packing X again; NULL (default): packed by the fit where the backend
    * packs rows and X is one block. Not owned. */

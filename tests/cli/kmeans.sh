@@ -23,4 +23,9 @@ awk 'BEGIN { print "id,a"; for (r = 1; r <= 200; r++) printf "r%d,%d\n", r, r; p
 expect_fail "an infinity" "inf.csv: column 'a' has 1 value that is not a finite number, the first in data row 201: 'inf'" "$G" kmeans --input "$D/inf.csv" --k 2 --device cpu
 printf 'id,a\nr1,1\nr2,1e308\nr3,2\n' > "$D/huge.csv"
 expect_fail "beyond float" "huge.csv: column 'a', data row 2: 1e+308 is beyond float's range" "$G" kmeans --input "$D/huge.csv" --k 2 --device cpu
+# progress: each restart's first Lloyd steps on stderr, none with --quiet
+expect_ok "progress" "$G" kmeans --input "$D/km.csv" --k 2 --n-init 2 --device cpu
+check "progress lines" "grep -q '^kmeans: restart 1, step 1: the centers moved' '$WORK/err' && grep -q '^kmeans: restart 2, step 1:' '$WORK/err'"
+expect_ok "quiet" "$G" kmeans --input "$D/km.csv" --k 2 --device cpu --quiet
+check "no progress when quiet" "! grep -q 'restart 1' '$WORK/err'"
 finish
