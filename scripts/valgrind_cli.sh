@@ -39,6 +39,8 @@ vg ok leads fit --market "$D/market.csv" --portfolio "$D/pf1.csv" --k 3 --model 
 vg ok leads score --market "$D/market.csv" --model "$D/l.gpurec" --leads "$D/leads2.csv" --explain 2 --device cpu
 vg ok leads eval --market "$D/market.csv" --portfolio "$D/pf1.csv" --k 3 --balance weight --device cpu
 vg ok leads export --model "$D/l.gpurec" --out "$D/lexp" --market "$D/market.csv" --device cpu
+python3 -c "import csv, sys; w = csv.writer(sys.stdout, lineterminator='\n'); [w.writerow(r[:100]) for r in csv.reader(open('$D/market.csv'))]" > "$D/fewer.csv"
+vg ok leads score --market "$D/fewer.csv" --model "$D/l.gpurec" --scores "$D/fewer_scores.csv" --absent-columns missing --device cpu
 awk 'BEGIN { srand(2); print "id,a,b,y"; for (r = 0; r < 300; r++) { a = rand(); printf "r%d,%.3f,%.3f,%d\n", r, a, rand(), (a > 0.5 ? 1 : 0) } }' > "$D/lr.csv"
 vg ok kmeans --input "$D/lr.csv" --k 3 --kinds y=skip --labels "$D/labels.csv" --device cpu
 vg ok logreg --input "$D/lr.csv" --label y --coef "$D/coef.csv" --device cpu
