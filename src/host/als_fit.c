@@ -30,9 +30,10 @@ typedef struct fit_state {
   gr_staged_csr cui, ciu;
 } fit_state;
 
-/* Fails with the first row whose factors are not finite. */
+/* Fails with the first row whose factors are not finite (or so large that
+ * their squared norm overflows float), naming its id. */
 static gr_status check_finite(fit_state *s, const float *F, int64_t n, const char *what,
-                              int iteration) {
+                              const gr_id_map *ids, int iteration) {
   gr_backend *be = s->be;
   GR_TRY(be->ops->row_sq_norms(be, s->norms_dev, F, n, s->k));
   const float *norms = s->norms_dev;
@@ -43,9 +44,11 @@ static gr_status check_finite(fit_state *s, const float *F, int64_t n, const cha
   for (int64_t r = 0; r < n; r++) {
     if (!isfinite(norms[r]))
       return gr_fail(GR_ERR_NUMERIC,
-                     "iteration %d: the factors of %s row %lld are not finite (NaN or inf); "
-                     "lower --alpha, raise --regularization, or check the weights",
-                     iteration, what, (long long)r);
+                     "iteration %d: the factors of %s '%.100s' (row %lld) are not finite (NaN, "
+                     "inf, or too large to square in float); lower --alpha, raise "
+                     "--regularization, or check the weights",
+                     iteration, what, r < ids->count ? gr_id_map_get(ids, (int32_t)r) : "?",
+                     (long long)r);
   }
   return GR_OK;
 }
@@ -272,8 +275,8 @@ gr_status gr_als_train(gr_context *ctx, const gr_als_params *params, const gr_in
     GR_CHECK_GOTO(st, solve_side(&s, &p, s.Y, &s.ciu.view, s.X, n_users, it, "item"), done);
     GR_CHECK_GOTO(st, be->ops->sync(be), done);
     const double seconds = now_seconds() - t0;
-    GR_CHECK_GOTO(st, check_finite(&s, s.X, n_users, "user", it), done);
-    GR_CHECK_GOTO(st, check_finite(&s, s.Y, n_items, "item", it), done);
+    GR_CHECK_GOTO(st, check_finite(&s, s.X, n_users, "user", &m->users, it), done);
+    GR_CHECK_GOTO(st, check_finite(&s, s.Y, n_items, "item", &m->items, it), done);
     m->iterations_done = it;
     double loss = NAN;
     if (p.calc_loss) GR_CHECK_GOTO(st, training_loss(&s, &p, n_users, n_items, &loss), done);
