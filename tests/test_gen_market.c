@@ -53,7 +53,7 @@ static gr_status gen(int64_t rows, uint64_t seed, int threads, const char *marke
   p.n_rows = rows;
   p.seed = seed;
   p.n_threads = threads;
-  return gr_gen_market_csv(&p, market, prefix);
+  return gr_gen_market_csv(&p, market, prefix, NULL);
 }
 
 static void test_sizes(void) {

@@ -112,7 +112,9 @@ static void test_hold(const char *dir) {
 
 /* An output that is a file read as an input is refused at open, and at
  * release when the input was read after the output was written; through
- * a link too. A checkpoint (at once) may replace its own input. */
+ * a link too, also at once; an input allowed to be replaced (a checkpoint
+ * resumed, a model retrained in place) may be. Two outputs open to one
+ * file are refused; a link is followed, not replaced. */
 static void test_not_an_input(const char *dir) {
   char in[512], link[512], other[512];
   snprintf(in, sizeof in, "%s/in.csv", dir);
@@ -129,10 +131,25 @@ static void test_not_an_input(const char *dir) {
   CHECK(gr_output_open(&o, link) == GR_ERR_INVALID_ARG);
   CHECK(strstr(gr_last_error(), "it is also an input") != NULL);
   gr_output_at_once_begin();
+  CHECK(gr_output_open(&o, in) == GR_ERR_INVALID_ARG);
+  gr_input_allow_replace(in);
   write_one(in, "checkpoint");
   gr_output_at_once_end();
   CHECK(holds(in, "checkpoint"));
   CHECK_OK(gr_output_release());
+  /* two outputs open to one file, by path or through the link */
+  gr_output_file first, second;
+  CHECK_OK(gr_output_open(&first, other));
+  CHECK(gr_output_open(&second, other) == GR_ERR_INVALID_ARG);
+  CHECK(strstr(gr_last_error(), "written twice") != NULL);
+  gr_output_abort(&first);
+  CHECK_OK(gr_output_open(&first, in));
+  CHECK(gr_output_open(&second, link) == GR_ERR_INVALID_ARG);
+  gr_output_abort(&first);
+  /* a link is followed: its file gets the text, the link stays a link */
+  write_one(link, "through the link");
+  struct stat ls;
+  CHECK(lstat(link, &ls) == 0 && S_ISLNK(ls.st_mode) && holds(in, "through the link"));
   CHECK(holds(other, "x"));
   /* read after its output was written: refused at release, nothing lands */
   gr_output_hold();

@@ -6,6 +6,7 @@
  * hexadecimal ones are refused. At 64 bytes and more a field is a
  * number only in the plain forms [+-]digits[.digits] with at most 18
  * significant digits and 18 decimals (the rule kept from the earlier reader). */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ static int long_plain_number(const char *p, size_t len) {
 }
 
 /* The decision and value gr_parse_double must give: strtod's, less a field
- * with a space or tab in front (one after already fails strtod's end) and
+ * with white space in front (after, it already fails strtod's end) and
  * hexadecimal forms ("0x10" is not a weight of 16). */
 static int reference(const char *p, size_t len, double *out) {
   char *tmp = malloc(len + 1);
@@ -44,7 +45,7 @@ static int reference(const char *p, size_t len, double *out) {
   tmp[len] = '\0';
   char *end = NULL;
   *out = strtod(tmp, &end);
-  int ok = len > 0 && end == tmp + len && p[0] != ' ' && p[0] != '\t' && !memchr(p, 'x', len) &&
+  int ok = len > 0 && end == tmp + len && !isspace((unsigned char)p[0]) && !memchr(p, 'x', len) &&
            !memchr(p, 'X', len);
   if (len >= 64) ok = long_plain_number(p, len);
   free(tmp);
@@ -139,6 +140,10 @@ static void test_edge_cases(void) {
                                       " 1",
                                       "1 ",
                                       "\t1",
+                                      "\v1",
+                                      "\f1",
+                                      "\n1",
+                                      "\r1",
                                       "1\n",
                                       "inf",
                                       "-inf",

@@ -1,9 +1,11 @@
 /* Option parsing and the shared compute options. */
 #include "args.h"
+#include "host/input_file.h"
 #include "host/output_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,33 +53,92 @@ static int bad_value(const char *command, const char *name, const char *what, co
   return GR_EXIT_USAGE;
 }
 
+/* Outputs that may replace the file an input option names: a model
+ * retrained in place, a checkpoint resumed and kept, a kinds file edited. */
+static int may_replace(const char *out_opt, const char *in_opt) {
+  static const char *const pairs[][2] = {{"--model", "--warm-start"},
+                                         {"--model", "--resume"},
+                                         {"--checkpoint", "--resume"},
+                                         {"--kinds-out", "--kinds-file"}};
+  for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+    if (strcmp(out_opt, pairs[i][0]) == 0 && strcmp(in_opt, pairs[i][1]) == 0) return 1;
+  return 0;
+}
+
+/* The path as it will be opened: links and ".." resolved in its directory
+ * (which must exist); the name kept. NULL when the directory cannot be
+ * resolved (the probe then says why). */
+static char *resolved(const char *path) {
+  char *dir_copy = strdup(path), *base_copy = strdup(path);
+  char *out = NULL;
+  if (dir_copy && base_copy) {
+    char *dir = realpath(dirname(dir_copy), NULL);
+    const char *base = basename(base_copy);
+    if (dir && (out = malloc(strlen(dir) + strlen(base) + 2))) sprintf(out, "%s/%s", dir, base);
+    free(dir);
+  }
+  free(dir_copy);
+  free(base_copy);
+  return out;
+}
+
+/* One output path against the other options: no two outputs write one
+ * file, and an output does not replace the file an input option names
+ * (unless may_replace: then the input is marked replaceable). */
+static int check_against_others(const char *command, const gr_opt *opts, int n_opts, int i,
+                                const char *path) {
+  struct stat out;
+  const int exists = stat(path, &out) == 0;
+  char *mine = resolved(path);
+  int rc = GR_EXIT_OK;
+  for (int j = 0; j < n_opts && rc == GR_EXIT_OK; j++) {
+    if (j == i || (opts[j].kind != OPT_STR && opts[j].kind != OPT_OUT)) continue;
+    const char *other = *(const char *const *)opts[j].dst;
+    if (!other || strcmp(other, "-") == 0) continue;
+    if (opts[j].kind == OPT_OUT) {
+      char *theirs = j > i ? resolved(other) : NULL; /* each pair once */
+      if (mine && theirs && strcmp(mine, theirs) == 0) {
+        fprintf(stderr, "gpurec %s: %s and %s both write %s; give each its own path\n", command,
+                opts[i].name, opts[j].name, path);
+        rc = GR_EXIT_USAGE;
+      }
+      free(theirs);
+      continue;
+    }
+    struct stat in;
+    if (!exists || stat(other, &in) != 0 || !S_ISREG(in.st_mode) || in.st_dev != out.st_dev ||
+        in.st_ino != out.st_ino)
+      continue;
+    if (may_replace(opts[i].name, opts[j].name)) {
+      gr_input_allow_replace(other);
+      continue;
+    }
+    fprintf(stderr, "gpurec %s: %s %s is the file %s names; write it to another path\n", command,
+            opts[i].name, path, opts[j].name);
+    rc = GR_EXIT_USAGE;
+  }
+  free(mine);
+  return rc;
+}
+
 /* An output path is written at the end of a command, which may be minutes
- * of training later: what would stop it is found now. A temporary beside it
- * is made and removed (the directory exists and takes files), and the path
- * must not name a directory or the file another option names (an input
- * such as --input: replacing it would lose it). */
+ * of training later: what would stop it is found now. The path must not be
+ * a directory, a device or a pipe (standard output is "-"), nor another
+ * option's file (check_against_others); a temporary beside it is made and
+ * removed (the directory exists and takes files). */
 static int check_outputs(const char *command, const gr_opt *opts, int n_opts) {
   for (int i = 0; i < n_opts; i++) {
     const char *path = opts[i].kind == OPT_OUT ? *(const char *const *)opts[i].dst : NULL;
     if (!path || strcmp(path, "-") == 0) continue;
     struct stat out;
-    const int exists = stat(path, &out) == 0;
-    if (exists && S_ISDIR(out.st_mode)) {
-      fprintf(stderr, "gpurec %s: %s %s is a directory; give a file path\n", command, opts[i].name,
-              path);
+    if (stat(path, &out) == 0 && !S_ISREG(out.st_mode)) {
+      fprintf(stderr, "gpurec %s: %s %s is %s; give a file path%s\n", command, opts[i].name, path,
+              S_ISDIR(out.st_mode) ? "a directory" : "not a regular file (a device or a pipe)",
+              S_ISDIR(out.st_mode) ? "" : ", or - for standard output where the option takes it");
       return GR_EXIT_USAGE;
     }
-    for (int j = 0; exists && j < n_opts; j++) {
-      const char *other = (opts[j].kind == OPT_STR || opts[j].kind == OPT_OUT) && j != i
-                              ? *(const char *const *)opts[j].dst
-                              : NULL;
-      struct stat in;
-      if (other && stat(other, &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
-        fprintf(stderr, "gpurec %s: %s %s is the file %s names; write it to another path\n",
-                command, opts[i].name, path, opts[j].name);
-        return GR_EXIT_USAGE;
-      }
-    }
+    const int rc = check_against_others(command, opts, n_opts, i, path);
+    if (rc != GR_EXIT_OK) return rc;
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) continue;
     const int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);

@@ -49,7 +49,7 @@ static int als_args_add(gr_opt *o, int n, als_args *a) {
   o[n++] = (gr_opt){"--calc-loss", OPT_FLAG, &a->p.calc_loss, "report the training loss"};
   a->checkpoint = a->resume = a->warm_start = NULL;
   a->checkpoint_every = 1;
-  o[n++] = (gr_opt){"--checkpoint", OPT_STR, &a->checkpoint,
+  o[n++] = (gr_opt){"--checkpoint", OPT_OUT, &a->checkpoint,
                     "write the model here as training goes, and when Ctrl-C stops it"};
   o[n++] = (gr_opt){"--checkpoint-every", OPT_INT, &a->checkpoint_every,
                     "iterations between checkpoints"};

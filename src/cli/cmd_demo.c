@@ -79,7 +79,7 @@ static int leads_tour(const char *dir, const gr_common_args *common, int64_t row
            "portfolio of %lld clients\n",
            (long long)rows, (long long)sizes[0]);
     fflush(stdout);
-    st = gr_gen_market_csv(&mp, market, prefix);
+    st = gr_gen_market_csv(&mp, market, prefix, NULL);
   }
   if (st != GR_OK) return gr_cli_fail("demo", st);
   char threads[16];

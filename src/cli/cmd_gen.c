@@ -31,7 +31,7 @@ static int gen_interactions(int argc, char **argv) {
       {"--popularity", OPT_FLOAT, &popularity, "Zipf exponent of item popularity"},
       {"--seed", OPT_U64, &p.seed, "random seed"},
       {"--out", OPT_OUT, &out, "output CSV (user,item,event,timestamp); - = stdout"},
-      {"--topics-out", OPT_STR, &topics_out,
+      {"--topics-out", OPT_OUT, &topics_out,
        "also write each item's planted topic (item,topic), for als eval --item-groups"},
   };
   int rc = gr_args_parse(argc, argv, cmd,
@@ -127,11 +127,11 @@ static int gen_market(int argc, char **argv) {
   int64_t sizes[GR_MARKET_MAX_PORTFOLIOS];
   gr_status st = gr_market_portfolio_sizes(&p, sizes);
   const double t0 = gr_now_seconds();
-  if (st == GR_OK) st = gr_gen_market_csv(&p, out, prefix);
+  int64_t bytes = 0;
+  if (st == GR_OK) st = gr_gen_market_csv(&p, out, prefix, &bytes);
   if (st != GR_OK) return gr_cli_fail(cmd, st);
   const double secs = gr_now_seconds() - t0;
-  struct stat sb;
-  const double mb = stat(out, &sb) == 0 ? (double)sb.st_size / 1e6 : 0;
+  const double mb = (double)bytes / 1e6;
   char list[160] = "none";
   for (int k = 0, len = 0; k < p.n_portfolios; k++)
     len += snprintf(list + len, sizeof list - (size_t)len, "%s%lld", k ? "," : "",

@@ -38,9 +38,11 @@ gr_status gr_export_dir_open(gr_export_dir *e, const char *dir) {
   e->stage = malloc(len);
   if (!e->stage) return gr_fail(GR_ERR_NOMEM, "cannot allocate a path");
   snprintf(e->stage, len, "%s.tmp.%ld", dir, (long)getpid());
+  e->stage_guard = gr_output_guard(e->stage, 1); /* before it exists: never unguarded */
   if (mkdir(e->stage, 0777) != 0) {
     const gr_status st =
         gr_fail(GR_ERR_IO, "cannot make the directory %s: %s", e->stage, strerror(errno));
+    gr_output_unguard(e->stage_guard);
     free(e->stage);
     e->stage = NULL;
     return st;
@@ -66,6 +68,7 @@ FILE *gr_export_file(gr_export_dir *e, const char *name, gr_status *st) {
     return NULL;
   }
   e->names[e->n] = path;
+  e->name_guards[e->n] = gr_output_guard(path, 0); /* once renamed in the stage */
   return e->files[e->n++].f;
 }
 
@@ -86,8 +89,11 @@ gr_status gr_export_dir_commit(gr_export_dir *e) {
     gr_export_dir_abort(e);
     return st;
   }
-  for (int i = 0; i < e->n; i++)
+  for (int i = 0; i < e->n; i++) {
+    gr_output_unguard(e->name_guards[i]);
     free(e->names[i]);
+  }
+  gr_output_unguard(e->stage_guard);
   free(e->stage);
   memset(e, 0, sizeof *e);
   return GR_OK;
@@ -97,9 +103,11 @@ void gr_export_dir_abort(gr_export_dir *e) {
   for (int i = 0; i < e->n; i++) {
     gr_output_abort(&e->files[i]);
     unlink(e->names[i]); /* renamed into the staging directory already, or never made */
+    gr_output_unguard(e->name_guards[i]);
     free(e->names[i]);
   }
   if (e->stage) rmdir(e->stage);
+  gr_output_unguard(e->stage_guard);
   free(e->stage);
   memset(e, 0, sizeof *e);
 }

@@ -18,6 +18,9 @@ typedef struct gr_export_dir {
   char *stage; /* the staging directory */
   gr_output_file files[GR_EXPORT_MAX_FILES];
   char *names[GR_EXPORT_MAX_FILES]; /* paths in stage, for the clean-up */
+  /* guards (output_file.h): a fatal signal removes the files in the stage,
+   * then the stage itself */
+  int name_guards[GR_EXPORT_MAX_FILES], stage_guard;
   int n;
 } gr_export_dir;
 

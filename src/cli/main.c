@@ -106,7 +106,12 @@ int main(int argc, char **argv) {
     if (rc != GR_EXIT_OK) {
       gr_output_drop();
     } else if (gr_output_release() != GR_OK) {
-      fprintf(stderr, "gpurec %s: %s\n", cmd, gr_last_error());
+      /* the command words: "als tune", not "als" */
+      const int two =
+          argc > 2 && argv[2][0] != '-' &&
+          (strcmp(cmd, "als") == 0 || strcmp(cmd, "leads") == 0 || strcmp(cmd, "gen") == 0);
+      fprintf(stderr, "gpurec %s%s%s: %s\n", cmd, two ? " " : "", two ? argv[2] : "",
+              gr_last_error());
       rc = GR_EXIT_FAIL;
     }
     return rc;

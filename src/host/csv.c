@@ -567,7 +567,7 @@ int gr_parse_double(const char *p, size_t len, double *out) {
   if (plain && sig <= 19 && gr_decimal_to_double_inline(mant, exp10 - (int)frac_digits, neg, out))
     return 1;
   /* slow path: strtod on a bounded copy, never of "0x10" or " 3" */
-  if (p[0] == ' ' || p[0] == '\t' || memchr(p, 'x', len) || memchr(p, 'X', len)) return 0;
+  if (isspace((unsigned char)p[0]) || memchr(p, 'x', len) || memchr(p, 'X', len)) return 0;
   char tmp[64];
   memcpy(tmp, p, len);
   tmp[len] = '\0';

@@ -375,7 +375,7 @@ static size_t output_path(char *buf, size_t cap, const char *market, const char 
 }
 
 gr_status gr_gen_market_csv(const gr_market_gen_params *p, const char *market_path,
-                            const char *portfolio_prefix) {
+                            const char *portfolio_prefix, int64_t *market_bytes) {
   int64_t sizes[GR_MARKET_MAX_PORTFOLIOS];
   GR_TRY(gr_market_portfolio_sizes(p, sizes));
   if (!market_path) return gr_fail(GR_ERR_INVALID_ARG, "no market path");
@@ -418,6 +418,7 @@ gr_status gr_gen_market_csv(const gr_market_gen_params *p, const char *market_pa
   GR_CHECK_GOTO(st, write_market(&m, &lt, p, threads, seg, client_of, out[0].f), cleanup);
   for (int k = 1; k < n_files; k++)
     write_portfolio(out[k].f, p->seed, members[k - 1], sizes[k - 1]);
+  if (market_bytes) *market_bytes = out[0].f == stdout ? 0 : (int64_t)ftello(out[0].f);
   /* the market first: the big one is the likeliest to fail, and then there is nothing to undo */
   for (int k = 0; k < n_files; k++) {
     GR_CHECK_GOTO(st, gr_output_commit(&out[k]), cleanup);
@@ -427,8 +428,9 @@ cleanup:
   if (st != GR_OK) {
     for (int k = 0; k < opened; k++)
       gr_output_abort(&out[k]);
-    /* undo the commits already made: all files or none */
-    for (int k = 0; k < committed; k++) {
+    /* undo the commits already made: all files or none (held commits are
+     * not files yet: the path may still name the user's older file) */
+    for (int k = 0; k < committed && !gr_output_holding(); k++) {
       char path[4096];
       output_path(path, sizeof path, market_path, portfolio_prefix, k);
       remove(path);

@@ -35,10 +35,12 @@ gr_status gr_market_portfolio_sizes(const gr_market_gen_params *p,
  * the columns) and, when portfolio_prefix is not NULL, portfolio k's ids to
  * `<portfolio_prefix><k>.csv` (k = 1..n; an index column and `id`). The same
  * params give byte-identical files whatever n_threads. Every file is written
- * to a temporary file and renamed at the end: all of them, or none.
+ * to a temporary file and renamed at the end: all of them, or none (where
+ * outputs are held, output_file.h, at the caller's release). market_bytes
+ * (may be NULL): the market file's size.
  * @return GR_OK, GR_ERR_INVALID_ARG, GR_ERR_IO or GR_ERR_NOMEM. */
 gr_status gr_gen_market_csv(const gr_market_gen_params *p, const char *market_path,
-                            const char *portfolio_prefix);
+                            const char *portfolio_prefix, int64_t *market_bytes);
 
 /* The 64 lowercase hex digits (plus NUL) of row `row`'s id under `seed`:
  * the first 16 are a bijection of the row, so ids never collide. */

@@ -13,8 +13,30 @@ typedef struct file_key {
   ino_t ino;
 } file_key;
 
-static file_key *g_inputs;
-static int g_n_inputs, g_cap_inputs;
+typedef struct key_list {
+  file_key *keys;
+  int n, cap;
+} key_list;
+
+static key_list g_inputs, g_replaceable;
+
+/* A note that cannot be kept only loses its check. */
+static void note(key_list *l, const struct stat *sb) {
+  if (l->n == l->cap) {
+    const int cap = l->cap ? 2 * l->cap : 16;
+    file_key *k = realloc(l->keys, sizeof *k * (size_t)cap);
+    if (!k) return;
+    l->keys = k;
+    l->cap = cap;
+  }
+  l->keys[l->n++] = (file_key){sb->st_dev, sb->st_ino};
+}
+
+static int listed(const key_list *l, const struct stat *sb) {
+  for (int i = 0; i < l->n; i++)
+    if (l->keys[i].dev == sb->st_dev && l->keys[i].ino == sb->st_ino) return 1;
+  return 0;
+}
 
 gr_status gr_input_open(const char *path, FILE **out) {
   FILE *f = fopen(path, "rb");
@@ -25,12 +47,7 @@ gr_status gr_input_open(const char *path, FILE **out) {
       fclose(f);
       return gr_fail(GR_ERR_IO, "cannot read %s: it is a directory, not a file", path);
     }
-    if (g_n_inputs == g_cap_inputs) { /* a note that cannot be kept only loses the check */
-      const int cap = g_cap_inputs ? 2 * g_cap_inputs : 16;
-      file_key *k = realloc(g_inputs, sizeof *k * (size_t)cap);
-      if (k) g_inputs = k, g_cap_inputs = cap;
-    }
-    if (g_n_inputs < g_cap_inputs) g_inputs[g_n_inputs++] = (file_key){sb.st_dev, sb.st_ino};
+    note(&g_inputs, &sb);
   }
   *out = f;
   return GR_OK;
@@ -38,8 +55,10 @@ gr_status gr_input_open(const char *path, FILE **out) {
 
 int gr_input_was_read(const char *path) {
   struct stat sb;
-  if (stat(path, &sb) != 0) return 0;
-  for (int i = 0; i < g_n_inputs; i++)
-    if (g_inputs[i].dev == sb.st_dev && g_inputs[i].ino == sb.st_ino) return 1;
-  return 0;
+  return stat(path, &sb) == 0 && listed(&g_inputs, &sb) && !listed(&g_replaceable, &sb);
+}
+
+void gr_input_allow_replace(const char *path) {
+  struct stat sb;
+  if (stat(path, &sb) == 0) note(&g_replaceable, &sb);
 }

@@ -129,8 +129,15 @@ static gr_status resolve_header(const gr_csv *c, const gr_csv_options *o, column
                         need[i].what, need[i].given ? need[i].given : need[i].what, names,
                         need[i].flag);
   }
-  /* a name used twice leaves which column is meant to chance */
+  /* a name used twice leaves which column is meant to chance; one column
+   * in two roles (--user-col a --item-col a) is a mistake */
   const int used[5] = {cols->user, cols->item, cols->weight, cols->event, cols->timestamp};
+  static const char *const roles[5] = {"user", "item", "weight", "event", "timestamp"};
+  for (int u = 0; u < 5; u++)
+    for (int v = u + 1; v < 5; v++)
+      if (used[u] >= 0 && used[u] == used[v])
+        return gr_csv_error(c, c->fields[used[u]].col, "column %d is both the %s and the %s column",
+                            used[u] + 1, roles[u], roles[v]);
   for (int u = 0; u < 5; u++) {
     if (used[u] < 0) continue;
     const gr_field *a = &c->fields[used[u]];

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/error.h"
@@ -16,18 +18,27 @@
 #define GR_OUTPUT_SLOTS 32
 #define GR_OUTPUT_PATH_CAP 4096
 static char g_tmp[GR_OUTPUT_SLOTS][GR_OUTPUT_PATH_CAP];
-static volatile sig_atomic_t g_live[GR_OUTPUT_SLOTS];
+static volatile sig_atomic_t g_live[GR_OUTPUT_SLOTS]; /* 1: a file to unlink, 2: a directory */
 
-static int register_tmp(const char *tmp) {
+static int register_path(const char *tmp, int is_dir) {
   const size_t n = strlen(tmp);
   if (n >= GR_OUTPUT_PATH_CAP) return -1; /* not guarded, still written safely */
   for (int s = 0; s < GR_OUTPUT_SLOTS; s++)
     if (!g_live[s]) {
       memcpy(g_tmp[s], tmp, n + 1);
-      g_live[s] = 1;
+      atomic_signal_fence(memory_order_seq_cst); /* the path is whole before the mark */
+      g_live[s] = is_dir ? 2 : 1;
       return s;
     }
   return -1;
+}
+
+static int register_tmp(const char *tmp) { return register_path(tmp, 0); }
+
+int gr_output_guard(const char *path, int is_dir) { return register_path(path, is_dir) + 1; }
+
+void gr_output_unguard(int guard) {
+  if (guard > 0) g_live[guard - 1] = 0;
 }
 
 static void unregister_tmp(gr_output_file *o) {
@@ -36,8 +47,10 @@ static void unregister_tmp(gr_output_file *o) {
 }
 
 void gr_output_on_fatal_signal(int sig) {
+  for (int s = 0; s < GR_OUTPUT_SLOTS; s++) /* files first: then their directories are empty */
+    if (g_live[s] == 1) unlink(g_tmp[s]);
   for (int s = 0; s < GR_OUTPUT_SLOTS; s++)
-    if (g_live[s]) unlink(g_tmp[s]);
+    if (g_live[s] == 2) rmdir(g_tmp[s]);
   signal(sig, SIG_DFL);
   raise(sig);
 }
@@ -75,6 +88,7 @@ static held_output *g_held;
 static int g_n_held, g_cap_held, g_holding, g_at_once;
 
 void gr_output_hold(void) { g_holding = 1; }
+int gr_output_holding(void) { return g_holding && !g_at_once; }
 void gr_output_at_once_begin(void) { g_at_once++; }
 void gr_output_at_once_end(void) { g_at_once--; }
 
@@ -99,6 +113,14 @@ gr_status gr_output_release(void) {
   gr_status st = GR_OK;
   for (int i = 0; i < g_n_held && st == GR_OK; i++)
     st = check_not_input(g_held[i].path);
+  /* the fatal signals wait until every rename is done: a signal cannot land
+   * some outputs and remove the others */
+  sigset_t fatal, before;
+  sigemptyset(&fatal);
+  const int sigs[4] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+  for (int i = 0; i < 4; i++)
+    sigaddset(&fatal, sigs[i]);
+  sigprocmask(SIG_BLOCK, &fatal, &before);
   while (st == GR_OK && g_n_held) { /* in commit order */
     if (rename(g_held[0].tmp_path, g_held[0].path) != 0) {
       st = gr_fail(GR_ERR_IO, "cannot rename %s to %s: %s", g_held[0].tmp_path, g_held[0].path,
@@ -108,6 +130,7 @@ gr_status gr_output_release(void) {
     forget_held(0, 0);
   }
   gr_output_drop(); /* after a failure, the rest */
+  sigprocmask(SIG_SETMASK, &before, NULL);
   return st;
 }
 
@@ -137,24 +160,41 @@ gr_status gr_output_open(gr_output_file *o, const char *path) {
     o->f = stdout;
     return GR_OK;
   }
-  /* a checkpoint (written at once) replaces the one it resumed from */
-  if (!g_at_once) GR_TRY(check_not_input(path));
-  /* written again in this command: the held temporary is the one reopened */
-  for (int i = 0; i < g_n_held; i++)
-    if (strcmp(g_held[i].path, path) == 0) forget_held(i--, 0);
-  size_t n = strlen(path);
-  o->path = malloc(n + 1);
-  o->tmp_path = malloc(n + 32);
-  if (!o->path || !o->tmp_path) {
-    gr_output_abort(o);
-    return gr_fail(GR_ERR_NOMEM, "cannot allocate a path");
+  /* a link is followed: the file it names is replaced, not the link */
+  struct stat sb;
+  char *target = lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) ? realpath(path, NULL) : NULL;
+  const char *dest = target ? target : path;
+  gr_status st = GR_OK;
+  if (stat(dest, &sb) == 0 && !S_ISREG(sb.st_mode))
+    st = gr_fail(GR_ERR_IO, "will not write %s: it is not a regular file", path);
+  if (st == GR_OK) st = check_not_input(dest);
+  size_t n = strlen(dest);
+  o->path = st == GR_OK ? malloc(n + 1) : NULL;
+  o->tmp_path = st == GR_OK ? malloc(n + 32) : NULL;
+  if (st == GR_OK && (!o->path || !o->tmp_path))
+    st = gr_fail(GR_ERR_NOMEM, "cannot allocate a path");
+  if (st == GR_OK) {
+    memcpy(o->path, dest, n + 1);
+    snprintf(o->tmp_path, n + 32, "%s.tmp.%ld", dest, (long)getpid());
+    /* written again in this command: the held temporary is the one reopened;
+     * one still being written is a second output to the same file */
+    for (int i = 0; i < g_n_held; i++)
+      if (strcmp(g_held[i].path, dest) == 0) forget_held(i--, 0);
+    for (int s = 0; s < GR_OUTPUT_SLOTS && st == GR_OK; s++)
+      if (g_live[s] && strcmp(g_tmp[s], o->tmp_path) == 0)
+        st = gr_fail(GR_ERR_INVALID_ARG, "%s is written twice by this command", path);
   }
-  memcpy(o->path, path, n + 1);
-  snprintf(o->tmp_path, n + 32, "%s.tmp.%ld", path, (long)getpid());
+  free(target);
+  if (st != GR_OK) {
+    free(o->path);
+    free(o->tmp_path);
+    o->path = o->tmp_path = NULL;
+    return st;
+  }
   o->slot = register_tmp(o->tmp_path) + 1; /* before the file exists: never unguarded */
   o->f = fopen(o->tmp_path, "wb");
   if (!o->f) {
-    gr_status st = gr_fail(GR_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    st = gr_fail(GR_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     gr_output_abort(o);
     return st;
   }

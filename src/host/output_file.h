@@ -31,6 +31,7 @@ void gr_output_abort(gr_output_file *o);
  * (a checkpoint, which must survive an interruption; the files of a staging
  * directory). A temporary held is still removed by a fatal signal. */
 void gr_output_hold(void);
+int gr_output_holding(void); /* 1 between gr_output_hold and release or drop */
 gr_status gr_output_release(void);
 void gr_output_drop(void);
 void gr_output_at_once_begin(void);
@@ -49,6 +50,11 @@ void gr_output_at_once_end(void);
  * program's own SIGINT handler to hand a second Ctrl-C to. Both are
  * async-signal-safe. */
 void gr_output_guard_signals(void);
+/* Another path for the handler to remove (a staging directory, which it
+ * removes after the files, or a finished file inside one); @return a guard
+ * for gr_output_unguard (0: none, when every slot is taken). */
+int gr_output_guard(const char *path, int is_dir);
+void gr_output_unguard(int guard);
 void gr_output_on_fatal_signal(int sig);
 
 /* Writes s as one CSV field, quoted when needed. */

@@ -62,15 +62,17 @@ int gr_table_warn_doubts(const gr_table *t, const char *path, const char *prefix
   for (int c = 0; c < t->n_cols; c++) {
     gr_kind_doubt d;
     if (!gr_table_kind_doubt(t, c, &d)) continue;
-    const char *what = d.likely == GR_COL_BOOL     ? "True or False"
-                       : d.likely == GR_COL_NUMBER ? "numbers"
-                                                   : "dates YYYY-MM-DD";
+    const int one = d.n_stray == 1;
+    const char *what = d.likely == GR_COL_BOOL
+                           ? (one ? "is not True or False" : "are not True or False")
+                       : d.likely == GR_COL_NUMBER
+                           ? (one ? "is not a number" : "are not numbers")
+                           : (one ? "is not a date YYYY-MM-DD" : "are not dates YYYY-MM-DD");
     fprintf(f,
             "%swarning: %s: column '%s' is read as a category because %lld of its %lld values "
-            "%s not %s (the first, data row %lld: '%.40s'); --kinds %s=%s makes them errors\n",
-            prefix, path, t->cols[c].name, (long long)d.n_stray, (long long)d.n_values,
-            d.n_stray == 1 ? "is" : "are", what, (long long)d.first_row + 1, d.example,
-            t->cols[c].name, gr_col_kind_name(d.likely));
+            "%s (the first, data row %lld: '%.40s'); --kinds %s=%s makes them errors\n",
+            prefix, path, t->cols[c].name, (long long)d.n_stray, (long long)d.n_values, what,
+            (long long)d.first_row + 1, d.example, t->cols[c].name, gr_col_kind_name(d.likely));
     n++;
   }
   return n;

@@ -46,7 +46,7 @@ fi
 # an unwritable output is found before any work, with its option
 expect_fail "unwritable model, before training" "gpurec als fit: --model: cannot write /nonexistent/m.bin" \
   "$G" als fit --input "$D/big.csv" --model /nonexistent/m.bin --iterations 50 --device cpu
-check "found before reading the input" "! grep -q 'read' '$WORK/err'"
+check "found before reading the input" "! grep -q 'ALS on' '$WORK/err'"
 expect_fail "a directory as output" "--model $D is a directory" "$G" als fit --input "$D/ok.csv" --model "$D" --device cpu
 expect_fail "a directory as input" "cannot read $D: it is a directory" "$G" als fit --input "$D" --model "$D/d.bin" --device cpu
 # an output that is an input is refused, by path or through a link, and the input is kept
@@ -74,4 +74,19 @@ printf 'user,item,weight\na,x,0x10\n' > "$D/hex.csv"
 expect_fail "a hexadecimal weight" "hex.csv:2:5: expected a number (weight), found '0x10'" "$G" als fit --input "$D/hex.csv" --model "$D/m6.bin" --device cpu
 printf 'user,item,weight\na,x, 3\n' > "$D/space.csv"
 expect_fail "a space before a weight" "space.csv:2:5: expected a number (weight), found ' 3'" "$G" als fit --input "$D/space.csv" --model "$D/m6.bin" --device cpu
+# two outputs to one file, by two options or by a prefix: refused before any work
+expect_fail "train = test" "--train and --test both write" "$G" split --input "$D/ok.csv" --train "$D/same.csv" --test "$D/same.csv"
+expect_fail "two outputs, one through ./" "--out and --model both write" "$G" als tune --input "$D/big.csv" --factors 2 --iterations 1 --regularization 1 --alpha 1 --out "$D/r.csv" --model "$D/./r.csv" --device cpu
+check "nothing written" "[ ! -e '$D/same.csv' ] && [ ! -e '$D/r.csv' ]"
+expect_fail "market = a portfolio" "p1.csv is written twice by this command" "$G" gen market --rows 500 --out "$D/p1.csv" --portfolio-prefix "$D/p"
+check "no market, no portfolio" "[ ! -e '$D/p1.csv' ] && [ ! -e '$D/p2.csv' ] && [ -z \"\$(ls '$D' | grep '\.tmp\.')\" ]"
+expect_fail "topics over the events" "--out and --topics-out both write" "$G" gen interactions --scale tiny --out "$D/ev2.csv" --topics-out "$D/ev2.csv"
+# a checkpoint must not replace the input; it may replace the checkpoint it resumes, a model its warm start
+expect_fail "checkpoint = input" "--checkpoint $D/keep.csv is the file --input names" "$G" als fit --input "$D/keep.csv" --model "$D/m7.bin" --checkpoint "$D/keep.csv" --device cpu
+expect_ok "a checkpoint" "$G" als fit --input "$D/big.csv" --model "$D/m7.bin" --factors 4 --iterations 3 --checkpoint "$D/ck.bin" --device cpu --quiet
+expect_ok "resumed and kept" "$G" als fit --input "$D/big.csv" --model "$D/m8.bin" --factors 4 --iterations 4 --resume "$D/ck.bin" --checkpoint "$D/ck.bin" --device cpu --quiet
+expect_ok "retrained in place" "$G" als fit --input "$D/big.csv" --model "$D/m8.bin" --factors 4 --iterations 2 --warm-start "$D/m8.bin" --device cpu --quiet
+check "the model replaced" "[ -s '$D/m8.bin' ] && [ -z \"\$(ls '$D' | grep '\.tmp\.')\" ]"
+printf 'user,item,weight\na,x,1\n' > "$D/roles.csv"
+expect_fail "one column in two roles" "column 1 is both the user and the item column" "$G" als fit --input "$D/roles.csv" --user-col user --item-col user --model "$D/m9.bin" --device cpu
 finish

@@ -115,4 +115,21 @@ expect_fail "parent missing" "cannot make the directory" "$G" als export --model
 expect_fail "into a used directory" "exists and is not empty" "$G" als export --model "$D/m.gpurec" --out "$D/npy"
 check "the used directory untouched" "[ \$(ls '$D/npy' | wc -l) -eq 5 ] && ! ls '$D' | grep -q tmp"
 expect_fail "bad format" "--format expects npy or csv" "$G" als export --model "$D/m.gpurec" --out "$D/x" --format parquet
+# killed at any moment, an export leaves its whole directory or nothing: no
+# staging directory, no file of it
+expect_ok "a bigger model" "$G" als fit --input "$D/ev.csv" --model "$D/big.gpurec" --factors 128 --iterations 1 --device cpu --quiet
+for delay in 0.02 0.1 0.3; do
+  rm -rf "$D/killed"
+  "$G" als export --model "$D/big.gpurec" --out "$D/killed" --format csv 2>/dev/null &
+  pid=$!
+  sleep "$delay"
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid"
+  rc=$?
+  if [ "$rc" -eq 0 ]; then # finished first: the whole directory
+    check "done before the signal at $delay s: whole" "[ -s '$D/killed/model.json' ] && [ -z \"\$(ls '$D' | grep 'killed\.tmp\.')\" ]"
+  else
+    check "killed after $delay s (exit $rc): nothing left" "[ ! -e '$D/killed' ] && [ -z \"\$(ls '$D' | grep 'killed\.tmp\.')\" ]"
+  fi
+done
 finish

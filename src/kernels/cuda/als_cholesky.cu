@@ -139,8 +139,8 @@ extern "C" gr_status gr_cuda_als_solve_cholesky(gr_backend *be, float *X, const 
                cudaMemcpyAsync(info_host, info, sizeof(int) * (size_t)nb, cudaMemcpyDeviceToHost,
                                c->stream),
                done);
-    /* the factorizations are checked before the solves: a failed one would
-     * turn its row's factors into NaN, where the CPU leaves them as they were */
+    /* the factorizations are checked before the solves, which would only
+     * spread a failed one's NaN: the fit stops on the error either way */
     GR_CU_GOTO(st, cudaStreamSynchronize(c->stream), done);
     for (int r = 0; r < nb; r++) {
       if (info_host[r] != 0) {
