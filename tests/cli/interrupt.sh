@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Ctrl-C during training: the iteration in progress finishes, a checkpoint is
 # written, the exit status is 130, and --resume reaches the same model file
-# as an uninterrupted run, byte for byte. The interrupted fit asks for a
-# million iterations and is signalled once its progress shows the third, so
-# no machine is fast enough to finish first.
+# as an uninterrupted run, byte for byte. The interrupted fit asks for
+# 100,000 iterations (the most allowed) and is signalled once its progress
+# shows the third, so no machine is fast enough to finish first.
 source "$(dirname "$0")/lib.bash"
 G="$GPUREC"
 D="$WORK"
