@@ -1,10 +1,10 @@
 /* Option parsing and the shared compute options. */
 #include "args.h"
+#include "common/error.h"
 #include "host/input_file.h"
 #include "host/output_file.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <math.h>
 #include <signal.h>
@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 static void print_help(const char *command, const char *summary, const gr_opt *opts, int n) {
   printf("usage: gpurec %s [options]\n\n%s\n\noptions:\n", command, summary);
@@ -86,9 +85,7 @@ static char *resolved(const char *path) {
  * file, and an output does not replace the file an input option names
  * (unless may_replace: then the input is marked replaceable). */
 static int check_against_others(const char *command, const gr_opt *opts, int n_opts, int i,
-                                const char *path) {
-  struct stat out;
-  const int exists = stat(path, &out) == 0;
+                                const char *path, int exists, const struct stat *out) {
   char *mine = resolved(path);
   int rc = GR_EXIT_OK;
   for (int j = 0; j < n_opts && rc == GR_EXIT_OK; j++) {
@@ -106,8 +103,8 @@ static int check_against_others(const char *command, const gr_opt *opts, int n_o
       continue;
     }
     struct stat in;
-    if (!exists || stat(other, &in) != 0 || !S_ISREG(in.st_mode) || in.st_dev != out.st_dev ||
-        in.st_ino != out.st_ino)
+    if (!exists || stat(other, &in) != 0 || !S_ISREG(in.st_mode) || in.st_dev != out->st_dev ||
+        in.st_ino != out->st_ino)
       continue;
     if (may_replace(opts[i].name, opts[j].name)) {
       gr_input_allow_replace(other);
@@ -131,25 +128,18 @@ static int check_outputs(const char *command, const gr_opt *opts, int n_opts) {
     const char *path = opts[i].kind == OPT_OUT ? *(const char *const *)opts[i].dst : NULL;
     if (!path || strcmp(path, "-") == 0) continue;
     struct stat out;
-    if (stat(path, &out) == 0 && !S_ISREG(out.st_mode)) {
+    const int exists = stat(path, &out) == 0;
+    if (exists && !S_ISREG(out.st_mode)) {
       fprintf(stderr, "gpurec %s: %s %s is %s; give a file path%s\n", command, opts[i].name, path,
               S_ISDIR(out.st_mode) ? "a directory" : "not a regular file (a device or a pipe)",
               S_ISDIR(out.st_mode) ? "" : ", or - for standard output where the option takes it");
       return GR_EXIT_USAGE;
     }
-    const int rc = check_against_others(command, opts, n_opts, i, path);
+    const int rc = check_against_others(command, opts, n_opts, i, path, exists, &out);
     if (rc != GR_EXIT_OK) return rc;
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) continue;
-    const int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-    if (fd < 0 && errno != EEXIST) {
-      fprintf(stderr, "gpurec %s: %s: cannot write %s: %s\n", command, opts[i].name, path,
-              strerror(errno));
+    if (gr_output_probe(path) != GR_OK) {
+      fprintf(stderr, "gpurec %s: %s: %s\n", command, opts[i].name, gr_last_error());
       return GR_EXIT_USAGE;
-    }
-    if (fd >= 0) {
-      close(fd);
-      unlink(tmp);
     }
   }
   return GR_EXIT_OK;

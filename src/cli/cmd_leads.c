@@ -313,13 +313,13 @@ static gr_status absent_columns(const gr_leads_model *m, gr_table *market, const
   if (st != GR_OK || n == 0) return st;
   if (!fill)
     return gr_fail(GR_ERR_INVALID_ARG,
-                   "%s lacks %d column%s the model uses (%s%s); --absent-columns missing scores "
+                   "%s lacks %d column%s the model uses (%s); --absent-columns missing scores "
                    "as if their every value were missing",
-                   path, n, n == 1 ? "" : "s", names, n > 5 ? ", ..." : "");
+                   path, n, n == 1 ? "" : "s", names);
   fprintf(stderr,
-          "leads: warning: %s lacks %d column%s the model uses (%s%s): scored as if every value "
+          "leads: warning: %s lacks %d column%s the model uses (%s): scored as if every value "
           "were missing\n",
-          path, n, n == 1 ? "" : "s", names, n > 5 ? ", ..." : "");
+          path, n, n == 1 ? "" : "s", names);
   return GR_OK;
 }
 
@@ -368,8 +368,6 @@ static int leads_score(int argc, char **argv) {
     st = gr_leads_read_table(a.market, &a.table, "market", verbose, &market);
   }
   if (st == GR_OK) st = absent_columns(m, market, a.market, fill_absent);
-  if (st == GR_OK && market->id_col < 0)
-    st = gr_fail(GR_ERR_INVALID_ARG, "%s has no id column", a.market);
   if (st == GR_OK && a.portfolio) st = gr_leads_read_clients(&a, market, verbose, &skip);
   if (st == GR_OK && !a.portfolio) {
     skip = calloc((size_t)market->n_rows + 1, 1);

@@ -90,8 +90,6 @@ static gr_status write_market(gr_export_dir *e, gr_context *ctx, const gr_leads_
   int32_t *cluster = malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
   gr_status st =
       X && prob && cluster ? GR_OK : gr_fail(GR_ERR_NOMEM, "cannot allocate the encoded market");
-  if (st == GR_OK && market->id_col < 0)
-    st = gr_fail(GR_ERR_INVALID_ARG, "the market has no id column");
   if (st == GR_OK) st = gr_encoder_transform(m->enc, market, X);
   if (st == GR_OK) st = gr_leads_score(ctx, m, X, n, NULL, prob, cluster);
   FILE *f = NULL;

@@ -413,6 +413,8 @@ int gr_encoder_absent_columns(const gr_encoder *e, gr_table *t, int add, char *n
       *st = gr_table_add_missing_column(t, ec->name,
                                         ec->action == GR_ENC_ONE_HOT ? GR_COL_CATEGORY : ec->kind);
   }
+  const size_t used = cap ? strlen(names) : 0;
+  if (n > 5 && used + 1 < cap) snprintf(names + used, cap - used, ", ...");
   return n;
 }
 

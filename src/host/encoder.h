@@ -58,7 +58,8 @@ int gr_encoder_fitted_kind(const void *enc, const char *name);
 /* The columns the transform reads that t lacks: with `add`, each is appended
  * to t with every value missing (scored as a company whose value is not
  * known: the fitted fill, and the missing flag where the column has one).
- * @return how many (names: the first few, comma-separated, cut to cap). */
+ * @return how many (names: the first five, comma-separated, then ", ..."
+ * when there are more; cut to cap). */
 int gr_encoder_absent_columns(const gr_encoder *e, gr_table *t, int add, char *names, size_t cap,
                               gr_status *st);
 /* binary[j] (e->n_features) = 1 where the transform gives feature j no

@@ -519,8 +519,9 @@ static void fit_free(km_fit *f) {
 }
 
 /* Runs restart `run`; keeps it in out when its inertia is the lowest. */
-static gr_status fit_run(km_fit *f, const gr_kmeans_params *p, int run, double tol, double variance,
+static gr_status fit_run(km_fit *f, const gr_kmeans_params *p, int run, double variance,
                          gr_kmeans_result *out) {
+  const double tol = p->tol * variance; /* tol is relative to the data's mean variance */
   const int64_t n = f->bl.n;
   gr_rng rng;
   gr_rng_seed_stream(&rng, p->seed, (uint64_t)run);
@@ -619,13 +620,12 @@ gr_status gr_kmeans_fit(gr_context *ctx, const float *X, int64_t n, int d,
     st = norms_and_check(&f, 0);
     if (st == GR_OK) variance = mean_variance(X, n, d, be->n_threads, f.scale, NULL);
   }
-  const double tol = p.tol * variance;
   if (st == GR_OK && f.scale) f.bounds.frac_scale = fixed_point_scales(f.scale, n, d);
   out->inertia = INFINITY;
   out->k = p.k;
   out->d = d;
   for (int run = 0; st == GR_OK && run < p.n_init; run++)
-    st = fit_run(&f, &p, run, tol, variance, out);
+    st = fit_run(&f, &p, run, variance, out);
   fit_free(&f);
   if (st != GR_OK) gr_kmeans_result_free(out);
   return st;

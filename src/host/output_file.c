@@ -2,6 +2,7 @@
 #include "output_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -33,8 +34,6 @@ static int register_path(const char *tmp, int is_dir) {
   return -1;
 }
 
-static int register_tmp(const char *tmp) { return register_path(tmp, 0); }
-
 int gr_output_guard(const char *path, int is_dir) { return register_path(path, is_dir) + 1; }
 
 void gr_output_unguard(int guard) {
@@ -42,8 +41,16 @@ void gr_output_unguard(int guard) {
 }
 
 static void unregister_tmp(gr_output_file *o) {
-  if (o->slot > 0) g_live[o->slot - 1] = 0;
+  gr_output_unguard(o->slot);
   o->slot = 0;
+}
+
+/* The temporary an output is written to before its rename (malloc'ed). */
+static char *tmp_name(const char *path) {
+  const size_t cap = strlen(path) + 32;
+  char *tmp = malloc(cap);
+  if (tmp) snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
+  return tmp;
 }
 
 void gr_output_on_fatal_signal(int sig) {
@@ -96,7 +103,7 @@ void gr_output_at_once_end(void) { g_at_once--; }
 static void forget_held(int i, int remove_tmp) {
   held_output *h = &g_held[i];
   if (remove_tmp) remove(h->tmp_path);
-  if (h->slot > 0) g_live[h->slot - 1] = 0; /* after the remove: never unguarded */
+  gr_output_unguard(h->slot); /* after the remove: never unguarded */
   free(h->path);
   free(h->tmp_path);
   memmove(g_held + i, g_held + i + 1, sizeof *g_held * (size_t)(g_n_held - i - 1));
@@ -154,6 +161,21 @@ static gr_status hold(gr_output_file *o) {
 
 // ---- outputs ------------------------------------------------------------------
 
+gr_status gr_output_probe(const char *path) {
+  char *tmp = tmp_name(path);
+  if (!tmp) return gr_fail(GR_ERR_NOMEM, "cannot allocate a path");
+  const int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+  gr_status st = GR_OK;
+  if (fd >= 0) {
+    close(fd);
+    unlink(tmp);
+  } else if (errno != EEXIST) { /* one of this process's own temporaries: writable */
+    st = gr_fail(GR_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+  }
+  free(tmp);
+  return st;
+}
+
 gr_status gr_output_open(gr_output_file *o, const char *path) {
   memset(o, 0, sizeof *o);
   if (strcmp(path, "-") == 0) {
@@ -168,14 +190,9 @@ gr_status gr_output_open(gr_output_file *o, const char *path) {
   if (stat(dest, &sb) == 0 && !S_ISREG(sb.st_mode))
     st = gr_fail(GR_ERR_IO, "will not write %s: it is not a regular file", path);
   if (st == GR_OK) st = check_not_input(dest);
-  size_t n = strlen(dest);
-  o->path = st == GR_OK ? malloc(n + 1) : NULL;
-  o->tmp_path = st == GR_OK ? malloc(n + 32) : NULL;
-  if (st == GR_OK && (!o->path || !o->tmp_path))
+  if (st == GR_OK && (!(o->path = strdup(dest)) || !(o->tmp_path = tmp_name(dest))))
     st = gr_fail(GR_ERR_NOMEM, "cannot allocate a path");
   if (st == GR_OK) {
-    memcpy(o->path, dest, n + 1);
-    snprintf(o->tmp_path, n + 32, "%s.tmp.%ld", dest, (long)getpid());
     /* written again in this command: the held temporary is the one reopened;
      * one still being written is a second output to the same file */
     for (int i = 0; i < g_n_held; i++)
@@ -191,7 +208,7 @@ gr_status gr_output_open(gr_output_file *o, const char *path) {
     o->path = o->tmp_path = NULL;
     return st;
   }
-  o->slot = register_tmp(o->tmp_path) + 1; /* before the file exists: never unguarded */
+  o->slot = gr_output_guard(o->tmp_path, 0); /* before the file exists: never unguarded */
   o->f = fopen(o->tmp_path, "wb");
   if (!o->f) {
     st = gr_fail(GR_ERR_IO, "cannot write %s: %s", path, strerror(errno));
@@ -219,7 +236,7 @@ gr_status gr_output_commit(gr_output_file *o) {
     gr_output_abort(o);
     return st;
   }
-  if (g_holding && !g_at_once) return hold(o);
+  if (gr_output_holding()) return hold(o);
   if (rename(o->tmp_path, o->path) != 0) {
     gr_status st =
         gr_fail(GR_ERR_IO, "cannot rename %s to %s: %s", o->tmp_path, o->path, strerror(errno));

@@ -16,6 +16,9 @@ typedef struct gr_output_file {
 } gr_output_file;
 
 gr_status gr_output_open(gr_output_file *o, const char *path);
+/* Whether path can be written (its temporary can be made; it is removed
+ * again), for a command to find a bad output path before its work. */
+gr_status gr_output_probe(const char *path);
 /* Flushes, checks every write succeeded, fsyncs and renames. Closes o. */
 gr_status gr_output_commit(gr_output_file *o);
 /* Closes and deletes the temporary file. Safe to call twice. */
